@@ -1,0 +1,11 @@
+//! What generated code needs, so user crates need no direct dependency on
+//! these crates. Not a public API.
+
+pub use sea_orm;
+pub use time;
+pub use uuid;
+
+/// `Date::today` in UTC, the default of a required date field.
+pub fn today() -> crate::Date {
+    crate::DateTime::now_utc().date()
+}

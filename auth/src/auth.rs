@@ -1,0 +1,328 @@
+//! [`Auth`]: the database, settings and hasher for one user model, and the
+//! operations on users (authenticate, create, change password).
+
+use std::{marker::PhantomData, sync::Arc};
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::{
+    DateTime, Error, Result, Settings,
+    password::{Check, Hasher},
+    user::{self, AbstractUser, AuthUser},
+};
+
+/// The default database: a SQLite file in the working directory, created on
+/// first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://auth.db?mode=rwc";
+
+/// The authentication system for user model `U`: its database, settings and
+/// password hasher. Cheap to clone.
+pub struct Auth<U> {
+    pub(crate) inner: Arc<Inner>,
+    _user: PhantomData<fn() -> U>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) hasher: Hasher,
+}
+
+impl<U> Clone for Auth<U> {
+    fn clone(&self) -> Self {
+        Auth {
+            inner: self.inner.clone(),
+            _user: PhantomData,
+        }
+    }
+}
+
+impl<U> std::fmt::Debug for Auth<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("backend", &self.inner.db.get_database_backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`Auth`]: see [`Auth::builder`].
+#[derive(Debug)]
+pub struct AuthBuilder<U> {
+    database_url: Option<String>,
+    connection: Option<DatabaseConnection>,
+    settings: Option<Settings>,
+    migrate: bool,
+    _user: PhantomData<fn() -> U>,
+}
+
+impl<U: AuthUser> AuthBuilder<U> {
+    /// The database to connect to (default: `DATABASE_URL` from the
+    /// environment, else [`DEFAULT_DATABASE_URL`]).
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    /// Use an existing connection instead of a URL.
+    pub fn connection(mut self, db: DatabaseConnection) -> Self {
+        self.connection = Some(db);
+        self
+    }
+
+    /// The settings (default: [`Settings::default`]).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// Whether `build` creates missing tables (default: true, like running
+    /// `migrate` at start).
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    /// Connects, and creates missing tables unless told not to.
+    pub async fn build(self) -> Result<Auth<U>> {
+        let settings = self.settings.unwrap_or_default();
+        let hasher = settings
+            .hasher()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let db = match self.connection {
+            Some(db) => db,
+            None => {
+                let url = self
+                    .database_url
+                    .or_else(|| std::env::var("DATABASE_URL").ok())
+                    .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+                connect(&url, &settings).await?
+            }
+        };
+        let auth = Auth {
+            inner: Arc::new(Inner {
+                db,
+                settings: Arc::new(settings),
+                hasher,
+            }),
+            _user: PhantomData,
+        };
+        if self.migrate {
+            auth.migrate().await?;
+        }
+        Ok(auth)
+    }
+}
+
+/// Opens a connection pool with timeouts from the settings.
+pub async fn connect(url: &str, settings: &Settings) -> Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(settings.database_timeout)
+        .acquire_timeout(settings.database_timeout)
+        .sqlx_logging(false);
+    Ok(Database::connect(options).await?)
+}
+
+impl<U: AuthUser> Auth<U> {
+    /// Starts building: `Auth::<User>::builder().database_url(..).build().await?`.
+    pub fn builder() -> AuthBuilder<U> {
+        AuthBuilder {
+            database_url: None,
+            connection: None,
+            settings: None,
+            migrate: true,
+            _user: PhantomData,
+        }
+    }
+
+    /// The database connection.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &Hasher {
+        &self.inner.hasher
+    }
+
+    /// Creates the user table (and the other tables) if missing.
+    pub async fn migrate(&self) -> Result<()> {
+        crate::schema::create_table::<U::Entity>(self.db()).await?;
+        Ok(())
+    }
+
+    /// Checks credentials against the database, like Django's
+    /// `ModelBackend.authenticate`.
+    ///
+    /// The username is stripped and NFKC-normalised, then matched exactly
+    /// (case-sensitive). Unknown users, wrong passwords and inactive users
+    /// all give `None`, and each of those costs one password hash so timing
+    /// does not reveal which. A successful check against an outdated hash
+    /// stores a fresh one.
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<U>> {
+        let username = normalize_username(username);
+        let Some(mut found) = user::find_by_username::<U>(self.db(), &username).await? else {
+            // Equalise timing with the existing-user path: one hash.
+            let _ = self.hasher().make_async(password).await;
+            return Ok(None);
+        };
+        let needs_upgrade = match self.hasher().check_async(password, &found.password).await {
+            Check::Mismatch => return Ok(None),
+            Check::Match { needs_upgrade } => needs_upgrade,
+        };
+        if !found.is_active {
+            return Ok(None);
+        }
+        if needs_upgrade {
+            let hash = self.hasher().make_async(password).await;
+            user::update_password::<U>(self.db(), found.id, &hash).await?;
+            found.base_mut().password = hash;
+        }
+        Ok(Some(found))
+    }
+
+    /// Finds a user by exact username.
+    pub async fn get_by_username(&self, username: &str) -> Result<Option<U>> {
+        Ok(user::find_by_username::<U>(self.db(), username).await?)
+    }
+
+    /// Finds a user by id.
+    pub async fn get_by_id(&self, id: i64) -> Result<Option<U>> {
+        Ok(user::find_by_id::<U>(self.db(), id).await?)
+    }
+
+    /// Creates an active, non-staff user (Django's `create_user`): the
+    /// username is normalised, the email's domain lowercased, and a `None`
+    /// password stored as unusable.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password: Option<&str>,
+    ) -> Result<U> {
+        self.create(username, email, password, |_| ()).await
+    }
+
+    /// Creates an active staff superuser (Django's `create_superuser`).
+    pub async fn create_superuser(
+        &self,
+        username: &str,
+        email: &str,
+        password: Option<&str>,
+    ) -> Result<U> {
+        self.create(username, email, password, |base| {
+            base.is_staff = true;
+            base.is_superuser = true;
+        })
+        .await
+    }
+
+    async fn create(
+        &self,
+        username: &str,
+        email: &str,
+        password: Option<&str>,
+        adjust: impl FnOnce(&mut AbstractUser),
+    ) -> Result<U> {
+        let username = normalize_username(username);
+        if username.is_empty() {
+            return Err(Error::Config("The given username must be set".into()));
+        }
+        let mut base = AbstractUser::new(username);
+        base.email = normalize_email(email);
+        if let Some(raw) = password {
+            base.password = self.hasher().make_async(raw).await;
+        }
+        adjust(&mut base);
+        Ok(user::insert(self.db(), U::from_base(base)).await?)
+    }
+
+    /// Inserts a user built by hand (its `id` must be 0).
+    pub async fn insert_user(&self, user: U) -> Result<U> {
+        Ok(user::insert(self.db(), user).await?)
+    }
+
+    /// Writes every column of an existing user.
+    pub async fn save_user(&self, user: U) -> Result<U> {
+        Ok(user::update(self.db(), user).await?)
+    }
+
+    /// Hashes `raw` on a blocking thread, stores it on `user` and saves the
+    /// password column. Every session of the user made with the old password
+    /// stops being valid.
+    pub async fn set_password(&self, user: &mut U, raw: &str) -> Result<()> {
+        let hash = self.hasher().make_async(raw).await;
+        user::update_password::<U>(self.db(), user.id, &hash).await?;
+        user.base_mut().password = hash;
+        Ok(())
+    }
+
+    /// Checks `raw` against `user`'s stored hash (on a blocking thread),
+    /// upgrading an outdated hash on success.
+    pub async fn check_password(&self, user: &mut U, raw: &str) -> Result<bool> {
+        match self.hasher().check_async(raw, &user.password).await {
+            Check::Mismatch => Ok(false),
+            Check::Match {
+                needs_upgrade: false,
+            } => Ok(true),
+            Check::Match {
+                needs_upgrade: true,
+            } => {
+                self.set_password(user, raw).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Records a login time.
+    pub async fn touch_last_login(&self, user: &mut U) -> Result<()> {
+        let now = DateTime::now_utc();
+        user::update_last_login::<U>(self.db(), user.id, now).await?;
+        user.base_mut().last_login = Some(now);
+        Ok(())
+    }
+}
+
+/// Django's `UsernameField` cleaning: surrounding whitespace stripped, NFKC
+/// normalisation (unless longer than the maximum length).
+pub fn normalize_username(raw: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let trimmed = raw.trim();
+    if trimmed.chars().count() > user::USERNAME_MAX_LENGTH {
+        trimmed.to_owned()
+    } else {
+        trimmed.nfkc().collect()
+    }
+}
+
+/// Django's `normalize_email`: the domain part lowercased.
+pub fn normalize_email(raw: &str) -> String {
+    let raw = raw.trim();
+    match raw.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
+        None => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_stripped_and_nfkc_normalised() {
+        assert_eq!(normalize_username("  alice \n"), "alice");
+        // U+FB01 LATIN SMALL LIGATURE FI → "fi"; case is kept.
+        assert_eq!(normalize_username("\u{FB01}Bob"), "fiBob");
+    }
+
+    #[test]
+    fn email_domains_are_lowercased() {
+        assert_eq!(normalize_email("Alice@EXAMPLE.com"), "Alice@example.com");
+        assert_eq!(normalize_email(""), "");
+    }
+}

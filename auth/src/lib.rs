@@ -1,0 +1,59 @@
+//! Django-grade session authentication for axum, declared with macros.
+//!
+//! Derive a user model, and you get its SeaORM entity and table, argon2id
+//! password hashing, `authenticate`, and management commands:
+//!
+//! ```no_run
+//! #[derive(Clone, Debug, auth::AuthUser)]
+//! #[auth(table = "accounts_user")]
+//! pub struct User {
+//!     #[auth(base)]
+//!     pub base: auth::AbstractUser,
+//!     pub bio: String,
+//!     pub birth_date: Option<auth::Date>,
+//! }
+//!
+//! # async fn run() -> auth::Result<()> {
+//! let auth = auth::Auth::<User>::builder()
+//!     .database_url("sqlite://auth.db?mode=rwc")
+//!     .build()
+//!     .await?; // connects and creates missing tables
+//! let alice = auth.create_user("alice", "alice@example.com", Some("correct horse")).await?;
+//! assert_eq!(alice.username, "alice"); // Deref to the base fields
+//! assert!(auth.authenticate("alice", "correct horse").await?.is_some());
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod auth;
+pub mod cli;
+mod error;
+pub mod password;
+pub mod schema;
+pub mod settings;
+pub mod user;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use crate::auth::{
+    Auth, AuthBuilder, DEFAULT_DATABASE_URL, connect, normalize_email, normalize_username,
+};
+pub use error::{Error, Result};
+pub use settings::Settings;
+pub use user::{AbstractUser, AuthUser};
+
+/// SeaORM, re-exported so apps can query the generated entities without
+/// depending on it directly (and always with the same version).
+pub use sea_orm;
+
+/// Derives a user model: see the crate documentation.
+pub use auth_macros::AuthUser;
+
+/// A calendar date (a column type for custom user fields).
+pub type Date = time::Date;
+/// A point in time with a UTC offset (a column type for custom user fields).
+pub type DateTime = time::OffsetDateTime;
+/// A UUID (a column type for custom user fields).
+pub type Uuid = uuid::Uuid;

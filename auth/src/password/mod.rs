@@ -1,0 +1,359 @@
+//! Password hashing: argon2id PHC strings, legacy Django formats, unusable
+//! passwords and the validators.
+//!
+//! New hashes are argon2id with the OWASP parameters (m=19456 KiB, t=2, p=1)
+//! unless a [`Hasher`] with other parameters is configured. Verification also
+//! accepts argon2 hashes with other parameters, Django's `argon2$…` format and
+//! Django's `pbkdf2_sha256$…` format, and reports that those need upgrading so
+//! the caller can re-hash after a successful login.
+//!
+//! Hashing costs tens of milliseconds of CPU by design: the async functions
+//! here run it on tokio's blocking pool so it never stalls the executor.
+
+mod pbkdf2;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+/// The prefix of every unusable password (Django's `UNUSABLE_PASSWORD_PREFIX`).
+pub const UNUSABLE_PASSWORD_PREFIX: char = '!';
+const UNUSABLE_PASSWORD_SUFFIX_LENGTH: usize = 40;
+
+static HASH_COMPUTATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many password hashes this process has computed so far (hashing and
+/// verifying both count, as does the dummy hash that equalises timing).
+///
+/// A diagnostic counter: tests use it to prove that a login for an unknown
+/// user costs exactly one hash, like a login for a known one.
+pub fn hash_computations() -> u64 {
+    HASH_COMPUTATIONS.load(Ordering::Relaxed)
+}
+
+fn count_hash() {
+    HASH_COMPUTATIONS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The outcome of [`Hasher::check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// The password does not match (or the stored hash is unusable or
+    /// unreadable).
+    Mismatch,
+    /// The password matches. `needs_upgrade` is true when the stored hash uses
+    /// another algorithm, format or parameters than the configured hasher, so
+    /// the caller should store a fresh hash.
+    Match {
+        /// Whether the stored hash should be replaced by a fresh one.
+        needs_upgrade: bool,
+    },
+}
+
+impl Check {
+    /// Whether the password matched.
+    pub fn is_match(self) -> bool {
+        matches!(self, Check::Match { .. })
+    }
+}
+
+/// Errors from configuring a [`Hasher`].
+#[derive(Debug, thiserror::Error)]
+#[error("invalid argon2 parameters: {0}")]
+pub struct InvalidParams(String);
+
+/// An argon2id password hasher with fixed parameters.
+///
+/// The default is the OWASP recommendation: 19456 KiB of memory, 2
+/// iterations, 1 lane, 32-byte output.
+#[derive(Clone, Debug)]
+pub struct Hasher {
+    params: Params,
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        Hasher {
+            params: Params::DEFAULT,
+        }
+    }
+}
+
+impl Hasher {
+    /// A hasher with the given memory cost (KiB), time cost (iterations) and
+    /// parallelism (lanes).
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, InvalidParams> {
+        let params = Params::new(memory_kib, iterations, parallelism, Some(32))
+            .map_err(|e| InvalidParams(e.to_string()))?;
+        Ok(Hasher { params })
+    }
+
+    /// The memory cost, time cost and parallelism, in that order.
+    pub fn params(&self) -> (u32, u32, u32) {
+        (
+            self.params.m_cost(),
+            self.params.t_cost(),
+            self.params.p_cost(),
+        )
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// Hashes `raw` into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
+    ///
+    /// CPU-heavy: call it from a blocking context, or use [`Hasher::make_async`].
+    pub fn make(&self, raw: &str) -> String {
+        count_hash();
+        let salt: [u8; 16] = rand::rng().random();
+        self.argon2()
+            .hash_password_with_salt(raw.as_bytes(), &salt)
+            .expect("argon2 hashing with validated parameters and a 16-byte salt cannot fail")
+            .to_string()
+    }
+
+    /// Checks `raw` against a stored hash.
+    ///
+    /// An unusable or unreadable stored hash still costs one hash computation,
+    /// so the time taken does not reveal which case applied.
+    pub fn check(&self, raw: &str, encoded: &str) -> Check {
+        if let Some(rest) = encoded.strip_prefix("argon2$") {
+            // Django's format: "argon2" followed by a PHC string.
+            return match self.verify_argon2(raw, rest) {
+                Some(true) => Check::Match {
+                    needs_upgrade: true,
+                },
+                Some(false) => Check::Mismatch,
+                None => self.fake_check(),
+            };
+        }
+        if encoded.starts_with("pbkdf2_sha256$") {
+            count_hash();
+            return match pbkdf2::verify(raw, encoded) {
+                Some(true) => Check::Match {
+                    needs_upgrade: true,
+                },
+                Some(false) => Check::Mismatch,
+                None => Check::Mismatch,
+            };
+        }
+        if encoded.starts_with("$argon2") {
+            return match self.verify_argon2(raw, encoded) {
+                Some(true) => Check::Match {
+                    needs_upgrade: self.must_update(encoded),
+                },
+                Some(false) => Check::Mismatch,
+                None => self.fake_check(),
+            };
+        }
+        self.fake_check()
+    }
+
+    /// Runs one hash and reports a mismatch: the cost of a real check for
+    /// inputs that cannot match.
+    fn fake_check(&self) -> Check {
+        let _ = self.make(&random_string(UNUSABLE_PASSWORD_SUFFIX_LENGTH));
+        Check::Mismatch
+    }
+
+    /// `None` when the hash cannot be parsed.
+    fn verify_argon2(&self, raw: &str, phc: &str) -> Option<bool> {
+        let parsed = PasswordHash::new(phc).ok()?;
+        // The verifier takes algorithm, version and parameters from the hash.
+        Params::try_from(&parsed).ok()?;
+        count_hash();
+        Some(
+            Argon2::default()
+                .verify_password(raw.as_bytes(), &parsed)
+                .is_ok(),
+        )
+    }
+
+    /// Whether a (valid) argon2 PHC string differs from what [`Hasher::make`]
+    /// would produce now.
+    fn must_update(&self, phc: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return true;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return true;
+        };
+        parsed.algorithm.as_str() != "argon2id"
+            || parsed.version != Some(Version::V0x13.into())
+            || params.m_cost() != self.params.m_cost()
+            || params.t_cost() != self.params.t_cost()
+            || params.p_cost() != self.params.p_cost()
+            || params.output_len() != self.params.output_len()
+    }
+
+    /// [`Hasher::make`] on tokio's blocking pool.
+    pub async fn make_async(&self, raw: &str) -> String {
+        let hasher = self.clone();
+        let raw = raw.to_owned();
+        run_blocking(move || hasher.make(&raw)).await
+    }
+
+    /// [`Hasher::check`] on tokio's blocking pool.
+    pub async fn check_async(&self, raw: &str, encoded: &str) -> Check {
+        let hasher = self.clone();
+        let (raw, encoded) = (raw.to_owned(), encoded.to_owned());
+        run_blocking(move || hasher.check(&raw, &encoded)).await
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        // The closures above do not panic; if one ever did, surface it here.
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    }
+}
+
+/// Hashes `raw` with the default (OWASP) parameters. CPU-heavy.
+pub fn make_password(raw: &str) -> String {
+    Hasher::default().make(raw)
+}
+
+/// Checks `raw` against `encoded` with the default parameters. CPU-heavy.
+pub fn check_password(raw: &str, encoded: &str) -> Check {
+    Hasher::default().check(raw, encoded)
+}
+
+/// A password that never verifies: `!` followed by 40 random characters.
+pub fn make_unusable_password() -> String {
+    format!(
+        "{UNUSABLE_PASSWORD_PREFIX}{}",
+        random_string(UNUSABLE_PASSWORD_SUFFIX_LENGTH)
+    )
+}
+
+/// Whether `encoded` can ever verify (it is not an unusable password).
+pub fn is_password_usable(encoded: &str) -> bool {
+    !encoded.starts_with(UNUSABLE_PASSWORD_PREFIX)
+}
+
+pub(crate) fn random_string(len: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weak() -> Hasher {
+        Hasher::new(8, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn default_hash_is_owasp_argon2id() {
+        let hash = make_password("s3cret");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert_eq!(
+            check_password("s3cret", &hash),
+            Check::Match {
+                needs_upgrade: false
+            }
+        );
+        assert_eq!(check_password("S3cret", &hash), Check::Mismatch);
+    }
+
+    #[test]
+    fn salts_differ() {
+        let h = weak();
+        assert_ne!(h.make("x"), h.make("x"));
+    }
+
+    #[test]
+    fn other_parameters_need_upgrade_only_on_match() {
+        let old = weak().make("pw");
+        let current = Hasher::default();
+        assert_eq!(
+            current.check("pw", &old),
+            Check::Match {
+                needs_upgrade: true
+            }
+        );
+        assert_eq!(current.check("nope", &old), Check::Mismatch);
+    }
+
+    #[test]
+    fn empty_password_is_a_password() {
+        let h = weak();
+        let hash = h.make("");
+        assert!(h.check("", &hash).is_match());
+        assert!(!h.check(" ", &hash).is_match());
+    }
+
+    #[test]
+    fn unusable_passwords_never_verify_but_cost_a_hash() {
+        let unusable = make_unusable_password();
+        assert_eq!(unusable.len(), 41);
+        assert!(!is_password_usable(&unusable));
+        let h = weak();
+        let before = hash_computations();
+        assert_eq!(h.check("", &unusable), Check::Mismatch);
+        assert_eq!(h.check(&unusable[1..], &unusable), Check::Mismatch);
+        assert!(hash_computations() >= before + 2);
+    }
+
+    #[test]
+    fn garbage_hashes_are_mismatches() {
+        let h = weak();
+        for encoded in [
+            "",
+            "$argon2id$",
+            "$argon2id$v=19$m=x",
+            "md5$a$b",
+            "pbkdf2_sha256$x$y$z",
+        ] {
+            assert_eq!(h.check("pw", encoded), Check::Mismatch, "{encoded}");
+        }
+    }
+
+    #[test]
+    fn django_argon2_vectors_verify_and_need_upgrade() {
+        let h = Hasher::default();
+        let argon2i = "argon2$argon2i$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$YC9+jJCrQhs5R6db7LlN8Q";
+        let argon2id =
+            "argon2$argon2id$v=19$m=102400,t=2,p=8$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw";
+        for encoded in [argon2i, argon2id] {
+            assert_eq!(
+                h.check("secret", encoded),
+                Check::Match {
+                    needs_upgrade: true
+                }
+            );
+            assert_eq!(h.check("Secret", encoded), Check::Mismatch);
+        }
+    }
+
+    #[test]
+    fn django_pbkdf2_vector_verifies() {
+        let encoded = "pbkdf2_sha256$1500000$seasalt$P4UiMPVduVWIL/oS1GzH+IofsccjJNM5hUTikBvi5to=";
+        let h = weak();
+        assert_eq!(
+            h.check("lètmein", encoded),
+            Check::Match {
+                needs_upgrade: true
+            }
+        );
+        assert_eq!(h.check("letmein", encoded), Check::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn async_variants_agree() {
+        let h = weak();
+        let hash = h.make_async("pw").await;
+        assert!(h.check_async("pw", &hash).await.is_match());
+    }
+}

@@ -1,0 +1,363 @@
+//! Settings with Django's names and defaults.
+//!
+//! Build them in code (`Settings { login_url: "/login/".into(), ..Default::default() }`)
+//! or read them from the environment with [`Settings::from_env`], where each
+//! setting is the Django name prefixed with `AUTH_`, for example
+//! `AUTH_SESSION_COOKIE_AGE=3600` or `AUTH_CSRF_TRUSTED_ORIGINS=https://a.example,https://b.example`.
+
+use std::{path::PathBuf, str::FromStr, time::Duration};
+
+/// The `SameSite` attribute of a cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameSite {
+    /// `SameSite=Lax` (Django's default).
+    Lax,
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=None` (requires `Secure`).
+    None,
+}
+
+impl FromStr for SameSite {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "lax" => Ok(SameSite::Lax),
+            "strict" => Ok(SameSite::Strict),
+            "none" => Ok(SameSite::None),
+            _ => Err(format!("expected Lax, Strict or None, got `{s}`")),
+        }
+    }
+}
+
+impl SameSite {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Lax => "Lax",
+            SameSite::Strict => "Strict",
+            SameSite::None => "None",
+        }
+    }
+}
+
+/// Every setting, with Django's default.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `SECRET_KEY`: signs session auth hashes. When `None`, a development key
+    /// is generated and persisted in [`Settings::secret_key_file`] with a
+    /// warning. Set it in production.
+    pub secret_key: Option<String>,
+    /// `SECRET_KEY_FALLBACKS`: older keys still accepted, for rotation.
+    pub secret_key_fallbacks: Vec<String>,
+    /// Where a generated development secret key is kept (default
+    /// `.auth-secret-key` in the working directory; keep it out of version
+    /// control).
+    pub secret_key_file: PathBuf,
+    /// `LOGIN_URL`: where `#[login_required]` without `login_url` sends
+    /// anonymous users.
+    pub login_url: String,
+    /// `LOGIN_REDIRECT_URL`: where a login goes without a `next`.
+    pub login_redirect_url: String,
+    /// `LOGOUT_REDIRECT_URL`: where a logout goes without a `next`
+    /// (`None`: render the "Logged out" page).
+    pub logout_redirect_url: Option<String>,
+    /// `SESSION_COOKIE_NAME`.
+    pub session_cookie_name: String,
+    /// `SESSION_COOKIE_AGE` in seconds (two weeks).
+    pub session_cookie_age: u64,
+    /// `SESSION_COOKIE_DOMAIN`.
+    pub session_cookie_domain: Option<String>,
+    /// `SESSION_COOKIE_PATH`.
+    pub session_cookie_path: String,
+    /// `SESSION_COOKIE_SECURE`: off by default (browsers may drop `Secure`
+    /// cookies on `http://localhost`); turn it on behind HTTPS.
+    pub session_cookie_secure: bool,
+    /// `SESSION_COOKIE_HTTPONLY`.
+    pub session_cookie_httponly: bool,
+    /// `SESSION_COOKIE_SAMESITE`.
+    pub session_cookie_samesite: SameSite,
+    /// `SESSION_SAVE_EVERY_REQUEST`.
+    pub session_save_every_request: bool,
+    /// `SESSION_EXPIRE_AT_BROWSER_CLOSE`: session cookies without Max-Age.
+    pub session_expire_at_browser_close: bool,
+    /// How often expired session rows are deleted (default hourly; `None`
+    /// disables the background task; `clearsessions` does it by hand).
+    pub session_cleanup_interval: Option<Duration>,
+    /// `CSRF_COOKIE_NAME`.
+    pub csrf_cookie_name: String,
+    /// `CSRF_COOKIE_AGE` in seconds (a year).
+    pub csrf_cookie_age: u64,
+    /// `CSRF_COOKIE_SECURE`.
+    pub csrf_cookie_secure: bool,
+    /// `CSRF_COOKIE_HTTPONLY`.
+    pub csrf_cookie_httponly: bool,
+    /// `CSRF_COOKIE_SAMESITE`.
+    pub csrf_cookie_samesite: SameSite,
+    /// `CSRF_TRUSTED_ORIGINS`: extra origins (`https://app.example`) whose
+    /// unsafe requests are accepted.
+    pub csrf_trusted_origins: Vec<String>,
+    /// Argon2 memory cost in KiB (OWASP: 19456).
+    pub password_hasher_memory_kib: u32,
+    /// Argon2 iterations (OWASP: 2).
+    pub password_hasher_iterations: u32,
+    /// Argon2 lanes (OWASP: 1).
+    pub password_hasher_parallelism: u32,
+    /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: largest form body in bytes (2.5 MB).
+    pub data_upload_max_memory_size: usize,
+    /// `DATA_UPLOAD_MAX_NUMBER_FIELDS`: most form fields (1000).
+    pub data_upload_max_number_fields: usize,
+    /// How long a database or session-store call may take before the request
+    /// fails with 503.
+    pub database_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secret_key: None,
+            secret_key_fallbacks: Vec::new(),
+            secret_key_file: PathBuf::from(".auth-secret-key"),
+            login_url: "/accounts/login/".into(),
+            login_redirect_url: "/accounts/profile/".into(),
+            logout_redirect_url: None,
+            session_cookie_name: "sessionid".into(),
+            session_cookie_age: 1_209_600,
+            session_cookie_domain: None,
+            session_cookie_path: "/".into(),
+            session_cookie_secure: false,
+            session_cookie_httponly: true,
+            session_cookie_samesite: SameSite::Lax,
+            session_save_every_request: false,
+            session_expire_at_browser_close: false,
+            session_cleanup_interval: Some(Duration::from_secs(3600)),
+            csrf_cookie_name: "csrftoken".into(),
+            csrf_cookie_age: 31_449_600,
+            csrf_cookie_secure: false,
+            csrf_cookie_httponly: false,
+            csrf_cookie_samesite: SameSite::Lax,
+            csrf_trusted_origins: Vec::new(),
+            password_hasher_memory_kib: 19_456,
+            password_hasher_iterations: 2,
+            password_hasher_parallelism: 1,
+            data_upload_max_memory_size: 2_621_440,
+            data_upload_max_number_fields: 1000,
+            database_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A setting in the environment that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}={value:?} is invalid: {reason}")]
+pub struct SettingsError {
+    name: String,
+    value: String,
+    reason: String,
+}
+
+impl Settings {
+    /// The defaults, overridden by every `AUTH_<DJANGO_NAME>` variable set in
+    /// the environment. Lists are comma-separated; booleans are
+    /// `true/false/1/0/yes/no/on/off`; durations are seconds.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`Settings::from_env`], reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let mut s = Settings::default();
+        let env = Env { lookup: &lookup };
+        env.opt_string("SECRET_KEY", &mut s.secret_key);
+        env.list("SECRET_KEY_FALLBACKS", &mut s.secret_key_fallbacks);
+        env.parse("SECRET_KEY_FILE", &mut s.secret_key_file)?;
+        env.parse("LOGIN_URL", &mut s.login_url)?;
+        env.parse("LOGIN_REDIRECT_URL", &mut s.login_redirect_url)?;
+        env.opt_string("LOGOUT_REDIRECT_URL", &mut s.logout_redirect_url);
+        env.parse("SESSION_COOKIE_NAME", &mut s.session_cookie_name)?;
+        env.parse("SESSION_COOKIE_AGE", &mut s.session_cookie_age)?;
+        env.opt_string("SESSION_COOKIE_DOMAIN", &mut s.session_cookie_domain);
+        env.parse("SESSION_COOKIE_PATH", &mut s.session_cookie_path)?;
+        env.bool("SESSION_COOKIE_SECURE", &mut s.session_cookie_secure)?;
+        env.bool("SESSION_COOKIE_HTTPONLY", &mut s.session_cookie_httponly)?;
+        env.parse("SESSION_COOKIE_SAMESITE", &mut s.session_cookie_samesite)?;
+        env.bool(
+            "SESSION_SAVE_EVERY_REQUEST",
+            &mut s.session_save_every_request,
+        )?;
+        env.bool(
+            "SESSION_EXPIRE_AT_BROWSER_CLOSE",
+            &mut s.session_expire_at_browser_close,
+        )?;
+        if let Some(secs) = env.get_parsed::<u64>("SESSION_CLEANUP_INTERVAL")? {
+            s.session_cleanup_interval = (secs > 0).then(|| Duration::from_secs(secs));
+        }
+        env.parse("CSRF_COOKIE_NAME", &mut s.csrf_cookie_name)?;
+        env.parse("CSRF_COOKIE_AGE", &mut s.csrf_cookie_age)?;
+        env.bool("CSRF_COOKIE_SECURE", &mut s.csrf_cookie_secure)?;
+        env.bool("CSRF_COOKIE_HTTPONLY", &mut s.csrf_cookie_httponly)?;
+        env.parse("CSRF_COOKIE_SAMESITE", &mut s.csrf_cookie_samesite)?;
+        env.list("CSRF_TRUSTED_ORIGINS", &mut s.csrf_trusted_origins);
+        env.parse(
+            "PASSWORD_HASHER_MEMORY_KIB",
+            &mut s.password_hasher_memory_kib,
+        )?;
+        env.parse(
+            "PASSWORD_HASHER_ITERATIONS",
+            &mut s.password_hasher_iterations,
+        )?;
+        env.parse(
+            "PASSWORD_HASHER_PARALLELISM",
+            &mut s.password_hasher_parallelism,
+        )?;
+        env.parse(
+            "DATA_UPLOAD_MAX_MEMORY_SIZE",
+            &mut s.data_upload_max_memory_size,
+        )?;
+        env.parse(
+            "DATA_UPLOAD_MAX_NUMBER_FIELDS",
+            &mut s.data_upload_max_number_fields,
+        )?;
+        if let Some(secs) = env.get_parsed::<u64>("DATABASE_TIMEOUT")? {
+            s.database_timeout = Duration::from_secs(secs.max(1));
+        }
+        Ok(s)
+    }
+
+    /// The password hasher these settings describe.
+    pub fn hasher(&self) -> Result<crate::password::Hasher, crate::password::InvalidParams> {
+        crate::password::Hasher::new(
+            self.password_hasher_memory_kib,
+            self.password_hasher_iterations,
+            self.password_hasher_parallelism,
+        )
+    }
+}
+
+struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Env<'_> {
+    fn raw(&self, name: &str) -> Option<(String, String)> {
+        let full = format!("AUTH_{name}");
+        (self.lookup)(&full).map(|v| (full, v))
+    }
+
+    fn get_parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, SettingsError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let Some((full, value)) = self.raw(name) else {
+            return Ok(None);
+        };
+        value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e: T::Err| SettingsError {
+                name: full,
+                value,
+                reason: e.to_string(),
+            })
+    }
+
+    fn parse<T: FromStr>(&self, name: &str, slot: &mut T) -> Result<(), SettingsError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        if let Some(v) = self.get_parsed(name)? {
+            *slot = v;
+        }
+        Ok(())
+    }
+
+    fn bool(&self, name: &str, slot: &mut bool) -> Result<(), SettingsError> {
+        let Some((full, value)) = self.raw(name) else {
+            return Ok(());
+        };
+        *slot = match value.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => true,
+            "0" | "false" | "no" | "off" => false,
+            _ => {
+                return Err(SettingsError {
+                    name: full,
+                    value,
+                    reason: "expected true or false".into(),
+                });
+            }
+        };
+        Ok(())
+    }
+
+    fn opt_string(&self, name: &str, slot: &mut Option<String>) {
+        if let Some((_, value)) = self.raw(name) {
+            *slot = Some(value).filter(|v| !v.is_empty());
+        }
+    }
+
+    fn list(&self, name: &str, slot: &mut Vec<String>) {
+        if let Some((_, value)) = self.raw(name) {
+            *slot = value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_djangos() {
+        let s = Settings::default();
+        assert_eq!(s.session_cookie_name, "sessionid");
+        assert_eq!(s.session_cookie_age, 1_209_600);
+        assert!(s.session_cookie_httponly && !s.session_cookie_secure);
+        assert_eq!(s.session_cookie_samesite, SameSite::Lax);
+        assert_eq!(s.login_url, "/accounts/login/");
+        assert_eq!(s.csrf_cookie_name, "csrftoken");
+    }
+
+    #[test]
+    fn env_overrides() {
+        let s = from(&[
+            ("AUTH_SESSION_COOKIE_AGE", "3600"),
+            ("AUTH_SESSION_COOKIE_SECURE", "true"),
+            ("AUTH_SESSION_COOKIE_SAMESITE", "strict"),
+            (
+                "AUTH_CSRF_TRUSTED_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
+            ("AUTH_LOGIN_URL", "/login/"),
+        ])
+        .unwrap();
+        assert_eq!(s.session_cookie_age, 3600);
+        assert!(s.session_cookie_secure);
+        assert_eq!(s.session_cookie_samesite, SameSite::Strict);
+        assert_eq!(
+            s.csrf_trusted_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(s.login_url, "/login/");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = from(&[("AUTH_SESSION_COOKIE_AGE", "two weeks")]).unwrap_err();
+        assert!(err.to_string().contains("AUTH_SESSION_COOKIE_AGE"), "{err}");
+        assert!(from(&[("AUTH_SESSION_COOKIE_SECURE", "maybe")]).is_err());
+    }
+}

@@ -1,0 +1,217 @@
+//! The user model: [`AbstractUser`] (Django's `AbstractUser` fields), the
+//! [`AuthUser`] trait that `#[derive(AuthUser)]` implements, and the queries
+//! the runtime runs against any user table.
+
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, IntoActiveModel, ModelTrait, QueryFilter, sea_query::Expr,
+};
+
+use crate::DateTime;
+
+/// The longest username accepted, as Django's `AbstractUser.username`.
+pub const USERNAME_MAX_LENGTH: usize = 150;
+
+/// The fields every user has, as in Django's `AbstractUser`.
+///
+/// A custom user model embeds it as its `#[auth(base)]` field and derefs to
+/// it, so `user.username` works on the custom model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AbstractUser {
+    /// Primary key; 0 for a user that has not been saved yet.
+    pub id: i64,
+    /// Unique login name (at most 150 characters, case-sensitive).
+    pub username: String,
+    /// The stored password hash (a PHC string), or an unusable password.
+    pub password: String,
+    /// Email address; may be empty.
+    pub email: String,
+    /// Given name; may be empty.
+    pub first_name: String,
+    /// Family name; may be empty.
+    pub last_name: String,
+    /// Whether the user may log into an admin site.
+    pub is_staff: bool,
+    /// Inactive users cannot log in, and existing sessions of theirs are
+    /// treated as anonymous.
+    pub is_active: bool,
+    /// Whether the user has every permission.
+    pub is_superuser: bool,
+    /// When the user last logged in, if ever.
+    pub last_login: Option<DateTime>,
+    /// When the account was created.
+    pub date_joined: DateTime,
+}
+
+impl AbstractUser {
+    /// A new, unsaved, active user with an unusable password.
+    pub fn new(username: impl Into<String>) -> Self {
+        AbstractUser {
+            id: 0,
+            username: username.into(),
+            password: crate::password::make_unusable_password(),
+            email: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
+            is_staff: false,
+            is_active: true,
+            is_superuser: false,
+            last_login: None,
+            date_joined: DateTime::now_utc(),
+        }
+    }
+
+    /// Always true for a real user (Django's `is_authenticated`).
+    pub fn is_authenticated(&self) -> bool {
+        true
+    }
+
+    /// First and last name separated by a space, trimmed.
+    pub fn get_full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned()
+    }
+
+    /// The first name.
+    pub fn get_short_name(&self) -> &str {
+        &self.first_name
+    }
+
+    /// Whether the stored password can ever verify.
+    pub fn has_usable_password(&self) -> bool {
+        crate::password::is_password_usable(&self.password)
+    }
+
+    /// Replaces the stored hash with an unusable password (the user can no
+    /// longer log in with a password). Save the user to persist it.
+    pub fn set_unusable_password(&mut self) {
+        self.password = crate::password::make_unusable_password();
+    }
+
+    /// Hashes `raw` with the default hasher and stores it in the `password`
+    /// field. CPU-heavy: from async code prefer
+    /// [`Auth::set_password`](crate::Auth::set_password), which hashes on a
+    /// blocking thread and saves.
+    pub fn set_password(&mut self, raw: &str) {
+        self.password = crate::password::make_password(raw);
+    }
+}
+
+/// The columns of [`AbstractUser`], so the runtime can query any user table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum BaseColumn {
+    Id,
+    Username,
+    Password,
+    Email,
+    FirstName,
+    LastName,
+    IsStaff,
+    IsActive,
+    IsSuperuser,
+    LastLogin,
+    DateJoined,
+}
+
+/// A user model: implemented by `#[derive(AuthUser)]`, not by hand.
+///
+/// It ties the user struct to the SeaORM entity the derive generates.
+pub trait AuthUser:
+    Clone + Send + Sync + std::fmt::Debug + std::ops::Deref<Target = AbstractUser> + 'static
+{
+    /// The SeaORM entity of the user table.
+    type Entity: EntityTrait<Model = Self::Model, ActiveModel = Self::ActiveModel> + Default;
+    /// A row of the user table.
+    type Model: ModelTrait<Entity = Self::Entity>
+        + FromQueryResult
+        + IntoActiveModel<Self::ActiveModel>
+        + Send
+        + Sync;
+    /// The active model of the user table.
+    type ActiveModel: ActiveModelBehavior<Entity = Self::Entity> + Send + Sync;
+
+    /// The embedded base fields.
+    fn base(&self) -> &AbstractUser;
+    /// The embedded base fields, mutably.
+    fn base_mut(&mut self) -> &mut AbstractUser;
+    /// A user with these base fields and every extra field at its default
+    /// (`#[auth(default = ...)]`, else empty, zero, false, `None`, now, or a
+    /// random UUID).
+    fn from_base(base: AbstractUser) -> Self;
+    /// Converts a row of the user table.
+    fn from_model(model: Self::Model) -> Self;
+    /// Converts into an active model with every column set, except `id` when
+    /// it is 0 (unsaved).
+    fn into_active_model(self) -> Self::ActiveModel;
+    /// The entity column for a base field.
+    fn column(column: BaseColumn) -> <Self::Entity as EntityTrait>::Column;
+}
+
+/// Finds a user by exact (case-sensitive) username.
+pub async fn find_by_username<U: AuthUser>(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<U>, DbErr> {
+    Ok(U::Entity::find()
+        .filter(U::column(BaseColumn::Username).eq(username))
+        .one(db)
+        .await?
+        .map(U::from_model))
+}
+
+/// Finds a user by primary key.
+pub async fn find_by_id<U: AuthUser>(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<U>, DbErr> {
+    Ok(U::Entity::find()
+        .filter(U::column(BaseColumn::Id).eq(id))
+        .one(db)
+        .await?
+        .map(U::from_model))
+}
+
+/// Inserts a new user (its `id` must be 0) and returns it with its id.
+pub async fn insert<U: AuthUser>(db: &impl ConnectionTrait, user: U) -> Result<U, DbErr> {
+    let model = user.into_active_model().insert(db).await?;
+    Ok(U::from_model(model))
+}
+
+/// Writes every column of an existing user.
+pub async fn update<U: AuthUser>(db: &impl ConnectionTrait, user: U) -> Result<U, DbErr> {
+    let model = user.into_active_model().update(db).await?;
+    Ok(U::from_model(model))
+}
+
+/// Writes only the password column of user `id`.
+pub async fn update_password<U: AuthUser>(
+    db: &impl ConnectionTrait,
+    id: i64,
+    hash: &str,
+) -> Result<(), DbErr> {
+    U::Entity::update_many()
+        .col_expr(
+            U::column(BaseColumn::Password),
+            Expr::value(hash.to_owned()),
+        )
+        .filter(U::column(BaseColumn::Id).eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes only the `last_login` column of user `id`.
+pub async fn update_last_login<U: AuthUser>(
+    db: &impl ConnectionTrait,
+    id: i64,
+    when: DateTime,
+) -> Result<(), DbErr> {
+    U::Entity::update_many()
+        .col_expr(U::column(BaseColumn::LastLogin), Expr::value(when))
+        .filter(U::column(BaseColumn::Id).eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+#[derive(Clone, Debug, auth::AuthUser)]
+struct User {
+    #[auth(base)]
+    base: String,
+}
+
+fn main() {}

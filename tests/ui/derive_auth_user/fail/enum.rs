@@ -1,0 +1,7 @@
+#[derive(Clone, Debug, auth::AuthUser)]
+enum User {
+    Admin,
+    Member,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(Clone, Debug, auth::AuthUser)]
+struct User {
+    bio: String,
+}
+
+fn main() {}

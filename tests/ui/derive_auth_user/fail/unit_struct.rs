@@ -1,0 +1,4 @@
+#[derive(Clone, Debug, auth::AuthUser)]
+struct User;
+
+fn main() {}

@@ -1,0 +1,8 @@
+#[derive(Clone, Debug, auth::AuthUser)]
+struct User {
+    #[auth(base)]
+    base: auth::AbstractUser,
+    tags: Vec<String>,
+}
+
+fn main() {}
