@@ -30,16 +30,6 @@ impl FromStr for SameSite {
     }
 }
 
-impl SameSite {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            SameSite::Lax => "Lax",
-            SameSite::Strict => "Strict",
-            SameSite::None => "None",
-        }
-    }
-}
-
 /// Every setting, with Django's default.
 #[derive(Clone, Debug)]
 pub struct Settings {

@@ -1,0 +1,97 @@
+//! The example's binary, run as a user would run it.
+
+use std::process::Command;
+
+#[derive(Clone, Debug, auth::AuthUser)]
+#[auth(table = "accounts_user")]
+pub struct User {
+    #[auth(base)]
+    pub base: auth::AbstractUser,
+    pub bio: String,
+    pub birth_date: Option<auth::Date>,
+}
+
+fn accounts(db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_accounts"))
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env("AUTH_SUPERUSER_PASSWORD", "correct horse battery")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the example runs")
+}
+
+#[tokio::test]
+async fn createsuperuser_noinput_creates_one_argon2id_user() {
+    let dir = std::env::temp_dir().join(format!("accounts-cli-{}", auth::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.join("auth.db").display());
+    let args = [
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "alice",
+        "--email",
+        "a@example.com",
+    ];
+
+    let first = accounts(&db, &args);
+    assert!(first.status.success(), "{first:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        "Superuser created successfully.\n"
+    );
+
+    let second = accounts(&db, &args);
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("Error: That username is already taken."),
+        "{stderr}"
+    );
+
+    let auth = auth::Auth::<User>::builder()
+        .database_url(db)
+        .build()
+        .await
+        .unwrap();
+    let alice = auth.get_by_username("alice").await.unwrap().unwrap();
+    assert!(
+        alice
+            .password
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        alice.password
+    );
+    assert!(alice.is_superuser && alice.is_staff);
+    assert!(
+        auth.authenticate("alice", "correct horse battery")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn bad_arguments_fail_with_usage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_accounts"))
+        .args(["frobnicate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"));
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_accounts"))
+        .args(["migrate"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("AUTH_DATABASE_TIMEOUT", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("Error: database error"), "{stderr}");
+}

@@ -1,0 +1,250 @@
+//! Management commands driven through `cli::execute` with scripted answers.
+
+mod common;
+
+use std::collections::VecDeque;
+
+use auth::cli::{Cli, CommandError, Prompt, execute};
+use clap::Parser as _;
+use common::{User, fresh_auth};
+
+/// Answers prompts from a script and records the questions.
+struct Script {
+    answers: VecDeque<&'static str>,
+    asked: Vec<String>,
+    interactive: bool,
+}
+
+impl Script {
+    fn new(answers: &[&'static str]) -> Self {
+        Script {
+            answers: answers.iter().copied().collect(),
+            asked: Vec::new(),
+            interactive: true,
+        }
+    }
+}
+
+impl Prompt for Script {
+    fn line(&mut self, prompt: &str) -> std::io::Result<String> {
+        self.asked.push(prompt.to_owned());
+        self.answers
+            .pop_front()
+            .map(str::to_owned)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "script ran out"))
+    }
+    fn password(&mut self, prompt: &str) -> std::io::Result<String> {
+        self.line(prompt)
+    }
+    fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+}
+
+async fn run(
+    auth: &auth::Auth<User>,
+    args: &[&str],
+    script: &mut Script,
+) -> (Result<(), CommandError>, String) {
+    let cli = Cli::try_parse_from(std::iter::once("app").chain(args.iter().copied())).unwrap();
+    let mut out = Vec::new();
+    let result = execute(auth, cli.command.unwrap(), script, &mut out).await;
+    (result, String::from_utf8(out).unwrap())
+}
+
+#[tokio::test]
+async fn createsuperuser_prompts_until_the_answers_are_valid() {
+    let auth = fresh_auth::<User>().await;
+    auth.create_user("taken", "", None).await.unwrap();
+    let mut script = Script::new(&[
+        "taken",             // username: refused
+        "bad name",          // username: refused
+        "admin",             // username
+        "admin@EXAMPLE.com", // email
+        "one",
+        "two", // passwords differ
+        "",
+        "", // blank
+        "s3cret-pw",
+        "s3cret-pw",
+    ]);
+    let (result, out) = run(&auth, &["createsuperuser"], &mut script).await;
+    result.unwrap();
+    assert!(
+        out.contains("Error: That username is already taken."),
+        "{out}"
+    );
+    assert!(out.contains("Error: Enter a valid username."), "{out}");
+    assert!(out.contains("Error: Your passwords didn't match."), "{out}");
+    assert!(
+        out.contains("Error: Blank passwords aren't allowed."),
+        "{out}"
+    );
+    assert!(out.ends_with("Superuser created successfully.\n"), "{out}");
+    assert!(script.asked.contains(&"Password (again): ".to_owned()));
+
+    let admin = auth
+        .authenticate("admin", "s3cret-pw")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(admin.is_superuser && admin.is_staff);
+    assert_eq!(admin.email, "admin@example.com");
+}
+
+#[tokio::test]
+async fn createuser_can_create_inactive_users() {
+    let auth = fresh_auth::<User>().await;
+    let mut script = Script::new(&["pw-1234", "pw-1234"]);
+    let (result, out) = run(
+        &auth,
+        &[
+            "createuser",
+            "--username",
+            "ivy",
+            "--email",
+            "",
+            "--inactive",
+        ],
+        &mut script,
+    )
+    .await;
+    result.unwrap();
+    assert_eq!(out, "User created successfully.\n");
+    let ivy = auth.get_by_username("ivy").await.unwrap().unwrap();
+    assert!(!ivy.is_active && !ivy.is_staff);
+    assert!(auth.authenticate("ivy", "pw-1234").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn noinput_needs_a_free_username() {
+    let auth = fresh_auth::<User>().await;
+    let mut script = Script::new(&[]);
+    let (result, _) = run(&auth, &["createsuperuser", "--noinput"], &mut script).await;
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "You must use --username with --noinput."
+    );
+
+    let (result, _) = run(
+        &auth,
+        &["createuser", "--noinput", "--username", "x y"],
+        &mut script,
+    )
+    .await;
+    assert!(
+        result
+            .unwrap_err()
+            .to_string()
+            .starts_with("Enter a valid username.")
+    );
+
+    // Without AUTH_USER_PASSWORD in the environment the password is unusable.
+    let (result, _) = run(
+        &auth,
+        &["createuser", "--noinput", "--username", "zed"],
+        &mut script,
+    )
+    .await;
+    result.unwrap();
+    assert!(
+        !auth
+            .get_by_username("zed")
+            .await
+            .unwrap()
+            .unwrap()
+            .has_usable_password()
+    );
+    let (result, _) = run(
+        &auth,
+        &["createuser", "--noinput", "--username", "zed"],
+        &mut script,
+    )
+    .await;
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "That username is already taken."
+    );
+}
+
+#[tokio::test]
+async fn interactive_commands_refuse_to_run_without_a_terminal() {
+    let auth = fresh_auth::<User>().await;
+    let mut script = Script::new(&[]);
+    script.interactive = false;
+    let (result, _) = run(&auth, &["createsuperuser"], &mut script).await;
+    assert!(
+        result
+            .unwrap_err()
+            .to_string()
+            .contains("Not running in a TTY")
+    );
+}
+
+#[tokio::test]
+async fn changepassword_gives_three_tries() {
+    let auth = fresh_auth::<User>().await;
+    auth.create_user("alice", "", Some("old-password"))
+        .await
+        .unwrap();
+
+    let mut script = Script::new(&["a", "b", "c", "d", "e", "f"]);
+    let (result, out) = run(&auth, &["changepassword", "alice"], &mut script).await;
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "Aborting password change for user 'alice' after 3 attempts"
+    );
+    assert_eq!(
+        out.matches("Passwords do not match. Please try again.")
+            .count(),
+        3
+    );
+    assert!(
+        auth.authenticate("alice", "old-password")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let mut script = Script::new(&["x", "y", "new-password", "new-password"]);
+    let (result, out) = run(&auth, &["changepassword", "alice"], &mut script).await;
+    result.unwrap();
+    assert!(
+        out.starts_with("Changing password for user 'alice'\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("Password changed successfully for user 'alice'\n"),
+        "{out}"
+    );
+    assert!(
+        auth.authenticate("alice", "old-password")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        auth.authenticate("alice", "new-password")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let mut script = Script::new(&[""]);
+    let (result, _) = run(&auth, &["changepassword", "alice"], &mut script).await;
+    assert_eq!(result.unwrap_err().to_string(), "aborted");
+
+    let (result, _) = run(&auth, &["changepassword", "nobody"], &mut script).await;
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "user 'nobody' does not exist"
+    );
+}
+
+#[tokio::test]
+async fn migrate_reports_success() {
+    let auth = fresh_auth::<User>().await;
+    let (result, out) = run(&auth, &["migrate"], &mut Script::new(&[])).await;
+    result.unwrap();
+    assert_eq!(out, "Tables are up to date.\n");
+}
