@@ -3,6 +3,7 @@
 //! named directly.
 
 mod ctxt;
+mod login_required;
 mod user;
 
 use proc_macro::TokenStream;
@@ -33,4 +34,21 @@ pub fn derive_auth_user(input: TokenStream) -> TokenStream {
     user::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
+}
+
+/// Requires a logged-in user for an axum handler, like Django's
+/// `@login_required`.
+///
+/// Anonymous requests get `303 See Other` to the login URL with
+/// `next=<the requested path and query>` (percent-encoded as Django does).
+/// The handler keeps its name, visibility, attributes and extractors; the
+/// macro adds one guard extractor in front of them.
+///
+/// - `#[login_required]`: redirect to `settings.login_url`.
+/// - `#[login_required(login_url = "/login/")]`, or a path to a
+///   `&'static str` const (`login_url = urls::LOGIN`).
+/// - `redirect_field_name = "goto"`: the query parameter (default `next`).
+#[proc_macro_attribute]
+pub fn login_required(attr: TokenStream, item: TokenStream) -> TokenStream {
+    login_required::expand(attr.into(), item.into()).into()
 }

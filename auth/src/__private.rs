@@ -1,7 +1,11 @@
 //! What generated code needs, so user crates need no direct dependency on
 //! these crates. Not a public API.
 
+pub use axum;
+pub use http;
 pub use sea_orm;
+
+pub use crate::extract::{LoginRedirect, LoginRequired, require_user};
 pub use time;
 pub use uuid;
 

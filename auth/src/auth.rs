@@ -5,9 +5,17 @@ use std::{marker::PhantomData, sync::Arc};
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+use tower_sessions::ExpiredDeletion;
+
 use crate::{
     DateTime, Error, Result, Settings,
+    layer::{AuthLayer, DynStore},
     password::{Check, Hasher},
+    secret::SecretKeys,
+    session::{
+        request::{Loader, Shared},
+        store::DbStore,
+    },
     user::{self, AbstractUser, AuthUser},
 };
 
@@ -26,6 +34,19 @@ pub(crate) struct Inner {
     pub(crate) db: DatabaseConnection,
     pub(crate) settings: Arc<Settings>,
     pub(crate) hasher: Hasher,
+    /// What the request layer shares (secret keys, user loader).
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) store: DbStore,
+    /// The expired-session cleanup task, stopped when `Auth` is dropped.
+    cleanup: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = self.cleanup.take() {
+            task.abort();
+        }
+    }
 }
 
 impl<U> Clone for Auth<U> {
@@ -88,6 +109,7 @@ impl<U: AuthUser> AuthBuilder<U> {
         let hasher = settings
             .hasher()
             .map_err(|e| Error::Config(e.to_string()))?;
+        let secrets = SecretKeys::from_settings(&settings)?;
         let db = match self.connection {
             Some(db) => db,
             None => {
@@ -98,11 +120,30 @@ impl<U: AuthUser> AuthBuilder<U> {
                 connect(&url, &settings).await?
             }
         };
+        let settings = Arc::new(settings);
+        let store = DbStore::new(db.clone(), settings.database_timeout);
+        let shared = Arc::new(Shared {
+            db: db.clone(),
+            settings: settings.clone(),
+            secrets,
+            loader: Arc::new(Loader::<U>::new()),
+        });
+        let cleanup = settings.session_cleanup_interval.map(|period| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(err) = store.continuously_delete_expired(period).await {
+                    tracing::error!(error = %err, "expired-session cleanup stopped");
+                }
+            })
+        });
         let auth = Auth {
             inner: Arc::new(Inner {
                 db,
-                settings: Arc::new(settings),
+                settings,
                 hasher,
+                shared,
+                store,
+                cleanup,
             }),
             _user: PhantomData,
         };
@@ -150,10 +191,35 @@ impl<U: AuthUser> Auth<U> {
         &self.inner.hasher
     }
 
-    /// Creates the user table (and the other tables) if missing.
+    /// Creates the user and session tables if missing.
     pub async fn migrate(&self) -> Result<()> {
         crate::schema::create_table::<U::Entity>(self.db()).await?;
+        self.inner.store.migrate().await?;
         Ok(())
+    }
+
+    /// The layer that gives every route it wraps sessions (stored in this
+    /// database), CSRF protection and the current user.
+    pub fn layer(&self) -> AuthLayer {
+        AuthLayer::new(
+            self.inner.shared.clone(),
+            DynStore(Arc::new(self.inner.store.clone())),
+        )
+    }
+
+    /// The session store in this database.
+    pub fn session_store(&self) -> &DbStore {
+        &self.inner.store
+    }
+
+    /// Deletes expired sessions (Django's `clearsessions`); returns how many.
+    pub async fn clear_expired_sessions(&self) -> Result<u64> {
+        Ok(self.inner.store.clear_expired().await?)
+    }
+
+    /// The secret keys in use.
+    pub fn secret_keys(&self) -> &SecretKeys {
+        &self.inner.shared.secrets
     }
 
     /// Checks credentials against the database, like Django's

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Commands: `serve` (the default; `--bind 127.0.0.1:8000`), `migrate`,
-//! `createsuperuser`, `createuser`, `changepassword [USERNAME]`. Every
+//! `createsuperuser`, `createuser`, `changepassword [USERNAME]`,
+//! `clearsessions`. Every
 //! failure prints a clear message and exits non-zero.
 
 use std::{
@@ -65,6 +66,8 @@ pub enum Command {
         #[arg(long)]
         inactive: bool,
     },
+    /// Delete expired sessions.
+    Clearsessions,
     /// Change a user's password.
     Changepassword {
         /// The user (default: the name of the OS user running the command).
@@ -245,6 +248,11 @@ where
             Ok(())
         }
         Command::Changepassword { username } => change_password(auth, username, prompt, out).await,
+        Command::Clearsessions => {
+            let deleted = auth.clear_expired_sessions().await?;
+            writeln!(out, "Deleted {deleted} expired session(s).")?;
+            Ok(())
+        }
     }
 }
 

@@ -28,9 +28,15 @@
 
 mod auth;
 pub mod cli;
+pub mod csrf;
 mod error;
+pub mod extract;
+pub mod layer;
 pub mod password;
+pub mod redirect;
 pub mod schema;
+pub mod secret;
+pub mod session;
 pub mod settings;
 pub mod user;
 
@@ -41,8 +47,14 @@ pub use crate::auth::{
     Auth, AuthBuilder, DEFAULT_DATABASE_URL, connect, normalize_email, normalize_username,
 };
 pub use error::{Error, Result};
+pub use extract::{CurrentUser, LoginRequired};
+pub use layer::{AuthLayer, LoginRequiredLayer};
+pub use session::{Session, login, logout, update_session_auth_hash};
 pub use settings::Settings;
 pub use user::{AbstractUser, AuthUser};
+
+/// The query parameter that carries the page to return to after login.
+pub const REDIRECT_FIELD_NAME: &str = "next";
 
 /// SeaORM, re-exported so apps can query the generated entities without
 /// depending on it directly (and always with the same version).
@@ -50,6 +62,9 @@ pub use sea_orm;
 
 /// Derives a user model: see the crate documentation.
 pub use auth_macros::AuthUser;
+
+/// Requires a logged-in user for a handler: see the macro's documentation.
+pub use auth_macros::login_required;
 
 /// A calendar date (a column type for custom user fields).
 pub type Date = time::Date;

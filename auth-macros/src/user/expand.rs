@@ -176,6 +176,23 @@ pub(crate) fn expand(user: &User) -> TokenStream {
             }
 
             #[automatically_derived]
+            impl<__AuthS> ::auth::__private::axum::extract::FromRequestParts<__AuthS> for #ident
+            where
+                __AuthS: ::core::marker::Send + ::core::marker::Sync,
+            {
+                type Rejection = ::auth::__private::axum::response::Response;
+
+                fn from_request_parts(
+                    __auth_parts: &mut ::auth::__private::http::request::Parts,
+                    _: &__AuthS,
+                ) -> impl ::core::future::Future<
+                    Output = ::core::result::Result<Self, Self::Rejection>,
+                > + ::core::marker::Send {
+                    ::auth::__private::require_user::<Self>(__auth_parts)
+                }
+            }
+
+            #[automatically_derived]
             impl ::auth::AuthUser for #ident {
                 type Entity = #module::Entity;
                 type Model = #module::Model;

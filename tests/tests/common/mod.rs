@@ -1,6 +1,9 @@
 //! Shared test fixtures: user models and a fresh database per test.
 #![allow(dead_code)]
 
+pub mod app;
+pub mod client;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The seed's user model.
@@ -34,7 +37,10 @@ pub async fn fresh_auth<U: auth::AuthUser>() -> auth::Auth<U> {
 }
 
 /// As [`fresh_auth`], with settings.
-pub async fn fresh_auth_with<U: auth::AuthUser>(settings: auth::Settings) -> auth::Auth<U> {
+pub async fn fresh_auth_with<U: auth::AuthUser>(mut settings: auth::Settings) -> auth::Auth<U> {
+    if settings.secret_key.is_none() {
+        settings.secret_key = Some("test-secret-key-that-is-long-enough-0123456789".into());
+    }
     auth::Auth::<U>::builder()
         .database_url(sqlite_url())
         .settings(settings)

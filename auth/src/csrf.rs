@@ -1,0 +1,221 @@
+//! Cross-site request forgery protection, as Django's `CsrfViewMiddleware`.
+//!
+//! A 32-character secret lives in the `csrftoken` cookie. Forms carry a
+//! 64-character token (`csrfmiddlewaretoken`, or the `X-CSRFToken` header):
+//! a random mask plus the secret enciphered with it, different on every
+//! render so the secret never appears in a page (BREACH). Unsafe requests
+//! (POST, PUT, PATCH, DELETE) must come from a trusted origin and carry a
+//! token matching the cookie, else they get 403. The secret is replaced at
+//! login, so a token planted before login is useless afterwards.
+
+use rand::Rng;
+use subtle::ConstantTimeEq;
+
+/// Length of the secret, and of the mask.
+pub const CSRF_SECRET_LENGTH: usize = 32;
+/// Length of a masked token.
+pub const CSRF_TOKEN_LENGTH: usize = 2 * CSRF_SECRET_LENGTH;
+/// The form field that carries the token.
+pub const CSRF_FIELD_NAME: &str = "csrfmiddlewaretoken";
+/// The header that carries the token for scripts.
+pub const CSRF_HEADER_NAME: &str = "x-csrftoken";
+
+const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+fn random_chars(len: usize) -> Vec<u8> {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())])
+        .collect()
+}
+
+fn index(c: u8) -> usize {
+    CHARS.iter().position(|&x| x == c).unwrap_or(0)
+}
+
+/// A fresh secret.
+pub fn new_secret() -> String {
+    String::from_utf8(random_chars(CSRF_SECRET_LENGTH)).expect("ASCII")
+}
+
+/// A masked token for `secret`: mask ++ (secret + mask, per character, mod 62).
+pub fn mask(secret: &str) -> String {
+    let mask = random_chars(CSRF_SECRET_LENGTH);
+    let cipher: Vec<u8> = secret
+        .bytes()
+        .zip(&mask)
+        .map(|(s, &m)| CHARS[(index(s) + index(m)) % CHARS.len()])
+        .collect();
+    let mut token = mask;
+    token.extend(cipher);
+    String::from_utf8(token).expect("ASCII")
+}
+
+/// The secret inside a masked token (which must be well-formed).
+pub fn unmask(token: &str) -> String {
+    let (mask, cipher) = token.as_bytes().split_at(CSRF_SECRET_LENGTH);
+    let secret: Vec<u8> = cipher
+        .iter()
+        .zip(mask)
+        .map(|(&c, &m)| CHARS[(index(c) + CHARS.len() - index(m)) % CHARS.len()])
+        .collect();
+    String::from_utf8(secret).expect("ASCII")
+}
+
+/// Whether `value` is a well-formed secret (what the cookie must hold).
+pub fn is_valid_secret(value: &str) -> bool {
+    value.len() == CSRF_SECRET_LENGTH && value.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Why an unsafe request was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// The `Origin` header names another site.
+    BadOrigin(String),
+    /// No (valid) `csrftoken` cookie.
+    NoCookie,
+    /// No token in the form or header.
+    TokenMissing,
+    /// The token is not 32 or 64 characters.
+    TokenLength,
+    /// The token has characters other than ASCII letters and digits.
+    TokenCharacters,
+    /// The token does not match the cookie.
+    TokenIncorrect,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::BadOrigin(origin) => {
+                write!(
+                    f,
+                    "Origin checking failed - {origin} does not match any trusted origins."
+                )
+            }
+            Rejection::NoCookie => f.write_str("CSRF cookie not set."),
+            Rejection::TokenMissing => f.write_str("CSRF token missing."),
+            Rejection::TokenLength => f.write_str("CSRF token has incorrect length."),
+            Rejection::TokenCharacters => f.write_str("CSRF token has invalid characters."),
+            Rejection::TokenIncorrect => f.write_str("CSRF token incorrect."),
+        }
+    }
+}
+
+/// Checks a request token (masked or not) against the cookie's secret.
+pub fn check_token(secret: Option<&str>, token: Option<&str>) -> Result<(), Rejection> {
+    let Some(secret) = secret.filter(|s| is_valid_secret(s)) else {
+        return Err(Rejection::NoCookie);
+    };
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err(Rejection::TokenMissing);
+    };
+    if token.len() != CSRF_TOKEN_LENGTH && token.len() != CSRF_SECRET_LENGTH {
+        return Err(Rejection::TokenLength);
+    }
+    if !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Rejection::TokenCharacters);
+    }
+    let candidate = if token.len() == CSRF_TOKEN_LENGTH {
+        unmask(token)
+    } else {
+        token.to_owned()
+    };
+    if bool::from(candidate.as_bytes().ct_eq(secret.as_bytes())) {
+        Ok(())
+    } else {
+        Err(Rejection::TokenIncorrect)
+    }
+}
+
+/// Checks the `Origin` header of an unsafe request: it must be this site
+/// (`http://host` or `https://host`) or one of `trusted_origins`.
+pub fn check_origin(
+    origin: &str,
+    host: Option<&str>,
+    trusted_origins: &[String],
+) -> Result<(), Rejection> {
+    let same_site = host.is_some_and(|host| {
+        origin.eq_ignore_ascii_case(&format!("http://{host}"))
+            || origin.eq_ignore_ascii_case(&format!("https://{host}"))
+    });
+    if same_site
+        || trusted_origins
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(origin))
+    {
+        Ok(())
+    } else {
+        Err(Rejection::BadOrigin(origin.to_owned()))
+    }
+}
+
+/// Whether requests with this method must pass the check.
+pub fn is_unsafe(method: &http::Method) -> bool {
+    !matches!(
+        *method,
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS | http::Method::TRACE
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_round_trips_and_differs_every_time() {
+        let secret = new_secret();
+        let a = mask(&secret);
+        let b = mask(&secret);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), CSRF_TOKEN_LENGTH);
+        assert!(!a.contains(&secret));
+        assert_eq!(unmask(&a), secret);
+        assert_eq!(unmask(&b), secret);
+    }
+
+    #[test]
+    fn tokens_are_checked_like_django() {
+        let secret = new_secret();
+        let token = mask(&secret);
+        assert_eq!(check_token(Some(&secret), Some(&token)), Ok(()));
+        assert_eq!(
+            check_token(Some(&secret), Some(&secret)),
+            Ok(()),
+            "unmasked tokens pass too"
+        );
+        assert_eq!(check_token(None, Some(&token)), Err(Rejection::NoCookie));
+        assert_eq!(
+            check_token(Some("short"), Some(&token)),
+            Err(Rejection::NoCookie)
+        );
+        assert_eq!(
+            check_token(Some(&secret), None),
+            Err(Rejection::TokenMissing)
+        );
+        assert_eq!(
+            check_token(Some(&secret), Some("abc")),
+            Err(Rejection::TokenLength)
+        );
+        let bad_chars = format!("{}!", &token[..63]);
+        assert_eq!(
+            check_token(Some(&secret), Some(&bad_chars)),
+            Err(Rejection::TokenCharacters)
+        );
+        let other = mask(&new_secret());
+        assert_eq!(
+            check_token(Some(&secret), Some(&other)),
+            Err(Rejection::TokenIncorrect)
+        );
+    }
+
+    #[test]
+    fn origins_must_be_this_site_or_trusted() {
+        let trusted = vec!["https://app.example".to_owned()];
+        assert!(check_origin("http://testserver", Some("testserver"), &trusted).is_ok());
+        assert!(check_origin("https://app.example", Some("testserver"), &trusted).is_ok());
+        assert!(check_origin("https://evil.example", Some("testserver"), &trusted).is_err());
+        assert!(check_origin("null", Some("testserver"), &trusted).is_err());
+        assert!(check_origin("http://testserver", None, &[]).is_err());
+    }
+}

@@ -1,0 +1,4 @@
+#[auth::login_required]
+struct Profile;
+
+fn main() {}
