@@ -90,7 +90,7 @@ impl<U: AuthUser> AuthBuilder<U> {
         self
     }
 
-    /// The settings (default: [`Settings::default`]).
+    /// The settings (default: [`Settings::from_env`]).
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = Some(settings);
         self
@@ -105,7 +105,10 @@ impl<U: AuthUser> AuthBuilder<U> {
 
     /// Connects, and creates missing tables unless told not to.
     pub async fn build(self) -> Result<Auth<U>> {
-        let settings = self.settings.unwrap_or_default();
+        let settings = match self.settings {
+            Some(settings) => settings,
+            None => Settings::from_env().map_err(|e| Error::Config(e.to_string()))?,
+        };
         let hasher = settings
             .hasher()
             .map_err(|e| Error::Config(e.to_string()))?;
