@@ -4,6 +4,7 @@
 
 mod ctxt;
 mod login_required;
+mod urls;
 mod user;
 
 use proc_macro::TokenStream;
@@ -51,4 +52,35 @@ pub fn derive_auth_user(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn login_required(attr: TokenStream, item: TokenStream) -> TokenStream {
     login_required::expand(attr.into(), item.into()).into()
+}
+
+/// Declares the auth routes and names their URLs, like Django's
+/// `path("login/", LoginView.as_view(...), name="login")` list.
+///
+/// ```ignore
+/// auth::auth_urls! {
+///     login: "/login/" => LoginView { template_name: "accounts/login.html" },
+///     logout: "/logout/" => LogoutView { next_page: "/" },
+///     password_change: "/password-change/" => PasswordChangeView,
+///     password_change_done: "/password-change/done/" => PasswordChangeDoneView,
+/// }
+/// // → mod urls { const LOGIN, LOGOUT, …; ALL; fn reverse(name); fn router() }
+/// ```
+///
+/// Use it where items go (module level). It generates a module (`urls`, or
+/// `pub mod name;` as the first line) with one `&str` const per name,
+/// usable as `#[login_required(login_url = urls::LOGIN)]`, plus `reverse`
+/// and `router()`. The password change views send anonymous users to the
+/// declared login path, and `PasswordChangeView` redirects to the declared
+/// `PasswordChangeDoneView` unless given `success_url`.
+///
+/// Checked at compile time: known views and options per view
+/// (`template_name`, `next_page`, `success_url`,
+/// `redirect_authenticated_user`), option value types, paths that start and
+/// end with `/`, no duplicate names or paths.
+#[proc_macro]
+pub fn auth_urls(input: TokenStream) -> TokenStream {
+    urls::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -3,9 +3,11 @@
 
 pub use axum;
 pub use http;
+pub use minijinja;
 pub use sea_orm;
 
 pub use crate::extract::{LoginRedirect, LoginRequired, require_user};
+pub use crate::templates::TemplateField;
 pub use time;
 pub use uuid;
 

@@ -1,7 +1,7 @@
 //! [`Auth`]: the database, settings and hasher for one user model, and the
 //! operations on users (authenticate, create, change password).
 
-use std::{marker::PhantomData, sync::Arc};
+use std::{marker::PhantomData, path::PathBuf, sync::Arc};
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
@@ -10,12 +10,16 @@ use tower_sessions::ExpiredDeletion;
 use crate::{
     DateTime, Error, Result, Settings,
     layer::{AuthLayer, DynStore},
-    password::{Check, Hasher},
+    password::{
+        Check, Hasher,
+        validation::{Validators, default_validators},
+    },
     secret::SecretKeys,
     session::{
-        request::{Loader, Shared},
+        request::{LoadedUserExt, Ops, Shared},
         store::DbStore,
     },
+    templates::Engine,
     user::{self, AbstractUser, AuthUser},
 };
 
@@ -31,10 +35,8 @@ pub struct Auth<U> {
 }
 
 pub(crate) struct Inner {
-    pub(crate) db: DatabaseConnection,
-    pub(crate) settings: Arc<Settings>,
-    pub(crate) hasher: Hasher,
-    /// What the request layer shares (secret keys, user loader).
+    /// What the request layer shares: database, settings, keys, hasher,
+    /// validators, templates and the user model's queries.
     pub(crate) shared: Arc<Shared>,
     pub(crate) store: DbStore,
     /// The expired-session cleanup task, stopped when `Auth` is dropped.
@@ -61,19 +63,30 @@ impl<U> Clone for Auth<U> {
 impl<U> std::fmt::Debug for Auth<U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
-            .field("backend", &self.inner.db.get_database_backend())
+            .field("backend", &self.inner.shared.db.get_database_backend())
             .finish_non_exhaustive()
     }
 }
 
 /// Builds an [`Auth`]: see [`Auth::builder`].
-#[derive(Debug)]
 pub struct AuthBuilder<U> {
     database_url: Option<String>,
     connection: Option<DatabaseConnection>,
     settings: Option<Settings>,
     migrate: bool,
+    validators: Option<Validators>,
+    templates_dir: Option<PathBuf>,
+    templates: Vec<(String, String)>,
     _user: PhantomData<fn() -> U>,
+}
+
+impl<U> std::fmt::Debug for AuthBuilder<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthBuilder")
+            .field("database_url", &self.database_url)
+            .field("templates_dir", &self.templates_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<U: AuthUser> AuthBuilder<U> {
@@ -93,6 +106,27 @@ impl<U: AuthUser> AuthBuilder<U> {
     /// The settings (default: [`Settings::from_env`]).
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = Some(settings);
+        self
+    }
+
+    /// The password validators (default: Django's four, see
+    /// [`default_validators`](crate::password::validation::default_validators)).
+    pub fn password_validators(mut self, validators: Validators) -> Self {
+        self.validators = Some(validators);
+        self
+    }
+
+    /// A directory of templates that override the built-in ones by name
+    /// (`registration/login.html`, …) and hold the app's own.
+    pub fn templates_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.templates_dir = Some(dir.into());
+        self
+    }
+
+    /// A template given in code (for example with `include_str!`); it wins
+    /// over the directory and the built-in ones.
+    pub fn template(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        self.templates.push((name.into(), source.into()));
         self
     }
 
@@ -125,11 +159,15 @@ impl<U: AuthUser> AuthBuilder<U> {
         };
         let settings = Arc::new(settings);
         let store = DbStore::new(db.clone(), settings.database_timeout);
+        let templates = Engine::new(self.templates_dir, self.templates)?;
         let shared = Arc::new(Shared {
-            db: db.clone(),
+            db,
             settings: settings.clone(),
             secrets,
-            loader: Arc::new(Loader::<U>::new()),
+            hasher,
+            validators: self.validators.unwrap_or_else(default_validators),
+            templates,
+            ops: Arc::new(Ops::<U>::new()),
         });
         let cleanup = settings.session_cleanup_interval.map(|period| {
             let store = store.clone();
@@ -141,9 +179,6 @@ impl<U: AuthUser> AuthBuilder<U> {
         });
         let auth = Auth {
             inner: Arc::new(Inner {
-                db,
-                settings,
-                hasher,
                 shared,
                 store,
                 cleanup,
@@ -175,23 +210,40 @@ impl<U: AuthUser> Auth<U> {
             connection: None,
             settings: None,
             migrate: true,
+            validators: None,
+            templates_dir: None,
+            templates: Vec::new(),
             _user: PhantomData,
         }
     }
 
     /// The database connection.
     pub fn db(&self) -> &DatabaseConnection {
-        &self.inner.db
+        &self.inner.shared.db
     }
 
     /// The settings.
     pub fn settings(&self) -> &Settings {
-        &self.inner.settings
+        &self.inner.shared.settings
     }
 
     /// The password hasher.
     pub fn hasher(&self) -> &Hasher {
-        &self.inner.hasher
+        &self.inner.shared.hasher
+    }
+
+    /// The password validators.
+    pub fn password_validators(&self) -> &Validators {
+        &self.inner.shared.validators
+    }
+
+    /// Runs the password validators for `user` (Django's `validate_password`).
+    pub fn validate_password(
+        &self,
+        password: &str,
+        user: Option<&AbstractUser>,
+    ) -> std::result::Result<(), Vec<String>> {
+        crate::password::validation::validate_password(password, user, self.password_validators())
     }
 
     /// Creates the user and session tables if missing.
@@ -234,25 +286,8 @@ impl<U: AuthUser> Auth<U> {
     /// does not reveal which. A successful check against an outdated hash
     /// stores a fresh one.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<U>> {
-        let username = normalize_username(username);
-        let Some(mut found) = user::find_by_username::<U>(self.db(), &username).await? else {
-            // Equalise timing with the existing-user path: one hash.
-            let _ = self.hasher().make_async(password).await;
-            return Ok(None);
-        };
-        let needs_upgrade = match self.hasher().check_async(password, &found.password).await {
-            Check::Mismatch => return Ok(None),
-            Check::Match { needs_upgrade } => needs_upgrade,
-        };
-        if !found.is_active {
-            return Ok(None);
-        }
-        if needs_upgrade {
-            let hash = self.hasher().make_async(password).await;
-            user::update_password::<U>(self.db(), found.id, &hash).await?;
-            found.base_mut().password = hash;
-        }
-        Ok(Some(found))
+        let user = self.inner.shared.authenticate(username, password).await?;
+        Ok(user.and_then(|u| u.downcast::<U>()))
     }
 
     /// Finds a user by exact username.

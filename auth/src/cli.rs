@@ -24,7 +24,7 @@ use std::{
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{Auth, AuthBuilder, AuthUser, Error, user::USERNAME_MAX_LENGTH};
+use crate::{AbstractUser, Auth, AuthBuilder, AuthUser, Error, user::USERNAME_MAX_LENGTH};
 
 /// The environment variable `createsuperuser --noinput` reads the password
 /// from (Django: `DJANGO_SUPERUSER_PASSWORD`).
@@ -327,6 +327,18 @@ where
             writeln!(out, "Error: Blank passwords aren't allowed.")?;
             continue;
         }
+        let mut candidate = AbstractUser::new(username.clone());
+        candidate.email = email.clone();
+        if let Err(messages) = auth.validate_password(&first, Some(&candidate)) {
+            for message in messages {
+                writeln!(out, "{message}")?;
+            }
+            let answer =
+                prompt.line("Bypass password validation and create user anyway? [y/N]: ")?;
+            if !answer.trim().to_lowercase().starts_with('y') {
+                continue;
+            }
+        }
         break first;
     };
     Ok((username, email, Some(password)))
@@ -425,6 +437,10 @@ where
         let second = prompt.password("Password (again): ")?;
         if first != second {
             writeln!(out, "Passwords do not match. Please try again.")?;
+            continue;
+        }
+        if let Err(messages) = auth.validate_password(&second, Some(&user)) {
+            writeln!(out, "{}", messages.join("\n"))?;
             continue;
         }
         auth.set_password(&mut user, &first).await?;

@@ -38,10 +38,17 @@ pub mod schema;
 pub mod secret;
 pub mod session;
 pub mod settings;
+mod templates;
 pub mod user;
+pub mod views;
 
 #[doc(hidden)]
 pub mod __private;
+
+/// The README's example, compiled as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 pub use crate::auth::{
     Auth, AuthBuilder, DEFAULT_DATABASE_URL, connect, normalize_email, normalize_username,
@@ -51,6 +58,7 @@ pub use extract::{CurrentUser, LoginRequired};
 pub use layer::{AuthLayer, LoginRequiredLayer};
 pub use session::{Session, login, logout, update_session_auth_hash};
 pub use settings::Settings;
+pub use templates::{TemplateField, Templates};
 pub use user::{AbstractUser, AuthUser};
 
 /// The query parameter that carries the page to return to after login.
@@ -60,11 +68,17 @@ pub const REDIRECT_FIELD_NAME: &str = "next";
 /// depending on it directly (and always with the same version).
 pub use sea_orm;
 
+/// minijinja, re-exported for template contexts (`auth::minijinja::context!`).
+pub use minijinja;
+
 /// Derives a user model: see the crate documentation.
 pub use auth_macros::AuthUser;
 
 /// Requires a logged-in user for a handler: see the macro's documentation.
 pub use auth_macros::login_required;
+
+/// Declares the auth routes and named URLs: see the macro's documentation.
+pub use auth_macros::auth_urls;
 
 /// A calendar date (a column type for custom user fields).
 pub type Date = time::Date;

@@ -147,6 +147,10 @@ pub trait AuthUser:
     fn into_active_model(self) -> Self::ActiveModel;
     /// The entity column for a base field.
     fn column(column: BaseColumn) -> <Self::Entity as EntityTrait>::Column;
+    /// The extra fields, by name, as templates see them (`{{ user.bio }}`).
+    fn template_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
+        Vec::new()
+    }
 }
 
 /// Finds a user by exact (case-sensitive) username.

@@ -95,7 +95,7 @@ async fn createsuperuser_prompts_until_the_answers_are_valid() {
 #[tokio::test]
 async fn createuser_can_create_inactive_users() {
     let auth = fresh_auth::<User>().await;
-    let mut script = Script::new(&["pw-1234", "pw-1234"]);
+    let mut script = Script::new(&["ivy-password-1", "ivy-password-1"]);
     let (result, out) = run(
         &auth,
         &[
@@ -113,7 +113,12 @@ async fn createuser_can_create_inactive_users() {
     assert_eq!(out, "User created successfully.\n");
     let ivy = auth.get_by_username("ivy").await.unwrap().unwrap();
     assert!(!ivy.is_active && !ivy.is_staff);
-    assert!(auth.authenticate("ivy", "pw-1234").await.unwrap().is_none());
+    assert!(
+        auth.authenticate("ivy", "ivy-password-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -247,4 +252,51 @@ async fn migrate_reports_success() {
     let (result, out) = run(&auth, &["migrate"], &mut Script::new(&[])).await;
     result.unwrap();
     assert_eq!(out, "Tables are up to date.\n");
+}
+
+#[tokio::test]
+async fn validation_can_be_bypassed_interactively() {
+    let auth = fresh_auth::<User>().await;
+    let mut script = Script::new(&["root", "", "root", "root", "y"]);
+    let (result, out) = run(&auth, &["createsuperuser"], &mut script).await;
+    result.unwrap();
+    assert!(
+        out.contains("The password is too similar to the username."),
+        "{out}"
+    );
+    assert!(auth.authenticate("root", "root").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn changepassword_runs_the_validators() {
+    let auth = fresh_auth::<User>().await;
+    auth.create_user("alice", "", Some("old-password"))
+        .await
+        .unwrap();
+    let mut script = Script::new(&[
+        "12345678",
+        "12345678",
+        "short",
+        "short",
+        "good-new-password",
+        "good-new-password",
+    ]);
+    let (result, out) = run(&auth, &["changepassword", "alice"], &mut script).await;
+    result.unwrap();
+    assert!(out.contains("This password is entirely numeric."), "{out}");
+    assert!(out.contains("This password is too short."), "{out}");
+    assert!(
+        auth.authenticate("alice", "good-new-password")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn clearsessions_reports_what_it_deleted() {
+    let auth = fresh_auth::<User>().await;
+    let (result, out) = run(&auth, &["clearsessions"], &mut Script::new(&[])).await;
+    result.unwrap();
+    assert_eq!(out, "Deleted 0 expired session(s).\n");
 }

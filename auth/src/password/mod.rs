@@ -11,6 +11,7 @@
 //! here run it on tokio's blocking pool so it never stalls the executor.
 
 mod pbkdf2;
+pub mod validation;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -102,11 +102,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 ///
 /// It does not check `is_active`: [`Auth::authenticate`](crate::Auth::authenticate) does.
 pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
-    let request = &session.request;
-    let hash = request.shared.session_hash(&user.password);
+    login_loaded(&session.request, Arc::new(user.clone())).await
+}
+
+/// [`login`] for a user of any model.
+pub(crate) async fn login_loaded(request: &RequestAuth, user: LoadedUser) -> Result<()> {
+    let base = user.base();
+    let hash = request.shared.session_hash(&base.password);
     let same_user = match request.session_user_id().await? {
         None => None,
-        Some(id) => Some(id == user.id.to_string() && request.session_hash_matches(&hash).await?),
+        Some(id) => Some(id == base.id.to_string() && request.session_hash_matches(&hash).await?),
     };
     match same_user {
         Some(false) => request.session.flush().await?,
@@ -118,7 +123,7 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
     }
     request
         .session
-        .insert(SESSION_KEY, user.id.to_string())
+        .insert(SESSION_KEY, base.id.to_string())
         .await?;
     request
         .session
@@ -127,26 +132,24 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
     request.session.insert(HASH_SESSION_KEY, hash).await?;
     request.rotate_csrf();
 
-    let mut user = user.clone();
+    let shared = &request.shared;
     let now = crate::DateTime::now_utc();
-    request
-        .shared
-        .with_timeout(crate::user::update_last_login::<U>(
-            &request.shared.db,
-            user.id,
-            now,
-        ))
+    shared
+        .with_timeout(shared.ops.update_last_login(&shared.db, base.id, now))
         .await?;
-    user.base_mut().last_login = Some(now);
-    request.set_user(Some(Arc::new(user) as LoadedUser)).await;
+    request.set_user(Some(user)).await;
     Ok(())
 }
 
 /// Logs out (Django's `logout`): the session's data and its row are
 /// deleted and the response removes the cookie. The CSRF secret stays.
 pub async fn logout(session: &Session) -> Result<()> {
-    session.request.session.flush().await?;
-    session.request.set_user(None).await;
+    logout_request(&session.request).await
+}
+
+pub(crate) async fn logout_request(request: &RequestAuth) -> Result<()> {
+    request.session.flush().await?;
+    request.set_user(None).await;
     Ok(())
 }
 
@@ -154,16 +157,22 @@ pub async fn logout(session: &Session) -> Result<()> {
 /// new auth hash so it stays logged in (every other session of theirs
 /// dies), and change the session id. Django's `update_session_auth_hash`.
 pub async fn update_session_auth_hash<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
-    let request = &session.request;
+    update_session_auth_hash_loaded(&session.request, Arc::new(user.clone())).await
+}
+
+/// [`update_session_auth_hash`] for a user of any model.
+pub(crate) async fn update_session_auth_hash_loaded(
+    request: &RequestAuth,
+    user: LoadedUser,
+) -> Result<()> {
     if request.session.id().is_some() {
         request.session.cycle_id().await?;
     }
-    if request.session_user_id().await?.as_deref() == Some(user.id.to_string().as_str()) {
-        let hash = request.shared.session_hash(&user.password);
+    let id = user.base().id.to_string();
+    if request.session_user_id().await?.as_deref() == Some(id.as_str()) {
+        let hash = request.shared.session_hash(&user.base().password);
         request.session.insert(HASH_SESSION_KEY, hash).await?;
-        request
-            .set_user(Some(Arc::new(user.clone()) as LoadedUser))
-            .await;
+        request.set_user(Some(user)).await;
     }
     Ok(())
 }

@@ -16,12 +16,21 @@ use sea_orm::{DatabaseConnection, DbErr};
 use subtle::ConstantTimeEq;
 
 use super::{HASH_SESSION_KEY, SESSION_HASH_SALT, SESSION_KEY};
-use crate::{AbstractUser, AuthUser, Error, Result, Settings, csrf, redirect, secret::SecretKeys};
+use crate::{
+    AbstractUser, AuthUser, Error, Result, Settings, csrf,
+    password::{Check, Hasher, validation::Validators},
+    redirect,
+    secret::SecretKeys,
+};
 
 /// A loaded user of some model, behind a type-erased pointer.
 pub(crate) trait ErasedUser: Any + Send + Sync {
     fn base(&self) -> &AbstractUser;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// A copy with another stored password hash.
+    fn with_password(&self, hash: String) -> LoadedUser;
+    /// The `user` value templates see: base fields and extra fields.
+    fn template_value(&self) -> minijinja::Value;
 }
 
 impl<U: AuthUser> ErasedUser for U {
@@ -30,6 +39,14 @@ impl<U: AuthUser> ErasedUser for U {
     }
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+    fn with_password(&self, hash: String) -> LoadedUser {
+        let mut copy = self.clone();
+        copy.base_mut().password = hash;
+        Arc::new(copy)
+    }
+    fn template_value(&self) -> minijinja::Value {
+        crate::templates::user_value(Some(AuthUser::base(self)), self.template_fields())
     }
 }
 
@@ -48,26 +65,43 @@ impl LoadedUserExt for LoadedUser {
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Loads users of one model by id; lets the non-generic layer serve any
-/// user model.
-pub(crate) trait UserLoader: Send + Sync {
-    fn load<'a>(
+/// The queries on one user model, behind a trait object so the layer and
+/// the built-in views serve any user model without being generic.
+pub(crate) trait UserOps: Send + Sync {
+    fn find_by_id<'a>(
         &'a self,
         db: &'a DatabaseConnection,
         id: i64,
     ) -> BoxFuture<'a, Result<Option<LoadedUser>, DbErr>>;
+    fn find_by_username<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<LoadedUser>, DbErr>>;
+    fn update_password<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        id: i64,
+        hash: &'a str,
+    ) -> BoxFuture<'a, Result<(), DbErr>>;
+    fn update_last_login<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        id: i64,
+        when: crate::DateTime,
+    ) -> BoxFuture<'a, Result<(), DbErr>>;
 }
 
-pub(crate) struct Loader<U>(PhantomData<fn() -> U>);
+pub(crate) struct Ops<U>(PhantomData<fn() -> U>);
 
-impl<U> Loader<U> {
+impl<U> Ops<U> {
     pub(crate) fn new() -> Self {
-        Loader(PhantomData)
+        Ops(PhantomData)
     }
 }
 
-impl<U: AuthUser> UserLoader for Loader<U> {
-    fn load<'a>(
+impl<U: AuthUser> UserOps for Ops<U> {
+    fn find_by_id<'a>(
         &'a self,
         db: &'a DatabaseConnection,
         id: i64,
@@ -77,6 +111,32 @@ impl<U: AuthUser> UserLoader for Loader<U> {
             Ok(user.map(|u| Arc::new(u) as LoadedUser))
         })
     }
+    fn find_by_username<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<LoadedUser>, DbErr>> {
+        Box::pin(async move {
+            let user = crate::user::find_by_username::<U>(db, username).await?;
+            Ok(user.map(|u| Arc::new(u) as LoadedUser))
+        })
+    }
+    fn update_password<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        id: i64,
+        hash: &'a str,
+    ) -> BoxFuture<'a, Result<(), DbErr>> {
+        Box::pin(crate::user::update_password::<U>(db, id, hash))
+    }
+    fn update_last_login<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        id: i64,
+        when: crate::DateTime,
+    ) -> BoxFuture<'a, Result<(), DbErr>> {
+        Box::pin(crate::user::update_last_login::<U>(db, id, when))
+    }
 }
 
 /// What every request of one app shares.
@@ -84,7 +144,10 @@ pub(crate) struct Shared {
     pub(crate) db: DatabaseConnection,
     pub(crate) settings: Arc<Settings>,
     pub(crate) secrets: SecretKeys,
-    pub(crate) loader: Arc<dyn UserLoader>,
+    pub(crate) hasher: Hasher,
+    pub(crate) validators: Validators,
+    pub(crate) templates: crate::templates::Engine,
+    pub(crate) ops: Arc<dyn UserOps>,
 }
 
 impl Shared {
@@ -103,6 +166,65 @@ impl Shared {
             Ok(result) => Ok(result?),
             Err(_) => Err(Error::Timeout),
         }
+    }
+
+    /// Django's `ModelBackend.authenticate`; see [`Auth::authenticate`](crate::Auth::authenticate).
+    pub(crate) async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<LoadedUser>> {
+        let username = crate::normalize_username(username);
+        let found = self
+            .with_timeout(self.ops.find_by_username(&self.db, &username))
+            .await?;
+        let Some(found) = found else {
+            // Equalise timing with the existing-user path: one hash.
+            let _ = self.hasher.make_async(password).await;
+            return Ok(None);
+        };
+        let needs_upgrade = match self
+            .hasher
+            .check_async(password, &found.base().password)
+            .await
+        {
+            Check::Mismatch => return Ok(None),
+            Check::Match { needs_upgrade } => needs_upgrade,
+        };
+        if !found.base().is_active {
+            return Ok(None);
+        }
+        if needs_upgrade {
+            return Ok(Some(self.set_password(&found, password).await?));
+        }
+        Ok(Some(found))
+    }
+
+    /// Checks `raw` against the user's stored hash, upgrading an outdated
+    /// hash on success; returns the (possibly updated) user on a match.
+    pub(crate) async fn check_password(
+        &self,
+        user: &LoadedUser,
+        raw: &str,
+    ) -> Result<Option<LoadedUser>> {
+        match self.hasher.check_async(raw, &user.base().password).await {
+            Check::Mismatch => Ok(None),
+            Check::Match {
+                needs_upgrade: false,
+            } => Ok(Some(user.clone())),
+            Check::Match {
+                needs_upgrade: true,
+            } => Ok(Some(self.set_password(user, raw).await?)),
+        }
+    }
+
+    /// Hashes and stores a new password; returns the updated user.
+    pub(crate) async fn set_password(&self, user: &LoadedUser, raw: &str) -> Result<LoadedUser> {
+        let hash = self.hasher.make_async(raw).await;
+        let id = user.base().id;
+        self.with_timeout(self.ops.update_password(&self.db, id, &hash))
+            .await?;
+        Ok(user.with_password(hash))
     }
 }
 
@@ -198,7 +320,7 @@ impl RequestAuth {
         };
         let shared = &self.shared;
         let Some(user) = shared
-            .with_timeout(shared.loader.load(&shared.db, id))
+            .with_timeout(shared.ops.find_by_id(&shared.db, id))
             .await?
         else {
             return Ok(None);

@@ -1,5 +1,4 @@
-//! The seed's app: a custom user model with `bio` and `birth_date`, and the
-//! management commands.
+//! Runs the seed app, or one of its management commands.
 //!
 //! ```text
 //! cargo run -p accounts                       # serve on 127.0.0.1:8000
@@ -9,37 +8,36 @@
 
 use std::{net::SocketAddr, process::ExitCode};
 
-use axum::{Router, routing::get};
+use accounts::User;
 
-/// The custom user model, like `class User(AbstractUser)` in Django.
-#[derive(Clone, Debug, auth::AuthUser)]
-#[auth(table = "accounts_user")]
-pub struct User {
-    /// Username, password, email, names, flags and dates.
-    #[auth(base)]
-    pub base: auth::AbstractUser,
-    /// A free-text biography.
-    pub bio: String,
-    /// Optional date of birth.
-    pub birth_date: Option<auth::Date>,
-}
-
-async fn serve(_auth: auth::Auth<User>, bind: SocketAddr) -> auth::Result<()> {
-    let app = Router::new().route("/", get(|| async { "Welcome, Guest!" }));
+async fn serve(auth: auth::Auth<User>, bind: SocketAddr) -> auth::Result<()> {
+    if !bind.ip().is_loopback() && !auth.settings().session_cookie_secure {
+        tracing::warn!(
+            %bind,
+            "serving on a non-loopback address with AUTH_SESSION_COOKIE_SECURE off: \
+             behind HTTPS, set AUTH_SESSION_COOKIE_SECURE=true and AUTH_CSRF_COOKIE_SECURE=true"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| auth::Error::Config(format!("cannot listen on {bind}: {e}")))?;
-    tracing_info(bind);
-    axum::serve(listener, app)
+    tracing::info!("serving on http://{bind}/");
+    axum::serve(listener, accounts::app(&auth))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
         .await
         .map_err(|e| auth::Error::Internal(e.to_string()))
 }
 
-fn tracing_info(bind: SocketAddr) {
-    eprintln!("Serving on http://{bind}/");
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    auth::cli::run(auth::Auth::<User>::builder(), serve).await
+    let settings = match accounts::settings() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("Error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    auth::cli::run(accounts::builder(settings), serve).await
 }

@@ -1,3 +1,5 @@
+#![allow(dead_code)]
+
 //! An in-process HTTP client with a cookie jar, following no redirects.
 
 use std::collections::BTreeMap;

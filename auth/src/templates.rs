@@ -1,0 +1,277 @@
+//! Templates: a minijinja environment with embedded defaults for every
+//! built-in view, overridable by name from a directory or from code.
+//!
+//! Every render through [`Templates`] gets `user` (with `is_authenticated`,
+//! `username`, the other base fields and the model's extra fields),
+//! `csrf_token` and `csrf_input`, so
+//! `{% if user.is_authenticated %}Welcome, {{ user.username }}!{% endif %}`
+//! works as written in a Django template. Templates named `*.html` are
+//! auto-escaped.
+
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+
+use axum::{extract::FromRequestParts, response::Html};
+use http::request::Parts;
+use minijinja::{Environment, Value};
+
+use crate::{AbstractUser, Error, Result, session::RequestAuth};
+
+/// The built-in templates, by name.
+const DEFAULTS: &[(&str, &str)] = &[
+    (
+        "auth/base.html",
+        include_str!("../templates/auth/base.html"),
+    ),
+    (
+        "auth/form.html",
+        include_str!("../templates/auth/form.html"),
+    ),
+    (
+        "registration/login.html",
+        include_str!("../templates/registration/login.html"),
+    ),
+    (
+        "registration/logged_out.html",
+        include_str!("../templates/registration/logged_out.html"),
+    ),
+    (
+        "registration/password_change_form.html",
+        include_str!("../templates/registration/password_change_form.html"),
+    ),
+    (
+        "registration/password_change_done.html",
+        include_str!("../templates/registration/password_change_done.html"),
+    ),
+];
+
+/// The template environment of an app.
+#[derive(Clone)]
+pub(crate) struct Engine {
+    env: Arc<Environment<'static>>,
+}
+
+impl Engine {
+    /// Looks templates up in `registered` (from code), then `dir`, then the
+    /// built-in defaults.
+    pub(crate) fn new(dir: Option<PathBuf>, registered: Vec<(String, String)>) -> Result<Self> {
+        let mut env = Environment::new();
+        env.set_formatter(django_escape_formatter);
+        env.set_loader(move |name| {
+            if let Some(dir) = &dir
+                && let Some(path) = safe_join(dir, name)
+                && path.is_file()
+            {
+                return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                });
+            }
+            Ok(DEFAULTS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, source)| (*source).to_owned()))
+        });
+        for (name, source) in registered {
+            env.add_template_owned(name.clone(), source)
+                .map_err(|e| Error::Config(format!("template {name}: {e}")))?;
+        }
+        Ok(Engine { env: Arc::new(env) })
+    }
+
+    pub(crate) fn render(&self, name: &str, context: Value) -> Result<String> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| Error::Internal(format!("template {name}: {e:#}")))?;
+        template
+            .render(context)
+            .map_err(|e| Error::Internal(format!("rendering {name}: {e:#}")))
+    }
+}
+
+/// Escapes as Django does (`& < > " '`), leaving `/` readable so values
+/// such as `next` round-trip through naive HTML parsers.
+fn django_escape_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &mut minijinja::State<'_, '_>,
+    value: &Value,
+) -> std::result::Result<(), minijinja::Error> {
+    if matches!(state.auto_escape(), minijinja::AutoEscape::Html) && !value.is_safe() {
+        let text = if value.is_undefined() {
+            String::new()
+        } else {
+            value.to_string()
+        };
+        write!(out, "{}", crate::layer::html_escape(&text)).map_err(|_| {
+            minijinja::Error::new(
+                minijinja::ErrorKind::WriteFailure,
+                "cannot write template output",
+            )
+        })
+    } else {
+        minijinja::escape_formatter(out, state, value)
+    }
+}
+
+/// `name` under `dir`, refusing absolute paths and `..`.
+fn safe_join(dir: &std::path::Path, name: &str) -> Option<PathBuf> {
+    let relative = std::path::Path::new(name);
+    let plain = relative
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    plain.then(|| dir.join(relative))
+}
+
+/// The `user` value for templates: the base fields, `is_authenticated`,
+/// `is_anonymous`, `get_full_name`, and the extra fields.
+pub(crate) fn user_value(base: Option<&AbstractUser>, extras: Vec<(&'static str, Value)>) -> Value {
+    let mut map: BTreeMap<&'static str, Value> = BTreeMap::new();
+    let anonymous = crate::extract::anonymous();
+    let user = base.unwrap_or(&anonymous);
+    map.insert("is_authenticated", Value::from(base.is_some()));
+    map.insert("is_anonymous", Value::from(base.is_none()));
+    map.insert(
+        "id",
+        if base.is_some() {
+            Value::from(user.id)
+        } else {
+            Value::from(())
+        },
+    );
+    map.insert("pk", map["id"].clone());
+    map.insert("username", Value::from(user.username.clone()));
+    map.insert("email", Value::from(user.email.clone()));
+    map.insert("first_name", Value::from(user.first_name.clone()));
+    map.insert("last_name", Value::from(user.last_name.clone()));
+    map.insert("get_full_name", Value::from(user.get_full_name()));
+    map.insert("is_staff", Value::from(user.is_staff));
+    map.insert("is_active", Value::from(user.is_active));
+    map.insert("is_superuser", Value::from(user.is_superuser));
+    map.insert(
+        "last_login",
+        user.last_login
+            .map(|d| Value::from(format_datetime(d)))
+            .unwrap_or(Value::from(())),
+    );
+    map.insert(
+        "date_joined",
+        if base.is_some() {
+            Value::from(format_datetime(user.date_joined))
+        } else {
+            Value::from(())
+        },
+    );
+    for (name, value) in extras {
+        map.insert(name, value);
+    }
+    Value::from(map)
+}
+
+fn format_datetime(value: crate::DateTime) -> String {
+    value
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Converts an extra user field for templates (used by the derive).
+pub trait TemplateField {
+    /// The template value.
+    fn to_template(&self) -> Value;
+}
+
+macro_rules! plain_template_field {
+    ($($ty:ty),*) => {$(
+        impl TemplateField for $ty {
+            fn to_template(&self) -> Value {
+                Value::from(self.clone())
+            }
+        }
+    )*};
+}
+plain_template_field!(String, bool, i32, i64, f64);
+
+impl TemplateField for crate::Date {
+    fn to_template(&self) -> Value {
+        Value::from(self.to_string())
+    }
+}
+
+impl TemplateField for crate::DateTime {
+    fn to_template(&self) -> Value {
+        Value::from(format_datetime(*self))
+    }
+}
+
+impl TemplateField for crate::Uuid {
+    fn to_template(&self) -> Value {
+        Value::from(self.to_string())
+    }
+}
+
+impl<T: TemplateField> TemplateField for Option<T> {
+    fn to_template(&self) -> Value {
+        match self {
+            Some(v) => v.to_template(),
+            None => Value::from(()),
+        }
+    }
+}
+
+/// Renders templates with `user`, `csrf_token` and `csrf_input` in the
+/// context. An extractor: take it as a handler argument.
+#[derive(Clone)]
+pub struct Templates {
+    request: Arc<RequestAuth>,
+    user: Value,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").finish_non_exhaustive()
+    }
+}
+
+impl Templates {
+    pub(crate) async fn for_request(request: Arc<RequestAuth>) -> Result<Self> {
+        let user = match request.user().await? {
+            Some(user) => user.template_value(),
+            None => user_value(None, Vec::new()),
+        };
+        Ok(Templates { request, user })
+    }
+
+    /// Renders template `name` with `context` plus `user`, `csrf_token`
+    /// and `csrf_input`.
+    pub fn render(&self, name: &str, context: Value) -> Result<Html<String>> {
+        self.render_string(name, context).map(Html)
+    }
+
+    pub(crate) fn render_string(&self, name: &str, context: Value) -> Result<String> {
+        let token = self.request.csrf_token();
+        let input = format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{token}\">",
+            crate::csrf::CSRF_FIELD_NAME
+        );
+        let base = minijinja::context! {
+            user => self.user.clone(),
+            csrf_token => token,
+            csrf_input => Value::from_safe_string(input),
+        };
+        // The handler's context wins over the defaults.
+        let merged = minijinja::context! { ..context, ..base };
+        self.request.shared.templates.render(name, merged)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Templates {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let request = RequestAuth::from_parts(parts)?;
+        Templates::for_request(request)
+            .await
+            .map_err(axum::response::IntoResponse::into_response)
+    }
+}

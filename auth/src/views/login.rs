@@ -1,0 +1,176 @@
+//! `LoginView`: Django's `LoginView`.
+
+use std::{borrow::Cow, sync::Arc};
+
+use axum::{
+    body::Body,
+    response::Response,
+    routing::{MethodRouter, any},
+};
+use http::{Method, Request, StatusCode};
+
+use super::{
+    FormData, NEXT,
+    form::{FormField, REQUIRED, form_value},
+    method_not_allowed, query_param, redirect, render, request_auth, respond, safe_next,
+};
+use crate::{Error, Result, session::RequestAuth, user::USERNAME_MAX_LENGTH};
+
+/// The generic failure message: the same for an unknown user, a wrong
+/// password and an inactive user, so accounts cannot be enumerated.
+pub const INVALID_LOGIN: &str =
+    "Please enter a correct username and password. Note that both fields may be case-sensitive.";
+
+/// Shows the login form (GET) and logs the user in (POST).
+///
+/// A successful POST redirects (303) to the safe `next` (form first, then
+/// query string), else `next_page`, else `settings.login_redirect_url`.
+/// Invalid credentials re-render the form with 200 and [`INVALID_LOGIN`].
+#[derive(Clone, Debug)]
+pub struct LoginView {
+    template_name: Cow<'static, str>,
+    redirect_authenticated_user: bool,
+    next_page: Option<Cow<'static, str>>,
+}
+
+impl Default for LoginView {
+    fn default() -> Self {
+        LoginView {
+            template_name: Cow::Borrowed("registration/login.html"),
+            redirect_authenticated_user: false,
+            next_page: None,
+        }
+    }
+}
+
+impl LoginView {
+    /// With Django's defaults (template `registration/login.html`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The template to render.
+    pub fn template_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.template_name = name.into();
+        self
+    }
+
+    /// Send users who are already logged in straight to the success URL.
+    pub fn redirect_authenticated_user(mut self, redirect: bool) -> Self {
+        self.redirect_authenticated_user = redirect;
+        self
+    }
+
+    /// Where to go after login when there is no safe `next`.
+    pub fn next_page(mut self, url: impl Into<Cow<'static, str>>) -> Self {
+        self.next_page = Some(url.into());
+        self
+    }
+
+    /// The route: GET and POST (PUT is treated as POST, as Django's
+    /// `FormView` does); anything else is 405.
+    pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
+        let view = Arc::new(self);
+        any(move |req: Request<Body>| {
+            let view = view.clone();
+            async move { view.handle(req).await }
+        })
+    }
+
+    async fn handle(&self, req: Request<Body>) -> Response {
+        let request = match request_auth(&req) {
+            Ok(request) => request,
+            Err(response) => return response,
+        };
+        match *req.method() {
+            Method::GET | Method::HEAD => respond(self.get(&request, req).await),
+            Method::POST | Method::PUT => respond(self.post(&request, req).await),
+            _ => method_not_allowed("GET, HEAD, POST, PUT"),
+        }
+    }
+
+    fn success_url(&self, request: &RequestAuth, next: Option<String>) -> String {
+        next.or_else(|| self.next_page.as_ref().map(|p| p.to_string()))
+            .unwrap_or_else(|| request.shared.settings.login_redirect_url.clone())
+    }
+
+    async fn get(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
+        let next = safe_next(request, None, query_param(&req, NEXT));
+        if self.redirect_authenticated_user && request.user().await?.is_some() {
+            let target = self.success_url(request, next.clone());
+            if target == req.uri().path() {
+                return Err(Error::Config(
+                    "redirection loop for an authenticated user: login_redirect_url points to the login page".into(),
+                ));
+            }
+            return Ok(redirect(&target));
+        }
+        self.form_page(request, fields(""), Vec::new(), next).await
+    }
+
+    async fn post(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
+        let query_next = query_param(&req, NEXT);
+        let form = match FormData::read(req, request).await {
+            Ok(form) => form,
+            Err(response) => return Ok(response),
+        };
+        let next = safe_next(request, Some(&form), query_next);
+        let username = crate::normalize_username(form.get("username").unwrap_or(""));
+        let password = form.get("password").unwrap_or("");
+
+        let mut fields = fields(&username);
+        if username.is_empty() {
+            fields[0].errors.push(REQUIRED.into());
+        } else if username.chars().count() > USERNAME_MAX_LENGTH {
+            fields[0].errors.push(format!(
+                "Ensure this value has at most {USERNAME_MAX_LENGTH} characters (it has {}).",
+                username.chars().count()
+            ));
+        }
+        if password.is_empty() {
+            fields[1].errors.push(REQUIRED.into());
+        }
+        if fields.iter().any(|f| !f.errors.is_empty()) {
+            return self.form_page(request, fields, Vec::new(), next).await;
+        }
+        match request.shared.authenticate(&username, password).await? {
+            Some(user) => {
+                crate::session::login_loaded(request, user).await?;
+                Ok(redirect(&self.success_url(request, next)))
+            }
+            None => {
+                self.form_page(request, fields, vec![INVALID_LOGIN.to_owned()], next)
+                    .await
+            }
+        }
+    }
+
+    async fn form_page(
+        &self,
+        request: &Arc<RequestAuth>,
+        fields: Vec<FormField>,
+        non_field_errors: Vec<String>,
+        next: Option<String>,
+    ) -> Result<Response> {
+        let context = minijinja::context! {
+            form => form_value(&fields, &non_field_errors),
+            next => next.unwrap_or_default(),
+            title => "Log in",
+        };
+        let mut response = render(request, &self.template_name, context).await?;
+        *response.status_mut() = StatusCode::OK;
+        Ok(response)
+    }
+}
+
+fn fields(username: &str) -> Vec<FormField> {
+    let mut username_field = FormField::new("username", "Username", "text")
+        .attr("autofocus", "")
+        .attr("autocapitalize", "none")
+        .attr("autocomplete", "username")
+        .attr("maxlength", USERNAME_MAX_LENGTH.to_string());
+    username_field.value = username.to_owned();
+    let password_field =
+        FormField::new("password", "Password", "password").attr("autocomplete", "current-password");
+    vec![username_field, password_field]
+}

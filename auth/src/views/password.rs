@@ -1,0 +1,243 @@
+//! `PasswordChangeView` and `PasswordChangeDoneView`.
+
+use std::{borrow::Cow, sync::Arc};
+
+use axum::{
+    body::Body,
+    response::Response,
+    routing::{MethodRouter, any},
+};
+use http::{Method, Request};
+
+use super::{
+    FormData,
+    form::{FormField, REQUIRED, form_value},
+    method_not_allowed, redirect, render, request_auth, respond,
+};
+use crate::{
+    Result,
+    password::validation::{password_validators_help_texts, validate_password},
+    session::{RequestAuth, request::LoadedUser},
+};
+
+/// Wrong current password.
+pub const PASSWORD_INCORRECT: &str =
+    "Your old password was entered incorrectly. Please enter it again.";
+/// The two new passwords differ (with Django's curly apostrophe).
+pub const PASSWORD_MISMATCH: &str = "The two password fields didn’t match.";
+
+/// The logged-in user, or the login redirect for anonymous requests.
+async fn require_login(
+    request: &RequestAuth,
+    login_url: Option<&str>,
+) -> Result<std::result::Result<LoadedUser, Response>> {
+    Ok(match request.user().await? {
+        Some(user) => Ok(user),
+        None => Err(request.login_redirect(login_url, Some(crate::REDIRECT_FIELD_NAME))),
+    })
+}
+
+/// Lets a logged-in user change their password: `old_password`,
+/// `new_password1`, `new_password2`, checked with Django's messages and the
+/// password validators. On success this session stays logged in (with a
+/// new id), every other session of the user ends, and the response
+/// redirects (303) to `success_url`.
+#[derive(Clone, Debug)]
+pub struct PasswordChangeView {
+    template_name: Cow<'static, str>,
+    success_url: Cow<'static, str>,
+    login_url: Option<Cow<'static, str>>,
+}
+
+impl Default for PasswordChangeView {
+    fn default() -> Self {
+        PasswordChangeView {
+            template_name: Cow::Borrowed("registration/password_change_form.html"),
+            success_url: Cow::Borrowed("/password_change/done/"),
+            login_url: None,
+        }
+    }
+}
+
+impl PasswordChangeView {
+    /// With Django's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The form template.
+    pub fn template_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.template_name = name.into();
+        self
+    }
+
+    /// Where to go after a successful change.
+    pub fn success_url(mut self, url: impl Into<Cow<'static, str>>) -> Self {
+        self.success_url = url.into();
+        self
+    }
+
+    /// Where anonymous users are sent (default `settings.login_url`).
+    pub fn login_url(mut self, url: impl Into<Cow<'static, str>>) -> Self {
+        self.login_url = Some(url.into());
+        self
+    }
+
+    /// The route: GET and POST; anything else is 405.
+    pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
+        let view = Arc::new(self);
+        any(move |req: Request<Body>| {
+            let view = view.clone();
+            async move { view.handle(req).await }
+        })
+    }
+
+    async fn handle(&self, req: Request<Body>) -> Response {
+        let request = match request_auth(&req) {
+            Ok(request) => request,
+            Err(response) => return response,
+        };
+        if !matches!(*req.method(), Method::GET | Method::HEAD | Method::POST) {
+            return method_not_allowed("GET, HEAD, POST");
+        }
+        respond(self.run(&request, req).await)
+    }
+
+    async fn run(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
+        let user = match require_login(request, self.login_url.as_deref()).await? {
+            Ok(user) => user,
+            Err(redirect) => return Ok(redirect),
+        };
+        let help = password_validators_help_texts(&request.shared.validators);
+        if req.method() != Method::POST {
+            return self.form_page(request, fields(help)).await;
+        }
+        let form = match FormData::read(req, request).await {
+            Ok(form) => form,
+            Err(response) => return Ok(response),
+        };
+        let old = form.get("old_password").unwrap_or("");
+        let new1 = form.get("new_password1").unwrap_or("");
+        let new2 = form.get("new_password2").unwrap_or("");
+        let mut fields = fields(help);
+        for (field, value) in fields.iter_mut().zip([old, new1, new2]) {
+            if value.is_empty() {
+                field.errors.push(REQUIRED.into());
+            }
+        }
+        let mut checked_user = None;
+        if !old.is_empty() {
+            match request.shared.check_password(&user, old).await? {
+                Some(current) => checked_user = Some(current),
+                None => fields[0].errors.push(PASSWORD_INCORRECT.into()),
+            }
+        }
+        if !new1.is_empty() && !new2.is_empty() {
+            if new1 != new2 {
+                fields[2].errors.push(PASSWORD_MISMATCH.into());
+            } else if let Err(messages) =
+                validate_password(new2, Some(user.base()), &request.shared.validators)
+            {
+                fields[2].errors.extend(messages);
+            }
+        }
+        let current = match checked_user {
+            Some(current) if fields.iter().all(|f| f.errors.is_empty()) => current,
+            _ => return self.form_page(request, fields).await,
+        };
+        let changed = request.shared.set_password(&current, new2).await?;
+        crate::session::update_session_auth_hash_loaded(request, changed).await?;
+        Ok(redirect(&self.success_url))
+    }
+
+    async fn form_page(
+        &self,
+        request: &Arc<RequestAuth>,
+        fields: Vec<FormField>,
+    ) -> Result<Response> {
+        let context = minijinja::context! {
+            form => form_value(&fields, &[]),
+            title => "Password change",
+        };
+        render(request, &self.template_name, context).await
+    }
+}
+
+fn fields(help: Vec<String>) -> Vec<FormField> {
+    let old = FormField::new("old_password", "Old password", "password")
+        .attr("autocomplete", "current-password")
+        .attr("autofocus", "");
+    let mut new1 = FormField::new("new_password1", "New password", "password")
+        .attr("autocomplete", "new-password");
+    new1.help_texts = help;
+    let new2 = FormField::new("new_password2", "New password confirmation", "password")
+        .attr("autocomplete", "new-password");
+    vec![old, new1, new2]
+}
+
+/// The "password changed" page, for logged-in users.
+#[derive(Clone, Debug)]
+pub struct PasswordChangeDoneView {
+    template_name: Cow<'static, str>,
+    login_url: Option<Cow<'static, str>>,
+}
+
+impl Default for PasswordChangeDoneView {
+    fn default() -> Self {
+        PasswordChangeDoneView {
+            template_name: Cow::Borrowed("registration/password_change_done.html"),
+            login_url: None,
+        }
+    }
+}
+
+impl PasswordChangeDoneView {
+    /// With Django's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The template.
+    pub fn template_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.template_name = name.into();
+        self
+    }
+
+    /// Where anonymous users are sent (default `settings.login_url`).
+    pub fn login_url(mut self, url: impl Into<Cow<'static, str>>) -> Self {
+        self.login_url = Some(url.into());
+        self
+    }
+
+    /// The route: GET only.
+    pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
+        let view = Arc::new(self);
+        any(move |req: Request<Body>| {
+            let view = view.clone();
+            async move { view.handle(req).await }
+        })
+    }
+
+    async fn handle(&self, req: Request<Body>) -> Response {
+        let request = match request_auth(&req) {
+            Ok(request) => request,
+            Err(response) => return response,
+        };
+        if !matches!(*req.method(), Method::GET | Method::HEAD) {
+            return method_not_allowed("GET, HEAD");
+        }
+        respond(self.run(&request).await)
+    }
+
+    async fn run(&self, request: &Arc<RequestAuth>) -> Result<Response> {
+        if let Err(redirect) = require_login(request, self.login_url.as_deref()).await? {
+            return Ok(redirect);
+        }
+        render(
+            request,
+            &self.template_name,
+            minijinja::context! { title => "Password change successful" },
+        )
+        .await
+    }
+}

@@ -1,0 +1,119 @@
+//! The seed app: a custom user model with `bio` and `birth_date`, a home
+//! page that greets the user, a guarded profile page, Django's auth views
+//! from `auth_urls!`, and a hand-written login view built on the
+//! primitives.
+
+use axum::{
+    Form, Router,
+    extract::State,
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::Deserialize;
+
+/// The custom user model, like `class User(AbstractUser)` in Django.
+#[derive(Clone, Debug, auth::AuthUser)]
+#[auth(table = "accounts_user")]
+pub struct User {
+    /// Username, password, email, names, flags and dates.
+    #[auth(base)]
+    pub base: auth::AbstractUser,
+    /// A free-text biography.
+    pub bio: String,
+    /// Optional date of birth.
+    pub birth_date: Option<auth::Date>,
+}
+
+auth::auth_urls! {
+    pub mod urls;
+    login: "/login/" => LoginView { template_name: "accounts/login.html" },
+    logout: "/logout/" => LogoutView { next_page: "/" },
+    password_change: "/password-change/" => PasswordChangeView,
+    password_change_done: "/password-change/done/" => PasswordChangeDoneView,
+}
+
+/// Where the hand-written login view lives.
+pub const CUSTOM_LOGIN: &str = "/custom-login/";
+
+/// The app's settings: the environment's, with the seed's URLs.
+pub fn settings() -> Result<auth::Settings, auth::settings::SettingsError> {
+    let mut settings = auth::Settings::from_env()?;
+    settings.login_url = urls::LOGIN.into();
+    settings.login_redirect_url = "/profile/".into();
+    Ok(settings)
+}
+
+/// The builder with the app's templates registered.
+pub fn builder(settings: auth::Settings) -> auth::AuthBuilder<User> {
+    auth::Auth::<User>::builder()
+        .settings(settings)
+        .template(
+            "accounts/base.html",
+            include_str!("../templates/accounts/base.html"),
+        )
+        .template("home.html", include_str!("../templates/home.html"))
+        .template(
+            "accounts/profile.html",
+            include_str!("../templates/accounts/profile.html"),
+        )
+        .template(
+            "accounts/login.html",
+            include_str!("../templates/accounts/login.html"),
+        )
+}
+
+async fn home(templates: auth::Templates) -> auth::Result<Html<String>> {
+    templates.render("home.html", auth::minijinja::context! {})
+}
+
+#[auth::login_required(login_url = "/login/")]
+async fn profile(user: User, templates: auth::Templates) -> auth::Result<Html<String>> {
+    templates.render(
+        "accounts/profile.html",
+        auth::minijinja::context! { bio => user.bio },
+    )
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The seed's "Custom Login View", on the primitives.
+async fn custom_login_form(templates: auth::Templates) -> auth::Result<Html<String>> {
+    templates.render("accounts/login.html", auth::minijinja::context! {})
+}
+
+async fn custom_login(
+    State(auth): State<auth::Auth<User>>,
+    session: auth::Session,
+    templates: auth::Templates,
+    Form(form): Form<Credentials>,
+) -> auth::Result<Response> {
+    match auth.authenticate(&form.username, &form.password).await? {
+        Some(user) => {
+            auth::login(&session, &user).await?;
+            Ok(Redirect::to("/").into_response())
+        }
+        None => Ok(templates
+            .render(
+                "accounts/login.html",
+                auth::minijinja::context! { error => "Invalid credentials" },
+            )?
+            .into_response()),
+    }
+}
+
+/// The whole app.
+pub fn app(auth: &auth::Auth<User>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/profile/", get(profile))
+        .route(CUSTOM_LOGIN, get(custom_login_form).post(custom_login))
+        .merge(urls::router())
+        .with_state(auth.clone())
+        .layer(auth.layer())
+}

@@ -1,0 +1,220 @@
+//! The built-in views mounted by `auth_urls!` with their default templates.
+
+mod common;
+
+use common::{User, client::Client, fresh_auth_with};
+use http::{StatusCode, header};
+
+auth::auth_urls! {
+    login: "/accounts/login/" => LoginView { redirect_authenticated_user: true },
+    plain_login: "/plain-login/" => LoginView { next_page: "/after/" },
+    logout: "/accounts/logout/" => LogoutView,
+    logout_home: "/logout-home/" => LogoutView { next_page: "/" },
+    password_change: "/accounts/password_change/" => PasswordChangeView,
+    password_change_done: "/accounts/password_change/done/" => PasswordChangeDoneView,
+}
+
+#[auth::login_required(login_url = urls::PLAIN_LOGIN)]
+async fn guarded() -> &'static str {
+    "guarded"
+}
+
+async fn setup(settings: auth::Settings) -> Client {
+    let auth = fresh_auth_with::<User>(settings).await;
+    auth.create_user("alice", "alice@example.com", Some("wonderland-42"))
+        .await
+        .unwrap();
+    let app = urls::router()
+        .route("/guarded/", axum::routing::get(guarded))
+        .route(
+            "/csrf/",
+            axum::routing::get(|s: auth::Session| async move { s.csrf_token() }),
+        )
+        .layer(auth.layer());
+    Client::new(app)
+}
+
+async fn login(client: &mut Client, url: &str) -> common::client::Page {
+    let form = client.get(url).await;
+    let token = form.input_value("csrfmiddlewaretoken").expect("csrf input");
+    client
+        .post(
+            url,
+            &[
+                ("csrfmiddlewaretoken", token.as_str()),
+                ("username", "alice"),
+                ("password", "wonderland-42"),
+            ],
+        )
+        .await
+}
+
+#[test]
+fn urls_are_named_and_reversible() {
+    assert_eq!(urls::LOGIN, "/accounts/login/");
+    assert_eq!(
+        urls::reverse("password_change_done"),
+        Some("/accounts/password_change/done/")
+    );
+    assert_eq!(urls::reverse("nope"), None);
+    assert_eq!(urls::ALL.len(), 6);
+}
+
+#[tokio::test]
+async fn default_templates_render_accessible_forms() {
+    let mut client = setup(auth::Settings::default()).await;
+    let page = client.get(urls::LOGIN).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("<label for=\"id_username\">Username:</label>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("autocomplete=\"current-password\""));
+    assert!(page.body.contains("maxlength=\"150\""));
+}
+
+#[tokio::test]
+async fn login_options_are_applied() {
+    let mut client = setup(auth::Settings::default()).await;
+    let page = login(&mut client, urls::PLAIN_LOGIN).await;
+    assert_eq!(page.location(), Some("/after/"), "next_page");
+
+    // redirect_authenticated_user sends a logged-in user on.
+    let page = client.get(urls::LOGIN).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), Some("/accounts/profile/"));
+    let page = client.get("/accounts/login/?next=/custom_next/").await;
+    assert_eq!(page.location(), Some("/custom_next/"));
+}
+
+#[tokio::test]
+async fn login_falls_back_to_login_redirect_url() {
+    let settings = auth::Settings {
+        login_redirect_url: "/custom/".into(),
+        ..Default::default()
+    };
+    let mut client = setup(settings).await;
+    let page = login(&mut client, urls::LOGIN).await;
+    assert_eq!(page.location(), Some("/custom/"));
+}
+
+#[tokio::test]
+async fn a_login_redirect_loop_is_an_error_not_a_redirect() {
+    let settings = auth::Settings {
+        login_redirect_url: urls::LOGIN.into(),
+        ..Default::default()
+    };
+    let mut client = setup(settings).await;
+    login(&mut client, urls::PLAIN_LOGIN).await;
+    let page = client.get(urls::LOGIN).await;
+    assert_ne!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location().is_none());
+}
+
+#[tokio::test]
+async fn logout_renders_logged_out_or_redirects() {
+    let mut client = setup(auth::Settings::default()).await;
+    login(&mut client, urls::LOGIN).await;
+    let token = client.get("/csrf/").await.body;
+    let page = client
+        .post(urls::LOGOUT, &[("csrfmiddlewaretoken", token.as_str())])
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Logged out"));
+    assert!(
+        page.headers
+            .get(header::CACHE_CONTROL)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+
+    login(&mut client, urls::LOGIN).await;
+    let token = client.get("/csrf/").await.body;
+    let page = client
+        .post(
+            "/accounts/logout/?next=/accounts/login/",
+            &[("csrfmiddlewaretoken", token.as_str())],
+        )
+        .await;
+    assert_eq!(page.location(), Some("/accounts/login/"));
+
+    login(&mut client, urls::LOGIN).await;
+    let token = client.get("/csrf/").await.body;
+    let page = client
+        .post(
+            "/accounts/logout/?next=http://evil.com/",
+            &[("csrfmiddlewaretoken", token.as_str())],
+        )
+        .await;
+    assert_eq!(
+        page.location(),
+        Some("/accounts/logout/"),
+        "unsafe next falls back to the path"
+    );
+
+    let token = client.get("/csrf/").await.body;
+    let page = client
+        .post(
+            "/logout-home/?next=https://evil/",
+            &[("csrfmiddlewaretoken", token.as_str())],
+        )
+        .await;
+    assert_eq!(page.location(), Some("/"), "next_page");
+    let options = client
+        .send(
+            http::Request::options(urls::LOGOUT)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(options.headers.get(header::ALLOW).unwrap(), "POST, OPTIONS");
+}
+
+#[tokio::test]
+async fn logout_redirect_url_setting_is_used() {
+    let settings = auth::Settings {
+        logout_redirect_url: Some("/custom/".into()),
+        ..Default::default()
+    };
+    let mut client = setup(settings).await;
+    login(&mut client, urls::LOGIN).await;
+    let token = client.get("/csrf/").await.body;
+    let page = client
+        .post(
+            "/accounts/logout/?next=https://evil/",
+            &[("csrfmiddlewaretoken", token.as_str())],
+        )
+        .await;
+    assert_eq!(page.location(), Some("/custom/"));
+}
+
+#[tokio::test]
+async fn password_views_send_anonymous_users_to_the_declared_login() {
+    let mut client = setup(auth::Settings::default()).await;
+    let page = client.get(urls::PASSWORD_CHANGE).await;
+    assert_eq!(
+        page.location(),
+        Some("/accounts/login/?next=/accounts/password_change/")
+    );
+    let page = client.get("/guarded/").await;
+    assert_eq!(
+        page.location(),
+        Some("/plain-login/?next=/guarded/"),
+        "a const from auth_urls! as login_url"
+    );
+    login(&mut client, urls::LOGIN).await;
+    let page = client.get(urls::PASSWORD_CHANGE).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for name in ["old_password", "new_password1", "new_password2"] {
+        assert!(page.body.contains(&format!("name=\"{name}\"")), "{name}");
+    }
+    assert!(
+        page.body
+            .contains("Your password must contain at least 8 characters."),
+        "help texts"
+    );
+}

@@ -1,0 +1,6 @@
+auth::auth_urls! {
+    login: "/login/" => LoginView,
+    login: "/sign-in/" => LoginView,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+auth::auth_urls! {
+    login: "/login/" => LoginView,
+    logout: "/login/" => LogoutView,
+}
+
+fn main() {}

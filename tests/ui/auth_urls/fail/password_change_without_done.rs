@@ -1,0 +1,5 @@
+auth::auth_urls! {
+    password_change: "/password-change/" => PasswordChangeView,
+}
+
+fn main() {}
