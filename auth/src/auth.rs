@@ -16,6 +16,7 @@ use crate::{
     },
     secret::SecretKeys,
     session::{
+        redis::RedisStore,
         request::{LoadedUserExt, Ops, Shared},
         store::DbStore,
     },
@@ -39,6 +40,8 @@ pub(crate) struct Inner {
     /// validators, templates and the user model's queries.
     pub(crate) shared: Arc<Shared>,
     pub(crate) store: DbStore,
+    /// Where sessions live: `store`, or Redis.
+    pub(crate) sessions: DynStore,
     /// The expired-session cleanup task, stopped when `Auth` is dropped.
     cleanup: Option<tokio::task::JoinHandle<()>>,
 }
@@ -75,6 +78,7 @@ pub struct AuthBuilder<U> {
     settings: Option<Settings>,
     migrate: bool,
     validators: Option<Validators>,
+    redis_url: Option<String>,
     templates_dir: Option<PathBuf>,
     templates: Vec<(String, String)>,
     _user: PhantomData<fn() -> U>,
@@ -113,6 +117,13 @@ impl<U: AuthUser> AuthBuilder<U> {
     /// [`default_validators`](crate::password::validation::default_validators)).
     pub fn password_validators(mut self, validators: Validators) -> Self {
         self.validators = Some(validators);
+        self
+    }
+
+    /// Keep sessions in Redis instead of the database (default: `REDIS_URL`
+    /// from the environment, if set), so several app instances share them.
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
         self
     }
 
@@ -169,6 +180,18 @@ impl<U: AuthUser> AuthBuilder<U> {
             templates,
             ops: Arc::new(Ops::<U>::new()),
         });
+        let redis_url = self
+            .redis_url
+            .or_else(|| std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()));
+        let sessions = match redis_url {
+            Some(url) => {
+                let prefix = settings.session_redis_key_prefix.clone();
+                DynStore(Arc::new(
+                    RedisStore::connect(&url, prefix, settings.database_timeout).await?,
+                ))
+            }
+            None => DynStore(Arc::new(store.clone())),
+        };
         let cleanup = settings.session_cleanup_interval.map(|period| {
             let store = store.clone();
             tokio::spawn(async move {
@@ -181,6 +204,7 @@ impl<U: AuthUser> AuthBuilder<U> {
             inner: Arc::new(Inner {
                 shared,
                 store,
+                sessions,
                 cleanup,
             }),
             _user: PhantomData,
@@ -211,6 +235,7 @@ impl<U: AuthUser> Auth<U> {
             settings: None,
             migrate: true,
             validators: None,
+            redis_url: None,
             templates_dir: None,
             templates: Vec::new(),
             _user: PhantomData,
@@ -256,15 +281,18 @@ impl<U: AuthUser> Auth<U> {
     /// The layer that gives every route it wraps sessions (stored in this
     /// database), CSRF protection and the current user.
     pub fn layer(&self) -> AuthLayer {
-        AuthLayer::new(
-            self.inner.shared.clone(),
-            DynStore(Arc::new(self.inner.store.clone())),
-        )
+        AuthLayer::new(self.inner.shared.clone(), self.inner.sessions.clone())
     }
 
-    /// The session store in this database.
+    /// The session table in this database (used unless sessions are in
+    /// Redis).
     pub fn session_store(&self) -> &DbStore {
         &self.inner.store
+    }
+
+    /// The store sessions are kept in (the database's, or Redis).
+    pub fn sessions(&self) -> &DynStore {
+        &self.inner.sessions
     }
 
     /// Deletes expired sessions (Django's `clearsessions`); returns how many.

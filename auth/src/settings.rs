@@ -73,6 +73,8 @@ pub struct Settings {
     /// How often expired session rows are deleted (default hourly; `None`
     /// disables the background task; `clearsessions` does it by hand).
     pub session_cleanup_interval: Option<Duration>,
+    /// Prefix of session keys in Redis (when sessions are in Redis).
+    pub session_redis_key_prefix: String,
     /// `CSRF_COOKIE_NAME`.
     pub csrf_cookie_name: String,
     /// `CSRF_COOKIE_AGE` in seconds (a year).
@@ -120,6 +122,7 @@ impl Default for Settings {
             session_save_every_request: false,
             session_expire_at_browser_close: false,
             session_cleanup_interval: Some(Duration::from_secs(3600)),
+            session_redis_key_prefix: "auth:session:".into(),
             csrf_cookie_name: "csrftoken".into(),
             csrf_cookie_age: 31_449_600,
             csrf_cookie_secure: false,
@@ -181,6 +184,7 @@ impl Settings {
         if let Some(secs) = env.get_parsed::<u64>("SESSION_CLEANUP_INTERVAL")? {
             s.session_cleanup_interval = (secs > 0).then(|| Duration::from_secs(secs));
         }
+        env.parse("SESSION_REDIS_KEY_PREFIX", &mut s.session_redis_key_prefix)?;
         env.parse("CSRF_COOKIE_NAME", &mut s.csrf_cookie_name)?;
         env.parse("CSRF_COOKIE_AGE", &mut s.csrf_cookie_age)?;
         env.bool("CSRF_COOKIE_SECURE", &mut s.csrf_cookie_secure)?;

@@ -158,11 +158,14 @@ pub async fn find_by_username<U: AuthUser>(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<U>, DbErr> {
-    Ok(U::Entity::find()
+    let found = U::Entity::find()
         .filter(U::column(BaseColumn::Username).eq(username))
         .one(db)
         .await?
-        .map(U::from_model))
+        .map(U::from_model);
+    // Case-insensitive collations (MySQL's default) match "Alice" for
+    // "alice": usernames stay case-sensitive, as documented.
+    Ok(found.filter(|user| user.username == username))
 }
 
 /// Finds a user by primary key.

@@ -1,6 +1,7 @@
 //! The user model, its table, hashing and `authenticate`, against a real
 //! database.
 
+#[macro_use]
 mod common;
 
 use auth::{
@@ -8,7 +9,7 @@ use auth::{
     password::{Check, Hasher},
     sea_orm::EntityTrait,
 };
-use common::{User, fresh_auth};
+use common::{Backend, User};
 
 /// Every supported extra-field type, with column options.
 #[derive(Clone, Debug, auth::AuthUser)]
@@ -39,9 +40,8 @@ pub struct Member {
     pub admin_flag: Option<bool>,
 }
 
-#[tokio::test]
-async fn every_field_type_round_trips() {
-    let auth = fresh_auth::<Member>().await;
+async fn every_field_type_round_trips(backend: Backend) {
+    let (auth, _db) = backend.auth::<Member>(auth::Settings::default()).await;
     let mut base = AbstractUser::new("marie");
     base.first_name = "Marie".into();
     base.email = "marie@example.com".into();
@@ -117,9 +117,8 @@ async fn from_base_fills_extra_fields_with_their_defaults() {
     assert!(!member.api_key.is_nil());
 }
 
-#[tokio::test]
-async fn create_user_normalises_and_hashes() {
-    let auth = fresh_auth::<User>().await;
+async fn create_user_normalises_and_hashes(backend: Backend) {
+    let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
     let alice = auth
         .create_user("  alice ", "Alice@EXAMPLE.COM", Some("pw-123456"))
         .await
@@ -146,18 +145,16 @@ async fn create_user_normalises_and_hashes() {
     assert!(auth.create_user("   ", "", None).await.is_err());
 }
 
-#[tokio::test]
-async fn migrate_is_idempotent() {
-    let auth = fresh_auth::<User>().await;
+async fn migrate_is_idempotent(backend: Backend) {
+    let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
     auth.create_user("alice", "", None).await.unwrap();
     auth.migrate().await.unwrap();
     auth.migrate().await.unwrap();
     assert!(auth.get_by_username("alice").await.unwrap().is_some());
 }
 
-#[tokio::test]
-async fn authenticate_accepts_only_the_right_active_user() {
-    let auth = fresh_auth::<User>().await;
+async fn authenticate_accepts_only_the_right_active_user(backend: Backend) {
+    let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
     auth.create_user("alice", "", Some("correct horse"))
         .await
         .unwrap();
@@ -213,9 +210,8 @@ async fn authenticate_accepts_only_the_right_active_user() {
     assert!(auth.authenticate("", "").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn outdated_hashes_are_upgraded_only_after_a_successful_check() {
-    let auth = fresh_auth::<User>().await;
+async fn outdated_hashes_are_upgraded_only_after_a_successful_check(backend: Backend) {
+    let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
     let mut carol = auth.create_user("carol", "", None).await.unwrap();
     let weak = Hasher::new(8, 1, 1).unwrap().make("old secret");
     carol.password = weak.clone();
@@ -259,9 +255,8 @@ async fn outdated_hashes_are_upgraded_only_after_a_successful_check() {
     );
 }
 
-#[tokio::test]
-async fn django_hashes_are_imported_and_upgraded() {
-    let auth = fresh_auth::<User>().await;
+async fn django_hashes_are_imported_and_upgraded(backend: Backend) {
+    let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
     let mut dave = auth.create_user("dave", "", None).await.unwrap();
     // Made with Python's hashlib.pbkdf2_hmac, in Django's format.
     dave.password = "pbkdf2_sha256$1000$pepper$QaTwlQZS+av8xpxxEwll5NAb1iuYWklZWVbdjHtudhY=".into();
@@ -280,9 +275,8 @@ async fn django_hashes_are_imported_and_upgraded() {
     );
 }
 
-#[tokio::test]
-async fn set_password_and_check_password() {
-    let auth = fresh_auth::<User>().await;
+async fn set_password_and_check_password(backend: Backend) {
+    let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
     let mut erin = auth.create_user("erin", "", Some("first")).await.unwrap();
     auth.set_password(&mut erin, "second").await.unwrap();
     assert!(auth.check_password(&mut erin, "second").await.unwrap());
@@ -291,21 +285,14 @@ async fn set_password_and_check_password() {
     assert!(auth.authenticate("erin", "second").await.unwrap().is_some());
 }
 
-#[tokio::test]
-async fn two_models_live_side_by_side() {
-    let url = common::sqlite_url();
-    let users = auth::Auth::<User>::builder()
-        .database_url(url.clone())
-        .build()
-        .await
-        .unwrap();
-    let members = auth::Auth::<Member>::builder()
-        .database_url(url)
-        .build()
-        .await
-        .unwrap();
+async fn two_models_live_side_by_side(backend: Backend) {
+    let db = backend.database().await;
+    let users = db.auth::<User>(auth::Settings::default()).await;
+    let members = db.auth::<Member>(auth::Settings::default()).await;
     users.create_user("same", "", None).await.unwrap();
     members.create_user("same", "", None).await.unwrap();
     assert!(users.get_by_username("same").await.unwrap().is_some());
     assert!(members.get_by_username("same").await.unwrap().is_some());
 }
+
+on_backends!(sqlite: Sqlite, postgres: Postgres, mysql: Mysql; [every_field_type_round_trips, create_user_normalises_and_hashes, migrate_is_idempotent, authenticate_accepts_only_the_right_active_user, outdated_hashes_are_upgraded_only_after_a_successful_check, django_hashes_are_imported_and_upgraded, set_password_and_check_password, two_models_live_side_by_side]);

@@ -38,3 +38,25 @@ pub(crate) async fn watch<F: Future>(fut: F) -> (F::Output, Option<StoreFault>) 
     let fault = slot.lock().ok().and_then(|s| *s);
     (out, fault)
 }
+
+/// Runs a store call with a time limit; failures are recorded as
+/// [`StoreFault::Unavailable`] and returned as store errors.
+pub(crate) async fn timed<T, E: std::fmt::Display>(
+    timeout: std::time::Duration,
+    fut: impl Future<Output = Result<T, E>>,
+) -> tower_sessions::session_store::Result<T> {
+    use tower_sessions::session_store::Error;
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => {
+            record_fault(StoreFault::Unavailable);
+            Err(Error::Backend(err.to_string()))
+        }
+        Err(_) => {
+            record_fault(StoreFault::Unavailable);
+            Err(Error::Backend(
+                "the session store did not answer in time".into(),
+            ))
+        }
+    }
+}

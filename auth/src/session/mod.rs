@@ -8,6 +8,7 @@
 //! session of that user.
 
 mod fault;
+pub mod redis;
 pub(crate) mod request;
 pub mod store;
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    sea_query::{Expr, OnConflict},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
+    sea_query::Expr,
 };
 use time::OffsetDateTime;
 use tower_sessions::{
@@ -15,7 +15,7 @@ use tower_sessions::{
     session_store,
 };
 
-use super::fault::{StoreFault, record_fault};
+use super::fault::{StoreFault, record_fault, timed};
 
 /// The session table's entity (`auth_session`: `session_key`,
 /// `session_data`, `expire_date`).
@@ -83,19 +83,7 @@ impl DbStore {
         &self,
         fut: impl Future<Output = Result<T, DbErr>>,
     ) -> session_store::Result<T> {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => {
-                record_fault(StoreFault::Unavailable);
-                Err(session_store::Error::Backend(err.to_string()))
-            }
-            Err(_) => {
-                record_fault(StoreFault::Unavailable);
-                Err(session_store::Error::Backend(
-                    "the session store did not answer in time".into(),
-                ))
-            }
-        }
+        timed(self.timeout, fut).await
     }
 }
 
@@ -108,29 +96,31 @@ impl SessionStore for DbStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
         // A collision of 128-bit random ids is practically impossible, but
-        // never overwrite: insert-or-nothing, and pick a new id if taken.
+        // never overwrite: a taken id fails the primary key, so pick another.
         for _ in 0..16 {
             let row = entity::ActiveModel {
                 session_key: Set(record.id.to_string()),
                 session_data: Set(data.clone()),
                 expire_date: Set(record.expiry_date),
             };
-            let inserted = self
-                .timed(async {
-                    entity::Entity::insert(row)
-                        .on_conflict(
-                            OnConflict::column(entity::Column::SessionKey)
-                                .do_nothing()
-                                .to_owned(),
-                        )
-                        .exec_without_returning(&self.db)
-                        .await
-                })
-                .await;
-            match inserted {
-                Ok(1) => return Ok(()),
-                Ok(_) => record.id = Id::default(),
-                Err(err) => return Err(err),
+            let insert = entity::Entity::insert(row).exec_without_returning(&self.db);
+            match tokio::time::timeout(self.timeout, insert).await {
+                Ok(Ok(_)) => return Ok(()),
+                Ok(Err(err))
+                    if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+                {
+                    record.id = Id::default();
+                }
+                Ok(Err(err)) => {
+                    record_fault(StoreFault::Unavailable);
+                    return Err(session_store::Error::Backend(err.to_string()));
+                }
+                Err(_) => {
+                    record_fault(StoreFault::Unavailable);
+                    return Err(session_store::Error::Backend(
+                        "the session store did not answer in time".into(),
+                    ));
+                }
             }
         }
         Err(session_store::Error::Backend(

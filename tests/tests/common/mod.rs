@@ -2,7 +2,15 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod backend;
 pub mod client;
+pub mod proxy;
+
+#[allow(unused_imports)]
+pub use backend::Backend;
+
+/// The secret key tests use.
+pub const TEST_SECRET: &str = "test-secret-key-that-is-long-enough-0123456789";
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,7 +47,7 @@ pub async fn fresh_auth<U: auth::AuthUser>() -> auth::Auth<U> {
 /// As [`fresh_auth`], with settings.
 pub async fn fresh_auth_with<U: auth::AuthUser>(mut settings: auth::Settings) -> auth::Auth<U> {
     if settings.secret_key.is_none() {
-        settings.secret_key = Some("test-secret-key-that-is-long-enough-0123456789".into());
+        settings.secret_key = Some(TEST_SECRET.into());
     }
     auth::Auth::<U>::builder()
         .database_url(sqlite_url())

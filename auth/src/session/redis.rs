@@ -1,0 +1,185 @@
+//! Sessions in Redis (Django's `cache` session engine), for several app
+//! instances behind one load balancer. Each session is one key holding the
+//! JSON record, expiring with the session (Redis' TTL does the cleanup).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fred::{
+    clients::Client,
+    interfaces::{ClientLike, KeysInterface},
+    types::{
+        Builder, Expiration, SetOptions,
+        config::{Config, ReconnectPolicy},
+    },
+};
+use tower_sessions::{
+    SessionStore,
+    session::{Id, Record},
+    session_store,
+};
+
+use super::fault::{StoreFault, record_fault, timed};
+
+/// A tower-sessions store in Redis, with the same contract as
+/// [`DbStore`](super::store::DbStore): `create` never overwrites (`SET NX`),
+/// `save` never resurrects a deleted session (`SET XX`), unknown keys
+/// create nothing, and keys expire with the session.
+#[derive(Clone)]
+pub struct RedisStore {
+    client: Client,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://host:port/db`). Keys are
+    /// `<prefix><session id>`. Commands fail after `timeout`; a lost
+    /// connection is re-established in the background, so the app recovers
+    /// without a restart when Redis comes back.
+    pub async fn connect(
+        url: &str,
+        prefix: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<Self, crate::Error> {
+        let config =
+            Config::from_url(url).map_err(|e| crate::Error::Config(format!("REDIS_URL: {e}")))?;
+        let client = Builder::from_config(config)
+            .with_connection_config(|c| {
+                c.connection_timeout = timeout;
+                c.internal_command_timeout = timeout;
+                c.max_command_attempts = 1;
+            })
+            .with_performance_config(|p| p.default_command_timeout = timeout)
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+            .build()
+            .map_err(|e| crate::Error::Config(format!("REDIS_URL: {e}")))?;
+        client.connect();
+        match tokio::time::timeout(timeout, client.wait_for_connect()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "cannot reach Redis yet; retrying in the background")
+            }
+            Err(_) => tracing::error!("cannot reach Redis yet; retrying in the background"),
+        }
+        Ok(RedisStore {
+            client,
+            prefix: prefix.into(),
+            timeout,
+        })
+    }
+
+    /// How many sessions exist under this store's prefix. Uses `KEYS`,
+    /// which scans the whole keyspace: for diagnostics and tests only.
+    pub async fn count(&self) -> Result<usize, crate::Error> {
+        let pattern = format!("{}*", self.prefix);
+        let keys: Vec<String> = self
+            .client
+            .custom(fred::cmd!("KEYS"), vec![pattern])
+            .await
+            .map_err(|e| crate::Error::Internal(e.to_string()))?;
+        Ok(keys.len())
+    }
+
+    /// Deletes every session under this store's prefix (logs everybody
+    /// out); returns how many. Uses `KEYS`: an administrative operation.
+    pub async fn clear_all(&self) -> Result<usize, crate::Error> {
+        let pattern = format!("{}*", self.prefix);
+        let keys: Vec<String> = self
+            .client
+            .custom(fred::cmd!("KEYS"), vec![pattern])
+            .await
+            .map_err(|e| crate::Error::Internal(e.to_string()))?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let deleted: i64 = self
+            .client
+            .del(keys)
+            .await
+            .map_err(|e| crate::Error::Internal(e.to_string()))?;
+        Ok(usize::try_from(deleted).unwrap_or(0))
+    }
+
+    fn key(&self, id: &Id) -> String {
+        format!("{}{id}", self.prefix)
+    }
+
+    /// Writes the record with `SET <options>`; `Ok(false)` when the
+    /// condition (`NX`/`XX`) was not met.
+    async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
+        let value = serde_json::to_string(record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let expires_at = record.expiry_date.unix_timestamp();
+        let reply: Option<String> = timed(
+            self.timeout,
+            self.client.set(
+                self.key(&record.id),
+                value,
+                Some(Expiration::EXAT(expires_at)),
+                Some(options),
+                false,
+            ),
+        )
+        .await?;
+        Ok(reply.is_some())
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        for _ in 0..16 {
+            if self.set(record, SetOptions::NX).await? {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+        Err(session_store::Error::Backend(
+            "could not find a free session id".into(),
+        ))
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if self.set(record, SetOptions::XX).await? {
+            Ok(())
+        } else {
+            record_fault(StoreFault::Interrupted);
+            Err(session_store::Error::Backend(
+                "the session was deleted while in use".into(),
+            ))
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let value: Option<String> = timed(self.timeout, self.client.get(self.key(id))).await?;
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<Record>(&value) {
+            Ok(record)
+                if record.id == *id && record.expiry_date > time::OffsetDateTime::now_utc() =>
+            {
+                Ok(Some(record))
+            }
+            Ok(_) => Ok(None),
+            Err(err) => {
+                tracing::warn!(error = %err, "undecodable session in Redis; treating the session as empty");
+                Ok(None)
+            }
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let _: i64 = timed(self.timeout, self.client.del(self.key(id))).await?;
+        Ok(())
+    }
+}
