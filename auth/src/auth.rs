@@ -3,7 +3,10 @@
 
 use std::{marker::PhantomData, path::PathBuf, sync::Arc};
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
 
 use tower_sessions::ExpiredDeletion;
 
@@ -223,6 +226,16 @@ pub async fn connect(url: &str, settings: &Settings) -> Result<DatabaseConnectio
         .connect_timeout(settings.database_timeout)
         .acquire_timeout(settings.database_timeout)
         .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        // Readers do not block the writer (and the other way round) in WAL
+        // mode; NORMAL sync is safe with WAL (a power cut can lose the last
+        // commits, never corrupt the file).
+        options.map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+        });
+    }
     Ok(Database::connect(options).await?)
 }
 
@@ -298,6 +311,12 @@ impl<U: AuthUser> Auth<U> {
     /// Deletes expired sessions (Django's `clearsessions`); returns how many.
     pub async fn clear_expired_sessions(&self) -> Result<u64> {
         Ok(self.inner.store.clear_expired().await?)
+    }
+
+    /// Renders a template with exactly `context` (no request: no `user` or
+    /// CSRF token unless given), for emails, error pages or benchmarks.
+    pub fn render_template(&self, name: &str, context: minijinja::Value) -> Result<String> {
+        self.inner.shared.templates.render(name, context)
     }
 
     /// The secret keys in use.

@@ -21,9 +21,11 @@ use axum::{
 use http::{HeaderValue, Request, StatusCode, header};
 
 pub use form::FormField;
-pub use login::LoginView;
+pub use login::{INVALID_LOGIN, LoginView};
 pub use logout::LogoutView;
-pub use password::{PasswordChangeDoneView, PasswordChangeView};
+pub use password::{
+    PASSWORD_INCORRECT, PASSWORD_MISMATCH, PasswordChangeDoneView, PasswordChangeView,
+};
 
 use crate::{Error, Result, session::RequestAuth, templates::Templates};
 

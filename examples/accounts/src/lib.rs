@@ -107,8 +107,38 @@ async fn custom_login(
     }
 }
 
-/// The whole app.
+/// The profile page rendered for a fixed user with no session, CSRF or
+/// auth layer: the baseline of `bench/http.sh`.
+async fn baseline_profile(State(auth): State<auth::Auth<User>>) -> auth::Result<Html<String>> {
+    let context = auth::minijinja::context! {
+        user => auth::minijinja::context! { is_authenticated => true, username => "bench" },
+        bio => "Benchmarking.",
+        csrf_input => auth::minijinja::Value::from_safe_string(
+            "<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"x\">".into(),
+        ),
+    };
+    auth.render_template("accounts/profile.html", context)
+        .map(Html)
+}
+
+/// Where the benchmark baseline is served when `ACCOUNTS_BENCH_BASELINE=1`.
+pub const BASELINE: &str = "/__bench/profile/";
+
+/// The whole app; with `ACCOUNTS_BENCH_BASELINE=1` also the benchmark's
+/// baseline route, outside the auth layer.
 pub fn app(auth: &auth::Auth<User>) -> Router {
+    let app = site(auth);
+    if std::env::var("ACCOUNTS_BENCH_BASELINE").as_deref() == Ok("1") {
+        return app.merge(
+            Router::new()
+                .route(BASELINE, get(baseline_profile))
+                .with_state(auth.clone()),
+        );
+    }
+    app
+}
+
+fn site(auth: &auth::Auth<User>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/profile/", get(profile))
