@@ -10,9 +10,11 @@
 #   (b) anonymous GET /profile/              (the login redirect)
 #   (c) GET /__bench/profile/                (same template, no session or auth layer)
 #   (d) POST /login/ with 8 connections      (argon2 verification + new session)
+# on SQLite as configured by default, on SQLite with the in-process cache
+# (AUTH_CACHE_TTL=5),
 # and prints requests/s, p50 and p99 for each, a/c and b/c, and logins/s
-# against the raw argon2 rate of 2 threads. Runs on SQLite, and on
-# PostgreSQL + Redis too when AUTH_BENCH_POSTGRES_URL and AUTH_BENCH_REDIS_URL
+# against the raw argon2 rate of 2 threads; and on
+# PostgreSQL + Redis when AUTH_BENCH_POSTGRES_URL and AUTH_BENCH_REDIS_URL
 # are set. Tunables: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS
 # (default 16), BENCH_PORT (default 18080).
 set -euo pipefail
@@ -81,7 +83,11 @@ suite() { # name, DATABASE_URL, REDIS_URL (may be empty)
 }
 
 sqlite_dir=$(mktemp -d)
-suite "SQLite (sessions in the database)" "sqlite://$sqlite_dir/bench.db?mode=rwc" ""
+export AUTH_CACHE_TTL=0
+suite "SQLite, sessions in the database (the default)" "sqlite://$sqlite_dir/bench.db?mode=rwc" ""
+cached_dir=$(mktemp -d)
+AUTH_CACHE_TTL=5 suite "SQLite with AUTH_CACHE_TTL=5 (in-process cache, single instance)" \
+  "sqlite://$cached_dir/bench.db?mode=rwc" ""
 
 if [ -n "${AUTH_BENCH_POSTGRES_URL:-}" ] && [ -n "${AUTH_BENCH_REDIS_URL:-}" ]; then
   schema="bench_$(date +%s)"

@@ -1,7 +1,7 @@
 //! [`Auth`]: the database, settings and hasher for one user model, and the
 //! operations on users (authenticate, create, change password).
 
-use std::{marker::PhantomData, path::PathBuf, sync::Arc};
+use std::{marker::PhantomData, path::PathBuf, sync::Arc, time::Duration};
 
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection,
@@ -12,6 +12,7 @@ use tower_sessions::ExpiredDeletion;
 
 use crate::{
     DateTime, Error, Result, Settings,
+    cache::{CachedStore, TtlMap},
     layer::{AuthLayer, DynStore},
     password::{
         Check, Hasher,
@@ -182,6 +183,7 @@ impl<U: AuthUser> AuthBuilder<U> {
             validators: self.validators.unwrap_or_else(default_validators),
             templates,
             ops: Arc::new(Ops::<U>::new()),
+            users: (!settings.cache_ttl.is_zero()).then(|| TtlMap::new(settings.cache_ttl)),
         });
         let redis_url = self
             .redis_url
@@ -194,6 +196,11 @@ impl<U: AuthUser> AuthBuilder<U> {
                 ))
             }
             None => DynStore(Arc::new(store.clone())),
+        };
+        let sessions = if settings.cache_ttl.is_zero() {
+            sessions
+        } else {
+            DynStore(Arc::new(CachedStore::new(sessions, settings.cache_ttl)))
         };
         let cleanup = settings.session_cleanup_interval.map(|period| {
             let store = store.clone();
@@ -225,6 +232,9 @@ pub async fn connect(url: &str, settings: &Settings) -> Result<DatabaseConnectio
     options
         .connect_timeout(settings.database_timeout)
         .acquire_timeout(settings.database_timeout)
+        // Ping only connections idle long enough to have been dropped by the
+        // server or a proxy, instead of one extra round trip per query.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // Readers do not block the writer (and the other way round) in WAL
@@ -400,7 +410,18 @@ impl<U: AuthUser> Auth<U> {
 
     /// Writes every column of an existing user.
     pub async fn save_user(&self, user: U) -> Result<U> {
-        Ok(user::update(self.db(), user).await?)
+        let id = user.id;
+        let saved = user::update(self.db(), user).await;
+        self.inner.shared.forget_user(id);
+        Ok(saved?)
+    }
+
+    /// Deletes a user (its sessions become anonymous on their next request).
+    pub async fn delete_user(&self, user: U) -> Result<()> {
+        let id = user.id;
+        let deleted = user::delete::<U>(self.db(), id).await;
+        self.inner.shared.forget_user(id);
+        Ok(deleted?)
     }
 
     /// Hashes `raw` on a blocking thread, stores it on `user` and saves the
@@ -408,7 +429,9 @@ impl<U: AuthUser> Auth<U> {
     /// stops being valid.
     pub async fn set_password(&self, user: &mut U, raw: &str) -> Result<()> {
         let hash = self.hasher().make_async(raw).await;
-        user::update_password::<U>(self.db(), user.id, &hash).await?;
+        let updated = user::update_password::<U>(self.db(), user.id, &hash).await;
+        self.inner.shared.forget_user(user.id);
+        updated?;
         user.base_mut().password = hash;
         Ok(())
     }
@@ -433,7 +456,9 @@ impl<U: AuthUser> Auth<U> {
     /// Records a login time.
     pub async fn touch_last_login(&self, user: &mut U) -> Result<()> {
         let now = DateTime::now_utc();
-        user::update_last_login::<U>(self.db(), user.id, now).await?;
+        let updated = user::update_last_login::<U>(self.db(), user.id, now).await;
+        self.inner.shared.forget_user(user.id);
+        updated?;
         user.base_mut().last_login = Some(now);
         Ok(())
     }

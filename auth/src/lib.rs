@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod cache;
 pub mod cli;
 pub mod csrf;
 mod error;

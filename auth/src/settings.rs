@@ -101,6 +101,11 @@ pub struct Settings {
     /// How long a database or session-store call may take before the request
     /// fails with 503.
     pub database_timeout: Duration,
+    /// How long this process may trust its in-memory copy of a session or
+    /// user (zero: no cache, every request reads the store). Writes through
+    /// this process update the copy at once; changes made elsewhere are seen
+    /// within this time. For single-instance deployments; see `cache.rs`.
+    pub cache_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -135,6 +140,7 @@ impl Default for Settings {
             data_upload_max_memory_size: 2_621_440,
             data_upload_max_number_fields: 1000,
             database_timeout: Duration::from_secs(5),
+            cache_ttl: Duration::ZERO,
         }
     }
 }
@@ -211,6 +217,9 @@ impl Settings {
             "DATA_UPLOAD_MAX_NUMBER_FIELDS",
             &mut s.data_upload_max_number_fields,
         )?;
+        if let Some(secs) = env.get_parsed::<f64>("CACHE_TTL")? {
+            s.cache_ttl = Duration::try_from_secs_f64(secs).unwrap_or(Duration::ZERO);
+        }
         if let Some(secs) = env.get_parsed::<u64>("DATABASE_TIMEOUT")? {
             s.database_timeout = Duration::from_secs(secs.max(1));
         }

@@ -222,3 +222,12 @@ pub async fn update_last_login<U: AuthUser>(
         .await?;
     Ok(())
 }
+
+/// Deletes user `id`.
+pub async fn delete<U: AuthUser>(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    U::Entity::delete_many()
+        .filter(U::column(BaseColumn::Id).eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -6,10 +6,7 @@ mod common;
 
 use std::{str::FromStr, sync::Arc};
 
-use auth::{
-    sea_orm::EntityTrait,
-    session::{redis::RedisStore, store::count_sessions},
-};
+use auth::session::{redis::RedisStore, store::count_sessions};
 use common::{
     Backend, User, app,
     backend::TestDb,
@@ -297,10 +294,7 @@ async fn inactive_and_deleted_users_are_anonymous(backend: Backend) {
         "not flushed: reactivation restores it"
     );
 
-    common::user_entity::Entity::delete_by_id(alice.id)
-        .exec(auth.db())
-        .await
-        .unwrap();
+    auth.delete_user(alice).await.unwrap();
     assert_eq!(whoami(&mut client).await, "Welcome, Guest!");
 }
 
@@ -704,6 +698,43 @@ on_every_backend!(
     requests_that_do_not_ask_for_the_user_never_touch_the_database,
     sessions_survive_a_restart,
 );
+
+// With the in-process cache on: every behaviour that only involves this
+// process must be the same.
+on_backends!(sqlite_cached: SqliteCached; [
+    login_sets_a_django_style_session_cookie,
+    failed_logins_create_no_session,
+    login_rotates_the_session_id_and_keeps_anonymous_data,
+    another_user_logging_in_drops_the_first_users_data,
+    logout_kills_the_session_server_side,
+    a_logout_elsewhere_is_not_undone_by_a_concurrent_write,
+    password_change_keeps_this_session_and_kills_the_others,
+    a_tampered_auth_hash_flushes_the_session,
+    inactive_and_deleted_users_are_anonymous,
+    garbage_cookies_are_anonymous_and_create_nothing,
+    an_unknown_session_on_a_protected_page_deletes_the_cookie,
+    login_required_redirects_with_an_encoded_next,
+    csrf_protects_unsafe_methods,
+    a_failed_csrf_check_logs_nobody_in,
+    login_rotates_the_csrf_secret,
+    an_expired_session_is_anonymous_and_cleared,
+    secret_rotation_keeps_sessions_only_with_a_fallback,
+    authenticated_pages_are_private_to_the_user,
+    sessions_survive_a_restart,
+    cached_requests_skip_the_database,
+]);
+
+async fn cached_requests_skip_the_database(backend: Backend) {
+    let (auth, mut client, _db) = setup(backend).await;
+    login(&mut client, "alice", "alice-password").await;
+    assert_eq!(whoami(&mut client).await, "Welcome, alice!");
+    auth.db().clone().close().await.unwrap();
+    assert_eq!(
+        whoami(&mut client).await,
+        "Welcome, alice!",
+        "served from memory"
+    );
+}
 
 async fn sessions_survive_a_restart(backend: Backend) {
     let db = backend.database().await;

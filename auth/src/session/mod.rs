@@ -138,6 +138,7 @@ pub(crate) async fn login_loaded(request: &RequestAuth, user: LoadedUser) -> Res
     shared
         .with_timeout(shared.ops.update_last_login(&shared.db, base.id, now))
         .await?;
+    shared.forget_user(base.id);
     request.set_user(Some(user)).await;
     Ok(())
 }

@@ -148,6 +148,8 @@ pub(crate) struct Shared {
     pub(crate) validators: Validators,
     pub(crate) templates: crate::templates::Engine,
     pub(crate) ops: Arc<dyn UserOps>,
+    /// Users by id, when `settings.cache_ttl` is set.
+    pub(crate) users: Option<crate::cache::TtlMap<i64, LoadedUser>>,
 }
 
 impl Shared {
@@ -165,6 +167,25 @@ impl Shared {
         match tokio::time::timeout(self.settings.database_timeout, fut).await {
             Ok(result) => Ok(result?),
             Err(_) => Err(Error::Timeout),
+        }
+    }
+
+    /// The user with this id: from the cache when fresh, else the database.
+    pub(crate) async fn find_user(&self, id: i64) -> Result<Option<LoadedUser>> {
+        if let Some(user) = self.users.as_ref().and_then(|cache| cache.get(&id)) {
+            return Ok(Some(user));
+        }
+        let user = self.with_timeout(self.ops.find_by_id(&self.db, id)).await?;
+        if let (Some(cache), Some(user)) = (&self.users, &user) {
+            cache.put(id, user.clone());
+        }
+        Ok(user)
+    }
+
+    /// Drops a cached user after a write to its row.
+    pub(crate) fn forget_user(&self, id: i64) {
+        if let Some(cache) = &self.users {
+            cache.remove(&id);
         }
     }
 
@@ -224,6 +245,7 @@ impl Shared {
         let id = user.base().id;
         self.with_timeout(self.ops.update_password(&self.db, id, &hash))
             .await?;
+        self.forget_user(id);
         Ok(user.with_password(hash))
     }
 }
@@ -319,10 +341,7 @@ impl RequestAuth {
             return Ok(None);
         };
         let shared = &self.shared;
-        let Some(user) = shared
-            .with_timeout(shared.ops.find_by_id(&shared.db, id))
-            .await?
-        else {
+        let Some(user) = shared.find_user(id).await? else {
             return Ok(None);
         };
         if !user.base().is_active {

@@ -13,6 +13,8 @@ pub const REDIS_ENV: &str = "AUTH_TEST_REDIS_URL";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
+    /// SQLite with the in-process session and user cache on.
+    SqliteCached,
     Postgres,
     Mysql,
     /// PostgreSQL for users, Redis for sessions.
@@ -27,7 +29,7 @@ impl Backend {
     /// Whether this backend can run here; prints why not.
     pub fn available(self) -> bool {
         let missing: Vec<&str> = match self {
-            Backend::Sqlite => vec![],
+            Backend::Sqlite | Backend::SqliteCached => vec![],
             Backend::Postgres => vec![POSTGRES_ENV],
             Backend::Mysql => vec![MYSQL_ENV],
             Backend::PostgresRedis => vec![POSTGRES_ENV, REDIS_ENV],
@@ -51,9 +53,10 @@ impl Backend {
     /// A fresh, empty database for one test.
     pub async fn database(self) -> TestDb {
         match self {
-            Backend::Sqlite => TestDb {
+            Backend::Sqlite | Backend::SqliteCached => TestDb {
                 url: super::sqlite_url(),
                 redis: None,
+                cache: self == Backend::SqliteCached,
                 drop: None,
             },
             Backend::Postgres | Backend::PostgresRedis => {
@@ -77,6 +80,7 @@ impl Backend {
                 TestDb {
                     url,
                     redis,
+                    cache: false,
                     drop: Some((admin, format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))),
                 }
             }
@@ -92,6 +96,7 @@ impl Backend {
                 TestDb {
                     url: format!("{base}/{name}"),
                     redis: None,
+                    cache: false,
                     drop: Some((admin, format!("DROP DATABASE IF EXISTS {name}"))),
                 }
             }
@@ -114,6 +119,8 @@ pub struct TestDb {
     pub url: String,
     /// Redis URL and key prefix, when sessions go to Redis.
     pub redis: Option<(String, String)>,
+    /// Whether the in-process cache is on.
+    pub cache: bool,
     drop: Option<(String, String)>,
 }
 
@@ -133,6 +140,9 @@ impl TestDb {
             settings.secret_key = Some(super::TEST_SECRET.into());
         }
         let mut builder = auth::Auth::<U>::builder().database_url(self.url.clone());
+        if self.cache {
+            settings.cache_ttl = std::time::Duration::from_secs(60);
+        }
         if let Some((url, prefix)) = &self.redis {
             settings.session_redis_key_prefix = prefix.clone();
             builder = builder.redis_url(url.clone());
