@@ -324,7 +324,8 @@ async fn check_csrf(
     Ok(req)
 }
 
-fn is_urlencoded_form(req: &Request<Body>) -> bool {
+/// Whether the request body is a urlencoded form.
+pub(crate) fn is_urlencoded_form(req: &Request<Body>) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

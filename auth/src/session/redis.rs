@@ -80,24 +80,13 @@ impl RedisStore {
     /// How many sessions exist under this store's prefix. Uses `KEYS`,
     /// which scans the whole keyspace: for diagnostics and tests only.
     pub async fn count(&self) -> Result<usize, crate::Error> {
-        let pattern = format!("{}*", self.prefix);
-        let keys: Vec<String> = self
-            .client
-            .custom(fred::cmd!("KEYS"), vec![pattern])
-            .await
-            .map_err(|e| crate::Error::Internal(e.to_string()))?;
-        Ok(keys.len())
+        Ok(self.keys().await?.len())
     }
 
     /// Deletes every session under this store's prefix (logs everybody
     /// out); returns how many. Uses `KEYS`: an administrative operation.
     pub async fn clear_all(&self) -> Result<usize, crate::Error> {
-        let pattern = format!("{}*", self.prefix);
-        let keys: Vec<String> = self
-            .client
-            .custom(fred::cmd!("KEYS"), vec![pattern])
-            .await
-            .map_err(|e| crate::Error::Internal(e.to_string()))?;
+        let keys = self.keys().await?;
         if keys.is_empty() {
             return Ok(0);
         }
@@ -107,6 +96,14 @@ impl RedisStore {
             .await
             .map_err(|e| crate::Error::Internal(e.to_string()))?;
         Ok(usize::try_from(deleted).unwrap_or(0))
+    }
+
+    async fn keys(&self) -> Result<Vec<String>, crate::Error> {
+        let pattern = format!("{}*", self.prefix);
+        self.client
+            .custom(fred::cmd!("KEYS"), vec![pattern])
+            .await
+            .map_err(|e| crate::Error::Internal(e.to_string()))
     }
 
     fn key(&self, id: &Id) -> String {

@@ -2,17 +2,13 @@
 
 use std::{borrow::Cow, sync::Arc};
 
-use axum::{
-    body::Body,
-    response::Response,
-    routing::{MethodRouter, any},
-};
+use axum::{body::Body, response::Response, routing::MethodRouter};
 use http::{Method, Request, StatusCode};
 
 use super::{
-    FormData, NEXT,
+    FormData, NEXT, View,
     form::{FormField, REQUIRED, form_value},
-    method_not_allowed, query_param, redirect, render, request_auth, respond, safe_next,
+    query_param, redirect, render, route, safe_next,
 };
 use crate::{Error, Result, session::RequestAuth, user::USERNAME_MAX_LENGTH};
 
@@ -70,23 +66,7 @@ impl LoginView {
     /// The route: GET and POST (PUT is treated as POST, as Django's
     /// `FormView` does); anything else is 405.
     pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        let view = Arc::new(self);
-        any(move |req: Request<Body>| {
-            let view = view.clone();
-            async move { view.handle(req).await }
-        })
-    }
-
-    async fn handle(&self, req: Request<Body>) -> Response {
-        let request = match request_auth(&req) {
-            Ok(request) => request,
-            Err(response) => return response,
-        };
-        match *req.method() {
-            Method::GET | Method::HEAD => respond(self.get(&request, req).await),
-            Method::POST | Method::PUT => respond(self.post(&request, req).await),
-            _ => method_not_allowed("GET, HEAD, POST, PUT"),
-        }
+        route(self)
     }
 
     fn success_url(&self, request: &RequestAuth, next: Option<String>) -> String {
@@ -173,4 +153,23 @@ fn fields(username: &str) -> Vec<FormField> {
     let password_field =
         FormField::new("password", "Password", "password").attr("autocomplete", "current-password");
     vec![username_field, password_field]
+}
+
+impl View for LoginView {
+    const ALLOW: &'static str = "GET, HEAD, POST, PUT";
+
+    fn allows(method: &Method) -> bool {
+        matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::POST | Method::PUT
+        )
+    }
+
+    async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
+        if matches!(*req.method(), Method::GET | Method::HEAD) {
+            self.get(&request, req).await
+        } else {
+            self.post(&request, req).await
+        }
+    }
 }

@@ -5,14 +5,11 @@ use std::{borrow::Cow, sync::Arc};
 use axum::{
     body::Body,
     response::{IntoResponse, Response},
-    routing::{MethodRouter, any},
+    routing::MethodRouter,
 };
 use http::{HeaderValue, Method, Request, StatusCode, header};
 
-use super::{
-    FormData, NEXT, method_not_allowed, query_param, redirect, render, request_auth, respond,
-    safe_next,
-};
+use super::{FormData, NEXT, View, query_param, redirect, render, route, safe_next};
 use crate::{Result, session::RequestAuth};
 
 /// Logs out on POST, then redirects (303) to the safe `next`, else
@@ -54,30 +51,7 @@ impl LogoutView {
 
     /// The route: POST logs out, OPTIONS lists the methods, others are 405.
     pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        let view = Arc::new(self);
-        any(move |req: Request<Body>| {
-            let view = view.clone();
-            async move { view.handle(req).await }
-        })
-    }
-
-    async fn handle(&self, req: Request<Body>) -> Response {
-        match *req.method() {
-            Method::POST => {}
-            Method::OPTIONS => {
-                let mut response = StatusCode::OK.into_response();
-                response
-                    .headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
-                return response;
-            }
-            _ => return method_not_allowed("POST, OPTIONS"),
-        }
-        let request = match request_auth(&req) {
-            Ok(request) => request,
-            Err(response) => return response,
-        };
-        respond(self.post(&request, req).await)
+        route(self)
     }
 
     async fn post(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
@@ -103,5 +77,24 @@ impl LogoutView {
             return render(request, &self.template_name, context).await;
         }
         Ok(redirect(&target))
+    }
+}
+
+impl View for LogoutView {
+    const ALLOW: &'static str = "POST, OPTIONS";
+
+    fn allows(method: &Method) -> bool {
+        matches!(*method, Method::POST | Method::OPTIONS)
+    }
+
+    async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
+        if req.method() == Method::OPTIONS {
+            let mut response = StatusCode::OK.into_response();
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(Self::ALLOW));
+            return Ok(response);
+        }
+        self.post(&request, req).await
     }
 }

@@ -17,8 +17,9 @@ use std::sync::Arc;
 use axum::{
     body::Body,
     response::{IntoResponse, Response},
+    routing::{MethodRouter, any},
 };
-use http::{HeaderValue, Request, StatusCode, header};
+use http::{HeaderValue, Method, Request, StatusCode, header};
 
 pub use form::FormField;
 pub use login::{INVALID_LOGIN, LoginView};
@@ -67,16 +68,7 @@ impl FormData {
         req: Request<Body>,
         request: &RequestAuth,
     ) -> std::result::Result<Self, Response> {
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                mime.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
-        if !is_form {
+        if !crate::layer::is_urlencoded_form(&req) {
             return Ok(FormData::default());
         }
         let bytes = crate::layer::read_form_body(req.into_body(), &request.shared.settings).await?;
@@ -159,7 +151,38 @@ fn safe_next(
     request.is_safe_redirect(&candidate).then_some(candidate)
 }
 
-/// Runs a view body, turning errors into their pages.
-fn respond(result: Result<Response>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
+/// A built-in view: the methods it answers and what it does.
+trait View: Send + Sync + 'static {
+    /// The `Allow` header of its 405 answers.
+    const ALLOW: &'static str;
+
+    /// Whether it answers `method` (others get 405).
+    fn allows(method: &Method) -> bool;
+
+    /// Answers one request.
+    fn run(
+        &self,
+        request: Arc<RequestAuth>,
+        req: Request<Body>,
+    ) -> impl Future<Output = Result<Response>> + Send;
+}
+
+/// The axum route of a view: method check, auth state, errors as pages.
+fn route<V: View, S: Clone + Send + Sync + 'static>(view: V) -> MethodRouter<S> {
+    let view = Arc::new(view);
+    any(move |req: Request<Body>| {
+        let view = view.clone();
+        async move {
+            if !V::allows(req.method()) {
+                return method_not_allowed(V::ALLOW);
+            }
+            let request = match request_auth(&req) {
+                Ok(request) => request,
+                Err(response) => return response,
+            };
+            view.run(request, req)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        }
+    })
 }

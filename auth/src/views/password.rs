@@ -2,17 +2,13 @@
 
 use std::{borrow::Cow, sync::Arc};
 
-use axum::{
-    body::Body,
-    response::Response,
-    routing::{MethodRouter, any},
-};
+use axum::{body::Body, response::Response, routing::MethodRouter};
 use http::{Method, Request};
 
 use super::{
-    FormData,
+    FormData, View,
     form::{FormField, REQUIRED, form_value},
-    method_not_allowed, redirect, render, request_auth, respond,
+    redirect, render, route,
 };
 use crate::{
     Result,
@@ -85,25 +81,10 @@ impl PasswordChangeView {
 
     /// The route: GET and POST; anything else is 405.
     pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        let view = Arc::new(self);
-        any(move |req: Request<Body>| {
-            let view = view.clone();
-            async move { view.handle(req).await }
-        })
+        route(self)
     }
 
-    async fn handle(&self, req: Request<Body>) -> Response {
-        let request = match request_auth(&req) {
-            Ok(request) => request,
-            Err(response) => return response,
-        };
-        if !matches!(*req.method(), Method::GET | Method::HEAD | Method::POST) {
-            return method_not_allowed("GET, HEAD, POST");
-        }
-        respond(self.run(&request, req).await)
-    }
-
-    async fn run(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
+    async fn change(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
         let user = match require_login(request, self.login_url.as_deref()).await? {
             Ok(user) => user,
             Err(redirect) => return Ok(redirect),
@@ -211,25 +192,10 @@ impl PasswordChangeDoneView {
 
     /// The route: GET only.
     pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        let view = Arc::new(self);
-        any(move |req: Request<Body>| {
-            let view = view.clone();
-            async move { view.handle(req).await }
-        })
+        route(self)
     }
 
-    async fn handle(&self, req: Request<Body>) -> Response {
-        let request = match request_auth(&req) {
-            Ok(request) => request,
-            Err(response) => return response,
-        };
-        if !matches!(*req.method(), Method::GET | Method::HEAD) {
-            return method_not_allowed("GET, HEAD");
-        }
-        respond(self.run(&request).await)
-    }
-
-    async fn run(&self, request: &Arc<RequestAuth>) -> Result<Response> {
+    async fn page(&self, request: &Arc<RequestAuth>) -> Result<Response> {
         if let Err(redirect) = require_login(request, self.login_url.as_deref()).await? {
             return Ok(redirect);
         }
@@ -239,5 +205,29 @@ impl PasswordChangeDoneView {
             minijinja::context! { title => "Password change successful" },
         )
         .await
+    }
+}
+
+impl View for PasswordChangeView {
+    const ALLOW: &'static str = "GET, HEAD, POST";
+
+    fn allows(method: &Method) -> bool {
+        matches!(*method, Method::GET | Method::HEAD | Method::POST)
+    }
+
+    async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
+        self.change(&request, req).await
+    }
+}
+
+impl View for PasswordChangeDoneView {
+    const ALLOW: &'static str = "GET, HEAD";
+
+    fn allows(method: &Method) -> bool {
+        matches!(*method, Method::GET | Method::HEAD)
+    }
+
+    async fn run(&self, request: Arc<RequestAuth>, _req: Request<Body>) -> Result<Response> {
+        self.page(&request).await
     }
 }
