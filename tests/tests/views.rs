@@ -218,3 +218,36 @@ async fn password_views_send_anonymous_users_to_the_declared_login() {
         "help texts"
     );
 }
+
+#[tokio::test]
+async fn a_templates_directory_overrides_the_defaults_by_name() {
+    let dir =
+        std::env::temp_dir().join(format!("auth-templates-{}", auth::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join("registration")).unwrap();
+    std::fs::write(
+        dir.join("registration/login.html"),
+        "<p>Custom login for {{ user.username or 'nobody' }}</p>{{ csrf_input }}{% for f in form.fields %}[{{ f.name }}]{% endfor %}",
+    )
+    .unwrap();
+    let settings = auth::Settings {
+        secret_key: Some(common::TEST_SECRET.into()),
+        ..Default::default()
+    };
+    let auth = auth::Auth::<User>::builder()
+        .database_url(common::sqlite_url())
+        .settings(settings)
+        .templates_dir(&dir)
+        .build()
+        .await
+        .unwrap();
+    let mut client = Client::new(urls::router().layer(auth.layer()));
+    let page = client.get(urls::LOGIN).await;
+    assert!(
+        page.body.starts_with("<p>Custom login for nobody</p>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("[username][password]"), "{}", page.body);
+    assert!(page.input_value("csrfmiddlewaretoken").is_some());
+    std::fs::remove_dir_all(dir).ok();
+}
