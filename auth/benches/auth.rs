@@ -35,11 +35,12 @@ async fn login(
 }
 
 /// The app, and the cookie of a logged-in session.
-async fn app() -> (Router, String) {
+async fn app(cache_ttl: std::time::Duration) -> (Router, String) {
     let path =
         std::env::temp_dir().join(format!("auth-bench-{}.db", auth::Uuid::new_v4().simple()));
     let settings = auth::Settings {
         secret_key: Some("benchmark-secret-key-benchmark-secret-key".into()),
+        cache_ttl,
         ..Default::default()
     };
     let auth = auth::Auth::<User>::builder()
@@ -80,18 +81,24 @@ async fn app() -> (Router, String) {
 
 fn requests(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (router, cookie) = runtime.block_on(app());
+    let (router, cookie) = runtime.block_on(app(std::time::Duration::ZERO));
+    let (cached, cached_cookie) = runtime.block_on(app(std::time::Duration::from_secs(60)));
     let mut group = c.benchmark_group("request");
-    group.bench_function("authenticated_profile", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let request = Request::get("/profile/")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap();
-            let response = router.clone().oneshot(request).await.unwrap();
-            assert!(response.status().is_success());
-        })
-    });
+    for (name, router, cookie) in [
+        ("authenticated_profile", &router, &cookie),
+        ("authenticated_profile_cached", &cached, &cached_cookie),
+    ] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let request = Request::get("/profile/")
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .unwrap();
+                let response = router.clone().oneshot(request).await.unwrap();
+                assert!(response.status().is_success());
+            })
+        });
+    }
     group.bench_function("anonymous_redirect", |b| {
         b.to_async(&runtime).iter(|| async {
             let response = router

@@ -175,6 +175,7 @@ impl<U: AuthUser> AuthBuilder<U> {
         let settings = Arc::new(settings);
         let store = DbStore::new(db.clone(), settings.database_timeout);
         let templates = Engine::new(self.templates_dir, self.templates)?;
+        let session_mac = secrets.salted(crate::session::SESSION_HASH_SALT);
         let shared = Arc::new(Shared {
             db,
             settings: settings.clone(),
@@ -184,6 +185,7 @@ impl<U: AuthUser> AuthBuilder<U> {
             templates,
             ops: Arc::new(Ops::<U>::new()),
             users: (!settings.cache_ttl.is_zero()).then(|| TtlMap::new(settings.cache_ttl)),
+            session_mac,
         });
         let redis_url = self
             .redis_url

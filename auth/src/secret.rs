@@ -77,6 +77,72 @@ impl SecretKeys {
     }
 }
 
+impl SecretKeys {
+    /// The HMACs for one key salt, keyed once, for hot paths.
+    pub(crate) fn salted(&self, key_salt: &str) -> SaltedMac {
+        SaltedMac {
+            current: keyed_mac(&self.current, key_salt),
+            fallbacks: self
+                .fallbacks
+                .iter()
+                .map(|secret| keyed_mac(secret, key_salt))
+                .collect(),
+        }
+    }
+}
+
+/// `salted_hmac` with the key derivation done in advance.
+#[derive(Clone)]
+pub(crate) struct SaltedMac {
+    current: Hmac<Sha256>,
+    fallbacks: Vec<Hmac<Sha256>>,
+}
+
+impl SaltedMac {
+    /// The HMAC of `value` under the current key, as lowercase hex.
+    pub(crate) fn hex(&self, value: &[u8]) -> String {
+        let mut mac = self.current.clone();
+        mac.update(value);
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// As [`SecretKeys::verify_salted_hmac`].
+    pub(crate) fn verify(&self, value: &[u8], expected: &str) -> Option<bool> {
+        let expected = unhex(expected)?;
+        let matches = |mac: &Hmac<Sha256>| {
+            let mut mac = mac.clone();
+            mac.update(value);
+            mac.verify_slice(&expected).is_ok()
+        };
+        if matches(&self.current) {
+            Some(true)
+        } else if self.fallbacks.iter().any(matches) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+fn keyed_mac(secret: &str, key_salt: &str) -> Hmac<Sha256> {
+    let key = Sha256::new()
+        .chain_update(key_salt)
+        .chain_update(secret)
+        .finalize();
+    Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts any key length")
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
 fn salted_hmac(secret: &str, key_salt: &str, value: &[u8]) -> String {
     let key = Sha256::new()
         .chain_update(key_salt)
@@ -88,7 +154,13 @@ fn salted_hmac(secret: &str, key_salt: &str, value: &[u8]) -> String {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 fn development_key(path: &Path) -> Result<String> {
@@ -184,5 +256,28 @@ mod tests {
         assert_eq!(first.current, second.current);
         assert_eq!(first.current.len(), 50);
         std::fs::remove_file(path).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod salted_tests {
+    use super::*;
+
+    #[test]
+    fn the_keyed_form_agrees_with_the_plain_one() {
+        let keys = SecretKeys::new("n".repeat(32), vec!["o".repeat(32)]).unwrap();
+        let old = SecretKeys::new("o".repeat(32), vec![]).unwrap();
+        let mac = keys.salted("salt");
+        assert_eq!(mac.hex(b"value"), keys.salted_hmac("salt", b"value"));
+        assert_eq!(
+            mac.verify(b"value", &keys.salted_hmac("salt", b"value")),
+            Some(true)
+        );
+        assert_eq!(
+            mac.verify(b"value", &old.salted_hmac("salt", b"value")),
+            Some(false)
+        );
+        assert_eq!(mac.verify(b"value", "zz"), None);
+        assert_eq!(mac.verify(b"value", &"0".repeat(64)), None);
     }
 }

@@ -8,13 +8,19 @@
 //! works as written in a Django template. Templates named `*.html` are
 //! auto-escaped.
 
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+use std::{path::PathBuf, sync::Arc};
 
 use axum::{extract::FromRequestParts, response::Html};
 use http::request::Parts;
-use minijinja::{Environment, Value};
+use minijinja::{
+    Environment, Value,
+    value::{Enumerator, Object},
+};
 
-use crate::{AbstractUser, Error, Result, session::RequestAuth};
+use crate::{
+    Error, Result,
+    session::{RequestAuth, request::LoadedUser},
+};
 
 /// The built-in templates, by name.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -125,48 +131,94 @@ fn safe_join(dir: &std::path::Path, name: &str) -> Option<PathBuf> {
 }
 
 /// The `user` value for templates: the base fields, `is_authenticated`,
-/// `is_anonymous`, `get_full_name`, and the extra fields.
-pub(crate) fn user_value(base: Option<&AbstractUser>, extras: Vec<(&'static str, Value)>) -> Value {
-    let mut map: BTreeMap<&'static str, Value> = BTreeMap::new();
-    let anonymous = crate::extract::anonymous();
-    let user = base.unwrap_or(&anonymous);
-    map.insert("is_authenticated", Value::from(base.is_some()));
-    map.insert("is_anonymous", Value::from(base.is_none()));
-    map.insert(
-        "id",
-        if base.is_some() {
-            Value::from(user.id)
-        } else {
-            Value::from(())
-        },
-    );
-    map.insert("pk", map["id"].clone());
-    map.insert("username", Value::from(user.username.clone()));
-    map.insert("email", Value::from(user.email.clone()));
-    map.insert("first_name", Value::from(user.first_name.clone()));
-    map.insert("last_name", Value::from(user.last_name.clone()));
-    map.insert("get_full_name", Value::from(user.get_full_name()));
-    map.insert("is_staff", Value::from(user.is_staff));
-    map.insert("is_active", Value::from(user.is_active));
-    map.insert("is_superuser", Value::from(user.is_superuser));
-    map.insert(
-        "last_login",
-        user.last_login
-            .map(|d| Value::from(format_datetime(d)))
-            .unwrap_or(Value::from(())),
-    );
-    map.insert(
-        "date_joined",
-        if base.is_some() {
-            Value::from(format_datetime(user.date_joined))
-        } else {
-            Value::from(())
-        },
-    );
-    for (name, value) in extras {
-        map.insert(name, value);
+/// `is_anonymous`, `pk`, `get_full_name`, and the extra fields. Fields are
+/// computed when a template reads them, not up front.
+pub(crate) fn user_value(user: Option<LoadedUser>) -> Value {
+    Value::from_object(UserObject { user })
+}
+
+struct UserObject {
+    user: Option<LoadedUser>,
+}
+
+impl std::fmt::Debug for UserObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let base = self.user.as_ref().map(|u| u.base());
+        f.debug_struct("User")
+            .field("username", &base.map(|b| b.username.as_str()))
+            .finish()
     }
-    Value::from(map)
+}
+
+const USER_FIELDS: &[&str] = &[
+    "is_authenticated",
+    "is_anonymous",
+    "id",
+    "pk",
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "get_full_name",
+    "is_staff",
+    "is_active",
+    "is_superuser",
+    "last_login",
+    "date_joined",
+];
+
+impl Object for UserObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let key = key.as_str()?;
+        let Some(user) = &self.user else {
+            return Some(match key {
+                "is_authenticated" | "is_staff" | "is_active" | "is_superuser" => {
+                    Value::from(false)
+                }
+                "is_anonymous" => Value::from(true),
+                "username" | "email" | "first_name" | "last_name" | "get_full_name" => {
+                    Value::from("")
+                }
+                "id" | "pk" | "last_login" | "date_joined" => Value::from(()),
+                _ => return None,
+            });
+        };
+        let base = user.base();
+        Some(match key {
+            "is_authenticated" => Value::from(true),
+            "is_anonymous" => Value::from(false),
+            "id" | "pk" => Value::from(base.id),
+            "username" => Value::from(base.username.as_str()),
+            "email" => Value::from(base.email.as_str()),
+            "first_name" => Value::from(base.first_name.as_str()),
+            "last_name" => Value::from(base.last_name.as_str()),
+            "get_full_name" => Value::from(base.get_full_name()),
+            "is_staff" => Value::from(base.is_staff),
+            "is_active" => Value::from(base.is_active),
+            "is_superuser" => Value::from(base.is_superuser),
+            "last_login" => base
+                .last_login
+                .map_or(Value::from(()), |d| Value::from(format_datetime(d))),
+            "date_joined" => Value::from(format_datetime(base.date_joined)),
+            extra => user
+                .extra_fields()
+                .into_iter()
+                .find(|(name, _)| *name == extra)
+                .map(|(_, v)| v)?,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<Value> = USER_FIELDS.iter().map(|k| Value::from(*k)).collect();
+        if let Some(user) = &self.user {
+            keys.extend(
+                user.extra_fields()
+                    .into_iter()
+                    .map(|(name, _)| Value::from(name)),
+            );
+        }
+        Enumerator::Values(keys)
+    }
 }
 
 fn format_datetime(value: crate::DateTime) -> String {
@@ -235,10 +287,7 @@ impl std::fmt::Debug for Templates {
 
 impl Templates {
     pub(crate) async fn for_request(request: Arc<RequestAuth>) -> Result<Self> {
-        let user = match request.user().await? {
-            Some(user) => user.template_value(),
-            None => user_value(None, Vec::new()),
-        };
+        let user = user_value(request.user().await?);
         Ok(Templates { request, user })
     }
 

@@ -15,7 +15,7 @@ use http::{StatusCode, request::Parts};
 use sea_orm::{DatabaseConnection, DbErr};
 use subtle::ConstantTimeEq;
 
-use super::{HASH_SESSION_KEY, SESSION_HASH_SALT, SESSION_KEY};
+use super::{HASH_SESSION_KEY, SESSION_KEY};
 use crate::{
     AbstractUser, AuthUser, Error, Result, Settings, csrf,
     password::{Check, Hasher, validation::Validators},
@@ -29,8 +29,8 @@ pub(crate) trait ErasedUser: Any + Send + Sync {
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     /// A copy with another stored password hash.
     fn with_password(&self, hash: String) -> LoadedUser;
-    /// The `user` value templates see: base fields and extra fields.
-    fn template_value(&self) -> minijinja::Value;
+    /// The extra fields, as templates see them.
+    fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)>;
 }
 
 impl<U: AuthUser> ErasedUser for U {
@@ -45,8 +45,8 @@ impl<U: AuthUser> ErasedUser for U {
         copy.base_mut().password = hash;
         Arc::new(copy)
     }
-    fn template_value(&self) -> minijinja::Value {
-        crate::templates::user_value(Some(AuthUser::base(self)), self.template_fields())
+    fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
+        self.template_fields()
     }
 }
 
@@ -150,13 +150,14 @@ pub(crate) struct Shared {
     pub(crate) ops: Arc<dyn UserOps>,
     /// Users by id, when `settings.cache_ttl` is set.
     pub(crate) users: Option<crate::cache::TtlMap<i64, LoadedUser>>,
+    /// The session auth hash's HMAC, keyed once.
+    pub(crate) session_mac: crate::secret::SaltedMac,
 }
 
 impl Shared {
     /// The session auth hash of a stored password hash.
     pub(crate) fn session_hash(&self, password_hash: &str) -> String {
-        self.secrets
-            .salted_hmac(SESSION_HASH_SALT, password_hash.as_bytes())
+        self.session_mac.hex(password_hash.as_bytes())
     }
 
     /// Bounds a database call by `settings.database_timeout`.
@@ -349,11 +350,9 @@ impl RequestAuth {
         }
         let stored = self.session_string(HASH_SESSION_KEY).await?;
         let verdict = stored.and_then(|stored| {
-            shared.secrets.verify_salted_hmac(
-                SESSION_HASH_SALT,
-                user.base().password.as_bytes(),
-                &stored,
-            )
+            shared
+                .session_mac
+                .verify(user.base().password.as_bytes(), &stored)
         });
         match verdict {
             Some(true) => Ok(Some(user)),
