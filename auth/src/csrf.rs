@@ -129,15 +129,22 @@ pub fn check_token(secret: Option<&str>, token: Option<&str>) -> Result<(), Reje
 }
 
 /// Checks the `Origin` header of an unsafe request: it must be this site
-/// (`http://host` or `https://host`) or one of `trusted_origins`.
+/// or one of `trusted_origins`. `scheme` is the request's scheme when it is
+/// known (a direct HTTPS request, or `SECURE_PROXY_SSL_HEADER` configured);
+/// unknown, both `http://host` and `https://host` count as this site, so an
+/// app behind a TLS proxy keeps working before it is configured.
 pub fn check_origin(
     origin: &str,
     host: Option<&str>,
+    scheme: Option<&str>,
     trusted_origins: &[String],
 ) -> Result<(), Rejection> {
     let same_site = host.is_some_and(|host| {
-        origin.eq_ignore_ascii_case(&format!("http://{host}"))
-            || origin.eq_ignore_ascii_case(&format!("https://{host}"))
+        let matches = |scheme: &str| origin.eq_ignore_ascii_case(&format!("{scheme}://{host}"));
+        match scheme {
+            Some(scheme) => matches(scheme),
+            None => matches("http") || matches("https"),
+        }
     });
     if same_site
         || trusted_origins
@@ -212,10 +219,14 @@ mod tests {
     #[test]
     fn origins_must_be_this_site_or_trusted() {
         let trusted = vec!["https://app.example".to_owned()];
-        assert!(check_origin("http://testserver", Some("testserver"), &trusted).is_ok());
-        assert!(check_origin("https://app.example", Some("testserver"), &trusted).is_ok());
-        assert!(check_origin("https://evil.example", Some("testserver"), &trusted).is_err());
-        assert!(check_origin("null", Some("testserver"), &trusted).is_err());
-        assert!(check_origin("http://testserver", None, &[]).is_err());
+        assert!(check_origin("http://testserver", Some("testserver"), None, &trusted).is_ok());
+        assert!(check_origin("https://testserver", Some("testserver"), None, &trusted).is_ok());
+        assert!(check_origin("https://app.example", Some("testserver"), None, &trusted).is_ok());
+        assert!(check_origin("https://evil.example", Some("testserver"), None, &trusted).is_err());
+        assert!(check_origin("null", Some("testserver"), None, &trusted).is_err());
+        assert!(check_origin("http://testserver", None, None, &[]).is_err());
+        // A known scheme must match.
+        assert!(check_origin("https://testserver", Some("testserver"), Some("https"), &[]).is_ok());
+        assert!(check_origin("http://testserver", Some("testserver"), Some("https"), &[]).is_err());
     }
 }

@@ -204,14 +204,14 @@ where
             let settings = &shared.settings;
             let csrf_cookie = read_cookie(req.headers(), &settings.csrf_cookie_name);
             let host = request_host(&req);
-            let secure = req.uri().scheme_str() == Some("https");
+            let scheme = request_scheme(&req, settings);
             let uri = req.uri().clone();
             let request = Arc::new(RequestAuth::new(
                 shared.clone(),
                 session,
                 csrf_cookie,
                 host,
-                secure,
+                scheme,
                 uri,
             ));
             req.extensions_mut().insert(request.clone());
@@ -255,6 +255,23 @@ fn finish(mut response: Response, request: &RequestAuth) -> Response {
     response
 }
 
+/// The request's scheme when it is known: from the URI (absolute-form
+/// requests), or `https`/`http` from `SECURE_PROXY_SSL_HEADER` when set.
+fn request_scheme(req: &Request<Body>, settings: &Settings) -> Option<&'static str> {
+    match req.uri().scheme_str() {
+        Some("https") => return Some("https"),
+        Some("http") => return Some("http"),
+        _ => {}
+    }
+    let (name, expected) = settings.secure_proxy_ssl_header.as_ref()?;
+    let secure = req
+        .headers()
+        .get(name.as_str())
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case(expected));
+    Some(if secure { "https" } else { "http" })
+}
+
 /// The value of cookie `name` in the request's `Cookie` headers.
 fn read_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
@@ -296,6 +313,7 @@ async fn check_csrf(
         csrf::check_origin(
             origin,
             request.host.as_deref(),
+            request.scheme,
             &settings.csrf_trusted_origins,
         )
         .map_err(forbidden)?;

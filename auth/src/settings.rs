@@ -88,6 +88,11 @@ pub struct Settings {
     /// `CSRF_TRUSTED_ORIGINS`: extra origins (`https://app.example`) whose
     /// unsafe requests are accepted.
     pub csrf_trusted_origins: Vec<String>,
+    /// `SECURE_PROXY_SSL_HEADER`: behind a TLS-terminating proxy, the header
+    /// and value that mark a request as HTTPS, e.g.
+    /// `("X-Forwarded-Proto", "https")`; env `AUTH_SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto:https`.
+    /// Set only when the proxy always sets or strips that header.
+    pub secure_proxy_ssl_header: Option<(String, String)>,
     /// Argon2 memory cost in KiB (OWASP: 19456).
     pub password_hasher_memory_kib: u32,
     /// Argon2 iterations (OWASP: 2).
@@ -134,6 +139,7 @@ impl Default for Settings {
             csrf_cookie_httponly: false,
             csrf_cookie_samesite: SameSite::Lax,
             csrf_trusted_origins: Vec::new(),
+            secure_proxy_ssl_header: None,
             password_hasher_memory_kib: 19_456,
             password_hasher_iterations: 2,
             password_hasher_parallelism: 1,
@@ -197,6 +203,16 @@ impl Settings {
         env.bool("CSRF_COOKIE_HTTPONLY", &mut s.csrf_cookie_httponly)?;
         env.parse("CSRF_COOKIE_SAMESITE", &mut s.csrf_cookie_samesite)?;
         env.list("CSRF_TRUSTED_ORIGINS", &mut s.csrf_trusted_origins);
+        if let Some((full, value)) = env.raw("SECURE_PROXY_SSL_HEADER") {
+            let Some((name, expected)) = value.split_once(':') else {
+                return Err(SettingsError {
+                    name: full,
+                    value,
+                    reason: "expected HEADER:VALUE, such as X-Forwarded-Proto:https".into(),
+                });
+            };
+            s.secure_proxy_ssl_header = Some((name.trim().to_owned(), expected.trim().to_owned()));
+        }
         env.parse(
             "PASSWORD_HASHER_MEMORY_KIB",
             &mut s.password_hasher_memory_kib,
@@ -355,6 +371,12 @@ mod tests {
             ["https://a.example", "https://b.example"]
         );
         assert_eq!(s.login_url, "/login/");
+        let s = from(&[("AUTH_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https")]).unwrap();
+        assert_eq!(
+            s.secure_proxy_ssl_header,
+            Some(("X-Forwarded-Proto".into(), "https".into()))
+        );
+        assert!(from(&[("AUTH_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto")]).is_err());
     }
 
     #[test]

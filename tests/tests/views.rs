@@ -251,3 +251,47 @@ async fn a_templates_directory_overrides_the_defaults_by_name() {
     assert!(page.input_value("csrfmiddlewaretoken").is_some());
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn behind_a_tls_proxy_next_and_origin_must_be_https() {
+    let settings = auth::Settings {
+        secure_proxy_ssl_header: Some(("X-Forwarded-Proto".into(), "https".into())),
+        ..Default::default()
+    };
+    let mut client = setup(settings).await;
+    let attempt = |next: &'static str, origin: &'static str| {
+        let form = format!(
+            "username=alice&password=wonderland-42&next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        (form, origin)
+    };
+    for (next, origin, expected) in [
+        ("http://testserver/x", "https://testserver", Some("/after/")),
+        (
+            "https://testserver/x",
+            "https://testserver",
+            Some("https://testserver/x"),
+        ),
+        ("/y/", "http://testserver", None),
+    ] {
+        let token = client.get("/csrf/").await.body;
+        let (form, origin) = attempt(next, origin);
+        let request = http::Request::post(urls::PLAIN_LOGIN)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("X-Forwarded-Proto", "https")
+            .header(header::ORIGIN, origin)
+            .header("X-CSRFToken", token)
+            .body(axum::body::Body::from(form))
+            .unwrap();
+        let page = client.send(request).await;
+        match expected {
+            Some(location) => assert_eq!(page.location(), Some(location), "{next}"),
+            None => assert_eq!(
+                page.status,
+                StatusCode::FORBIDDEN,
+                "an http origin on an https request"
+            ),
+        }
+    }
+}

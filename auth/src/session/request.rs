@@ -271,6 +271,8 @@ pub(crate) struct RequestAuth {
     pub(crate) host: Option<String>,
     /// Whether the request came over HTTPS.
     pub(crate) secure: bool,
+    /// The request's scheme, when known (see `SECURE_PROXY_SSL_HEADER`).
+    pub(crate) scheme: Option<&'static str>,
     pub(crate) uri: http::Uri,
 }
 
@@ -280,7 +282,7 @@ impl RequestAuth {
         session: tower_sessions::Session,
         csrf_cookie: Option<String>,
         host: Option<String>,
-        secure: bool,
+        scheme: Option<&'static str>,
         uri: http::Uri,
     ) -> Self {
         let secret = csrf_cookie.filter(|s| csrf::is_valid_secret(s));
@@ -293,7 +295,8 @@ impl RequestAuth {
                 send_cookie: false,
             }),
             host,
-            secure,
+            secure: scheme == Some("https"),
+            scheme,
             uri,
         }
     }
