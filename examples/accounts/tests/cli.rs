@@ -2,14 +2,7 @@
 
 use std::process::Command;
 
-#[derive(Clone, Debug, auth::AuthUser)]
-#[auth(table = "accounts_user")]
-pub struct User {
-    #[auth(base)]
-    pub base: auth::AbstractUser,
-    pub bio: String,
-    pub birth_date: Option<auth::Date>,
-}
+use accounts::User;
 
 fn accounts(db: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_accounts"))
