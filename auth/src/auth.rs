@@ -15,13 +15,13 @@ use crate::{
     cache::{CachedStore, TtlMap},
     layer::{AuthLayer, DynStore},
     password::{
-        Check, Hasher,
+        Hasher,
         validation::{Validators, default_validators},
     },
     secret::SecretKeys,
     session::{
         redis::RedisStore,
-        request::{LoadedUserExt, Ops, Shared},
+        request::{LoadedUser, LoadedUserExt, Ops, Shared},
         store::DbStore,
     },
     templates::Engine,
@@ -437,28 +437,20 @@ impl<U: AuthUser> Auth<U> {
     /// password column. Every session of the user made with the old password
     /// stops being valid.
     pub async fn set_password(&self, user: &mut U, raw: &str) -> Result<()> {
-        let hash = self.hasher().make_async(raw).await;
-        let updated = user::update_password::<U>(self.db(), user.id, &hash).await;
-        self.inner.shared.forget_user(user.id);
-        updated?;
-        user.base_mut().password = hash;
+        let updated = self.inner.shared.set_password(&loaded(user), raw).await?;
+        user.base_mut().password = updated.base().password.clone();
         Ok(())
     }
 
     /// Checks `raw` against `user`'s stored hash (on a blocking thread),
     /// upgrading an outdated hash on success.
     pub async fn check_password(&self, user: &mut U, raw: &str) -> Result<bool> {
-        match self.hasher().check_async(raw, &user.password).await {
-            Check::Mismatch => Ok(false),
-            Check::Match {
-                needs_upgrade: false,
-            } => Ok(true),
-            Check::Match {
-                needs_upgrade: true,
-            } => {
-                self.set_password(user, raw).await?;
+        match self.inner.shared.check_password(&loaded(user), raw).await? {
+            Some(checked) => {
+                user.base_mut().password = checked.base().password.clone();
                 Ok(true)
             }
+            None => Ok(false),
         }
     }
 
@@ -471,6 +463,11 @@ impl<U: AuthUser> Auth<U> {
         user.base_mut().last_login = Some(now);
         Ok(())
     }
+}
+
+/// A user as the type-erased operations of `Shared` take it.
+fn loaded<U: AuthUser>(user: &U) -> LoadedUser {
+    Arc::new(user.clone())
 }
 
 /// Django's `UsernameField` cleaning: surrounding whitespace stripped, NFKC

@@ -244,9 +244,11 @@ impl Shared {
     pub(crate) async fn set_password(&self, user: &LoadedUser, raw: &str) -> Result<LoadedUser> {
         let hash = self.hasher.make_async(raw).await;
         let id = user.base().id;
-        self.with_timeout(self.ops.update_password(&self.db, id, &hash))
-            .await?;
+        let updated = self
+            .with_timeout(self.ops.update_password(&self.db, id, &hash))
+            .await;
         self.forget_user(id);
+        updated?;
         Ok(user.with_password(hash))
     }
 }
@@ -269,8 +271,6 @@ pub(crate) struct RequestAuth {
     csrf: Mutex<CsrfState>,
     /// The `Host` of the request, for `next` URLs and origin checks.
     pub(crate) host: Option<String>,
-    /// Whether the request came over HTTPS.
-    pub(crate) secure: bool,
     /// The request's scheme, when known (see `SECURE_PROXY_SSL_HEADER`).
     pub(crate) scheme: Option<&'static str>,
     pub(crate) uri: http::Uri,
@@ -295,7 +295,6 @@ impl RequestAuth {
                 send_cookie: false,
             }),
             host,
-            secure: scheme == Some("https"),
             scheme,
             uri,
         }
@@ -439,9 +438,14 @@ impl RequestAuth {
         self.host.iter().map(String::as_str).collect()
     }
 
+    /// Whether the request is known to have come over HTTPS.
+    pub(crate) fn secure(&self) -> bool {
+        self.scheme == Some("https")
+    }
+
     /// Whether `url` is a safe redirect target for this request.
     pub(crate) fn is_safe_redirect(&self, url: &str) -> bool {
-        redirect::url_has_allowed_host_and_scheme(url, &self.allowed_hosts(), self.secure)
+        redirect::url_has_allowed_host_and_scheme(url, &self.allowed_hosts(), self.secure())
     }
 
     /// 303 to the login page with this request as `next`.
@@ -452,7 +456,7 @@ impl RequestAuth {
     ) -> Response {
         let login_url = login_url.unwrap_or(&self.shared.settings.login_url);
         let next =
-            redirect::next_for_request(&self.uri, self.host.as_deref(), self.secure, login_url);
+            redirect::next_for_request(&self.uri, self.host.as_deref(), self.secure(), login_url);
         let location = redirect::redirect_to_login(&next, login_url, redirect_field);
         see_other(&location)
     }
