@@ -1,6 +1,6 @@
 //! In-process costs: one authenticated request (session load, user load,
 //! session hash check) against the same route without the auth layer, an
-//! argon2 verification, `next` validation, CSRF masking.
+//! argon2 verification, `next` validation.
 //!
 //! `cargo bench -p auth`
 
@@ -155,15 +155,5 @@ fn next_validation(c: &mut Criterion) {
     });
 }
 
-fn csrf(c: &mut Criterion) {
-    let secret = auth::csrf::new_secret();
-    c.bench_function("csrf/mask_and_check", |b| {
-        b.iter(|| {
-            let token = auth::csrf::mask(black_box(&secret));
-            auth::csrf::check_token(Some(&secret), Some(&token)).unwrap();
-        })
-    });
-}
-
-criterion_group!(benches, requests, hashing, next_validation, csrf);
+criterion_group!(benches, requests, hashing, next_validation);
 criterion_main!(benches);

@@ -22,7 +22,7 @@ use tower_sessions::{
     session_store,
 };
 
-use crate::layer::DynStore;
+use crate::session::store::{DynStore, Store};
 
 /// Most entries a cache holds before it starts over.
 const CAPACITY: usize = 100_000;
@@ -59,6 +59,13 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
             }
         }
         entries.insert(key, (value, Instant::now()));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     pub(crate) fn remove(&self, key: &K) {
@@ -128,5 +135,22 @@ impl SessionStore for CachedStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.cache.remove(id);
         self.inner.delete(id).await
+    }
+}
+
+#[async_trait]
+impl Store for CachedStore {
+    async fn clear_expired(&self) -> crate::Result<u64> {
+        // Expired entries are refused on load; the rows go here.
+        self.inner.clear_expired().await
+    }
+
+    async fn count(&self) -> crate::Result<u64> {
+        self.inner.count().await
+    }
+
+    async fn clear_all(&self) -> crate::Result<u64> {
+        self.cache.clear();
+        self.inner.clear_all().await
     }
 }

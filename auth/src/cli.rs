@@ -24,7 +24,9 @@ use std::{
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{AbstractUser, Auth, AuthBuilder, AuthUser, Error, user::USERNAME_MAX_LENGTH};
+use crate::{
+    AbstractUser, Auth, AuthBuilder, AuthUser, Error, USERNAME_MAX_LENGTH, ValidationError,
+};
 
 /// The environment variable `createsuperuser --noinput` reads the password
 /// from (Django: `DJANGO_SUPERUSER_PASSWORD`).
@@ -329,9 +331,9 @@ where
         }
         let mut candidate = AbstractUser::new(username.clone());
         candidate.email = email.clone();
-        if let Err(messages) = auth.validate_password(&first, Some(&candidate)) {
-            for message in messages {
-                writeln!(out, "{message}")?;
+        if let Err(errors) = auth.validate_password(&first, Some(&candidate)) {
+            for error in errors {
+                writeln!(out, "{error}")?;
             }
             let answer =
                 prompt.line("Bypass password validation and create user anyway? [y/N]: ")?;
@@ -352,7 +354,7 @@ where
     if username.is_empty() {
         return Err(CommandError::Usage("Username cannot be blank.".into()));
     }
-    validate_username(username).map_err(CommandError::Usage)?;
+    validate_username(username).map_err(|e| CommandError::Usage(e.to_string()))?;
     if auth.get_by_username(username).await?.is_some() {
         return Err(CommandError::Usage(
             "That username is already taken.".into(),
@@ -363,20 +365,23 @@ where
 
 /// Django's `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`) and the 150
 /// character limit.
-pub fn validate_username(username: &str) -> Result<(), String> {
+pub fn validate_username(username: &str) -> Result<(), ValidationError> {
     let count = username.chars().count();
     if count > USERNAME_MAX_LENGTH {
-        return Err(format!(
-            "Ensure this value has at most {USERNAME_MAX_LENGTH} characters (it has {count})."
+        return Err(ValidationError::new(
+            "max_length",
+            format!(
+                "Ensure this value has at most {USERNAME_MAX_LENGTH} characters (it has {count})."
+            ),
         ));
     }
     let valid = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-');
     if username.is_empty() || !username.chars().all(valid) {
-        return Err(
+        return Err(ValidationError::new(
+            "invalid",
             "Enter a valid username. This value may contain only letters, numbers, \
-                    and @/./+/-/_ characters."
-                .into(),
-        );
+             and @/./+/-/_ characters.",
+        ));
     }
     Ok(())
 }
@@ -439,8 +444,10 @@ where
             writeln!(out, "Passwords do not match. Please try again.")?;
             continue;
         }
-        if let Err(messages) = auth.validate_password(&second, Some(&user)) {
-            writeln!(out, "{}", messages.join("\n"))?;
+        if let Err(errors) = auth.validate_password(&second, Some(&user)) {
+            for error in errors {
+                writeln!(out, "{error}")?;
+            }
             continue;
         }
         auth.set_password(&mut user, &first).await?;
@@ -465,6 +472,7 @@ mod tests {
         assert!(
             validate_username(&"a".repeat(151))
                 .unwrap_err()
+                .message()
                 .contains("(it has 151)")
         );
     }

@@ -1,37 +1,59 @@
-//! The crate's error type and how it turns into an HTTP response.
+//! The crate's error type and how it becomes an HTTP response.
 
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
+use crate::html::error_page;
+
 /// Everything that can go wrong at run time.
+///
+/// As a handler's error it renders as a small page: 400 for refused input,
+/// 503 when a backing service is down or slow, 500 for the rest (with the
+/// details in the log, never in the page).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     /// The session store failed or is unreachable.
-    #[error("session error: {0}")]
+    #[error("session store error: {0}")]
     Session(#[from] tower_sessions::session::Error),
+    /// Redis failed or is unreachable.
+    #[cfg(feature = "redis")]
+    #[error("Redis error: {0}")]
+    Redis(#[from] fred::error::Error),
     /// A database or session-store call took longer than
-    /// `Settings::database_timeout`.
+    /// [`Settings::database_timeout`](crate::Settings::database_timeout).
     #[error("the database did not answer in time")]
     Timeout,
-    /// Settings or set-up are wrong.
+    /// Input was refused, such as an empty username for `create_user`.
+    #[error("{0}")]
+    Invalid(String),
+    /// A setting in the environment does not parse.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    /// A template is missing or failed to render.
+    #[error("template error: {0:#}")]
+    Template(#[from] minijinja::Error),
+    /// Reading or writing a file or socket failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The set-up is wrong (a missing layer, an unusable secret key, …).
     #[error("configuration error: {0}")]
     Config(String),
-    /// Anything else that is the server's fault.
-    #[error("{0}")]
-    Internal(String),
 }
 
 impl Error {
     /// Whether the error means a backing service is unavailable (a 503)
     /// rather than a bug (a 500).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            Error::Database(_) | Error::Session(_) | Error::Timeout
-        )
+        match self {
+            Error::Database(_) | Error::Session(_) | Error::Timeout => true,
+            #[cfg(feature = "redis")]
+            Error::Redis(_) => true,
+            _ => false,
+        }
     }
 }
 
@@ -42,32 +64,49 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         if self.is_unavailable() {
             tracing::error!(error = %self, "backing service unavailable");
-            error_page(
+            return error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service unavailable",
                 "The site cannot reach its database right now. Please try again in a moment.",
-            )
-        } else {
-            tracing::error!(error = %self, "internal error");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Server error",
-                "Something went wrong on our side.",
-            )
+            );
         }
+        if let Error::Invalid(message) = &self {
+            return error_page(StatusCode::BAD_REQUEST, "Bad request", message);
+        }
+        tracing::error!(error = %self, "internal error");
+        error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Server error",
+            "Something went wrong on our side.",
+        )
     }
 }
 
-/// A small HTML page for an error status, with no internal details.
-pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let body = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><h1>{title}</h1><p>{message}</p></body></html>\n"
-    );
-    let mut response = (status, Html(body)).into_response();
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    response
+/// One refused value, as Django's `ValidationError`: a message for people
+/// and a stable code for programs (`password_too_short`, `invalid`, …).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValidationError {
+    code: &'static str,
+    message: String,
+}
+
+impl ValidationError {
+    /// An error with Django's `code` and a human-readable `message`.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ValidationError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The stable code, such as `password_too_common`.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The message shown to people.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }

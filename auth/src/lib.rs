@@ -23,46 +23,73 @@
 //! assert!(auth.authenticate("alice", "correct horse").await?.is_some());
 //! # Ok(()) }
 //! ```
+//!
+//! # Where Django's pieces live
+//!
+//! | Django | here |
+//! |---|---|
+//! | `models.py` (`AbstractUser`, `AnonymousUser`) | `user.rs`: [`AbstractUser`], [`AuthUser`] |
+//! | `backends.py` (`ModelBackend`, `AUTHENTICATION_BACKENDS`) | `backend.rs`: [`Backend`], [`ModelBackend`] |
+//! | `authenticate`, the user model's manager | `auth.rs`: [`Auth`]; `builder.rs`: [`AuthBuilder`] |
+//! | `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`login`], [`logout`], [`Session`]; stores in `session/db.rs`, `session/redis.rs` |
+//! | `AuthenticationMiddleware`, `request.user` | `request.rs`: [`CurrentUser`]; `middleware.rs`: [`AuthLayer`] |
+//! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `login_required.rs`: [`login_required`], [`LoginRequiredLayer`] |
+//! | `CsrfViewMiddleware`, `get_token` | `csrf/` |
+//! | `views.py`, `forms.py`, `urls.py` | `views/`, [`auth_urls!`] |
+//! | `hashers.py`, `password_validation.py` | `password/` |
+//! | `utils.http.url_has_allowed_host_and_scheme` | [`redirect`] |
+//! | `conf.settings` | `settings.rs`: [`Settings`] |
+//! | template context processors | `templates/`: [`Templates`] |
+//! | `management/commands/` | [`cli`] |
 
 #![warn(missing_docs)]
 
 mod auth;
+mod backend;
+mod body;
+mod builder;
 mod cache;
 pub mod cli;
-pub mod csrf;
+mod csrf;
 mod error;
-pub mod extract;
-pub mod layer;
+mod html;
+mod login_required;
+mod middleware;
 pub mod password;
 pub mod redirect;
-pub mod schema;
-pub mod secret;
-pub mod session;
-pub mod settings;
+mod request;
+mod schema;
+mod secret;
+mod session;
+mod settings;
 mod templates;
-pub mod user;
+mod user;
 pub mod views;
 
 #[doc(hidden)]
 pub mod __private;
+#[doc(hidden)]
+pub mod testing;
 
 /// The README's example, compiled as a doctest so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use crate::auth::{
-    Auth, AuthBuilder, DEFAULT_DATABASE_URL, connect, normalize_email, normalize_username,
-};
-pub use error::{Error, Result};
-pub use extract::{CurrentUser, LoginRequired};
-pub use layer::{AuthLayer, LoginRequiredLayer};
+pub use crate::auth::{Auth, normalize_email, normalize_username};
+pub use backend::{Backend, ModelBackend};
+pub use builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
+pub use error::{Error, Result, ValidationError};
+pub use login_required::LoginRequiredLayer;
+pub use middleware::AuthLayer;
+pub use request::CurrentUser;
 pub use session::{Session, login, logout, update_session_auth_hash};
-pub use settings::Settings;
-pub use templates::{TemplateField, Templates};
-pub use user::{AbstractUser, AuthUser};
+pub use settings::{SameSite, Settings, SettingsError, UnknownValue};
+pub use templates::Templates;
+pub use user::{AbstractUser, AuthUser, USERNAME_MAX_LENGTH};
 
-/// The query parameter that carries the page to return to after login.
+/// The query parameter that carries the page to return to after login
+/// (Django's `REDIRECT_FIELD_NAME`).
 pub const REDIRECT_FIELD_NAME: &str = "next";
 
 /// SeaORM, re-exported so apps can query the generated entities without
@@ -72,7 +99,7 @@ pub use sea_orm;
 /// minijinja, re-exported for template contexts (`auth::minijinja::context!`).
 pub use minijinja;
 
-/// Derives a user model: see the crate documentation.
+/// Derives a user model: see the macro's documentation.
 pub use auth_macros::AuthUser;
 
 /// Requires a logged-in user for a handler: see the macro's documentation.

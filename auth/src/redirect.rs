@@ -1,7 +1,11 @@
-//! Redirect targets: the one safe-`next` check every redirect goes through,
-//! and the login redirect URL that `#[login_required]` builds.
+//! Redirect targets (Django's `django.utils.http`): the one safe-`next`
+//! check every redirect goes through, the login redirect URL that
+//! `#[login_required]` builds, and the `303 See Other` response itself.
 
 use std::net::Ipv6Addr;
+
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use unicode_normalization::UnicodeNormalization;
@@ -166,7 +170,11 @@ pub(crate) fn quote(s: &str) -> String {
 /// Django's `redirect_to_login`: existing parameters are kept, an existing
 /// `redirect_field` is replaced, and everything is re-encoded with `/` left
 /// literal. With no field name the login URL is returned as is.
-pub fn redirect_to_login(next: &str, login_url: &str, redirect_field: Option<&str>) -> String {
+pub(crate) fn redirect_to_login(
+    next: &str,
+    login_url: &str,
+    redirect_field: Option<&str>,
+) -> String {
     let Some(field) = redirect_field.filter(|f| !f.is_empty()) else {
         return login_url.to_owned();
     };
@@ -197,7 +205,7 @@ pub fn redirect_to_login(next: &str, login_url: &str, redirect_field: Option<&st
 /// The `next` value for a request: its full path (percent-decoded path,
 /// then the raw query), or the absolute URI when the login URL is on
 /// another scheme or host (Django's `user_passes_test`).
-pub fn next_for_request(
+pub(crate) fn next_for_request(
     uri: &http::Uri,
     host: Option<&str>,
     secure: bool,
@@ -225,6 +233,17 @@ pub fn next_for_request(
     match host {
         Some(host) if !login_is_local => format!("{scheme}://{host}{full_path}"),
         _ => full_path,
+    }
+}
+
+/// A `303 See Other` to `location`.
+pub(crate) fn see_other(location: &str) -> Response {
+    match http::HeaderValue::try_from(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(http::header::LOCATION, value)]).into_response(),
+        Err(_) => crate::Error::Config(format!(
+            "redirect target is not a valid header value: {location:?}"
+        ))
+        .into_response(),
     }
 }
 

@@ -5,7 +5,7 @@
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Schema};
 
 /// Creates `entity`'s table and its indexes if they do not exist yet.
-pub async fn create_table<E: EntityTrait + Default>(
+pub(crate) async fn create_table<E: EntityTrait + Default>(
     db: &impl ConnectionTrait,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();

@@ -1,17 +1,16 @@
 //! The secret key (Django's `SECRET_KEY` and `SECRET_KEY_FALLBACKS`) and
-//! the HMACs made with it.
+//! the HMACs made with it (Django's `salted_hmac`).
 
 use std::path::Path;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use crate::{Error, Result, Settings};
 
 /// The current secret key and the older ones still accepted.
 #[derive(Clone)]
-pub struct SecretKeys {
+pub(crate) struct SecretKeys {
     current: String,
     fallbacks: Vec<String>,
 }
@@ -29,7 +28,7 @@ const MIN_SECRET_LENGTH: usize = 32;
 
 impl SecretKeys {
     /// Keys given directly.
-    pub fn new(current: impl Into<String>, fallbacks: Vec<String>) -> Result<Self> {
+    pub(crate) fn new(current: impl Into<String>, fallbacks: Vec<String>) -> Result<Self> {
         let current = current.into();
         if current.len() < MIN_SECRET_LENGTH {
             return Err(Error::Config(format!(
@@ -42,7 +41,7 @@ impl SecretKeys {
     /// The keys from the settings; without `secret_key`, a development key
     /// read from (or generated into) `settings.secret_key_file`, with a
     /// warning.
-    pub fn from_settings(settings: &Settings) -> Result<Self> {
+    pub(crate) fn from_settings(settings: &Settings) -> Result<Self> {
         let current = match &settings.secret_key {
             Some(key) => key.clone(),
             None => development_key(&settings.secret_key_file)?,
@@ -50,35 +49,8 @@ impl SecretKeys {
         Self::new(current, settings.secret_key_fallbacks.clone())
     }
 
-    /// Django's `salted_hmac(key_salt, value)`: HMAC-SHA256 keyed with
-    /// `sha256(key_salt + secret)`, as lowercase hex.
-    pub fn salted_hmac(&self, key_salt: &str, value: &[u8]) -> String {
-        salted_hmac(&self.current, key_salt, value)
-    }
-
-    /// Whether `expected` equals the salted HMAC under the current key
-    /// (`Some(true)`), under a fallback key (`Some(false)`), or none
-    /// (`None`). Compared in constant time.
-    pub fn verify_salted_hmac(&self, key_salt: &str, value: &[u8], expected: &str) -> Option<bool> {
-        let matches = |secret: &str| -> bool {
-            bool::from(
-                salted_hmac(secret, key_salt, value)
-                    .as_bytes()
-                    .ct_eq(expected.as_bytes()),
-            )
-        };
-        if matches(&self.current) {
-            Some(true)
-        } else if self.fallbacks.iter().any(|key| matches(key)) {
-            Some(false)
-        } else {
-            None
-        }
-    }
-}
-
-impl SecretKeys {
-    /// The HMACs for one key salt, keyed once, for hot paths.
+    /// The HMACs for one key salt (Django's `salted_hmac(key_salt, …)`),
+    /// keyed once.
     pub(crate) fn salted(&self, key_salt: &str) -> SaltedMac {
         SaltedMac {
             current: keyed_mac(&self.current, key_salt),
@@ -91,7 +63,19 @@ impl SecretKeys {
     }
 }
 
-/// `salted_hmac` with the key derivation done in advance.
+/// Which key an HMAC was made with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyMatch {
+    /// The current secret key.
+    Current,
+    /// One of the fallback keys (the caller should re-sign with the current one).
+    Fallback,
+    /// None of them: the value was not made by this site, or was tampered with.
+    NoMatch,
+}
+
+/// Django's `salted_hmac` (HMAC-SHA256 keyed with `sha256(key_salt +
+/// secret)`), with the key derivation done in advance.
 #[derive(Clone)]
 pub(crate) struct SaltedMac {
     current: Hmac<Sha256>,
@@ -103,23 +87,26 @@ impl SaltedMac {
     pub(crate) fn hex(&self, value: &[u8]) -> String {
         let mut mac = self.current.clone();
         mac.update(value);
-        hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 
-    /// As [`SecretKeys::verify_salted_hmac`].
-    pub(crate) fn verify(&self, value: &[u8], expected: &str) -> Option<bool> {
-        let expected = unhex(expected)?;
+    /// Which key made `expected` (lowercase hex) for `value`; compared in
+    /// constant time.
+    pub(crate) fn verify(&self, value: &[u8], expected: &str) -> KeyMatch {
+        let Ok(expected) = hex::decode(expected) else {
+            return KeyMatch::NoMatch;
+        };
         let matches = |mac: &Hmac<Sha256>| {
             let mut mac = mac.clone();
             mac.update(value);
             mac.verify_slice(&expected).is_ok()
         };
         if matches(&self.current) {
-            Some(true)
+            KeyMatch::Current
         } else if self.fallbacks.iter().any(matches) {
-            Some(false)
+            KeyMatch::Fallback
         } else {
-            None
+            KeyMatch::NoMatch
         }
     }
 }
@@ -130,37 +117,6 @@ fn keyed_mac(secret: &str, key_salt: &str) -> Hmac<Sha256> {
         .chain_update(secret)
         .finalize();
     Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts any key length")
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
-        .collect()
-}
-
-fn salted_hmac(secret: &str, key_salt: &str, value: &[u8]) -> String {
-    let key = Sha256::new()
-        .chain_update(key_salt)
-        .chain_update(secret)
-        .finalize();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts any key length");
-    mac.update(value);
-    hex(&mac.finalize().into_bytes())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 fn development_key(path: &Path) -> Result<String> {
@@ -208,12 +164,12 @@ mod tests {
         // Python: hmac.new(sha256(b"salt" + b"k"*32).digest(), b"value", sha256).hexdigest()
         let keys = SecretKeys::new("k".repeat(32), vec![]).unwrap();
         assert_eq!(
-            keys.salted_hmac("salt", b"value"),
+            keys.salted("salt").hex(b"value"),
             "bb2e41988d4136d59e659e57bbd8f7576915029c71a4c6be609c0c48e66a16a4"
         );
         assert_ne!(
-            keys.salted_hmac("salt", b"value"),
-            keys.salted_hmac("salt2", b"value")
+            keys.salted("salt").hex(b"value"),
+            keys.salted("salt2").hex(b"value")
         );
     }
 
@@ -221,20 +177,17 @@ mod tests {
     fn fallbacks_verify_but_are_reported() {
         let old = SecretKeys::new("o".repeat(32), vec![]).unwrap();
         let rotated = SecretKeys::new("n".repeat(32), vec!["o".repeat(32)]).unwrap();
-        let made_with_old = old.salted_hmac("s", b"v");
-        assert_eq!(
-            rotated.verify_salted_hmac("s", b"v", &made_with_old),
-            Some(false)
-        );
-        assert_eq!(
-            rotated.verify_salted_hmac("s", b"v", &rotated.salted_hmac("s", b"v")),
-            Some(true)
-        );
-        assert_eq!(rotated.verify_salted_hmac("s", b"v", "garbage"), None);
+        let made_with_old = old.salted("s").hex(b"v");
+        let mac = rotated.salted("s");
+        assert_eq!(mac.verify(b"v", &made_with_old), KeyMatch::Fallback);
+        assert_eq!(mac.verify(b"v", &mac.hex(b"v")), KeyMatch::Current);
+        assert_eq!(mac.verify(b"v", "garbage"), KeyMatch::NoMatch);
+        assert_eq!(mac.verify(b"v", "zz"), KeyMatch::NoMatch);
+        assert_eq!(mac.verify(b"v", &"0".repeat(64)), KeyMatch::NoMatch);
         let no_fallback = SecretKeys::new("n".repeat(32), vec![]).unwrap();
         assert_eq!(
-            no_fallback.verify_salted_hmac("s", b"v", &made_with_old),
-            None
+            no_fallback.salted("s").verify(b"v", &made_with_old),
+            KeyMatch::NoMatch
         );
     }
 
@@ -256,28 +209,5 @@ mod tests {
         assert_eq!(first.current, second.current);
         assert_eq!(first.current.len(), 50);
         std::fs::remove_file(path).unwrap();
-    }
-}
-
-#[cfg(test)]
-mod salted_tests {
-    use super::*;
-
-    #[test]
-    fn the_keyed_form_agrees_with_the_plain_one() {
-        let keys = SecretKeys::new("n".repeat(32), vec!["o".repeat(32)]).unwrap();
-        let old = SecretKeys::new("o".repeat(32), vec![]).unwrap();
-        let mac = keys.salted("salt");
-        assert_eq!(mac.hex(b"value"), keys.salted_hmac("salt", b"value"));
-        assert_eq!(
-            mac.verify(b"value", &keys.salted_hmac("salt", b"value")),
-            Some(true)
-        );
-        assert_eq!(
-            mac.verify(b"value", &old.salted_hmac("salt", b"value")),
-            Some(false)
-        );
-        assert_eq!(mac.verify(b"value", "zz"), None);
-        assert_eq!(mac.verify(b"value", &"0".repeat(64)), None);
     }
 }

@@ -19,15 +19,26 @@ pub enum SameSite {
 }
 
 impl FromStr for SameSite {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
         match s.to_ascii_lowercase().as_str() {
             "lax" => Ok(SameSite::Lax),
             "strict" => Ok(SameSite::Strict),
             "none" => Ok(SameSite::None),
-            _ => Err(format!("expected Lax, Strict or None, got `{s}`")),
+            _ => Err(UnknownValue {
+                expected: "Lax, Strict or None",
+                got: s.to_owned(),
+            }),
         }
     }
+}
+
+/// A setting's value is not one of the accepted words.
+#[derive(Debug, thiserror::Error)]
+#[error("expected {expected}, got `{got}`")]
+pub struct UnknownValue {
+    expected: &'static str,
+    got: String,
 }
 
 /// Every setting, with Django's default.

@@ -1,6 +1,9 @@
-//! The user model: [`AbstractUser`] (Django's `AbstractUser` fields), the
-//! [`AuthUser`] trait that `#[derive(AuthUser)]` implements, and the queries
-//! the runtime runs against any user table.
+//! The user model (Django's `models.py`): [`AbstractUser`] (Django's
+//! `AbstractUser` fields), the [`AuthUser`] trait that `#[derive(AuthUser)]`
+//! implements, the type-erased user the request layer passes around, and
+//! the queries the runtime runs against any user table.
+
+use std::{any::Any, sync::Arc};
 
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -15,8 +18,9 @@ pub const USERNAME_MAX_LENGTH: usize = 150;
 /// The fields every user has, as in Django's `AbstractUser`.
 ///
 /// A custom user model embeds it as its `#[auth(base)]` field and derefs to
-/// it, so `user.username` works on the custom model.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// it, so `user.username` works on the custom model. Its `Debug` output
+/// leaves the password hash out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AbstractUser {
     /// Primary key; 0 for a user that has not been saved yet.
     pub id: i64,
@@ -41,6 +45,24 @@ pub struct AbstractUser {
     pub last_login: Option<DateTime>,
     /// When the account was created.
     pub date_joined: DateTime,
+}
+
+impl std::fmt::Debug for AbstractUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbstractUser")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("email", &self.email)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("is_staff", &self.is_staff)
+            .field("is_active", &self.is_active)
+            .field("is_superuser", &self.is_superuser)
+            .field("last_login", &self.last_login)
+            .field("date_joined", &self.date_joined)
+            .finish()
+    }
 }
 
 impl AbstractUser {
@@ -98,7 +120,25 @@ impl AbstractUser {
     }
 }
 
+/// Django's `AnonymousUser`: no id, empty username, every flag false.
+pub(crate) fn anonymous() -> AbstractUser {
+    AbstractUser {
+        id: 0,
+        username: String::new(),
+        password: String::new(),
+        email: String::new(),
+        first_name: String::new(),
+        last_name: String::new(),
+        is_staff: false,
+        is_active: false,
+        is_superuser: false,
+        last_login: None,
+        date_joined: time::OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
 /// The columns of [`AbstractUser`], so the runtime can query any user table.
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum BaseColumn {
@@ -117,44 +157,86 @@ pub enum BaseColumn {
 
 /// A user model: implemented by `#[derive(AuthUser)]`, not by hand.
 ///
-/// It ties the user struct to the SeaORM entity the derive generates.
+/// It ties the user struct to the SeaORM entity the derive generates. The
+/// base fields are reached through `Deref` (`user.username`); the rest is
+/// what the runtime needs and is hidden from the docs.
 pub trait AuthUser:
     Clone + Send + Sync + std::fmt::Debug + std::ops::Deref<Target = AbstractUser> + 'static
 {
     /// The SeaORM entity of the user table.
     type Entity: EntityTrait<Model = Self::Model, ActiveModel = Self::ActiveModel> + Default;
+    #[doc(hidden)]
     /// A row of the user table.
     type Model: ModelTrait<Entity = Self::Entity>
         + FromQueryResult
         + IntoActiveModel<Self::ActiveModel>
         + Send
         + Sync;
+    #[doc(hidden)]
     /// The active model of the user table.
     type ActiveModel: ActiveModelBehavior<Entity = Self::Entity> + Send + Sync;
 
+    #[doc(hidden)]
     /// The embedded base fields.
     fn base(&self) -> &AbstractUser;
+    #[doc(hidden)]
     /// The embedded base fields, mutably.
     fn base_mut(&mut self) -> &mut AbstractUser;
     /// A user with these base fields and every extra field at its default
     /// (`#[auth(default = ...)]`, else empty, zero, false, `None`, now, or a
     /// random UUID).
     fn from_base(base: AbstractUser) -> Self;
+    #[doc(hidden)]
     /// Converts a row of the user table.
     fn from_model(model: Self::Model) -> Self;
+    #[doc(hidden)]
     /// Converts into an active model with every column set, except `id` when
     /// it is 0 (unsaved).
     fn into_active_model(self) -> Self::ActiveModel;
+    #[doc(hidden)]
     /// The entity column for a base field.
     fn column(column: BaseColumn) -> <Self::Entity as EntityTrait>::Column;
+    #[doc(hidden)]
     /// The extra fields, by name, as templates see them (`{{ user.bio }}`).
     fn template_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
         Vec::new()
     }
 }
 
+/// A loaded user of some model, behind a type-erased pointer, so the
+/// request layer and the built-in views serve any user model without being
+/// generic.
+pub(crate) trait ErasedUser: Any + Send + Sync {
+    fn base(&self) -> &AbstractUser;
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// The extra fields, as templates see them.
+    fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)>;
+}
+
+impl<U: AuthUser> ErasedUser for U {
+    fn base(&self) -> &AbstractUser {
+        AuthUser::base(self)
+    }
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+    fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
+        self.template_fields()
+    }
+}
+
+/// A loaded user, shared by every extractor of one request.
+pub(crate) type LoadedUser = Arc<dyn ErasedUser>;
+
+/// The typed user inside a [`LoadedUser`]: moved out when this is the last
+/// reference, cloned otherwise; `None` for another model.
+pub(crate) fn downcast<U: AuthUser>(user: LoadedUser) -> Option<U> {
+    let user = user.as_any().downcast::<U>().ok()?;
+    Some(Arc::try_unwrap(user).unwrap_or_else(|shared| (*shared).clone()))
+}
+
 /// Finds a user by exact (case-sensitive) username.
-pub async fn find_by_username<U: AuthUser>(
+pub(crate) async fn find_by_username<U: AuthUser>(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<U>, DbErr> {
@@ -169,7 +251,7 @@ pub async fn find_by_username<U: AuthUser>(
 }
 
 /// Finds a user by primary key.
-pub async fn find_by_id<U: AuthUser>(
+pub(crate) async fn find_by_id<U: AuthUser>(
     db: &impl ConnectionTrait,
     id: i64,
 ) -> Result<Option<U>, DbErr> {
@@ -181,19 +263,19 @@ pub async fn find_by_id<U: AuthUser>(
 }
 
 /// Inserts a new user (its `id` must be 0) and returns it with its id.
-pub async fn insert<U: AuthUser>(db: &impl ConnectionTrait, user: U) -> Result<U, DbErr> {
+pub(crate) async fn insert<U: AuthUser>(db: &impl ConnectionTrait, user: U) -> Result<U, DbErr> {
     let model = user.into_active_model().insert(db).await?;
     Ok(U::from_model(model))
 }
 
 /// Writes every column of an existing user.
-pub async fn update<U: AuthUser>(db: &impl ConnectionTrait, user: U) -> Result<U, DbErr> {
+pub(crate) async fn update<U: AuthUser>(db: &impl ConnectionTrait, user: U) -> Result<U, DbErr> {
     let model = user.into_active_model().update(db).await?;
     Ok(U::from_model(model))
 }
 
 /// Writes only the password column of user `id`.
-pub async fn update_password<U: AuthUser>(
+pub(crate) async fn update_password<U: AuthUser>(
     db: &impl ConnectionTrait,
     id: i64,
     hash: &str,
@@ -210,7 +292,7 @@ pub async fn update_password<U: AuthUser>(
 }
 
 /// Writes only the `last_login` column of user `id`.
-pub async fn update_last_login<U: AuthUser>(
+pub(crate) async fn update_last_login<U: AuthUser>(
     db: &impl ConnectionTrait,
     id: i64,
     when: DateTime,
@@ -224,7 +306,7 @@ pub async fn update_last_login<U: AuthUser>(
 }
 
 /// Deletes user `id`.
-pub async fn delete<U: AuthUser>(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+pub(crate) async fn delete<U: AuthUser>(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     U::Entity::delete_many()
         .filter(U::column(BaseColumn::Id).eq(id))
         .exec(db)

@@ -1,12 +1,10 @@
 //! Management commands driven through `cli::execute` with scripted answers.
 
-mod common;
-
 use std::collections::VecDeque;
 
 use auth::cli::{Cli, CommandError, Prompt, execute};
+use auth_tests::{User, fresh_auth};
 use clap::Parser as _;
-use common::{User, fresh_auth};
 
 /// Answers prompts from a script and records the questions.
 struct Script {

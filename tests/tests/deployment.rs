@@ -1,15 +1,12 @@
 //! Production shapes: several app instances on one database (and Redis),
 //! and backing services that fail and come back.
 
-#[macro_use]
-mod common;
-
 use std::time::Duration;
 
-use common::{
-    Backend, User, app,
+use auth_tests::{
+    User, app,
     client::Client,
-    proxy::{Proxy, target, via},
+    outage::{Outage, Service, quick_timeouts},
 };
 use http::StatusCode;
 
@@ -64,202 +61,139 @@ async fn text(http: &reqwest::Client, url: String) -> (StatusCode, String) {
     (response.status(), response.text().await.unwrap())
 }
 
-async fn two_instances_share_sessions(backend: Backend) {
-    let db = backend.database().await;
-    let a = db.auth::<User>(auth::Settings::default()).await;
-    let b = db.auth::<User>(auth::Settings::default()).await;
-    a.create_user("alice", "", Some("alice-password"))
-        .await
-        .unwrap();
-    let (base_a, server_a) = serve(app::router(&a)).await;
-    let (base_b, server_b) = serve(app::router(&b)).await;
+auth_tests::backend_tests! {
+    async fn two_instances_share_sessions(backend: Backend) {
+        let db = backend.database().await;
+        let a = db.auth::<User>(auth::Settings::default()).await;
+        let b = db.auth::<User>(auth::Settings::default()).await;
+        a.create_user("alice", "", Some("alice-password"))
+            .await
+            .unwrap();
+        let (base_a, server_a) = serve(app::router(&a)).await;
+        let (base_b, server_b) = serve(app::router(&b)).await;
 
-    let alice = browser();
-    let login = post(
-        &alice,
-        &base_a,
-        "/login/",
-        &[("username", "alice"), ("password", "alice-password")],
-    )
-    .await;
-    assert_eq!(login.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        text(&alice, format!("{base_b}/profile/")).await,
-        (StatusCode::OK, "profile of alice ()".into())
-    );
-
-    let logout = post(&alice, &base_b, "/logout/", &[]).await;
-    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        text(&alice, format!("{base_a}/")).await.1,
-        "Welcome, Guest!",
-        "logged out on B, anonymous on A"
-    );
-
-    // A password change on A ends the session held on B.
-    let other_device = browser();
-    post(
-        &other_device,
-        &base_b,
-        "/login/",
-        &[("username", "alice"), ("password", "alice-password")],
-    )
-    .await;
-    assert_eq!(
-        text(&other_device, format!("{base_b}/")).await.1,
-        "Welcome, alice!"
-    );
-    post(
-        &alice,
-        &base_a,
-        "/login/",
-        &[("username", "alice"), ("password", "alice-password")],
-    )
-    .await;
-    let changed = post(
-        &alice,
-        &base_a,
-        "/password/",
-        &[("password", "a-new-password")],
-    )
-    .await;
-    assert_eq!(changed.text().await.unwrap(), "changed");
-    assert_eq!(
-        text(&other_device, format!("{base_b}/")).await.1,
-        "Welcome, Guest!"
-    );
-    assert_eq!(
-        text(&alice, format!("{base_b}/")).await.1,
-        "Welcome, alice!",
-        "the changing session lives on"
-    );
-
-    server_a.abort();
-    server_b.abort();
-}
-
-/// Polls `uri` until its body is `expected`, for at most ten seconds.
-async fn eventually(client: &mut Client, uri: &str, expected: &str) {
-    for _ in 0..50 {
-        if client.get(uri).await.body == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{uri} never answered {expected:?}");
-}
-
-fn quick_timeouts() -> auth::Settings {
-    auth::Settings {
-        database_timeout: Duration::from_secs(1),
-        session_cleanup_interval: None,
-        ..Default::default()
-    }
-}
-
-async fn a_database_outage_is_a_503_and_recovers(backend: Backend) {
-    let db = backend.database().await;
-    let proxy = Proxy::start(target(&db.url)).await;
-    let auth = db
-        .builder::<User>(quick_timeouts())
-        .database_url(via(&db.url, proxy.addr))
-        .build()
-        .await
-        .unwrap();
-    auth.create_user("alice", "", Some("alice-password"))
-        .await
-        .unwrap();
-    let mut client = Client::new(app::router(&auth));
-    client
-        .post_with_csrf(
+        let alice = browser();
+        let login = post(
+            &alice,
+            &base_a,
             "/login/",
             &[("username", "alice"), ("password", "alice-password")],
         )
         .await;
-    assert_eq!(client.get("/").await.body, "Welcome, alice!");
+        assert_eq!(login.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            text(&alice, format!("{base_b}/profile/")).await,
+            (StatusCode::OK, "profile of alice ()".into())
+        );
 
-    proxy.cut();
-    for uri in ["/", "/profile/"] {
-        let page = tokio::time::timeout(Duration::from_secs(15), client.get(uri))
+        let logout = post(&alice, &base_b, "/logout/", &[]).await;
+        assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            text(&alice, format!("{base_a}/")).await.1,
+            "Welcome, Guest!",
+            "logged out on B, anonymous on A"
+        );
+
+        // A password change on A ends the session held on B.
+        let other_device = browser();
+        post(
+            &other_device,
+            &base_b,
+            "/login/",
+            &[("username", "alice"), ("password", "alice-password")],
+        )
+        .await;
+        assert_eq!(
+            text(&other_device, format!("{base_b}/")).await.1,
+            "Welcome, alice!"
+        );
+        post(
+            &alice,
+            &base_a,
+            "/login/",
+            &[("username", "alice"), ("password", "alice-password")],
+        )
+        .await;
+        let changed = post(
+            &alice,
+            &base_a,
+            "/password/",
+            &[("password", "a-new-password")],
+        )
+        .await;
+        assert_eq!(changed.text().await.unwrap(), "changed");
+        assert_eq!(
+            text(&other_device, format!("{base_b}/")).await.1,
+            "Welcome, Guest!"
+        );
+        assert_eq!(
+            text(&alice, format!("{base_b}/")).await.1,
+            "Welcome, alice!",
+            "the changing session lives on"
+        );
+
+        server_a.abort();
+        server_b.abort();
+    }
+
+    #[backends(postgres, mysql)]
+    async fn a_database_outage_is_a_503_and_recovers(backend: Backend) {
+        let mut outage = Outage::start(backend, Service::Database).await;
+        outage.proxy.cut();
+        for uri in ["/", "/profile/"] {
+            let page = tokio::time::timeout(Duration::from_secs(15), outage.client.get(uri))
+                .await
+                .expect("no hang");
+            assert_eq!(
+                page.status,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{uri}: {}",
+                page.body
+            );
+            assert!(page.body.contains("Service unavailable"), "{}", page.body);
+        }
+        assert_eq!(
+            outage.client.get("/ping/").await.body,
+            "pong",
+            "routes without the user still work"
+        );
+        outage.proxy.restore();
+        outage.eventually("/", "Welcome, alice!").await;
+    }
+
+    #[backends(postgres_redis)]
+    async fn a_redis_outage_is_a_503_and_recovers(backend: Backend) {
+        let mut outage = Outage::start(backend, Service::Redis).await;
+        outage.proxy.cut();
+        let page = tokio::time::timeout(Duration::from_secs(15), outage.client.get("/"))
             .await
             .expect("no hang");
+        assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE, "{}", page.body);
+        let page = tokio::time::timeout(
+            Duration::from_secs(15),
+            outage.client.post_with_csrf("/cart/", &[("item", "x")]),
+        )
+        .await
+        .expect("no hang");
         assert_eq!(
             page.status,
             StatusCode::SERVICE_UNAVAILABLE,
-            "{uri}: {}",
+            "a failed save: {}",
             page.body
         );
-        assert!(page.body.contains("Service unavailable"), "{}", page.body);
+        outage.proxy.restore();
+        outage.eventually("/", "Welcome, alice!").await;
     }
-    assert_eq!(
-        client.get("/ping/").await.body,
-        "pong",
-        "routes without the user still work"
-    );
-
-    proxy.restore();
-    eventually(&mut client, "/", "Welcome, alice!").await;
-}
-
-async fn a_redis_outage_is_a_503_and_recovers(backend: Backend) {
-    let db = backend.database().await;
-    let (redis_url, prefix) = db.redis.clone().expect("a Redis backend");
-    let proxy = Proxy::start(target(&redis_url)).await;
-    let mut settings = quick_timeouts();
-    settings.session_redis_key_prefix = prefix;
-    let auth = db
-        .builder::<User>(settings)
-        .redis_url(via(&redis_url, proxy.addr))
-        .build()
-        .await
-        .unwrap();
-    auth.create_user("alice", "", Some("alice-password"))
-        .await
-        .unwrap();
-    let mut client = Client::new(app::router(&auth));
-    client
-        .post_with_csrf(
-            "/login/",
-            &[("username", "alice"), ("password", "alice-password")],
-        )
-        .await;
-    assert_eq!(client.get("/").await.body, "Welcome, alice!");
-
-    proxy.cut();
-    let page = tokio::time::timeout(Duration::from_secs(15), client.get("/"))
-        .await
-        .expect("no hang");
-    assert_eq!(
-        page.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        page.body
-    );
-    let page = tokio::time::timeout(
-        Duration::from_secs(15),
-        client.post_with_csrf("/cart/", &[("item", "x")]),
-    )
-    .await
-    .expect("no hang");
-    assert!(
-        page.status == StatusCode::SERVICE_UNAVAILABLE,
-        "a failed save: {} {}",
-        page.status,
-        page.body
-    );
-
-    proxy.restore();
-    eventually(&mut client, "/", "Welcome, alice!").await;
 }
 
 #[tokio::test]
 async fn an_unreachable_redis_at_start_serves_503_not_a_crash() {
     let settings = auth::Settings {
-        secret_key: Some(common::TEST_SECRET.into()),
+        secret_key: Some(auth_tests::TEST_SECRET.into()),
         ..quick_timeouts()
     };
     let auth = auth::Auth::<User>::builder()
-        .database_url(common::sqlite_url())
+        .database_url(auth_tests::sqlite_url())
         .redis_url("redis://127.0.0.1:1/0")
         .settings(settings)
         .build()
@@ -277,7 +211,3 @@ async fn an_unreachable_redis_at_start_serves_503_not_a_crash() {
     let page = client.get("/").await;
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
 }
-
-on_every_backend!(two_instances_share_sessions);
-on_backends!(postgres_outage: Postgres, mysql_outage: Mysql; [a_database_outage_is_a_503_and_recovers]);
-on_backends!(redis_outage: PostgresRedis; [a_redis_outage_is_a_503_and_recovers]);

@@ -1,10 +1,8 @@
 //! Timing equalisation, checked by counting hashes rather than timing: this
 //! binary holds one test so no other test hashes concurrently.
 
-mod common;
-
-use auth::password::hash_computations;
-use common::{User, fresh_auth};
+use auth::testing::hash_computations;
+use auth_tests::{User, fresh_auth};
 
 async fn hashes_during<F: std::future::Future>(f: F) -> (F::Output, u64) {
     let before = hash_computations();

@@ -1,8 +1,6 @@
 //! The built-in views mounted by `auth_urls!` with their default templates.
 
-mod common;
-
-use common::{User, client::Client, fresh_auth_with};
+use auth_tests::{User, client::Client, fresh_auth_with};
 use http::{StatusCode, header};
 
 auth::auth_urls! {
@@ -34,7 +32,7 @@ async fn setup(settings: auth::Settings) -> Client {
     Client::new(app)
 }
 
-async fn login(client: &mut Client, url: &str) -> common::client::Page {
+async fn login(client: &mut Client, url: &str) -> auth_tests::client::Page {
     let form = client.get(url).await;
     let token = form.input_value("csrfmiddlewaretoken").expect("csrf input");
     client
@@ -230,11 +228,11 @@ async fn a_templates_directory_overrides_the_defaults_by_name() {
     )
     .unwrap();
     let settings = auth::Settings {
-        secret_key: Some(common::TEST_SECRET.into()),
+        secret_key: Some(auth_tests::TEST_SECRET.into()),
         ..Default::default()
     };
     let auth = auth::Auth::<User>::builder()
-        .database_url(common::sqlite_url())
+        .database_url(auth_tests::sqlite_url())
         .settings(settings)
         .templates_dir(&dir)
         .build()

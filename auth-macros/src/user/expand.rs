@@ -94,7 +94,7 @@ pub(crate) fn expand(user: &User) -> TokenStream {
     });
     let column_arms = base_cols.iter().map(|c| {
         let variant = format_ident!("{}", c.variant);
-        quote!(::auth::user::BaseColumn::#variant => #module::Column::#variant)
+        quote!(::auth::__private::BaseColumn::#variant => #module::Column::#variant)
     });
     let template_fields = user.extras.iter().map(|f| {
         let name = f.ident;
@@ -234,7 +234,7 @@ pub(crate) fn expand(user: &User) -> TokenStream {
                     __auth_active
                 }
 
-                fn column(__auth_column: ::auth::user::BaseColumn) -> #module::Column {
+                fn column(__auth_column: ::auth::__private::BaseColumn) -> #module::Column {
                     match __auth_column {
                         #(#column_arms,)*
                     }

@@ -6,13 +6,13 @@
 
 use std::{collections::HashSet, sync::OnceLock};
 
-use crate::AbstractUser;
+use crate::{AbstractUser, Error, ValidationError};
 
-/// One password rule.
+/// One password rule (Django's password validator classes).
 pub trait PasswordValidator: Send + Sync {
-    /// `Err(message)` when `password` breaks the rule (`user` is the account
-    /// the password is for, when known).
-    fn validate(&self, password: &str, user: Option<&AbstractUser>) -> Result<(), String>;
+    /// An error when `password` breaks the rule (`user` is the account the
+    /// password is for, when known).
+    fn validate(&self, password: &str, user: Option<&AbstractUser>) -> Result<(), ValidationError>;
     /// A sentence describing the rule, for forms.
     fn help_text(&self) -> String;
 }
@@ -31,13 +31,13 @@ pub fn default_validators() -> Validators {
     ]
 }
 
-/// Runs every validator; `Err` lists every message, in order.
+/// Runs every validator; `Err` lists every failure, in order.
 pub fn validate_password(
     password: &str,
     user: Option<&AbstractUser>,
     validators: &[Box<dyn PasswordValidator>],
-) -> Result<(), Vec<String>> {
-    let errors: Vec<String> = validators
+) -> Result<(), Vec<ValidationError>> {
+    let errors: Vec<ValidationError> = validators
         .iter()
         .filter_map(|v| v.validate(password, user).err())
         .collect();
@@ -70,16 +70,16 @@ impl Default for UserAttributeSimilarityValidator {
 impl UserAttributeSimilarityValidator {
     /// With another threshold; below 0.1 it would refuse almost everything,
     /// so that is an error (as in Django).
-    pub fn new(max_similarity: f64) -> Result<Self, String> {
+    pub fn new(max_similarity: f64) -> Result<Self, Error> {
         if max_similarity < 0.1 {
-            return Err("max_similarity must be at least 0.1".into());
+            return Err(Error::Config("max_similarity must be at least 0.1".into()));
         }
         Ok(UserAttributeSimilarityValidator { max_similarity })
     }
 }
 
 impl PasswordValidator for UserAttributeSimilarityValidator {
-    fn validate(&self, password: &str, user: Option<&AbstractUser>) -> Result<(), String> {
+    fn validate(&self, password: &str, user: Option<&AbstractUser>) -> Result<(), ValidationError> {
         let Some(user) = user else {
             return Ok(());
         };
@@ -105,8 +105,9 @@ impl PasswordValidator for UserAttributeSimilarityValidator {
                     continue;
                 }
                 if quick_ratio(&password, &part) >= self.max_similarity {
-                    return Err(format!(
-                        "The password is too similar to the {verbose_name}."
+                    return Err(ValidationError::new(
+                        "password_too_similar",
+                        format!("The password is too similar to the {verbose_name}."),
                     ));
                 }
             }
@@ -165,16 +166,23 @@ impl Default for MinimumLengthValidator {
 }
 
 impl PasswordValidator for MinimumLengthValidator {
-    fn validate(&self, password: &str, _user: Option<&AbstractUser>) -> Result<(), String> {
+    fn validate(
+        &self,
+        password: &str,
+        _user: Option<&AbstractUser>,
+    ) -> Result<(), ValidationError> {
         if password.chars().count() < self.min_length {
             let plural = if self.min_length == 1 {
                 "character"
             } else {
                 "characters"
             };
-            return Err(format!(
-                "This password is too short. It must contain at least {} {plural}.",
-                self.min_length
+            return Err(ValidationError::new(
+                "password_too_short",
+                format!(
+                    "This password is too short. It must contain at least {} {plural}.",
+                    self.min_length
+                ),
             ));
         }
         Ok(())
@@ -221,9 +229,16 @@ impl CommonPasswordValidator {
 }
 
 impl PasswordValidator for CommonPasswordValidator {
-    fn validate(&self, password: &str, _user: Option<&AbstractUser>) -> Result<(), String> {
+    fn validate(
+        &self,
+        password: &str,
+        _user: Option<&AbstractUser>,
+    ) -> Result<(), ValidationError> {
         if common_passwords().contains(password.to_lowercase().trim()) {
-            return Err("This password is too common.".into());
+            return Err(ValidationError::new(
+                "password_too_common",
+                "This password is too common.",
+            ));
         }
         Ok(())
     }
@@ -238,9 +253,16 @@ impl PasswordValidator for CommonPasswordValidator {
 pub struct NumericPasswordValidator;
 
 impl PasswordValidator for NumericPasswordValidator {
-    fn validate(&self, password: &str, _user: Option<&AbstractUser>) -> Result<(), String> {
+    fn validate(
+        &self,
+        password: &str,
+        _user: Option<&AbstractUser>,
+    ) -> Result<(), ValidationError> {
         if !password.is_empty() && password.chars().all(char::is_numeric) {
-            return Err("This password is entirely numeric.".into());
+            return Err(ValidationError::new(
+                "password_entirely_numeric",
+                "This password is entirely numeric.",
+            ));
         }
         Ok(())
     }
@@ -262,6 +284,9 @@ mod tests {
         validate_password(password, user, &default_validators())
             .err()
             .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect()
     }
 
     #[test]

@@ -1,41 +1,35 @@
-//! Logging in and out, with Django's session semantics (made stricter where
-//! `spec/security.md` says so).
+//! Sessions (Django's `contrib.sessions`) and logging in and out on them
+//! (Django's `login`, `logout`, `update_session_auth_hash`), made stricter
+//! than Django where Django is weak.
 //!
-//! The session holds the user's id and a *session auth hash*: an HMAC of the
-//! stored password hash under the secret key. Every request that asks for
-//! the user re-computes it and compares in constant time, so changing the
-//! password (or rotating the secret without a fallback) ends every other
-//! session of that user.
+//! The session holds the user's id, the name of the backend that logged
+//! them in, and a *session auth hash*: an HMAC of the stored password hash
+//! under the secret key. Every request that asks for the user re-computes
+//! it and compares in constant time, so changing the password (or rotating
+//! the secret without a fallback) ends every other session of that user.
+//!
+//! Where sessions live: [`db`] (the app's database, Django's `db` engine),
+//! `redis` (Django's `cache` engine), or a store the app gives; all behind
+//! [`store::DynStore`].
 
-mod fault;
-pub mod redis;
-pub(crate) mod request;
-pub mod store;
+pub(crate) mod db;
+pub(crate) mod fault;
+pub(crate) mod keys;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+pub(crate) mod store;
 
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-pub(crate) use fault::{StoreFault, watch};
-pub(crate) use request::RequestAuth;
-use request::{LoadedUser, LoadedUserExt};
-
-use crate::{AuthUser, Result};
-
-/// Session key of the logged-in user's id (Django's `SESSION_KEY`).
-pub const SESSION_KEY: &str = "_auth_user_id";
-/// Session key of the session auth hash (Django's `HASH_SESSION_KEY`).
-pub const HASH_SESSION_KEY: &str = "_auth_user_hash";
-/// Session key naming the authentication backend (Django's
-/// `BACKEND_SESSION_KEY`).
-pub const BACKEND_SESSION_KEY: &str = "_auth_user_backend";
-/// The one backend: users from the model's table.
-pub const MODEL_BACKEND: &str = "auth.ModelBackend";
-/// Django's key salt for the session auth hash, so hashes made by Django
-/// for an imported user table stay valid with the same secret key.
-pub(crate) const SESSION_HASH_SALT: &str =
-    "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash";
+use crate::{
+    AuthUser, Result,
+    request::RequestAuth,
+    user::{LoadedUser, downcast},
+};
+use keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY};
 
 /// The current request's session, as an extractor: the data store of
 /// tower-sessions (through `Deref`) plus what login and logout need.
@@ -49,7 +43,7 @@ pub struct Session {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("id", &self.request.session.id())
+            .field("id", &self.request.session.id().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -77,7 +71,7 @@ impl Session {
 
     /// The logged-in user, if any (loaded once per request).
     pub async fn user<U: AuthUser>(&self) -> Result<Option<U>> {
-        Ok(self.request.user().await?.and_then(|u| u.downcast::<U>()))
+        Ok(self.request.user().await?.and_then(downcast::<U>))
     }
 }
 
@@ -101,15 +95,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 ///   data carries over;
 /// - the CSRF secret is replaced, and `last_login` is recorded.
 ///
+/// The session remembers the first configured
+/// [`Backend`](crate::Backend) (the model backend by default).
+///
 /// It does not check `is_active`: [`Auth::authenticate`](crate::Auth::authenticate) does.
 pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
-    login_loaded(&session.request, Arc::new(user.clone())).await
+    let backend = session.request.core.model.first_backend();
+    login_loaded(&session.request, Arc::new(user.clone()), backend).await
 }
 
-/// [`login`] for a user of any model.
-pub(crate) async fn login_loaded(request: &RequestAuth, user: LoadedUser) -> Result<()> {
+/// [`login`] for a user of any model, remembering `backend`.
+pub(crate) async fn login_loaded(
+    request: &RequestAuth,
+    user: LoadedUser,
+    backend: &'static str,
+) -> Result<()> {
     let base = user.base();
-    let hash = request.shared.session_hash(&base.password);
+    let hash = request.core.session_hash(&base.password);
     let same_user = match request.session_user_id().await? {
         None => None,
         Some(id) => Some(id == base.id.to_string() && request.session_hash_matches(&hash).await?),
@@ -126,19 +128,14 @@ pub(crate) async fn login_loaded(request: &RequestAuth, user: LoadedUser) -> Res
         .session
         .insert(SESSION_KEY, base.id.to_string())
         .await?;
-    request
-        .session
-        .insert(BACKEND_SESSION_KEY, MODEL_BACKEND)
-        .await?;
+    request.session.insert(BACKEND_SESSION_KEY, backend).await?;
     request.session.insert(HASH_SESSION_KEY, hash).await?;
     request.rotate_csrf();
 
-    let shared = &request.shared;
-    let now = crate::DateTime::now_utc();
-    shared
-        .with_timeout(shared.ops.update_last_login(&shared.db, base.id, now))
+    request
+        .core
+        .touch_last_login(base.id, crate::DateTime::now_utc())
         .await?;
-    shared.forget_user(base.id);
     request.set_user(Some(user)).await;
     Ok(())
 }
@@ -172,7 +169,7 @@ pub(crate) async fn update_session_auth_hash_loaded(
     }
     let id = user.base().id.to_string();
     if request.session_user_id().await?.as_deref() == Some(id.as_str()) {
-        let hash = request.shared.session_hash(&user.base().password);
+        let hash = request.core.session_hash(&user.base().password);
         request.session.insert(HASH_SESSION_KEY, hash).await?;
         request.set_user(Some(user)).await;
     }

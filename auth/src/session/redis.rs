@@ -19,14 +19,17 @@ use tower_sessions::{
     session_store,
 };
 
-use super::fault::{StoreFault, record_fault, timed};
+use super::{
+    fault::{StoreFault, record_fault, timed},
+    store::Store,
+};
 
 /// A tower-sessions store in Redis, with the same contract as
 /// [`DbStore`](super::store::DbStore): `create` never overwrites (`SET NX`),
 /// `save` never resurrects a deleted session (`SET XX`), unknown keys
 /// create nothing, and keys expire with the session.
 #[derive(Clone)]
-pub struct RedisStore {
+pub(crate) struct RedisStore {
     client: Client,
     prefix: String,
     timeout: Duration,
@@ -45,7 +48,7 @@ impl RedisStore {
     /// `<prefix><session id>`. Commands fail after `timeout`; a lost
     /// connection is re-established in the background, so the app recovers
     /// without a restart when Redis comes back.
-    pub async fn connect(
+    pub(crate) async fn connect(
         url: &str,
         prefix: impl Into<String>,
         timeout: Duration,
@@ -77,33 +80,14 @@ impl RedisStore {
         })
     }
 
-    /// How many sessions exist under this store's prefix. Uses `KEYS`,
-    /// which scans the whole keyspace: for diagnostics and tests only.
-    pub async fn count(&self) -> Result<usize, crate::Error> {
-        Ok(self.keys().await?.len())
-    }
-
-    /// Deletes every session under this store's prefix (logs everybody
-    /// out); returns how many. Uses `KEYS`: an administrative operation.
-    pub async fn clear_all(&self) -> Result<usize, crate::Error> {
-        let keys = self.keys().await?;
-        if keys.is_empty() {
-            return Ok(0);
-        }
-        let deleted: i64 = self
-            .client
-            .del(keys)
-            .await
-            .map_err(|e| crate::Error::Internal(e.to_string()))?;
-        Ok(usize::try_from(deleted).unwrap_or(0))
-    }
-
+    /// The keys under this store's prefix. `KEYS` scans the whole keyspace:
+    /// for diagnostics and tests only.
     async fn keys(&self) -> Result<Vec<String>, crate::Error> {
         let pattern = format!("{}*", self.prefix);
-        self.client
+        Ok(self
+            .client
             .custom(fred::cmd!("KEYS"), vec![pattern])
-            .await
-            .map_err(|e| crate::Error::Internal(e.to_string()))
+            .await?)
     }
 
     fn key(&self, id: &Id) -> String {
@@ -178,5 +162,26 @@ impl SessionStore for RedisStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let _: i64 = timed(self.timeout, self.client.del(self.key(id))).await?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn clear_expired(&self) -> crate::Result<u64> {
+        // Keys expire with their session.
+        Ok(0)
+    }
+
+    async fn count(&self) -> crate::Result<u64> {
+        Ok(self.keys().await?.len() as u64)
+    }
+
+    async fn clear_all(&self) -> crate::Result<u64> {
+        let keys = self.keys().await?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let deleted: i64 = self.client.del(keys).await?;
+        Ok(u64::try_from(deleted).unwrap_or(0))
     }
 }

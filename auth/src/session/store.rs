@@ -1,204 +1,109 @@
-//! Sessions in the application's own database (Django's `db` session
-//! engine): one row per session with its key, JSON data and expiry.
+//! The session store behind one type, so the layer's type does not depend
+//! on where sessions live (Django's `SESSION_ENGINE`).
+//!
+//! Every store keeps tower-sessions' contract and ours on top: `create`
+//! always picks a fresh random id (an id chosen by a client, or left over
+//! from a flushed session, is never adopted), `save` never resurrects a
+//! session deleted meanwhile, and loading an unknown key creates nothing.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
-    sea_query::Expr,
-};
-use time::OffsetDateTime;
 use tower_sessions::{
-    ExpiredDeletion, SessionStore,
+    SessionStore,
     session::{Id, Record},
     session_store,
 };
 
-use super::fault::{StoreFault, record_fault, timed};
+use crate::Result;
 
-/// The session table's entity (`auth_session`: `session_key`,
-/// `session_data`, `expire_date`).
-pub mod entity {
-    use sea_orm::entity::prelude::*;
-
-    /// A stored session.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "auth_session")]
-    pub struct Model {
-        /// The session id, as sent in the cookie.
-        #[sea_orm(
-            primary_key,
-            auto_increment = false,
-            column_type = "String(StringLen::N(40))"
-        )]
-        pub session_key: String,
-        /// The session's data, as a JSON object.
-        #[sea_orm(column_type = "Text")]
-        pub session_data: String,
-        /// When the session stops being valid.
-        #[sea_orm(indexed)]
-        pub expire_date: TimeDateTimeWithTimeZone,
-    }
-
-    /// Sessions have no relations.
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
+/// What the runtime needs of a session store beyond tower-sessions'
+/// `SessionStore`.
+#[async_trait]
+pub(crate) trait Store: SessionStore + std::fmt::Debug {
+    /// Deletes expired sessions (Django's `clearsessions`); how many.
+    async fn clear_expired(&self) -> Result<u64>;
+    /// How many sessions exist (for diagnostics and tests).
+    async fn count(&self) -> Result<u64>;
+    /// Deletes every session (for tests).
+    async fn clear_all(&self) -> Result<u64>;
 }
 
-/// A tower-sessions store on a SeaORM connection.
-///
-/// `create` never overwrites an existing session, loading an unknown or
-/// expired key creates nothing, and `save` never brings back a session
-/// that was deleted meanwhile (a logout in another tab wins).
+/// The app's session store, behind one type (it appears in the type of
+/// the layer's service; apps never need to name it).
 #[derive(Clone, Debug)]
-pub struct DbStore {
-    db: DatabaseConnection,
-    timeout: Duration,
-}
+pub struct DynStore(Arc<dyn Store>);
 
-impl DbStore {
-    /// A store on `db`, giving up on a call after `timeout`.
-    pub fn new(db: DatabaseConnection, timeout: Duration) -> Self {
-        DbStore { db, timeout }
+impl DynStore {
+    pub(crate) fn new(store: impl Store + 'static) -> Self {
+        DynStore(Arc::new(store))
     }
 
-    /// Creates the session table if missing.
-    pub async fn migrate(&self) -> Result<(), DbErr> {
-        crate::schema::create_table::<entity::Entity>(&self.db).await
+    pub(crate) async fn clear_expired(&self) -> Result<u64> {
+        self.0.clear_expired().await
     }
 
-    /// Deletes expired rows; returns how many.
-    pub async fn clear_expired(&self) -> Result<u64, DbErr> {
-        let result = entity::Entity::delete_many()
-            .filter(entity::Column::ExpireDate.lt(OffsetDateTime::now_utc()))
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected)
+    pub(crate) async fn count(&self) -> Result<u64> {
+        self.0.count().await
     }
 
-    async fn timed<T>(
-        &self,
-        fut: impl Future<Output = Result<T, DbErr>>,
-    ) -> session_store::Result<T> {
-        timed(self.timeout, fut).await
+    pub(crate) async fn clear_all(&self) -> Result<u64> {
+        self.0.clear_all().await
     }
-}
-
-fn encode(record: &Record) -> session_store::Result<String> {
-    serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
 #[async_trait]
-impl SessionStore for DbStore {
+impl SessionStore for DynStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = encode(record)?;
-        // A collision of 128-bit random ids is practically impossible, but
-        // never overwrite: a taken id fails the primary key, so pick another.
-        for _ in 0..16 {
-            let row = entity::ActiveModel {
-                session_key: Set(record.id.to_string()),
-                session_data: Set(data.clone()),
-                expire_date: Set(record.expiry_date),
-            };
-            let insert = entity::Entity::insert(row).exec_without_returning(&self.db);
-            match tokio::time::timeout(self.timeout, insert).await {
-                Ok(Ok(_)) => return Ok(()),
-                Ok(Err(err))
-                    if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
-                {
-                    record.id = Id::default();
-                }
-                Ok(Err(err)) => {
-                    record_fault(StoreFault::Unavailable);
-                    return Err(session_store::Error::Backend(err.to_string()));
-                }
-                Err(_) => {
-                    record_fault(StoreFault::Unavailable);
-                    return Err(session_store::Error::Backend(
-                        "the session store did not answer in time".into(),
-                    ));
-                }
-            }
-        }
-        Err(session_store::Error::Backend(
-            "could not find a free session id".into(),
+        self.0.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.0.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.0.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.0.delete(id).await
+    }
+}
+
+/// A store given by the app ([`AuthBuilder::session_store`](crate::AuthBuilder::session_store)):
+/// tower-sessions' contract only, so `clearsessions` leaves expiry to it.
+#[derive(Debug)]
+pub(crate) struct Custom<S>(pub(crate) S);
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for Custom<S> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Never adopt the id the record came with (see the module docs).
+        record.id = Id::default();
+        self.0.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.0.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.0.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.0.delete(id).await
+    }
+}
+
+#[async_trait]
+impl<S: SessionStore> Store for Custom<S> {
+    async fn clear_expired(&self) -> Result<u64> {
+        Ok(0)
+    }
+    async fn count(&self) -> Result<u64> {
+        Err(crate::Error::Config(
+            "a custom session store cannot count its sessions".into(),
         ))
     }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = encode(record)?;
-        let updated = self
-            .timed(async {
-                entity::Entity::update_many()
-                    .col_expr(entity::Column::SessionData, Expr::value(data))
-                    .col_expr(entity::Column::ExpireDate, Expr::value(record.expiry_date))
-                    .filter(entity::Column::SessionKey.eq(record.id.to_string()))
-                    .exec(&self.db)
-                    .await
-            })
-            .await?;
-        if updated.rows_affected == 0 {
-            // Deleted since it was loaded (logged out elsewhere, expired and
-            // cleared): refuse to bring it back.
-            record_fault(StoreFault::Interrupted);
-            return Err(session_store::Error::Backend(
-                "the session was deleted while in use".into(),
-            ));
-        }
-        Ok(())
+    async fn clear_all(&self) -> Result<u64> {
+        Err(crate::Error::Config(
+            "a custom session store cannot be cleared".into(),
+        ))
     }
-
-    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let key = session_id.to_string();
-        let row = self
-            .timed(async {
-                entity::Entity::find_by_id(key)
-                    .filter(entity::Column::ExpireDate.gt(OffsetDateTime::now_utc()))
-                    .one(&self.db)
-                    .await
-            })
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        match serde_json::from_str(&row.session_data) {
-            Ok(data) => Ok(Some(Record {
-                id: *session_id,
-                data,
-                expiry_date: row.expire_date,
-            })),
-            Err(err) => {
-                tracing::warn!(error = %err, "undecodable session data; treating the session as empty");
-                Ok(None)
-            }
-        }
-    }
-
-    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        self.timed(async {
-            entity::Entity::delete_by_id(session_id.to_string())
-                .exec(&self.db)
-                .await
-        })
-        .await?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl ExpiredDeletion for DbStore {
-    async fn delete_expired(&self) -> session_store::Result<()> {
-        let deleted = self.timed(self.clear_expired()).await?;
-        tracing::debug!(deleted, "expired sessions deleted");
-        Ok(())
-    }
-}
-
-/// Counts the live sessions (for tests and diagnostics).
-pub async fn count_sessions(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
-    entity::Entity::find().count(db).await
 }

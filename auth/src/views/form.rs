@@ -5,25 +5,25 @@ use std::collections::BTreeMap;
 
 use minijinja::Value;
 
-use crate::layer::html_escape;
+use crate::html::escape as html_escape;
 
 /// One input of a built-in form.
 #[derive(Clone, Debug)]
-pub struct FormField {
+pub(crate) struct FormField {
     /// The input's `name` (Django's field name).
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// The visible label.
-    pub label: &'static str,
+    pub(crate) label: &'static str,
     /// `text` or `password`.
-    pub input_type: &'static str,
+    pub(crate) input_type: &'static str,
     /// The value to show again (never for passwords).
-    pub value: String,
+    pub(crate) value: String,
     /// Error messages for this field.
-    pub errors: Vec<String>,
+    pub(crate) errors: Vec<String>,
     /// Help texts shown under the field.
-    pub help_texts: Vec<String>,
+    pub(crate) help_texts: Vec<String>,
     /// Extra attributes (`autocomplete`, `maxlength`, …).
-    pub attrs: Vec<(&'static str, String)>,
+    pub(crate) attrs: Vec<(&'static str, String)>,
 }
 
 /// "This field is required."
@@ -48,7 +48,7 @@ impl FormField {
     }
 
     /// The `<input>` element.
-    pub fn widget(&self) -> String {
+    pub(crate) fn widget(&self) -> String {
         let mut html = format!(
             "<input type=\"{}\" name=\"{}\" id=\"id_{}\"",
             self.input_type, self.name, self.name

@@ -10,7 +10,7 @@ use super::{
     form::{FormField, REQUIRED, form_value},
     query_param, redirect, render, route, safe_next,
 };
-use crate::{Error, Result, session::RequestAuth, user::USERNAME_MAX_LENGTH};
+use crate::{Error, Result, request::RequestAuth, user::USERNAME_MAX_LENGTH};
 
 /// The generic failure message: the same for an unknown user, a wrong
 /// password and an inactive user, so accounts cannot be enumerated.
@@ -71,7 +71,7 @@ impl LoginView {
 
     fn success_url(&self, request: &RequestAuth, next: Option<String>) -> String {
         next.or_else(|| self.next_page.as_ref().map(|p| p.to_string()))
-            .unwrap_or_else(|| request.shared.settings.login_redirect_url.clone())
+            .unwrap_or_else(|| request.core.settings.login_redirect_url.clone())
     }
 
     async fn get(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
@@ -90,7 +90,7 @@ impl LoginView {
 
     async fn post(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
         let query_next = query_param(&req, NEXT);
-        let form = match FormData::read(req, request).await {
+        let form = match FormData::read(req, &request.core.settings).await {
             Ok(form) => form,
             Err(response) => return Ok(response),
         };
@@ -113,9 +113,10 @@ impl LoginView {
         if fields.iter().any(|f| !f.errors.is_empty()) {
             return self.form_page(request, fields, Vec::new(), next).await;
         }
-        match request.shared.authenticate(&username, password).await? {
-            Some(user) => {
-                crate::session::login_loaded(request, user).await?;
+        let core = &request.core;
+        match core.model.authenticate(core, &username, password).await? {
+            Some((user, backend)) => {
+                crate::session::login_loaded(request, user, backend).await?;
                 Ok(redirect(&self.success_url(request, next)))
             }
             None => {

@@ -10,7 +10,7 @@ use axum::{
 use http::{HeaderValue, Method, Request, StatusCode, header};
 
 use super::{FormData, NEXT, View, query_param, redirect, render, route, safe_next};
-use crate::{Result, session::RequestAuth};
+use crate::{Result, request::RequestAuth};
 
 /// Logs out on POST, then redirects (303) to the safe `next`, else
 /// `next_page`, else `settings.logout_redirect_url`; without any of them
@@ -62,7 +62,7 @@ impl LogoutView {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_default();
         let path = req.uri().path().to_owned();
-        let form = match FormData::read(req, request).await {
+        let form = match FormData::read(req, &request.core.settings).await {
             Ok(form) => form,
             Err(response) => return Ok(response),
         };
@@ -70,7 +70,7 @@ impl LogoutView {
         crate::session::logout_request(request).await?;
         let target = next
             .or_else(|| self.next_page.as_ref().map(|p| p.to_string()))
-            .or_else(|| request.shared.settings.logout_redirect_url.clone())
+            .or_else(|| request.core.settings.logout_redirect_url.clone())
             .unwrap_or(path);
         if target == full_path {
             let context = minijinja::context! { title => "Logged out" };

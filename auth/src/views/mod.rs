@@ -10,7 +10,7 @@
 mod form;
 mod login;
 mod logout;
-mod password;
+mod password_change;
 
 use std::sync::Arc;
 
@@ -21,31 +21,16 @@ use axum::{
 };
 use http::{HeaderValue, Method, Request, StatusCode, header};
 
-pub use form::FormField;
 pub use login::{INVALID_LOGIN, LoginView};
 pub use logout::LogoutView;
-pub use password::{
+pub use password_change::{
     PASSWORD_INCORRECT, PASSWORD_MISMATCH, PasswordChangeDoneView, PasswordChangeView,
 };
 
-use crate::{Error, Result, session::RequestAuth, templates::Templates};
+use crate::{Result, body::FormData, request::RequestAuth, templates::Templates};
 
 /// The form field that carries the page to return to.
 const NEXT: &str = crate::REDIRECT_FIELD_NAME;
-
-/// The auth state of a request, or the 500 that says the layer is missing.
-#[allow(clippy::result_large_err, reason = "axum rejections are responses")]
-fn request_auth(req: &Request<Body>) -> std::result::Result<Arc<RequestAuth>, Response> {
-    req.extensions()
-        .get::<Arc<RequestAuth>>()
-        .cloned()
-        .ok_or_else(|| {
-            tracing::error!(
-                "an auth view is mounted without the auth layer: add `.layer(auth.layer())`"
-            );
-            Error::Config("the auth layer is not installed".into()).into_response()
-        })
-}
 
 /// The value of query parameter `name`, if present.
 fn query_param(req: &Request<Body>, name: &str) -> Option<String> {
@@ -54,36 +39,6 @@ fn query_param(req: &Request<Body>, name: &str) -> Option<String> {
         .filter(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
         .last()
-}
-
-/// The submitted fields of a urlencoded form body (Django's `request.POST`):
-/// empty for other content types, last value wins for repeated fields.
-#[derive(Debug, Default)]
-struct FormData {
-    fields: Vec<(String, String)>,
-}
-
-impl FormData {
-    async fn read(
-        req: Request<Body>,
-        request: &RequestAuth,
-    ) -> std::result::Result<Self, Response> {
-        if !crate::layer::is_urlencoded_form(&req) {
-            return Ok(FormData::default());
-        }
-        let bytes = crate::layer::read_form_body(req.into_body(), &request.shared.settings).await?;
-        Ok(FormData {
-            fields: form_urlencoded::parse(&bytes).into_owned().collect(),
-        })
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
 /// Renders `template` for this request with `context`.
@@ -104,30 +59,21 @@ fn never_cache(mut response: Response) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static("max-age=0, no-cache, no-store, must-revalidate, private"),
     );
-    if let Ok(now) = HeaderValue::try_from(http_date(crate::DateTime::now_utc())) {
+    if let Ok(now) = HeaderValue::try_from(httpdate::fmt_http_date(std::time::SystemTime::now())) {
         headers.insert(header::EXPIRES, now);
     }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
-fn http_date(when: crate::DateTime) -> String {
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    when.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
-}
-
 /// `303 See Other` to `location`, never cached.
 fn redirect(location: &str) -> Response {
-    never_cache(crate::session::request::see_other(location))
+    never_cache(crate::redirect::see_other(location))
 }
 
 /// 405 with the allowed methods.
 fn method_not_allowed(allow: &'static str) -> Response {
-    let mut response = crate::error::error_page(
+    let mut response = crate::html::error_page(
         StatusCode::METHOD_NOT_ALLOWED,
         "Method not allowed",
         "This page does not accept that request method.",
@@ -176,7 +122,7 @@ fn route<V: View, S: Clone + Send + Sync + 'static>(view: V) -> MethodRouter<S> 
             if !V::allows(req.method()) {
                 return method_not_allowed(V::ALLOW);
             }
-            let request = match request_auth(&req) {
+            let request = match RequestAuth::from_extensions(req.extensions()) {
                 Ok(request) => request,
                 Err(response) => return response,
             };

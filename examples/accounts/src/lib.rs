@@ -36,7 +36,7 @@ auth::auth_urls! {
 pub const CUSTOM_LOGIN: &str = "/custom-login/";
 
 /// The app's settings: the environment's, with the seed's URLs.
-pub fn settings() -> Result<auth::Settings, auth::settings::SettingsError> {
+pub fn settings() -> Result<auth::Settings, auth::SettingsError> {
     let mut settings = auth::Settings::from_env()?;
     settings.login_url = urls::LOGIN.into();
     settings.login_redirect_url = "/profile/".into();

@@ -26,8 +26,8 @@ async fn serve(auth: auth::Auth<User>, bind: SocketAddr) -> auth::Result<()> {
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
-        .map_err(|e| auth::Error::Internal(e.to_string()))
+        .await?;
+    Ok(())
 }
 
 #[tokio::main]

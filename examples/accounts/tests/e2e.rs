@@ -2,11 +2,8 @@
 //! every hidden input, follow no redirects, check status, `Location`,
 //! cookies and text.
 
-#[path = "../../../tests/tests/common/client.rs"]
-mod client;
-
 use accounts::User;
-use client::{Client, Page};
+use auth_tests::client::{Client, Page};
 use http::{Request, StatusCode, header};
 
 const SECRET: &str = "e2e-secret-key-e2e-secret-key-e2e-secret-key";

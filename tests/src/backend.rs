@@ -6,16 +6,23 @@
 
 use auth::sea_orm::{ConnectionTrait, Database};
 
+/// The PostgreSQL server tests may create schemas on.
 pub const POSTGRES_ENV: &str = "AUTH_TEST_POSTGRES_URL";
+/// The MySQL or MariaDB server tests may create databases on.
 pub const MYSQL_ENV: &str = "AUTH_TEST_MYSQL_URL";
+/// The Redis server tests may store sessions on (under a prefix of their own).
 pub const REDIS_ENV: &str = "AUTH_TEST_REDIS_URL";
 
+/// Where a test's data lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
+    /// A SQLite file.
     Sqlite,
     /// SQLite with the in-process session and user cache on.
     SqliteCached,
+    /// A schema of its own on PostgreSQL.
     Postgres,
+    /// A database of its own on MySQL or MariaDB.
     Mysql,
     /// PostgreSQL for users, Redis for sessions.
     PostgresRedis,
@@ -26,6 +33,19 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl Backend {
+    /// The backend of a test function's name (`sqlite`, `sqlite_cached`,
+    /// `postgres`, `mysql`, `postgres_redis`).
+    pub fn named(name: &str) -> Self {
+        match name {
+            "sqlite" => Backend::Sqlite,
+            "sqlite_cached" => Backend::SqliteCached,
+            "postgres" => Backend::Postgres,
+            "mysql" => Backend::Mysql,
+            "postgres_redis" => Backend::PostgresRedis,
+            other => panic!("no backend named {other}"),
+        }
+    }
+
     /// Whether this backend can run here; prints why not.
     pub fn available(self) -> bool {
         let missing: Vec<&str> = match self {
@@ -54,7 +74,7 @@ impl Backend {
     pub async fn database(self) -> TestDb {
         match self {
             Backend::Sqlite | Backend::SqliteCached => TestDb {
-                url: super::sqlite_url(),
+                url: crate::sqlite_url(),
                 redis: None,
                 cache: self == Backend::SqliteCached,
                 drop: None,
@@ -116,6 +136,7 @@ impl Backend {
 
 /// A database made for one test; dropped with it.
 pub struct TestDb {
+    /// The database URL.
     pub url: String,
     /// Redis URL and key prefix, when sessions go to Redis.
     pub redis: Option<(String, String)>,
@@ -137,7 +158,7 @@ impl TestDb {
     /// The builder `auth` uses, to adjust before building.
     pub fn builder<U: auth::AuthUser>(&self, mut settings: auth::Settings) -> auth::AuthBuilder<U> {
         if settings.secret_key.is_none() {
-            settings.secret_key = Some(super::TEST_SECRET.into());
+            settings.secret_key = Some(crate::TEST_SECRET.into());
         }
         let mut builder = auth::Auth::<U>::builder().database_url(self.url.clone());
         if self.cache {
@@ -169,51 +190,24 @@ impl Drop for TestDb {
                     let _ = db.close().await;
                 }
                 if let Some((url, prefix)) = redis {
-                    let timeout = std::time::Duration::from_secs(5);
-                    if let Ok(store) =
-                        auth::session::redis::RedisStore::connect(&url, prefix, timeout).await
-                    {
-                        let _ = store.clear_all().await;
+                    let settings = auth::Settings {
+                        secret_key: Some(crate::TEST_SECRET.into()),
+                        session_redis_key_prefix: prefix,
+                        session_cleanup_interval: None,
+                        ..Default::default()
+                    };
+                    let built = auth::Auth::<crate::User>::builder()
+                        .database_url(crate::sqlite_url())
+                        .redis_url(url)
+                        .settings(settings)
+                        .build()
+                        .await;
+                    if let Ok(auth) = built {
+                        let _ = auth::testing::clear_sessions(&auth).await;
                     }
                 }
             });
         });
         let _ = cleanup.join();
     }
-}
-
-/// Runs each listed `async fn(Backend)` on every backend, as separate tests
-/// in modules `sqlite`, `postgres`, `mysql` and `postgres_redis`.
-#[macro_export]
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        $crate::on_backends!(sqlite: Sqlite, postgres: Postgres, mysql: Mysql, postgres_redis: PostgresRedis; [$($test),*]);
-    };
-}
-
-/// As [`on_every_backend`], on the listed backends:
-/// `on_backends!(sqlite: Sqlite, postgres: Postgres; [test_a, test_b])`.
-#[macro_export]
-macro_rules! on_backends {
-    ($($module:ident: $backend:ident),*; $tests:tt) => {
-        $( $crate::backend_module!($module, $backend, $tests); )*
-    };
-}
-
-/// One module of tests on one backend.
-#[macro_export]
-macro_rules! backend_module {
-    ($module:ident, $backend:ident, [$($test:ident),* $(,)?]) => {
-        mod $module {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    let backend = $crate::common::backend::Backend::$backend;
-                    if backend.available() {
-                        super::$test(backend).await;
-                    }
-                }
-            )*
-        }
-    };
 }

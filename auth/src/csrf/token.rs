@@ -1,24 +1,16 @@
-//! Cross-site request forgery protection, as Django's `CsrfViewMiddleware`.
-//!
-//! A 32-character secret lives in the `csrftoken` cookie. Forms carry a
-//! 64-character token (`csrfmiddlewaretoken`, or the `X-CSRFToken` header):
-//! a random mask plus the secret enciphered with it, different on every
-//! render so the secret never appears in a page (BREACH). Unsafe requests
-//! (POST, PUT, PATCH, DELETE) must come from a trusted origin and carry a
-//! token matching the cookie, else they get 403. The secret is replaced at
-//! login, so a token planted before login is useless afterwards.
+//! CSRF tokens: the secret in the cookie and the masked tokens in forms.
 
 use rand::Rng;
 use subtle::ConstantTimeEq;
 
 /// Length of the secret, and of the mask.
-pub const CSRF_SECRET_LENGTH: usize = 32;
+pub(crate) const CSRF_SECRET_LENGTH: usize = 32;
 /// Length of a masked token.
-pub const CSRF_TOKEN_LENGTH: usize = 2 * CSRF_SECRET_LENGTH;
+pub(crate) const CSRF_TOKEN_LENGTH: usize = 2 * CSRF_SECRET_LENGTH;
 /// The form field that carries the token.
-pub const CSRF_FIELD_NAME: &str = "csrfmiddlewaretoken";
+pub(crate) const CSRF_FIELD_NAME: &str = "csrfmiddlewaretoken";
 /// The header that carries the token for scripts.
-pub const CSRF_HEADER_NAME: &str = "x-csrftoken";
+pub(crate) const CSRF_HEADER_NAME: &str = "x-csrftoken";
 
 const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -34,12 +26,12 @@ fn index(c: u8) -> usize {
 }
 
 /// A fresh secret.
-pub fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     String::from_utf8(random_chars(CSRF_SECRET_LENGTH)).expect("ASCII")
 }
 
 /// A masked token for `secret`: mask ++ (secret + mask, per character, mod 62).
-pub fn mask(secret: &str) -> String {
+pub(crate) fn mask(secret: &str) -> String {
     let mask = random_chars(CSRF_SECRET_LENGTH);
     let cipher: Vec<u8> = secret
         .bytes()
@@ -51,25 +43,30 @@ pub fn mask(secret: &str) -> String {
     String::from_utf8(token).expect("ASCII")
 }
 
-/// The secret inside a masked token (which must be well-formed).
-pub fn unmask(token: &str) -> String {
+/// The secret inside a masked token; `None` unless the token is
+/// [`CSRF_TOKEN_LENGTH`] ASCII letters and digits.
+pub(crate) fn unmask(token: &str) -> Option<String> {
+    if token.len() != CSRF_TOKEN_LENGTH || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
     let (mask, cipher) = token.as_bytes().split_at(CSRF_SECRET_LENGTH);
-    let secret: Vec<u8> = cipher
-        .iter()
-        .zip(mask)
-        .map(|(&c, &m)| CHARS[(index(c) + CHARS.len() - index(m)) % CHARS.len()])
-        .collect();
-    String::from_utf8(secret).expect("ASCII")
+    Some(
+        cipher
+            .iter()
+            .zip(mask)
+            .map(|(&c, &m)| char::from(CHARS[(index(c) + CHARS.len() - index(m)) % CHARS.len()]))
+            .collect(),
+    )
 }
 
 /// Whether `value` is a well-formed secret (what the cookie must hold).
-pub fn is_valid_secret(value: &str) -> bool {
+pub(crate) fn is_valid_secret(value: &str) -> bool {
     value.len() == CSRF_SECRET_LENGTH && value.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Why an unsafe request was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Rejection {
+pub(crate) enum Rejection {
     /// The `Origin` header names another site.
     BadOrigin(String),
     /// No (valid) `csrftoken` cookie.
@@ -103,7 +100,7 @@ impl std::fmt::Display for Rejection {
 }
 
 /// Checks a request token (masked or not) against the cookie's secret.
-pub fn check_token(secret: Option<&str>, token: Option<&str>) -> Result<(), Rejection> {
+pub(crate) fn check_token(secret: Option<&str>, token: Option<&str>) -> Result<(), Rejection> {
     let Some(secret) = secret.filter(|s| is_valid_secret(s)) else {
         return Err(Rejection::NoCookie);
     };
@@ -117,7 +114,7 @@ pub fn check_token(secret: Option<&str>, token: Option<&str>) -> Result<(), Reje
         return Err(Rejection::TokenCharacters);
     }
     let candidate = if token.len() == CSRF_TOKEN_LENGTH {
-        unmask(token)
+        unmask(token).ok_or(Rejection::TokenCharacters)?
     } else {
         token.to_owned()
     };
@@ -133,7 +130,7 @@ pub fn check_token(secret: Option<&str>, token: Option<&str>) -> Result<(), Reje
 /// known (a direct HTTPS request, or `SECURE_PROXY_SSL_HEADER` configured);
 /// unknown, both `http://host` and `https://host` count as this site, so an
 /// app behind a TLS proxy keeps working before it is configured.
-pub fn check_origin(
+pub(crate) fn check_origin(
     origin: &str,
     host: Option<&str>,
     scheme: Option<&str>,
@@ -158,7 +155,7 @@ pub fn check_origin(
 }
 
 /// Whether requests with this method must pass the check.
-pub fn is_unsafe(method: &http::Method) -> bool {
+pub(crate) fn is_unsafe(method: &http::Method) -> bool {
     !matches!(
         *method,
         http::Method::GET | http::Method::HEAD | http::Method::OPTIONS | http::Method::TRACE
@@ -177,8 +174,10 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), CSRF_TOKEN_LENGTH);
         assert!(!a.contains(&secret));
-        assert_eq!(unmask(&a), secret);
-        assert_eq!(unmask(&b), secret);
+        assert_eq!(unmask(&a).as_deref(), Some(secret.as_str()));
+        assert_eq!(unmask(&b).as_deref(), Some(secret.as_str()));
+        assert_eq!(unmask("short"), None);
+        assert_eq!(unmask(&"é".repeat(32)), None);
     }
 
     #[test]

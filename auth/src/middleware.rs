@@ -1,14 +1,14 @@
-//! The tower layers: [`AuthLayer`] (sessions, CSRF and the current user, from
-//! [`Auth::layer`](crate::Auth::layer)) and [`LoginRequiredLayer`].
+//! The tower wiring (Django's `MIDDLEWARE` list for auth): [`AuthLayer`],
+//! from [`Auth::layer`], runs sessions, then the CSRF check, then puts the
+//! per-request auth state in the request, and adds the CSRF cookie and the
+//! cache headers to the response.
 
 use std::{
-    convert::Infallible,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
 
-use async_trait::async_trait;
 use axum::{
     body::Body,
     response::{IntoResponse, Response},
@@ -17,39 +17,28 @@ use http::{HeaderValue, Request, StatusCode, header};
 use tower_layer::Layer;
 use tower_service::Service;
 use tower_sessions::{
-    SessionManagerLayer, SessionStore,
+    SessionManagerLayer,
     cookie::{Cookie, SameSite as CookieSameSite},
-    session::{Id, Record},
-    session_store,
 };
 
 use crate::{
-    Settings, csrf,
-    error::error_page,
-    session::{RequestAuth, StoreFault, request::Shared, watch},
+    Auth, AuthUser, Settings,
+    auth::Core,
+    csrf,
+    html::error_page,
+    request::RequestAuth,
+    session::fault::{StoreFault, watch},
+    session::store::DynStore,
     settings::SameSite,
 };
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Any session store, behind one type so the layer's type does not depend
-/// on the backend.
-#[derive(Clone, Debug)]
-pub struct DynStore(pub Arc<dyn SessionStore>);
-
-#[async_trait]
-impl SessionStore for DynStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.0.create(record).await
-    }
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.0.save(record).await
-    }
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        self.0.load(id).await
-    }
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.0.delete(id).await
+impl<U: AuthUser> Auth<U> {
+    /// The layer that gives every route it wraps sessions (stored in this
+    /// database, or Redis), CSRF protection and the current user.
+    pub fn layer(&self) -> AuthLayer {
+        AuthLayer::new(self.core.clone())
     }
 }
 
@@ -62,10 +51,10 @@ fn cookie_same_site(same_site: SameSite) -> CookieSameSite {
 }
 
 /// Sessions, CSRF protection and the current user, for every route it
-/// wraps. Made by [`Auth::layer`](crate::Auth::layer).
+/// wraps. Made by [`Auth::layer`].
 #[derive(Clone)]
 pub struct AuthLayer {
-    shared: Arc<Shared>,
+    core: Arc<Core>,
     sessions: SessionManagerLayer<DynStore>,
 }
 
@@ -76,15 +65,15 @@ impl std::fmt::Debug for AuthLayer {
 }
 
 impl AuthLayer {
-    pub(crate) fn new(shared: Arc<Shared>, store: DynStore) -> Self {
-        let s = &shared.settings;
+    fn new(core: Arc<Core>) -> Self {
+        let s = &core.settings;
         let expiry = if s.session_expire_at_browser_close {
             tower_sessions::Expiry::OnSessionEnd
         } else {
             let age = i64::try_from(s.session_cookie_age).unwrap_or(i64::MAX);
             tower_sessions::Expiry::OnInactivity(time::Duration::seconds(age))
         };
-        let mut sessions = SessionManagerLayer::new(store)
+        let mut sessions = SessionManagerLayer::new(core.sessions.clone())
             .with_name(s.session_cookie_name.clone())
             .with_http_only(s.session_cookie_httponly)
             .with_same_site(cookie_same_site(s.session_cookie_samesite))
@@ -95,7 +84,7 @@ impl AuthLayer {
         if let Some(domain) = &s.session_cookie_domain {
             sessions = sessions.with_domain(domain.clone());
         }
-        AuthLayer { shared, sessions }
+        AuthLayer { core, sessions }
     }
 }
 
@@ -105,7 +94,7 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Self::Service {
         let auth = AuthService {
             inner,
-            shared: self.shared.clone(),
+            core: self.core.clone(),
         };
         FaultService {
             inner: self.sessions.layer(auth),
@@ -170,7 +159,7 @@ where
 #[derive(Clone)]
 pub struct AuthService<S> {
     inner: S,
-    shared: Arc<Shared>,
+    core: Arc<Core>,
 }
 
 impl<S> std::fmt::Debug for AuthService<S> {
@@ -196,18 +185,18 @@ where
     fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let shared = self.shared.clone();
+        let core = self.core.clone();
         Box::pin(async move {
             let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
                 return Ok(crate::Error::Config("session layer missing".into()).into_response());
             };
-            let settings = &shared.settings;
+            let settings = &core.settings;
             let csrf_cookie = read_cookie(req.headers(), &settings.csrf_cookie_name);
             let host = request_host(&req);
             let scheme = request_scheme(&req, settings);
             let uri = req.uri().clone();
             let request = Arc::new(RequestAuth::new(
-                shared.clone(),
+                core.clone(),
                 session,
                 csrf_cookie,
                 host,
@@ -216,8 +205,8 @@ where
             ));
             req.extensions_mut().insert(request.clone());
 
-            if csrf::is_unsafe(req.method()) {
-                match check_csrf(req, &request, settings).await {
+            if csrf::token::is_unsafe(req.method()) {
+                match csrf::middleware::check(req, &request, settings).await {
                     Ok(checked) => req = checked,
                     Err(response) => return Ok(finish(response, &request)),
                 }
@@ -230,7 +219,7 @@ where
 
 /// Adds the CSRF cookie and cache headers to a response.
 fn finish(mut response: Response, request: &RequestAuth) -> Response {
-    let settings = &request.shared.settings;
+    let settings = &request.core.settings;
     let headers = response.headers_mut();
     if let Some(secret) = request.csrf_cookie_to_send() {
         let cookie = Cookie::build((settings.csrf_cookie_name.clone(), secret))
@@ -278,10 +267,10 @@ fn read_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim_matches('"').to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value_trimmed().to_owned())
 }
 
 /// The request's host (with port), from `Host` or the URI; only if it
@@ -299,208 +288,6 @@ fn request_host(req: &Request<Body>) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
     valid.then(|| raw.to_ascii_lowercase())
-}
-
-/// Django's CSRF check for an unsafe request. Returns the request (with
-/// its body buffered if it was read for the token) or the 403/400 page.
-async fn check_csrf(
-    req: Request<Body>,
-    request: &RequestAuth,
-    settings: &Settings,
-) -> Result<Request<Body>, Response> {
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("null");
-        csrf::check_origin(
-            origin,
-            request.host.as_deref(),
-            request.scheme,
-            &settings.csrf_trusted_origins,
-        )
-        .map_err(forbidden)?;
-    }
-    let secret = request.csrf_secret();
-    if secret.is_none() {
-        return Err(forbidden(csrf::Rejection::NoCookie));
-    }
-    let header_token = req
-        .headers()
-        .get(csrf::CSRF_HEADER_NAME)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let (req, form_token) = if is_urlencoded_form(&req) {
-        let (parts, body) = req.into_parts();
-        let bytes = read_form_body(body, settings).await?;
-        let token = form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == csrf::CSRF_FIELD_NAME)
-            .map(|(_, v)| v.into_owned());
-        (Request::from_parts(parts, Body::from(bytes)), token)
-    } else {
-        (req, None)
-    };
-    let token = form_token.filter(|t| !t.is_empty()).or(header_token);
-    csrf::check_token(secret.as_deref(), token.as_deref()).map_err(forbidden)?;
-    Ok(req)
-}
-
-/// Whether the request body is a urlencoded form.
-pub(crate) fn is_urlencoded_form(req: &Request<Body>) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
-            mime.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
-/// Reads a form body within Django's limits (size and number of fields).
-pub(crate) async fn read_form_body(
-    body: Body,
-    settings: &Settings,
-) -> Result<axum::body::Bytes, Response> {
-    let bytes = axum::body::to_bytes(body, settings.data_upload_max_memory_size)
-        .await
-        .map_err(|_| {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "Bad request",
-                "The request body is too large, or could not be read.",
-            )
-        })?;
-    let fields = bytes
-        .split(|b| *b == b'&')
-        .filter(|f| !f.is_empty())
-        .count();
-    if fields > settings.data_upload_max_number_fields {
-        return Err(error_page(
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            "The form has too many fields.",
-        ));
-    }
-    Ok(bytes)
-}
-
-fn forbidden(reason: csrf::Rejection) -> Response {
-    tracing::warn!(%reason, "CSRF check failed");
-    error_page(
-        StatusCode::FORBIDDEN,
-        "Forbidden (403)",
-        &format!(
-            "CSRF verification failed. Request aborted. {}",
-            html_escape(&reason.to_string())
-        ),
-    )
-}
-
-pub(crate) fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
-}
-
-/// Requires a logged-in user for every route it wraps, except exempt paths
-/// (Django 5.1's `LoginRequiredMiddleware`). The login URL is always exempt.
-/// Put it inside the auth layer:
-/// `router.layer(LoginRequiredLayer::new().exempt("/")).layer(auth.layer())`.
-#[derive(Clone, Debug, Default)]
-pub struct LoginRequiredLayer {
-    exact: Vec<String>,
-    prefixes: Vec<String>,
-    login_url: Option<String>,
-}
-
-impl LoginRequiredLayer {
-    /// Every route needs a login.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// `path` is public.
-    pub fn exempt(mut self, path: impl Into<String>) -> Self {
-        self.exact.push(path.into());
-        self
-    }
-
-    /// Every path starting with `prefix` is public.
-    pub fn exempt_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefixes.push(prefix.into());
-        self
-    }
-
-    /// Redirect to this login URL instead of `settings.login_url`.
-    pub fn login_url(mut self, url: impl Into<String>) -> Self {
-        self.login_url = Some(url.into());
-        self
-    }
-}
-
-impl<S> Layer<S> for LoginRequiredLayer {
-    type Service = LoginRequiredService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        LoginRequiredService {
-            inner,
-            config: Arc::new(self.clone()),
-        }
-    }
-}
-
-/// The service of [`LoginRequiredLayer`].
-#[derive(Clone, Debug)]
-pub struct LoginRequiredService<S> {
-    inner: S,
-    config: Arc<LoginRequiredLayer>,
-}
-
-impl<S> Service<Request<Body>> for LoginRequiredService<S>
-where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let config = self.config.clone();
-        Box::pin(async move {
-            let Some(request) = req.extensions().get::<Arc<RequestAuth>>().cloned() else {
-                return Ok(crate::Error::Config(
-                    "LoginRequiredLayer must be inside the auth layer".into(),
-                )
-                .into_response());
-            };
-            let path = req.uri().path();
-            let login_url = config
-                .login_url
-                .as_deref()
-                .unwrap_or(&request.shared.settings.login_url);
-            let login_path = login_url.split(['?', '#']).next().unwrap_or(login_url);
-            let exempt = path == login_path
-                || config.exact.iter().any(|p| p == path)
-                || config.prefixes.iter().any(|p| path.starts_with(p.as_str()));
-            if !exempt {
-                match request.user().await {
-                    Ok(Some(_)) => {}
-                    Ok(None) => {
-                        return Ok(request
-                            .login_redirect(Some(login_url), Some(crate::REDIRECT_FIELD_NAME)));
-                    }
-                    Err(err) => return Ok(err.into_response()),
-                }
-            }
-            inner.call(req).await
-        })
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,3 @@
-#![allow(dead_code)]
-
 //! An in-process HTTP client with a cookie jar, following no redirects.
 
 use std::collections::BTreeMap;
@@ -11,12 +9,16 @@ use tower::ServiceExt;
 /// One response, read whole.
 #[derive(Debug)]
 pub struct Page {
+    /// The status code.
     pub status: StatusCode,
+    /// The headers.
     pub headers: HeaderMap,
+    /// The body, as text.
     pub body: String,
 }
 
 impl Page {
+    /// The `Location` header.
     pub fn location(&self) -> Option<&str> {
         self.headers
             .get(header::LOCATION)
@@ -53,11 +55,14 @@ impl Page {
 /// A browser-like client for a router: keeps cookies, sends `Host`.
 pub struct Client {
     app: Router,
+    /// The cookies, by name.
     pub jar: BTreeMap<String, String>,
+    /// The `Host` header sent (default `testserver`).
     pub host: String,
 }
 
 impl Client {
+    /// A client with an empty jar.
     pub fn new(app: Router) -> Self {
         Client {
             app,
@@ -71,6 +76,7 @@ impl Client {
         self.app.clone()
     }
 
+    /// GET `uri`.
     pub async fn get(&mut self, uri: &str) -> Page {
         self.send(Request::get(uri).body(Body::empty()).unwrap())
             .await
@@ -101,6 +107,8 @@ impl Client {
         self.get("/csrf/").await.body
     }
 
+    /// Sends `req` with the jar's cookies and a `Host`; keeps the cookies
+    /// the response sets.
     pub async fn send(&mut self, mut req: Request<Body>) -> Page {
         let headers = req.headers_mut();
         if !headers.contains_key(header::HOST) {

@@ -13,7 +13,8 @@ use super::{
 use crate::{
     Result,
     password::validation::{password_validators_help_texts, validate_password},
-    session::{RequestAuth, request::LoadedUser},
+    request::RequestAuth,
+    user::LoadedUser,
 };
 
 /// Wrong current password.
@@ -89,11 +90,11 @@ impl PasswordChangeView {
             Ok(user) => user,
             Err(redirect) => return Ok(redirect),
         };
-        let help = password_validators_help_texts(&request.shared.validators);
+        let help = password_validators_help_texts(&request.core.validators);
         if req.method() != Method::POST {
             return self.form_page(request, fields(help)).await;
         }
-        let form = match FormData::read(req, request).await {
+        let form = match FormData::read(req, &request.core.settings).await {
             Ok(form) => form,
             Err(response) => return Ok(response),
         };
@@ -106,28 +107,41 @@ impl PasswordChangeView {
                 field.errors.push(REQUIRED.into());
             }
         }
-        let mut checked_user = None;
-        if !old.is_empty() {
-            match request.shared.check_password(&user, old).await? {
-                Some(current) => checked_user = Some(current),
-                None => fields[0].errors.push(PASSWORD_INCORRECT.into()),
-            }
+        let core = &request.core;
+        // Checked without upgrading an outdated hash: a failed form must not
+        // change the stored hash (and with it this session's auth hash); a
+        // successful one replaces it anyway.
+        if !old.is_empty()
+            && !core
+                .hasher
+                .check_async(old, &user.base().password)
+                .await
+                .is_match()
+        {
+            fields[0].errors.push(PASSWORD_INCORRECT.into());
         }
         if !new1.is_empty() && !new2.is_empty() {
             if new1 != new2 {
                 fields[2].errors.push(PASSWORD_MISMATCH.into());
-            } else if let Err(messages) =
-                validate_password(new2, Some(user.base()), &request.shared.validators)
+            } else if let Err(errors) = validate_password(new2, Some(user.base()), &core.validators)
             {
-                fields[2].errors.extend(messages);
+                fields[2]
+                    .errors
+                    .extend(errors.into_iter().map(|e| e.to_string()));
             }
         }
-        let current = match checked_user {
-            Some(current) if fields.iter().all(|f| f.errors.is_empty()) => current,
-            _ => return self.form_page(request, fields).await,
-        };
-        let changed = request.shared.set_password(&current, new2).await?;
-        crate::session::update_session_auth_hash_loaded(request, changed).await?;
+        if fields.iter().any(|f| !f.errors.is_empty()) {
+            return self.form_page(request, fields).await;
+        }
+        let id = user.base().id;
+        core.set_password(id, new2).await?;
+        match core.find_user(id).await? {
+            Some(changed) => {
+                crate::session::update_session_auth_hash_loaded(request, changed).await?
+            }
+            // Deleted meanwhile: nothing to stay logged in as.
+            None => crate::session::logout_request(request).await?,
+        }
         Ok(redirect(&self.success_url))
     }
 

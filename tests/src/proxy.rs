@@ -11,7 +11,9 @@ use std::{
 
 use tokio::{net::TcpListener, task::AbortHandle};
 
+/// A proxy on a local port.
 pub struct Proxy {
+    /// Where it listens.
     pub addr: SocketAddr,
     up: Arc<AtomicBool>,
     connections: Arc<Mutex<Vec<AbortHandle>>>,

@@ -7,7 +7,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::User;
+use crate::User;
 
 type Auth = auth::Auth<User>;
 

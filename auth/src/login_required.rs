@@ -1,0 +1,181 @@
+//! Access guards (Django's `decorators.py`, `mixins.py` and
+//! `LoginRequiredMiddleware`): what `#[login_required]` expands to, the
+//! extractor behind a handler argument of the user model's type, and
+//! [`LoginRequiredLayer`] for whole routers.
+//!
+//! Anonymous requests get `303 See Other` to the login page with
+//! `next=<the requested path>`.
+
+use std::{
+    convert::Infallible,
+    marker::PhantomData,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use axum::{
+    body::Body,
+    extract::FromRequestParts,
+    response::{IntoResponse, Response},
+};
+use http::{Request, request::Parts};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::{AuthUser, REDIRECT_FIELD_NAME, request::RequestAuth, user::downcast};
+
+/// Where `#[login_required]` sends anonymous users; implemented by a
+/// hidden type the macro generates per handler.
+#[doc(hidden)]
+pub trait LoginRedirect: Send + Sync + 'static {
+    /// The login URL; `None` means `settings.login_url`.
+    const LOGIN_URL: Option<&'static str>;
+    /// The query parameter carrying the original path (`next`).
+    const REDIRECT_FIELD_NAME: &'static str;
+}
+
+/// Rejects anonymous requests with `303 See Other` to the login page, with
+/// `next=<the requested path>`. `#[login_required]` adds it as the first
+/// argument of the handler.
+#[doc(hidden)]
+pub struct LoginRequired<C>(PhantomData<fn() -> C>);
+
+impl<C> std::fmt::Debug for LoginRequired<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoginRequired")
+    }
+}
+
+impl<S: Send + Sync, C: LoginRedirect> FromRequestParts<S> for LoginRequired<C> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let request = RequestAuth::from_parts(parts)?;
+        match request.user().await {
+            Ok(Some(_)) => Ok(LoginRequired(PhantomData)),
+            Ok(None) => Err(request.login_redirect(C::LOGIN_URL, Some(C::REDIRECT_FIELD_NAME))),
+            Err(err) => Err(err.into_response()),
+        }
+    }
+}
+
+/// The logged-in user for a handler argument of the user model's type;
+/// anonymous requests are redirected to `settings.login_url`. Called by
+/// the `FromRequestParts` impl that `#[derive(AuthUser)]` generates.
+#[doc(hidden)]
+pub async fn require_user<U: AuthUser>(parts: &mut Parts) -> Result<U, Response> {
+    let request = RequestAuth::from_parts(parts)?;
+    match request.user().await {
+        Ok(user) => match user.and_then(downcast::<U>) {
+            Some(user) => Ok(user),
+            None => Err(request.login_redirect(None, Some(REDIRECT_FIELD_NAME))),
+        },
+        Err(err) => Err(err.into_response()),
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Requires a logged-in user for every route it wraps, except exempt paths
+/// (Django 5.1's `LoginRequiredMiddleware`). The login URL is always exempt.
+/// Put it inside the auth layer:
+/// `router.layer(LoginRequiredLayer::new().exempt("/")).layer(auth.layer())`.
+#[derive(Clone, Debug, Default)]
+pub struct LoginRequiredLayer {
+    exact: Vec<String>,
+    prefixes: Vec<String>,
+    login_url: Option<String>,
+}
+
+impl LoginRequiredLayer {
+    /// Every route needs a login.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `path` is public.
+    pub fn exempt(mut self, path: impl Into<String>) -> Self {
+        self.exact.push(path.into());
+        self
+    }
+
+    /// Every path starting with `prefix` is public.
+    pub fn exempt_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefixes.push(prefix.into());
+        self
+    }
+
+    /// Redirect to this login URL instead of `settings.login_url`.
+    pub fn login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = Some(url.into());
+        self
+    }
+
+    /// Whether `path` needs no login (the login page itself included).
+    fn is_exempt(&self, path: &str, login_url: &str) -> bool {
+        let login_path = login_url.split(['?', '#']).next().unwrap_or(login_url);
+        path == login_path
+            || self.exact.iter().any(|p| p == path)
+            || self.prefixes.iter().any(|p| path.starts_with(p.as_str()))
+    }
+}
+
+impl<S> Layer<S> for LoginRequiredLayer {
+    type Service = LoginRequiredService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        LoginRequiredService {
+            inner,
+            config: Arc::new(self.clone()),
+        }
+    }
+}
+
+/// The service of [`LoginRequiredLayer`].
+#[derive(Clone, Debug)]
+pub struct LoginRequiredService<S> {
+    inner: S,
+    config: Arc<LoginRequiredLayer>,
+}
+
+impl<S> Service<Request<Body>> for LoginRequiredService<S>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = self.config.clone();
+        Box::pin(async move {
+            let request = match RequestAuth::from_extensions(req.extensions()) {
+                Ok(request) => request,
+                Err(response) => return Ok(response),
+            };
+            let login_url = config
+                .login_url
+                .as_deref()
+                .unwrap_or(&request.core.settings.login_url);
+            if !config.is_exempt(req.uri().path(), login_url) {
+                match request.user().await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        return Ok(
+                            request.login_redirect(Some(login_url), Some(REDIRECT_FIELD_NAME))
+                        );
+                    }
+                    Err(err) => return Ok(err.into_response()),
+                }
+            }
+            inner.call(req).await
+        })
+    }
+}

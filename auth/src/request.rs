@@ -1,0 +1,285 @@
+//! The authentication state of one request (Django's `request.user`,
+//! `request.session` and the CSRF state): the auth layer puts one in every
+//! request's extensions, extractors and views read it. Also
+//! [`CurrentUser`], the extractor for `request.user`.
+
+use std::sync::{Arc, Mutex};
+
+use axum::{
+    extract::FromRequestParts,
+    response::{IntoResponse, Response},
+};
+use http::request::Parts;
+use subtle::ConstantTimeEq;
+
+use crate::{
+    AbstractUser, AuthUser, Error, Result,
+    auth::Core,
+    csrf::token as csrf,
+    redirect,
+    secret::KeyMatch,
+    session::keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
+    user::{LoadedUser, downcast},
+};
+
+/// CSRF state of one request.
+#[derive(Default)]
+struct CsrfState {
+    /// The secret in effect: from the cookie, or newly made.
+    secret: Option<String>,
+    /// Whether the response must (re)set the cookie.
+    send_cookie: bool,
+}
+
+/// The authentication state of one request.
+pub(crate) struct RequestAuth {
+    pub(crate) core: Arc<Core>,
+    pub(crate) session: tower_sessions::Session,
+    /// `None` until resolved; then the user, or `None` for anonymous.
+    user: tokio::sync::Mutex<Option<Option<LoadedUser>>>,
+    csrf: Mutex<CsrfState>,
+    /// The `Host` of the request, for `next` URLs and origin checks.
+    pub(crate) host: Option<String>,
+    /// The request's scheme, when known (see `SECURE_PROXY_SSL_HEADER`).
+    pub(crate) scheme: Option<&'static str>,
+    pub(crate) uri: http::Uri,
+}
+
+impl RequestAuth {
+    pub(crate) fn new(
+        core: Arc<Core>,
+        session: tower_sessions::Session,
+        csrf_cookie: Option<String>,
+        host: Option<String>,
+        scheme: Option<&'static str>,
+        uri: http::Uri,
+    ) -> Self {
+        let secret = csrf_cookie.filter(|s| csrf::is_valid_secret(s));
+        RequestAuth {
+            core,
+            session,
+            user: tokio::sync::Mutex::new(None),
+            csrf: Mutex::new(CsrfState {
+                secret,
+                send_cookie: false,
+            }),
+            host,
+            scheme,
+            uri,
+        }
+    }
+
+    /// The state the auth layer stored in the request, or a 500 that says
+    /// the layer is missing.
+    #[allow(clippy::result_large_err, reason = "axum rejections are responses")]
+    pub(crate) fn from_parts(parts: &Parts) -> Result<Arc<Self>, Response> {
+        Self::from_extensions(&parts.extensions)
+    }
+
+    /// As [`RequestAuth::from_parts`], from a request's extensions.
+    #[allow(clippy::result_large_err, reason = "axum rejections are responses")]
+    pub(crate) fn from_extensions(extensions: &http::Extensions) -> Result<Arc<Self>, Response> {
+        extensions
+            .get::<Arc<RequestAuth>>()
+            .cloned()
+            .ok_or_else(|| {
+                tracing::error!(
+                    "an auth extractor or view is used without the auth layer: \
+                 add `.layer(auth.layer())` to the router"
+                );
+                Error::Config("the auth layer is not installed".into()).into_response()
+            })
+    }
+
+    /// The logged-in user, loaded and verified once per request.
+    pub(crate) async fn user(&self) -> Result<Option<LoadedUser>> {
+        let mut slot = self.user.lock().await;
+        if let Some(resolved) = &*slot {
+            return Ok(resolved.clone());
+        }
+        let resolved = self.resolve_user().await?;
+        *slot = Some(resolved.clone());
+        Ok(resolved)
+    }
+
+    /// Whether the user has been looked at during this request (so the
+    /// response depends on the cookie): `Some(authenticated)`.
+    pub(crate) fn user_state(&self) -> Option<bool> {
+        match self.user.try_lock() {
+            Ok(slot) => slot.as_ref().map(|u| u.is_some()),
+            Err(_) => Some(false),
+        }
+    }
+
+    /// Sets the user for the rest of the request (after login or logout).
+    pub(crate) async fn set_user(&self, user: Option<LoadedUser>) {
+        *self.user.lock().await = Some(user);
+    }
+
+    /// Django's `get_user`: the id and backend from the session, the user
+    /// from that backend, with a matching session auth hash.
+    async fn resolve_user(&self) -> Result<Option<LoadedUser>> {
+        let Some(id) = self.session_string(SESSION_KEY).await? else {
+            return Ok(None);
+        };
+        let Ok(id) = id.parse::<i64>() else {
+            return Ok(None);
+        };
+        let Some(backend) = self.session_string(BACKEND_SESSION_KEY).await? else {
+            return Ok(None);
+        };
+        let core = &self.core;
+        let Some(user) = core.model.get_user(core, &backend, id).await? else {
+            return Ok(None);
+        };
+        let stored = self.session_string(HASH_SESSION_KEY).await?;
+        let verdict = stored.map_or(KeyMatch::NoMatch, |stored| {
+            core.session_mac
+                .verify(user.base().password.as_bytes(), &stored)
+        });
+        match verdict {
+            KeyMatch::Current => Ok(Some(user)),
+            KeyMatch::Fallback => {
+                // Made under a fallback key: move the session to the current key.
+                self.session.cycle_id().await?;
+                let hash = core.session_hash(&user.base().password);
+                self.session.insert(HASH_SESSION_KEY, hash).await?;
+                Ok(Some(user))
+            }
+            KeyMatch::NoMatch => {
+                tracing::info!(
+                    user_id = id,
+                    "session auth hash mismatch; flushing the session"
+                );
+                self.session.flush().await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The user id stored in the session, if it is a string.
+    pub(crate) async fn session_user_id(&self) -> Result<Option<String>> {
+        self.session_string(SESSION_KEY).await
+    }
+
+    /// Whether the session's stored auth hash equals `hash` (constant time).
+    pub(crate) async fn session_hash_matches(&self, hash: &str) -> Result<bool> {
+        Ok(self
+            .session_string(HASH_SESSION_KEY)
+            .await?
+            .is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(hash.as_bytes()))))
+    }
+
+    async fn session_string(&self, key: &str) -> Result<Option<String>> {
+        Ok(match self.session.get_value(key).await? {
+            Some(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        })
+    }
+
+    /// A masked token; creates the secret (and its cookie) if needed.
+    pub(crate) fn csrf_token(&self) -> String {
+        let mut state = self.csrf.lock().unwrap_or_else(|p| p.into_inner());
+        let secret = match &state.secret {
+            Some(secret) => secret.clone(),
+            None => {
+                let secret = csrf::new_secret();
+                state.secret = Some(secret.clone());
+                state.send_cookie = true;
+                secret
+            }
+        };
+        csrf::mask(&secret)
+    }
+
+    /// Replaces the secret (at login).
+    pub(crate) fn rotate_csrf(&self) {
+        let mut state = self.csrf.lock().unwrap_or_else(|p| p.into_inner());
+        state.secret = Some(csrf::new_secret());
+        state.send_cookie = true;
+    }
+
+    /// The secret to set in a cookie on the response, if it changed.
+    pub(crate) fn csrf_cookie_to_send(&self) -> Option<String> {
+        let state = self.csrf.lock().unwrap_or_else(|p| p.into_inner());
+        state.send_cookie.then(|| state.secret.clone()).flatten()
+    }
+
+    /// The secret from the request's cookie (before any rotation).
+    pub(crate) fn csrf_secret(&self) -> Option<String> {
+        self.csrf
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .secret
+            .clone()
+    }
+
+    /// Whether the request is known to have come over HTTPS.
+    pub(crate) fn secure(&self) -> bool {
+        self.scheme == Some("https")
+    }
+
+    /// Whether `url` is a safe redirect target for this request: relative,
+    /// or on this request's host.
+    pub(crate) fn is_safe_redirect(&self, url: &str) -> bool {
+        let hosts: Vec<&str> = self.host.iter().map(String::as_str).collect();
+        redirect::url_has_allowed_host_and_scheme(url, &hosts, self.secure())
+    }
+
+    /// 303 to the login page (`login_url`, else `settings.login_url`) with
+    /// this request as `redirect_field`.
+    pub(crate) fn login_redirect(
+        &self,
+        login_url: Option<&str>,
+        redirect_field: Option<&str>,
+    ) -> Response {
+        let login_url = login_url.unwrap_or(&self.core.settings.login_url);
+        let next =
+            redirect::next_for_request(&self.uri, self.host.as_deref(), self.secure(), login_url);
+        let location = redirect::redirect_to_login(&next, login_url, redirect_field);
+        redirect::see_other(&location)
+    }
+}
+
+/// The current user, or anonymous (Django's `request.user`). An
+/// extractor: `async fn home(user: CurrentUser<User>)`.
+#[derive(Clone, Debug)]
+pub struct CurrentUser<U>(pub Option<U>);
+
+impl<U> CurrentUser<U> {
+    /// The user, if logged in.
+    pub fn get(&self) -> Option<&U> {
+        self.0.as_ref()
+    }
+
+    /// The user, if logged in.
+    pub fn into_inner(self) -> Option<U> {
+        self.0
+    }
+
+    /// Whether a user is logged in.
+    pub fn is_authenticated(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl<U: AuthUser> CurrentUser<U> {
+    /// The base fields, or an anonymous user's (empty username, every flag
+    /// false).
+    pub fn base(&self) -> std::borrow::Cow<'_, AbstractUser> {
+        match &self.0 {
+            Some(user) => std::borrow::Cow::Borrowed(AuthUser::base(user)),
+            None => std::borrow::Cow::Owned(crate::user::anonymous()),
+        }
+    }
+}
+
+impl<S: Send + Sync, U: AuthUser> FromRequestParts<S> for CurrentUser<U> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let request = RequestAuth::from_parts(parts)?;
+        let user = request.user().await.map_err(IntoResponse::into_response)?;
+        Ok(CurrentUser(user.and_then(downcast::<U>)))
+    }
+}
