@@ -2,6 +2,7 @@
 //! (`auth::AuthUser`), which re-exports them; this crate is not meant to be
 //! named directly.
 
+mod attr;
 mod ctxt;
 mod login_required;
 mod urls;
@@ -32,9 +33,7 @@ use syn::{DeriveInput, parse_macro_input};
 #[proc_macro_derive(AuthUser, attributes(auth))]
 pub fn derive_auth_user(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    user::expand(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    user::expand(&input).into()
 }
 
 /// Requires a logged-in user for an axum handler, like Django's
@@ -80,7 +79,5 @@ pub fn login_required(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// end with `/`, no duplicate names or paths.
 #[proc_macro]
 pub fn auth_urls(input: TokenStream) -> TokenStream {
-    urls::expand(input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    urls::expand(input.into()).into()
 }

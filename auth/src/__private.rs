@@ -16,3 +16,22 @@ pub use crate::user::BaseColumn;
 pub fn today() -> crate::Date {
     crate::DateTime::now_utc().date()
 }
+
+/// The entity a user model with a derive error points to, so the error is
+/// the only one (see `auth-macros/src/user/fallback.rs`).
+#[allow(missing_docs)]
+pub mod stub {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "__auth_stub")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -267,7 +267,9 @@ impl<U: AuthUser> Auth<U> {
 
     /// Checks credentials with each authentication backend in turn (Django's
     /// `authenticate`); by default the model backend alone, see
-    /// [`ModelBackend`](crate::ModelBackend).
+    /// [`ModelBackend`](crate::ModelBackend). Inside a request, the backend
+    /// that accepted the user is remembered, and [`login`](crate::login)
+    /// stores it in the session, as Django's `user.backend`.
     ///
     /// With the model backend, the username is stripped and NFKC-normalised,
     /// then matched exactly (case-sensitive). Unknown users, wrong passwords
@@ -280,7 +282,13 @@ impl<U: AuthUser> Auth<U> {
             .model
             .authenticate(&self.core, username, password)
             .await?;
-        Ok(found.and_then(|(user, _backend)| downcast::<U>(user)))
+        let Some((user, backend)) = found else {
+            return Ok(None);
+        };
+        if let Some(request) = crate::request::current() {
+            request.set_authenticated_by(user.base().id, backend);
+        }
+        Ok(downcast::<U>(user))
     }
 
     /// Finds a user by exact username.

@@ -211,7 +211,7 @@ where
                     Err(response) => return Ok(finish(response, &request)),
                 }
             }
-            let response = inner.call(req).await?;
+            let response = crate::request::scope(request.clone(), inner.call(req)).await?;
             Ok(finish(response, &request))
         })
     }

@@ -31,6 +31,22 @@ struct CsrfState {
     send_cookie: bool,
 }
 
+tokio::task_local! {
+    /// The request being served, for code that has no handle on it (the
+    /// typed `Auth::authenticate`, called from a handler).
+    static CURRENT: Arc<RequestAuth>;
+}
+
+/// Runs `fut` (the rest of the request) with `request` as the current one.
+pub(crate) async fn scope<F: Future>(request: Arc<RequestAuth>, fut: F) -> F::Output {
+    CURRENT.scope(request, fut).await
+}
+
+/// The request being served on this task, if any.
+pub(crate) fn current() -> Option<Arc<RequestAuth>> {
+    CURRENT.try_with(Arc::clone).ok()
+}
+
 /// The authentication state of one request.
 pub(crate) struct RequestAuth {
     pub(crate) core: Arc<Core>,
@@ -38,6 +54,10 @@ pub(crate) struct RequestAuth {
     /// `None` until resolved; then the user, or `None` for anonymous.
     user: tokio::sync::Mutex<Option<Option<LoadedUser>>>,
     csrf: Mutex<CsrfState>,
+    /// The user id and backend of the last successful `authenticate` in
+    /// this request (Django tags the user with `user.backend`), which
+    /// `login` records in the session.
+    authenticated_by: Mutex<Option<(i64, &'static str)>>,
     /// The `Host` of the request, for `next` URLs and origin checks.
     pub(crate) host: Option<String>,
     /// The request's scheme, when known (see `SECURE_PROXY_SSL_HEADER`).
@@ -63,6 +83,7 @@ impl RequestAuth {
                 secret,
                 send_cookie: false,
             }),
+            authenticated_by: Mutex::new(None),
             host,
             scheme,
             uri,
@@ -212,6 +233,24 @@ impl RequestAuth {
             .unwrap_or_else(|p| p.into_inner())
             .secret
             .clone()
+    }
+
+    /// Notes which backend accepted user `id` in this request.
+    pub(crate) fn set_authenticated_by(&self, id: i64, backend: &'static str) {
+        *self
+            .authenticated_by
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((id, backend));
+    }
+
+    /// The backend that accepted user `id` in this request, if one did.
+    pub(crate) fn authenticated_by(&self, id: i64) -> Option<&'static str> {
+        let slot = self
+            .authenticated_by
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        slot.filter(|(user, _)| *user == id)
+            .map(|(_, backend)| backend)
     }
 
     /// Whether the request is known to have come over HTTPS.

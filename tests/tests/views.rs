@@ -107,7 +107,19 @@ async fn a_login_redirect_loop_is_an_error_not_a_redirect() {
     let mut client = setup(settings).await;
     login(&mut client, urls::PLAIN_LOGIN).await;
     let page = client.get(urls::LOGIN).await;
-    assert_ne!(page.status, StatusCode::SEE_OTHER);
+    // A misconfiguration (Django raises ValueError): a server error page
+    // that says nothing internal, and no redirect to follow forever.
+    assert_eq!(
+        page.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Something went wrong on our side."),
+        "{}",
+        page.body
+    );
     assert!(page.location().is_none());
 }
 

@@ -1,15 +1,18 @@
 //! Parsing `#[login_required(login_url = ..., redirect_field_name = "...")]`.
 
-use syn::{
-    Expr, ExprLit, ExprPath, Lit, LitStr, Token,
-    parse::{Parse, ParseStream},
-    punctuated::Punctuated,
+use proc_macro2::TokenStream;
+use syn::{Expr, ExprLit, ExprPath, Lit, LitStr, meta::ParseNestedMeta};
+
+use crate::{
+    attr::{
+        Attr,
+        keys::{LOGIN_URL, REDIRECT_FIELD_NAME},
+        path_to_string,
+    },
+    ctxt::Ctxt,
 };
 
-mod kw {
-    syn::custom_keyword!(login_url);
-    syn::custom_keyword!(redirect_field_name);
-}
+const WHAT: &str = "`login_required` argument";
 
 /// Where the login URL comes from.
 pub(crate) enum LoginUrl {
@@ -19,90 +22,73 @@ pub(crate) enum LoginUrl {
     Path(ExprPath),
 }
 
-#[derive(Default)]
 pub(crate) struct Args {
     pub login_url: Option<LoginUrl>,
     pub redirect_field_name: Option<LitStr>,
 }
 
-enum Arg {
-    LoginUrl(kw::login_url, LoginUrl),
-    RedirectField(kw::redirect_field_name, LitStr),
-}
-
-impl Parse for Arg {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let lookahead = input.lookahead1();
-        if lookahead.peek(kw::login_url) {
-            let key: kw::login_url = input.parse()?;
-            input.parse::<Token![=]>()?;
-            let value: Expr = input.parse()?;
-            let url = match value {
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) => {
-                    if lit.value().is_empty() {
-                        return Err(syn::Error::new(
-                            lit.span(),
-                            "`login_url` cannot be empty; write a path such as \"/login/\"",
-                        ));
-                    }
-                    LoginUrl::Literal(lit)
+impl Args {
+    /// Parses the attribute's arguments, recording every error in `cx`.
+    pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> Args {
+        let mut login_url = Attr::none(cx, WHAT, LOGIN_URL);
+        let mut redirect_field_name = Attr::none(cx, WHAT, REDIRECT_FIELD_NAME);
+        let parser = syn::meta::parser(|meta| {
+            if meta.path.is_ident(LOGIN_URL) {
+                if let Some(url) = parse_login_url(cx, &meta)? {
+                    login_url.set(&meta.path, url);
                 }
-                Expr::Path(path) if path.qself.is_none() => LoginUrl::Path(path),
-                other => {
-                    return Err(syn::Error::new_spanned(
+            } else if meta.path.is_ident(REDIRECT_FIELD_NAME) {
+                match meta.value()?.parse::<Expr>()? {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(lit), ..
+                    }) if !lit.value().is_empty() => redirect_field_name.set(&meta.path, lit),
+                    other => cx.error_spanned_by(
                         other,
-                        "`login_url` takes a string literal such as \"/login/\" or the path of a \
-                         `&'static str` const such as `urls::LOGIN`",
-                    ));
+                        "`redirect_field_name` takes a non-empty string literal such as \"next\"",
+                    ),
                 }
-            };
-            Ok(Arg::LoginUrl(key, url))
-        } else if lookahead.peek(kw::redirect_field_name) {
-            let key: kw::redirect_field_name = input.parse()?;
-            input.parse::<Token![=]>()?;
-            let value: Expr = input.parse()?;
-            match value {
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) if !lit.value().is_empty() => Ok(Arg::RedirectField(key, lit)),
-                other => Err(syn::Error::new_spanned(
-                    other,
-                    "`redirect_field_name` takes a non-empty string literal such as \"next\"",
-                )),
+            } else {
+                return Err(meta.error(format!(
+                    "unknown `login_required` argument `{}`; expected `login_url` or \
+                     `redirect_field_name`",
+                    path_to_string(&meta.path)
+                )));
             }
-        } else {
-            Err(lookahead.error())
+            Ok(())
+        });
+        if let Err(err) = syn::parse::Parser::parse2(parser, tokens) {
+            cx.push(err);
+        }
+        Args {
+            login_url: login_url.get(),
+            redirect_field_name: redirect_field_name.get(),
         }
     }
 }
 
-impl Parse for Args {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let mut args = Args::default();
-        for arg in Punctuated::<Arg, Token![,]>::parse_terminated(input)? {
-            match arg {
-                Arg::LoginUrl(key, url) => {
-                    if args.login_url.is_some() {
-                        return Err(syn::Error::new(
-                            key.span,
-                            "`login_url` specified more than once",
-                        ));
-                    }
-                    args.login_url = Some(url);
-                }
-                Arg::RedirectField(key, lit) => {
-                    if args.redirect_field_name.is_some() {
-                        return Err(syn::Error::new(
-                            key.span,
-                            "`redirect_field_name` specified more than once",
-                        ));
-                    }
-                    args.redirect_field_name = Some(lit);
-                }
+fn parse_login_url(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<LoginUrl>> {
+    Ok(match meta.value()?.parse::<Expr>()? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => {
+            if lit.value().is_empty() {
+                cx.error_spanned_by(
+                    &lit,
+                    "`login_url` cannot be empty; write a path such as \"/login/\"",
+                );
+                None
+            } else {
+                Some(LoginUrl::Literal(lit))
             }
         }
-        Ok(args)
-    }
+        Expr::Path(path) if path.qself.is_none() => Some(LoginUrl::Path(path)),
+        other => {
+            cx.error_spanned_by(
+                other,
+                "`login_url` takes a string literal such as \"/login/\" or the path of a \
+                 `&'static str` const such as `urls::LOGIN`",
+            );
+            None
+        }
+    })
 }

@@ -9,6 +9,8 @@ use syn::{FnArg, Item, ItemFn};
 
 use args::{Args, LoginUrl};
 
+use crate::ctxt::Ctxt;
+
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     match try_expand(attr, item.clone()) {
         Ok(tokens) => tokens,
@@ -21,7 +23,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let args: Args = syn::parse2(attr)?;
+    let cx = Ctxt::new();
+    let args = Args::parse(&cx, attr);
+    cx.check()?;
     let function = match syn::parse2::<Item>(item)? {
         Item::Fn(function) => function,
         other => {
@@ -96,7 +100,7 @@ fn generate(args: &Args, mut function: ItemFn) -> TokenStream {
     };
     let field = match &args.redirect_field_name {
         Some(lit) => quote!(#lit),
-        None => quote!("next"),
+        None => quote!(::auth::REDIRECT_FIELD_NAME),
     };
     let guard: FnArg = syn::parse_quote!(_: ::auth::__private::LoginRequired<#marker>);
     function.sig.inputs.insert(0, guard);

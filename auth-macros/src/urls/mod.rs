@@ -1,68 +1,43 @@
 //! `auth_urls!`: declares the auth routes and names their URLs.
+//! parse → check (views and options, as [`views::ViewKind`]) → expand; on
+//! error, the errors plus a stub module (`fallback`).
 
+mod expand;
 mod parse;
+mod views;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
-use syn::{Ident, Lit};
+use quote::quote;
+use syn::Lit;
 
-use crate::ctxt::Ctxt;
-use parse::{Entry, Urls};
+use crate::{attr::Attr, ctxt::Ctxt};
+use parse::Urls;
+use views::{OptionKind, ViewKind};
 
-/// A built-in view and the options it takes (`(name, kind)`).
-struct ViewSpec {
-    name: &'static str,
-    options: &'static [(&'static str, OptionKind)],
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum OptionKind {
-    Str,
-    Bool,
-}
-
-const VIEWS: &[ViewSpec] = &[
-    ViewSpec {
-        name: "LoginView",
-        options: &[
-            ("template_name", OptionKind::Str),
-            ("next_page", OptionKind::Str),
-            ("redirect_authenticated_user", OptionKind::Bool),
-        ],
-    },
-    ViewSpec {
-        name: "LogoutView",
-        options: &[
-            ("template_name", OptionKind::Str),
-            ("next_page", OptionKind::Str),
-        ],
-    },
-    ViewSpec {
-        name: "PasswordChangeView",
-        options: &[
-            ("template_name", OptionKind::Str),
-            ("success_url", OptionKind::Str),
-        ],
-    },
-    ViewSpec {
-        name: "PasswordChangeDoneView",
-        options: &[("template_name", OptionKind::Str)],
-    },
-];
-
-pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
-    let urls: Urls = syn::parse2(input)?;
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let urls: Urls = match syn::parse2(input) {
+        Ok(urls) => urls,
+        Err(err) => {
+            let error = err.into_compile_error();
+            let stub = expand::stub(None);
+            return quote!(#error #stub);
+        }
+    };
     let cx = Ctxt::new();
-    check(&cx, &urls);
-    cx.check()?;
-    Ok(generate(&urls))
+    let views = check(&cx, &urls);
+    match cx.check() {
+        Ok(()) => expand::expand(&urls, &views),
+        Err(err) => {
+            let error = err.into_compile_error();
+            let stub = expand::stub(Some(&urls));
+            quote!(#error #stub)
+        }
+    }
 }
 
-fn spec(view: &Ident) -> Option<&'static ViewSpec> {
-    VIEWS.iter().find(|v| view == v.name)
-}
-
-fn check(cx: &Ctxt, urls: &Urls) {
+/// Checks every entry; returns the view of each (in order) when all are
+/// known.
+fn check(cx: &Ctxt, urls: &Urls) -> Vec<ViewKind> {
     if urls.entries.is_empty() {
         cx.push(syn::Error::new(
             proc_macro2::Span::call_site(),
@@ -71,6 +46,7 @@ fn check(cx: &Ctxt, urls: &Urls) {
     }
     let mut names: Vec<String> = Vec::new();
     let mut paths: Vec<String> = Vec::new();
+    let mut views = Vec::new();
     for entry in &urls.entries {
         let name = entry.name.to_string().to_uppercase();
         if names.contains(&name) {
@@ -94,8 +70,8 @@ fn check(cx: &Ctxt, urls: &Urls) {
         }
         paths.push(path);
 
-        let Some(spec) = spec(&entry.view) else {
-            let known: Vec<&str> = VIEWS.iter().map(|v| v.name).collect();
+        let Some(kind) = ViewKind::from_ident(&entry.view) else {
+            let known: Vec<&str> = ViewKind::ALL.iter().map(|v| v.name()).collect();
             cx.error_spanned_by(
                 &entry.view,
                 format!(
@@ -106,126 +82,57 @@ fn check(cx: &Ctxt, urls: &Urls) {
             );
             continue;
         };
-        let mut seen: Vec<String> = Vec::new();
-        for option in &entry.options {
-            let key = option.key.to_string();
-            let Some((_, kind)) = spec.options.iter().find(|(name, _)| *name == key) else {
-                let known: Vec<&str> = spec.options.iter().map(|(n, _)| *n).collect();
-                cx.error_spanned_by(
-                    &option.key,
-                    format!(
-                        "unknown option `{key}` for `{}`; expected one of {}",
-                        spec.name,
-                        known.join(", ")
-                    ),
-                );
-                continue;
-            };
-            if seen.contains(&key) {
-                cx.error_spanned_by(&option.key, format!("duplicate option `{key}`"));
-            }
-            seen.push(key.clone());
-            match (kind, &option.value) {
-                (OptionKind::Str, Lit::Str(_)) | (OptionKind::Bool, Lit::Bool(_)) => {}
-                (OptionKind::Str, other) => {
-                    cx.error_spanned_by(other, format!("`{key}` takes a string literal"));
-                }
-                (OptionKind::Bool, other) => {
-                    cx.error_spanned_by(other, format!("`{key}` takes `true` or `false`"));
-                }
-            }
-        }
-        if spec.name == "PasswordChangeView"
+        views.push(kind);
+        check_options(cx, kind, entry);
+        if let Some(success) = kind.success_view()
             && !entry.options.iter().any(|o| o.key == "success_url")
             && !urls
                 .entries
                 .iter()
-                .any(|e| e.view == "PasswordChangeDoneView")
+                .any(|e| ViewKind::from_ident(&e.view) == Some(success))
         {
             cx.error_spanned_by(
                 &entry.view,
-                "`PasswordChangeView` needs `success_url: \"...\"` or a `PasswordChangeDoneView` entry to redirect to",
+                format!(
+                    "`{}` needs `success_url: \"...\"` or a `{}` entry to redirect to",
+                    kind.name(),
+                    success.name()
+                ),
             );
         }
     }
+    views
 }
 
-fn const_name(entry: &Entry) -> Ident {
-    format_ident!(
-        "{}",
-        entry
-            .name
-            .to_string()
-            .trim_start_matches("r#")
-            .to_uppercase(),
-        span = entry.name.span()
-    )
-}
-
-fn generate(urls: &Urls) -> TokenStream {
-    let vis = &urls.vis;
-    let module = urls.module.clone().unwrap_or_else(|| format_ident!("urls"));
-    let find_const = |view: &str| urls.entries.iter().find(|e| e.view == view).map(const_name);
-    let login = find_const("LoginView");
-    let done = find_const("PasswordChangeDoneView");
-
-    let consts = urls.entries.iter().map(|entry| {
-        let name = const_name(entry);
-        let path = &entry.path;
-        let doc = format!(
-            "`{}`, served by `{}` (named `{}`).",
-            path.value(),
-            entry.view,
-            entry.name
-        );
-        quote!(#[doc = #doc] pub const #name: &str = #path;)
-    });
-    let all = urls.entries.iter().map(|entry| {
-        let key = entry.name.to_string().trim_start_matches("r#").to_owned();
-        let name = const_name(entry);
-        quote!((#key, #name))
-    });
-    let routes = urls.entries.iter().map(|entry| {
-        let name = const_name(entry);
-        let view = &entry.view;
-        let options = entry.options.iter().map(|o| {
-            let (key, value) = (&o.key, &o.value);
-            quote!(.#key(#value))
-        });
-        let needs_login = matches!(view.to_string().as_str(), "PasswordChangeView" | "PasswordChangeDoneView");
-        let login_url = match (&login, needs_login) {
-            (Some(login), true) => quote!(.login_url(#login)),
-            _ => quote!(),
+fn check_options(cx: &Ctxt, kind: ViewKind, entry: &parse::Entry) {
+    let what = format!("`{}` option", kind.name());
+    let mut seen: Vec<Attr<()>> = kind
+        .options()
+        .iter()
+        .map(|(name, _)| Attr::none(cx, &what, name))
+        .collect();
+    for option in &entry.options {
+        let key = option.key.to_string();
+        let Some(index) = kind.options().iter().position(|(name, _)| *name == key) else {
+            let known: Vec<&str> = kind.options().iter().map(|(n, _)| *n).collect();
+            cx.error_spanned_by(
+                &option.key,
+                format!(
+                    "unknown option `{key}` for `{}`; expected one of {}",
+                    kind.name(),
+                    known.join(", ")
+                ),
+            );
+            continue;
         };
-        let success = match (&done, view == "PasswordChangeView", entry.options.iter().any(|o| o.key == "success_url")) {
-            (Some(done), true, false) => quote!(.success_url(#done)),
-            _ => quote!(),
-        };
-        quote! {
-            .route(#name, ::auth::views::#view::new() #login_url #success #(#options)* .into_route())
-        }
-    });
-    quote! {
-        /// The auth URLs declared with `auth_urls!`: one const per name,
-        /// `ALL`, `reverse` and `router`.
-        #[allow(dead_code)]
-        #vis mod #module {
-            #(#consts)*
-
-            /// Every `(name, path)`, in declaration order.
-            pub const ALL: &[(&str, &str)] = &[#(#all),*];
-
-            /// The path declared under `name` (Django's `reverse`).
-            pub fn reverse(name: &str) -> ::core::option::Option<&'static str> {
-                ALL.iter().find(|(n, _)| *n == name).map(|(_, path)| *path)
+        seen[index].set(&option.key, ());
+        match (kind.options()[index].1, &option.value) {
+            (OptionKind::Str, Lit::Str(_)) | (OptionKind::Bool, Lit::Bool(_)) => {}
+            (OptionKind::Str, other) => {
+                cx.error_spanned_by(other, format!("`{key}` takes a string literal"));
             }
-
-            /// The routes, to merge into the app's router (inside the auth layer).
-            pub fn router<S>() -> ::auth::__private::axum::Router<S>
-            where
-                S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-            {
-                ::auth::__private::axum::Router::new() #(#routes)*
+            (OptionKind::Bool, other) => {
+                cx.error_spanned_by(other, format!("`{key}` takes `true` or `false`"));
             }
         }
     }

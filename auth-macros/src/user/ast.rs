@@ -1,45 +1,36 @@
-//! The derive's own model of the user struct, parsed from `syn` with every
-//! `#[auth(...)]` attribute read and checked for shape.
+//! The user struct as written: fields and their `#[auth(...)]` keys, read
+//! from `syn`. Shape errors (unknown keys, repeated keys, values of the
+//! wrong kind) are recorded here; what the keys mean together is checked in
+//! `check.rs`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use syn::{Data, DeriveInput, Fields, Ident, Lit, LitInt, LitStr, Type, spanned::Spanned};
 
-use crate::ctxt::Ctxt;
+use crate::{
+    attr::{Attr, Flag, keys::*, path_to_string},
+    ctxt::Ctxt,
+};
 
-/// Container keys.
-const TABLE: &str = "table";
-const ENTITY: &str = "entity";
-/// Field keys.
-const BASE: &str = "base";
-const COLUMN: &str = "column";
-const UNIQUE: &str = "unique";
-const INDEXED: &str = "indexed";
-const MAX_LENGTH: &str = "max_length";
-const DEFAULT: &str = "default";
+const WHAT: &str = "`auth` attribute";
 
-pub(crate) struct User<'a> {
+/// The struct with its container keys.
+pub(crate) struct Input<'a> {
     pub ident: &'a Ident,
     pub vis: &'a syn::Visibility,
+    pub generics: &'a syn::Generics,
     pub table: Option<LitStr>,
     pub entity: Option<LitStr>,
-    pub base: Vec<BaseField<'a>>,
-    pub extras: Vec<ExtraField<'a>>,
+    pub fields: Vec<Field<'a>>,
 }
 
-pub(crate) struct BaseField<'a> {
+/// One field with its keys.
+pub(crate) struct Field<'a> {
     pub ident: &'a Ident,
     pub ty: &'a Type,
-    /// The `base` key itself, for error spans.
-    pub marker: Span,
-    /// Other keys given next to `base` (an error).
-    pub extra_keys: Vec<syn::Path>,
-}
-
-pub(crate) struct ExtraField<'a> {
-    pub ident: &'a Ident,
-    pub ty: &'a Type,
-    /// `None` when the type is not supported (already reported).
-    pub kind: Option<FieldKind>,
+    /// Where `base` was written, if it was.
+    pub base: Option<Span>,
+    /// Every key written next to `base` (an error when `base` is given).
+    pub keys: Vec<syn::Path>,
     pub column: Option<LitStr>,
     pub unique: bool,
     pub indexed: bool,
@@ -47,36 +38,8 @@ pub(crate) struct ExtraField<'a> {
     pub default: Option<Lit>,
 }
 
-impl ExtraField<'_> {
-    /// The column name: `#[auth(column = "...")]` or the field name.
-    pub fn column_name(&self) -> String {
-        match &self.column {
-            Some(lit) => lit.value(),
-            None => self.ident.to_string().trim_start_matches("r#").to_owned(),
-        }
-    }
-}
-
-/// A supported column type.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FieldKind {
-    pub scalar: Scalar,
-    pub optional: bool,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Scalar {
-    String,
-    Bool,
-    I32,
-    I64,
-    F64,
-    Date,
-    DateTime,
-    Uuid,
-}
-
-impl<'a> User<'a> {
+impl<'a> Input<'a> {
+    /// `None` when the item is not a struct with named fields (reported).
     pub(crate) fn from_syn(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
         let fields = match &input.data {
             Data::Struct(data) => match &data.fields {
@@ -106,95 +69,39 @@ impl<'a> User<'a> {
                 return None;
             }
         };
-        if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
-            cx.error_spanned_by(
-                &input.generics,
-                "`AuthUser` cannot be derived for a generic struct; remove the generic parameters",
-            );
-        }
-
         let (table, entity) = container_attrs(cx, input);
-        let mut base = Vec::new();
-        let mut extras = Vec::new();
-        for field in &fields.named {
-            let ident = field.ident.as_ref().expect("named fields have idents");
-            match field_attrs(cx, field) {
-                FieldAttrs::Base { marker, extra_keys } => base.push(BaseField {
-                    ident,
-                    ty: &field.ty,
-                    marker,
-                    extra_keys,
-                }),
-                FieldAttrs::Extra {
-                    column,
-                    unique,
-                    indexed,
-                    max_length,
-                    default,
-                } => {
-                    let kind = FieldKind::from_type(&field.ty);
-                    if kind.is_none() {
-                        cx.error_spanned_by(
-                            &field.ty,
-                            "unsupported type for a user column; use `String`, `bool`, `i32`, \
-                             `i64`, `f64`, `auth::Date`, `auth::DateTime`, `auth::Uuid`, or an \
-                             `Option` of one of them",
-                        );
-                    }
-                    extras.push(ExtraField {
-                        ident,
-                        ty: &field.ty,
-                        kind,
-                        column,
-                        unique,
-                        indexed,
-                        max_length,
-                        default,
-                    });
-                }
-            }
-        }
-        Some(User {
+        let fields = fields
+            .named
+            .iter()
+            .map(|field| field_attrs(cx, field))
+            .collect();
+        Some(Input {
             ident: &input.ident,
             vis: &input.vis,
+            generics: &input.generics,
             table,
             entity,
-            base,
-            extras,
+            fields,
         })
     }
 }
 
 /// Reads `#[auth(table = "...", entity = "...")]` on the struct.
 fn container_attrs(cx: &Ctxt, input: &DeriveInput) -> (Option<LitStr>, Option<LitStr>) {
-    let mut table: Option<LitStr> = None;
-    let mut entity: Option<LitStr> = None;
+    let mut table = Attr::none(cx, WHAT, TABLE);
+    let mut entity = Attr::none(cx, WHAT, ENTITY);
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("auth")) {
         let result = attr.parse_nested_meta(|meta| {
-            let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
-            let slot = match key.as_str() {
-                TABLE => &mut table,
-                ENTITY => &mut entity,
-                _ => {
-                    return Err(meta.error(format!(
-                        "unknown `auth` attribute `{}` on a user struct; expected `table = \"...\"` \
-                         or `entity = \"...\"`",
-                        path_to_string(&meta.path)
-                    )));
-                }
-            };
-            let value: LitStr = meta.value()?.parse()?;
-            if slot.is_some() {
-                cx.error_spanned_by(&meta.path, format!("duplicate `auth` attribute `{key}`"));
-            } else if key == ENTITY && syn::parse_str::<Ident>(&value.value()).is_err() {
-                cx.error_spanned_by(&value, "`entity` must be a valid module name, such as `user_entity`");
-            } else if key == TABLE && !is_sql_name(&value.value()) {
-                cx.error_spanned_by(
-                    &value,
-                    "`table` must be letters, digits and underscores, such as `accounts_user`",
-                );
+            if meta.path.is_ident(TABLE) {
+                table.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+            } else if meta.path.is_ident(ENTITY) {
+                entity.set(&meta.path, meta.value()?.parse::<LitStr>()?);
             } else {
-                *slot = Some(value);
+                return Err(meta.error(format!(
+                    "unknown `auth` attribute `{}` on a user struct; expected `table = \"...\"` \
+                     or `entity = \"...\"`",
+                    path_to_string(&meta.path)
+                )));
             }
             Ok(())
         });
@@ -202,167 +109,58 @@ fn container_attrs(cx: &Ctxt, input: &DeriveInput) -> (Option<LitStr>, Option<Li
             cx.push(err);
         }
     }
-    (table, entity)
-}
-
-enum FieldAttrs {
-    Base {
-        marker: Span,
-        extra_keys: Vec<syn::Path>,
-    },
-    Extra {
-        column: Option<LitStr>,
-        unique: bool,
-        indexed: bool,
-        max_length: Option<LitInt>,
-        default: Option<Lit>,
-    },
+    (table.get(), entity.get())
 }
 
 /// Reads the `#[auth(...)]` attributes of one field.
-fn field_attrs(cx: &Ctxt, field: &syn::Field) -> FieldAttrs {
-    let mut base: Option<Span> = None;
-    let mut keys: Vec<syn::Path> = Vec::new();
-    let mut column: Option<LitStr> = None;
-    let mut unique = false;
-    let mut indexed = false;
-    let mut max_length: Option<LitInt> = None;
-    let mut default: Option<Lit> = None;
+fn field_attrs<'a>(cx: &Ctxt, field: &'a syn::Field) -> Field<'a> {
+    let mut base = Attr::none(cx, WHAT, BASE);
+    let mut column = Attr::none(cx, WHAT, COLUMN);
+    let mut unique = Flag::none(cx, WHAT, UNIQUE);
+    let mut indexed = Flag::none(cx, WHAT, INDEXED);
+    let mut max_length = Attr::none(cx, WHAT, MAX_LENGTH);
+    let mut default = Attr::none(cx, WHAT, DEFAULT);
+    let mut keys = Vec::new();
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("auth")) {
         let result = attr.parse_nested_meta(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(Ident::to_string)
-                .unwrap_or_default();
-            if keys.iter().any(|k| k.is_ident(&key)) {
-                cx.error_spanned_by(&meta.path, format!("duplicate `auth` attribute `{key}`"));
+            let path = &meta.path;
+            if path.is_ident(BASE) {
+                base.set(path, path.span());
+            } else if path.is_ident(UNIQUE) {
+                unique.set(path);
+            } else if path.is_ident(INDEXED) {
+                indexed.set(path);
+            } else if path.is_ident(COLUMN) {
+                column.set(path, meta.value()?.parse::<LitStr>()?);
+            } else if path.is_ident(MAX_LENGTH) {
+                max_length.set(path, meta.value()?.parse::<LitInt>()?);
+            } else if path.is_ident(DEFAULT) {
+                default.set(path, meta.value()?.parse::<Lit>()?);
+            } else {
+                return Err(meta.error(format!(
+                    "unknown `auth` attribute `{}` on a field; expected `base`, `column = \
+                     \"...\"`, `unique`, `indexed`, `max_length = N` or `default = <literal>`",
+                    path_to_string(path)
+                )));
             }
-            match key.as_str() {
-                BASE => base = Some(meta.path.span()),
-                UNIQUE => unique = true,
-                INDEXED => indexed = true,
-                COLUMN => {
-                    let value: LitStr = meta.value()?.parse()?;
-                    if !is_sql_name(&value.value()) {
-                        cx.error_spanned_by(
-                            &value,
-                            "`column` must be letters, digits and underscores, such as `bio_text`",
-                        );
-                    }
-                    column = Some(value);
-                }
-                MAX_LENGTH => {
-                    let value: LitInt = meta.value()?.parse()?;
-                    match value.base10_parse::<u32>() {
-                        Ok(n) if n > 0 => max_length = Some(value),
-                        _ => cx.error_spanned_by(&value, "`max_length` must be a positive integer"),
-                    }
-                }
-                DEFAULT => default = Some(meta.value()?.parse()?),
-                _ => {
-                    return Err(meta.error(format!(
-                        "unknown `auth` attribute `{}` on a field; expected `base`, `column = \
-                         \"...\"`, `unique`, `indexed`, `max_length = N` or `default = <literal>`",
-                        path_to_string(&meta.path)
-                    )));
-                }
+            if !path.is_ident(BASE) {
+                keys.push(path.clone());
             }
-            keys.push(meta.path.clone());
             Ok(())
         });
         if let Err(err) = result {
             cx.push(err);
         }
     }
-    match base {
-        Some(marker) => FieldAttrs::Base {
-            marker,
-            extra_keys: keys.into_iter().filter(|k| !k.is_ident(BASE)).collect(),
-        },
-        None => FieldAttrs::Extra {
-            column,
-            unique,
-            indexed,
-            max_length,
-            default,
-        },
+    Field {
+        ident: field.ident.as_ref().expect("named fields have idents"),
+        ty: &field.ty,
+        base: base.get(),
+        keys,
+        column: column.get(),
+        unique: unique.get(),
+        indexed: indexed.get(),
+        max_length: max_length.get(),
+        default: default.get(),
     }
-}
-
-impl FieldKind {
-    /// Recognises a supported type by its last path segment, with at most
-    /// one `Option` around it.
-    pub(crate) fn from_type(ty: &Type) -> Option<Self> {
-        let (last, args) = last_segment(ty)?;
-        if last == "Option" {
-            let inner = single_type_argument(args?)?;
-            let scalar = Scalar::from_type(inner)?;
-            return Some(FieldKind {
-                scalar,
-                optional: true,
-            });
-        }
-        Some(FieldKind {
-            scalar: Scalar::from_type(ty)?,
-            optional: false,
-        })
-    }
-}
-
-impl Scalar {
-    fn from_type(ty: &Type) -> Option<Self> {
-        let (last, args) = last_segment(ty)?;
-        if args.is_some() {
-            return None;
-        }
-        Some(match last.as_str() {
-            "String" => Scalar::String,
-            "bool" => Scalar::Bool,
-            "i32" => Scalar::I32,
-            "i64" => Scalar::I64,
-            "f64" => Scalar::F64,
-            "Date" => Scalar::Date,
-            "DateTime" | "OffsetDateTime" => Scalar::DateTime,
-            "Uuid" => Scalar::Uuid,
-            _ => return None,
-        })
-    }
-}
-
-fn last_segment(ty: &Type) -> Option<(String, Option<&syn::AngleBracketedGenericArguments>)> {
-    let Type::Path(path) = ty else {
-        return None;
-    };
-    if path.qself.is_some() {
-        return None;
-    }
-    let segment = path.path.segments.last()?;
-    let args = match &segment.arguments {
-        syn::PathArguments::None => None,
-        syn::PathArguments::AngleBracketed(args) => Some(args),
-        syn::PathArguments::Parenthesized(_) => return None,
-    };
-    Some((segment.ident.to_string(), args))
-}
-
-fn single_type_argument(args: &syn::AngleBracketedGenericArguments) -> Option<&Type> {
-    let mut iter = args.args.iter();
-    match (iter.next(), iter.next()) {
-        (Some(syn::GenericArgument::Type(ty)), None) => Some(ty),
-        _ => None,
-    }
-}
-
-fn path_to_string(path: &syn::Path) -> String {
-    let tokens: TokenStream = quote::quote!(#path);
-    tokens.to_string().replace(' ', "")
-}
-
-/// Whether `name` is safe as an unquoted SQL identifier on every backend.
-pub(crate) fn is_sql_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 63
 }

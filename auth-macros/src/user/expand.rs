@@ -4,8 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, Lit, spanned::Spanned};
 
-use super::ast::{ExtraField, Scalar, User};
-use super::names::{plural, snake_case};
+use super::model::{Extra, Scalar, User};
 
 /// One column of `AbstractUser`: its `Model` field, its `BaseColumn` (and
 /// `Column`) variant, its `#[sea_orm]` options and its type.
@@ -59,16 +58,9 @@ fn base_columns() -> Vec<BaseColumnSpec> {
 pub(crate) fn expand(user: &User) -> TokenStream {
     let ident = user.ident;
     let vis = user.vis;
-    let snake = snake_case(&ident.to_string());
-    let table = user
-        .table
-        .as_ref()
-        .map_or_else(|| plural(&snake), |t| t.value());
-    let module = match &user.entity {
-        Some(lit) => Ident::new(&lit.value(), lit.span()),
-        None => format_ident!("{}_entity", snake),
-    };
-    let base = user.base[0].ident;
+    let table = &user.table;
+    let module = &user.module;
+    let base = user.base;
     let base_cols = base_columns();
 
     let base_model_fields = base_cols.iter().map(|c| {
@@ -251,11 +243,9 @@ pub(crate) fn expand(user: &User) -> TokenStream {
 }
 
 /// One extra field of the entity's `Model`, with its column options.
-fn extra_model_field(field: &ExtraField) -> TokenStream {
+fn extra_model_field(field: &Extra) -> TokenStream {
     let name = field.ident;
-    let Some(kind) = field.kind else {
-        return quote!();
-    };
+    let kind = field.kind;
     let scalar = match kind.scalar {
         Scalar::String => quote!(String),
         Scalar::Bool => quote!(bool),
@@ -286,7 +276,7 @@ fn extra_model_field(field: &ExtraField) -> TokenStream {
         // Unbounded text, unless a length is given or the column is indexed
         // (MySQL cannot index TEXT without a prefix length).
         let column_type = match (&field.max_length, field.unique || field.indexed) {
-            (Some(n), _) => format!("String(StringLen::N({}))", n.base10_digits()),
+            (Some(n), _) => format!("String(StringLen::N({n}))"),
             (None, true) => "String(StringLen::N(255))".to_owned(),
             (None, false) => "Text".to_owned(),
         };
@@ -300,10 +290,8 @@ fn extra_model_field(field: &ExtraField) -> TokenStream {
 }
 
 /// The value an extra field gets in `from_base`.
-fn default_value(field: &ExtraField) -> TokenStream {
-    let Some(kind) = field.kind else {
-        return quote!(::core::default::Default::default());
-    };
+fn default_value(field: &Extra) -> TokenStream {
+    let kind = field.kind;
     let value = match (&field.default, kind.optional) {
         (None, true) => return quote!(::core::option::Option::None),
         (Some(lit), _) => literal_value(kind.scalar, lit),

@@ -1,22 +1,36 @@
-//! `#[derive(AuthUser)]`: parse → check → expand.
+//! `#[derive(AuthUser)]`: parse (`ast`) → validate into the model
+//! (`check`, `model`) → expand; on error, the errors plus stubs
+//! (`fallback`).
 
 mod ast;
 mod check;
 mod expand;
-mod names;
+mod fallback;
+mod model;
 
 use proc_macro2::TokenStream;
 use syn::DeriveInput;
 
 use crate::ctxt::Ctxt;
 
-pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
-    let user = ast::User::from_syn(&cx, input);
-    if let Some(user) = &user {
-        check::check(&cx, user);
+    let parsed = ast::Input::from_syn(&cx, input);
+    let user = parsed
+        .as_ref()
+        .and_then(|parsed| check::validate(&cx, parsed));
+    match (cx.check(), user) {
+        (Ok(()), Some(user)) => expand::expand(&user),
+        (Ok(()), None) => quote::quote!(::core::compile_error!(
+            "`#[derive(AuthUser)]` could not read this struct"
+        );),
+        (result, _) => {
+            let errors = result
+                .err()
+                .map(syn::Error::into_compile_error)
+                .unwrap_or_default();
+            let stubs = parsed.as_ref().map(fallback::stubs).unwrap_or_default();
+            quote::quote!(#errors #stubs)
+        }
     }
-    cx.check()?;
-    let user = user.expect("no errors means the struct parsed");
-    Ok(expand::expand(&user))
 }

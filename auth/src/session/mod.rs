@@ -95,12 +95,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 ///   data carries over;
 /// - the CSRF secret is replaced, and `last_login` is recorded.
 ///
-/// The session remembers the first configured
-/// [`Backend`](crate::Backend) (the model backend by default).
+/// The session remembers the [`Backend`](crate::Backend) that accepted
+/// the user in [`Auth::authenticate`](crate::Auth::authenticate) during this
+/// request, else the first configured one (the model backend by default).
 ///
 /// It does not check `is_active`: [`Auth::authenticate`](crate::Auth::authenticate) does.
 pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
-    let backend = session.request.core.model.first_backend();
+    let request = &session.request;
+    let backend = request
+        .authenticated_by(user.id)
+        .unwrap_or_else(|| request.core.model.first_backend());
     login_loaded(&session.request, Arc::new(user.clone()), backend).await
 }
 

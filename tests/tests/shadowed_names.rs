@@ -1,3 +1,6 @@
+//! Generated code must not depend on the caller's prelude or module
+//! names: this crate root shadows them all.
+
 #![deny(warnings)]
 #![allow(dead_code, non_camel_case_types)]
 
@@ -23,4 +26,5 @@ pub struct User {
     pub birth_date: ::core::option::Option<::auth::Date>,
 }
 
-fn main() {}
+#[test]
+fn compiles() {}

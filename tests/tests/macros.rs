@@ -1,0 +1,192 @@
+//! The accepted shapes of the macros, compiled with the rest of the tests
+//! (the compile-fail cases are trybuild's, in `tests/ui`).
+
+#![deny(warnings)]
+
+mod derive_minimal {
+    use auth::AuthUser as _;
+
+    #[derive(Clone, Debug, auth::AuthUser)]
+    struct User {
+        #[auth(base)]
+        base: auth::AbstractUser,
+    }
+
+    #[test]
+    fn compiles_and_runs() {
+        let user = User::from_base(auth::AbstractUser::new("alice"));
+        assert_eq!(user.username, "alice");
+        let _entity: user_entity::Entity = user_entity::Entity;
+    }
+}
+
+mod derive_many_extra_fields {
+    #[derive(Clone, Debug, auth::AuthUser)]
+    #[auth(table = "members", entity = "member_table")]
+    pub struct Member {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+        #[auth(max_length = 500, default = "")]
+        pub bio: String,
+        #[auth(unique, column = "handle_name")]
+        pub handle: String,
+        #[auth(indexed, default = 18)]
+        pub age: i32,
+        pub karma: i64,
+        #[auth(default = 1.5)]
+        pub ratio: f64,
+        #[auth(default = true)]
+        pub newsletter: bool,
+        pub birth_date: Option<auth::Date>,
+        pub verified_at: Option<auth::DateTime>,
+        pub joined_on: auth::Date,
+        pub seen_at: auth::DateTime,
+        pub api_key: auth::Uuid,
+        pub referrer: Option<auth::Uuid>,
+        pub nickname: Option<String>,
+        pub score: Option<f64>,
+        pub level: Option<i32>,
+        pub points: Option<i64>,
+        pub admin_flag: Option<bool>,
+    }
+
+    #[test]
+    fn compiles_and_runs() {
+        let _column = member_table::Column::Handle;
+    }
+}
+
+mod derive_two_models_in_one_module {
+    #[derive(Clone, Debug, auth::AuthUser)]
+    pub struct Customer {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+        pub loyalty_points: i64,
+    }
+
+    #[derive(Clone, Debug, auth::AuthUser)]
+    pub struct StaffMember {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+        pub desk: Option<String>,
+    }
+
+    #[test]
+    fn compiles_and_runs() {
+        use auth::sea_orm::EntityName;
+        assert_eq!(customer_entity::Entity.table_name(), "customers");
+        assert_eq!(staff_member_entity::Entity.table_name(), "staff_members");
+    }
+}
+
+mod login_required_keeps_the_handler {
+    use axum::{Form, Router, extract::State, routing::get};
+
+    #[derive(Clone, Debug, auth::AuthUser)]
+    pub struct User {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+        pub bio: String,
+    }
+
+    #[derive(serde::Deserialize)]
+    pub struct Note {
+        pub text: String,
+    }
+
+    mod views {
+        use super::*;
+
+        /// Shows the profile.
+        #[auth::login_required(login_url = "/login/")]
+        #[allow(clippy::unused_async)]
+        pub async fn profile(user: User, State(name): State<&'static str>) -> String {
+            format!("{name}: {}", user.username)
+        }
+
+        /// The body-consuming extractor stays last.
+        #[auth::login_required(login_url = "/login/", redirect_field_name = "goto")]
+        pub(crate) async fn note(user: auth::CurrentUser<User>, Form(note): Form<Note>) -> String {
+            format!(
+                "{}: {}",
+                user.get().map(|u| u.bio.clone()).unwrap_or_default(),
+                note.text
+            )
+        }
+    }
+
+    #[test]
+    fn compiles_and_runs() {
+        let _app: Router = Router::new()
+            .route("/profile/", get(views::profile).post(views::note))
+            .with_state("app");
+    }
+}
+
+mod login_required_login_url_from_a_const {
+    mod urls {
+        pub const LOGIN: &str = "/accounts/sign-in/";
+    }
+
+    #[auth::login_required(login_url = urls::LOGIN)]
+    async fn dashboard() -> &'static str {
+        "dashboard"
+    }
+
+    #[auth::login_required]
+    async fn settings_page() -> &'static str {
+        "settings"
+    }
+
+    #[test]
+    fn compiles_and_runs() {
+        let _app: axum::Router = axum::Router::new()
+            .route("/dashboard/", axum::routing::get(dashboard))
+            .route("/settings/", axum::routing::get(settings_page));
+    }
+}
+
+mod auth_urls_named_module {
+    mod site {
+        auth::auth_urls! {
+            pub mod account_urls;
+            sign_in: "/sign-in/" => LoginView { redirect_authenticated_user: true, next_page: "/home/" },
+            change: "/change/" => PasswordChangeView { success_url: "/changed/", template_name: "change.html" },
+        }
+    }
+
+    #[test]
+    fn compiles_and_runs() {
+        let _router: axum::Router<&'static str> = site::account_urls::router();
+        assert_eq!(site::account_urls::SIGN_IN, "/sign-in/");
+        assert_eq!(site::account_urls::CHANGE, "/change/");
+    }
+}
+
+mod auth_urls_seed_urls {
+    #[derive(Clone, Debug, auth::AuthUser)]
+    pub struct User {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+    }
+
+    auth::auth_urls! {
+        login: "/login/" => LoginView { template_name: "accounts/login.html" },
+        logout: "/logout/" => LogoutView { next_page: "/" },
+        password_change: "/password-change/" => PasswordChangeView,
+        password_change_done: "/password-change/done/" => PasswordChangeDoneView,
+    }
+
+    #[auth::login_required(login_url = urls::LOGIN)]
+    async fn profile(user: User) -> String {
+        user.username.clone()
+    }
+
+    #[test]
+    fn compiles_and_runs() {
+        let _app: axum::Router = axum::Router::new()
+            .route("/profile/", axum::routing::get(profile))
+            .merge(urls::router());
+        assert_eq!(urls::reverse("logout"), Some(urls::LOGOUT));
+    }
+}
