@@ -282,13 +282,7 @@ impl<U: AuthUser> Auth<U> {
             .model
             .authenticate(&self.core, username, password)
             .await?;
-        let Some((user, backend)) = found else {
-            return Ok(None);
-        };
-        if let Some(request) = crate::request::current() {
-            request.set_authenticated_by(user.base().id, backend);
-        }
-        Ok(downcast::<U>(user))
+        Ok(found.and_then(|(user, _backend)| downcast::<U>(user)))
     }
 
     /// Finds a user by exact username.

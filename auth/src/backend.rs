@@ -187,6 +187,11 @@ impl<U: AuthUser> UserModel for Backends<U> {
             let auth = Auth::<U>::from_core(core.clone());
             for backend in &self.list {
                 if let Some(user) = backend.authenticate(&auth, username, password).await? {
+                    // Django tags the user with `user.backend`; here the
+                    // request remembers it for `login`.
+                    if let Some(request) = crate::request::current() {
+                        request.set_authenticated_by(user.id, backend.name());
+                    }
                     return Ok(Some((Arc::new(user) as LoadedUser, backend.name())));
                 }
             }
