@@ -60,6 +60,14 @@ auth_tests::backend_tests! {
             "second"
         );
         assert_eq!(s.count().await, 2);
+
+        // Not even a free id is adopted: every session gets one of the
+        // store's choosing.
+        let mut chosen = record("chosen", 60);
+        let wanted = chosen.id;
+        store.create(&mut chosen).await.unwrap();
+        assert_ne!(chosen.id, wanted);
+        assert!(store.load(&wanted).await.unwrap().is_none());
     }
 
     async fn unknown_and_expired_keys_load_nothing_and_create_nothing(backend: Backend) {

@@ -243,6 +243,45 @@ auth_tests::backend_tests! {
         assert_eq!(client.get("/cart/").await.body, "", "alice's data is gone");
     }
 
+    /// Session fixation, every branch of `login`: whatever the session held
+    /// before (nothing, an anonymous session, the same user, another user,
+    /// a stale auth hash), the login answers with a new id, and the old id,
+    /// replayed, is anonymous.
+    async fn every_login_issues_a_new_id_and_kills_the_old_one(backend: Backend) {
+        let (auth, mut client, _db) = setup(backend).await;
+        let mut check = async |client: &mut Client, username: &str, password: &str, branch: &str| {
+            let old = client.jar.get("sessionid").cloned();
+            let page = login(client, username, password).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{branch}");
+            let issued = page
+                .set_cookie("sessionid")
+                .and_then(|c| c.split(';').next().map(str::to_owned))
+                .and_then(|c| c.split_once('=').map(|(_, v)| v.to_owned()))
+                .unwrap_or_else(|| panic!("{branch}: the login sets a session cookie"));
+            assert_eq!(whoami(client).await, format!("Welcome, {username}!"), "{branch}");
+            if let Some(old) = old {
+                assert_ne!(issued, old, "{branch}: the id changes");
+                let mut replay = client_with_cookie(client, &old);
+                assert_eq!(
+                    whoami(&mut replay).await,
+                    "Welcome, Guest!",
+                    "{branch}: the old id is dead"
+                );
+            }
+        };
+        check(&mut client, "alice", "alice-password", "no session").await;
+        let mut anonymous = Client::new(client.router());
+        anonymous.post_with_csrf("/cart/", &[("item", "apples")]).await;
+        assert!(anonymous.jar.contains_key("sessionid"));
+        check(&mut anonymous, "alice", "alice-password", "anonymous session").await;
+        check(&mut client, "alice", "alice-password", "same user").await;
+        check(&mut client, "bob", "bob-password", "another user").await;
+        // Bob's password changes elsewhere: this session's hash is stale.
+        let mut bob = auth.get_by_username("bob").await.unwrap().unwrap();
+        auth.set_password(&mut bob, "bob-new-password").await.unwrap();
+        check(&mut client, "bob", "bob-new-password", "stale auth hash").await;
+    }
+
     async fn logout_kills_the_session_server_side(backend: Backend) {
         let (auth, mut client, _db) = setup(backend).await;
         login(&mut client, "alice", "alice-password").await;

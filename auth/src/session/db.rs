@@ -100,6 +100,10 @@ impl SessionStore for DbStore {
         // A collision of 128-bit random ids is practically impossible, but
         // never overwrite: a taken id fails the primary key, so pick another.
         for _ in 0..16 {
+            // Always a fresh id: the record may carry the id of a session
+            // flushed in this request (a login over another user's session),
+            // which must stay dead.
+            record.id = Id::default();
             let row = entity::ActiveModel {
                 session_key: Set(record.id.to_string()),
                 session_data: Set(data.clone()),
@@ -109,10 +113,7 @@ impl SessionStore for DbStore {
             match tokio::time::timeout(self.timeout, insert).await {
                 Ok(Ok(_)) => return Ok(()),
                 Ok(Err(err))
-                    if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
-                {
-                    record.id = Id::default();
-                }
+                    if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
                 Ok(Err(err)) => {
                     record_fault(StoreFault::Unavailable);
                     return Err(session_store::Error::Backend(err.to_string()));

@@ -119,10 +119,11 @@ impl RedisStore {
 impl SessionStore for RedisStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         for _ in 0..16 {
+            // Always a fresh id (see `DbStore::create`).
+            record.id = Id::default();
             if self.set(record, SetOptions::NX).await? {
                 return Ok(());
             }
-            record.id = Id::default();
         }
         Err(session_store::Error::Backend(
             "could not find a free session id".into(),
