@@ -18,20 +18,33 @@ pub const MAX_URL_LENGTH: usize = 2048;
 /// (only `https` when `require_https`).
 ///
 /// This is Django's `url_has_allowed_host_and_scheme`, including its
-/// defences against browsers' lenient parsing: backslashes are also read as
-/// slashes, tabs and newlines inside the URL are ignored, `///x`, `http:x`
-/// and URLs starting with a control character are refused.
+/// defences against browsers' lenient parsing (backslashes are also read as
+/// slashes; `///x`, `http:x` and URLs starting with a control character are
+/// refused), and stricter: a URL with a control character anywhere is
+/// refused (see [`stricter_than_django`]).
 pub fn url_has_allowed_host_and_scheme(
     url: &str,
     allowed_hosts: &[&str],
     require_https: bool,
 ) -> bool {
     let url = url.trim();
-    if url.is_empty() {
+    if url.is_empty() || stricter_than_django(url) {
         return false;
     }
     check_one(url, allowed_hosts, require_https)
         && check_one(&url.replace('\\', "/"), allowed_hosts, require_https)
+}
+
+/// Where this check refuses what Django's accepts, on purpose; the one
+/// place that lists it (the differential test against Django reads it):
+///
+/// - **Any ASCII control character** (`U+0000`–`U+001F`, `U+007F`), not
+///   only a leading one. Python's `urlsplit` and browsers both drop tab, CR
+///   and LF inside a URL, so Django accepts `/\t//evil.example/` as the
+///   path `///evil.example/`, which a browser resolves to the host
+///   `evil.example`. No legitimate `next` contains one.
+pub fn stricter_than_django(url: &str) -> bool {
+    url.bytes().any(|b| b.is_ascii_control())
 }
 
 fn check_one(url: &str, allowed_hosts: &[&str], require_https: bool) -> bool {
@@ -236,10 +249,47 @@ pub(crate) fn next_for_request(
     }
 }
 
-/// A `303 See Other` to `location`.
+/// What Django's `iri_to_uri` leaves alone: ASCII letters, digits,
+/// `_.-~`, and `/#%[]=:;$&()+,!?*@'` (so an already-encoded URL is
+/// unchanged).
+const IRI_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b'#')
+    .remove(b'%')
+    .remove(b'[')
+    .remove(b']')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b';')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b'!')
+    .remove(b'?')
+    .remove(b'*')
+    .remove(b'@')
+    .remove(b'\'');
+
+/// Django's `iri_to_uri`: percent-encodes (as UTF-8) every byte that may
+/// not appear raw in a URI: controls, spaces, non-ASCII, `"<>\\^`{|}`.
+pub fn iri_to_uri(iri: &str) -> String {
+    utf8_percent_encode(iri, IRI_SAFE).to_string()
+}
+
+/// A `303 See Other` to `location`, encoded with [`iri_to_uri`] so no raw
+/// control or non-ASCII byte reaches the header.
 pub(crate) fn see_other(location: &str) -> Response {
-    match http::HeaderValue::try_from(location) {
+    let encoded = iri_to_uri(location);
+    match http::HeaderValue::try_from(encoded) {
         Ok(value) => (StatusCode::SEE_OTHER, [(http::header::LOCATION, value)]).into_response(),
+        // Unreachable: the encoded form is visible ASCII.
         Err(_) => crate::Error::Config(format!(
             "redirect target is not a valid header value: {location:?}"
         ))
@@ -256,6 +306,11 @@ mod tests {
     #[test]
     fn rejects_djangos_unsafe_urls() {
         let bad = [
+            "/\t//evil.example/",
+            "/\\\t/evil.example/",
+            "//\t/evil.example/",
+            "/x\ny",
+            "/ok\u{7f}",
             "http://example.com",
             "https://example.com",
             "ftp://example.com",
@@ -337,6 +392,18 @@ mod tests {
             true
         ));
         assert!(url_has_allowed_host_and_scheme("/x", HOSTS, true));
+    }
+
+    #[test]
+    fn redirect_targets_are_encoded_like_iri_to_uri() {
+        // Django: iri_to_uri("/blog/for/Jürgen Münster/") and friends.
+        assert_eq!(
+            iri_to_uri("/blog/for/Jürgen Münster/"),
+            "/blog/for/J%C3%BCrgen%20M%C3%BCnster/"
+        );
+        assert_eq!(iri_to_uri("/x\ty\n"), "/x%09y%0A");
+        assert_eq!(iri_to_uri("/a?b=c&d=%20#e"), "/a?b=c&d=%20#e", "idempotent");
+        assert_eq!(iri_to_uri(r#"/"<>\^`{|}"#), "/%22%3C%3E%5C%5E%60%7B%7C%7D");
     }
 
     #[test]

@@ -48,8 +48,19 @@ impl Page {
         let tag_end = start + self.body[start..].find('>')?;
         let tag = &self.body[tag_start..tag_end];
         let value = tag.split("value=\"").nth(1)?;
-        Some(value[..value.find('"')?].to_owned())
+        Some(unescape(&value[..value.find('"')?]))
     }
+}
+
+/// What a browser makes of an attribute value: the entities the
+/// templates' escaping produces, decoded.
+fn unescape(value: &str) -> String {
+    value
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
 }
 
 /// A browser-like client for a router: keeps cookies, sends `Host`.

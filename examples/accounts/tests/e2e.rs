@@ -227,6 +227,89 @@ async fn next_is_honoured_when_safe_and_ignored_otherwise() {
     }
 }
 
+/// `next` values that browsers read as another site once they drop the
+/// tab, CR or LF in them (Django accepts the first three), and ones whose
+/// raw bytes cannot go into a `Location` header.
+const CONTROL_CHARACTER_NEXTS: [&str; 8] = [
+    "/\t//evil.example/",
+    "/\\\t/evil.example/",
+    "//\t/evil.example/",
+    "/\n/evil.example/",
+    "/\r\n//evil.example/",
+    "/x\ny",
+    "/x\u{7f}y",
+    "/\u{0}/evil.example/",
+];
+
+#[tokio::test]
+async fn control_characters_in_next_never_leave_the_site_nor_break_the_redirect() {
+    for bad in CONTROL_CHARACTER_NEXTS {
+        let encoded: String = form_urlencoded::byte_serialize(bad.as_bytes()).collect();
+        // From the query string, carried through the form as a browser would.
+        let (auth, mut client) = app().await;
+        let page = login_via_form(
+            &mut client,
+            &format!("/login/?next={encoded}"),
+            "alice",
+            "wonderland-42",
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{bad:?}: {}", page.body);
+        assert_eq!(page.location(), Some("/profile/"), "{bad:?}");
+        // From the POST body.
+        let (_auth, mut client) = app().await;
+        let token = client
+            .get("/login/")
+            .await
+            .input_value("csrfmiddlewaretoken")
+            .unwrap();
+        let page = client
+            .post(
+                "/login/",
+                &[
+                    ("csrfmiddlewaretoken", &token),
+                    ("next", bad),
+                    ("username", "alice"),
+                    ("password", "wonderland-42"),
+                ],
+            )
+            .await;
+        assert_eq!(page.location(), Some("/profile/"), "{bad:?}");
+        // Logging out.
+        let token = client
+            .get("/")
+            .await
+            .input_value("csrfmiddlewaretoken")
+            .unwrap();
+        let page = client
+            .post(
+                &format!("/logout/?next={encoded}"),
+                &[("csrfmiddlewaretoken", &token)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{bad:?}: {}", page.body);
+        assert_eq!(page.location(), Some("/"), "{bad:?}");
+        drop(auth);
+    }
+}
+
+#[tokio::test]
+async fn every_redirect_target_is_percent_encoded_like_iri_to_uri() {
+    let (_auth, mut client) = app().await;
+    let page = login_via_form(
+        &mut client,
+        "/login/?next=/caf%C3%A9/%3Fq%3Da%20b%22%3C%3E%5E%60%7B%7C%7D",
+        "alice",
+        "wonderland-42",
+    )
+    .await;
+    assert_eq!(
+        page.location(),
+        Some("/caf%C3%A9/?q=a%20b%22%3C%3E%5E%60%7B%7C%7D"),
+        "non-ASCII, spaces and unsafe punctuation are encoded; `/?=` stay"
+    );
+}
+
 #[tokio::test]
 async fn logout_needs_post_and_a_token() {
     let (_auth, mut client) = logged_in().await;
