@@ -249,7 +249,7 @@ auth_tests::backend_tests! {
     /// replayed, is anonymous.
     async fn every_login_issues_a_new_id_and_kills_the_old_one(backend: Backend) {
         let (auth, mut client, _db) = setup(backend).await;
-        let mut check = async |client: &mut Client, username: &str, password: &str, branch: &str| {
+        let check = async |client: &mut Client, username: &str, password: &str, branch: &str| {
             let old = client.jar.get("sessionid").cloned();
             let page = login(client, username, password).await;
             assert_eq!(page.status, StatusCode::SEE_OTHER, "{branch}");
