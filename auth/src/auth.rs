@@ -174,7 +174,7 @@ impl Core {
     /// Checks `raw` against `user`'s stored hash (on the blocking pool);
     /// on a match with an outdated hash, stores a fresh one.
     pub(crate) async fn check_password(&self, user: &AbstractUser, raw: &str) -> Result<Verified> {
-        match self.hasher.check_async(raw, &user.password).await {
+        match self.hasher.check_async(raw, &user.password).await? {
             Check::Mismatch => Ok(Verified::No),
             Check::Match {
                 needs_upgrade: false,
@@ -188,7 +188,7 @@ impl Core {
     /// Hashes `raw` (on the blocking pool) and stores it as user `id`'s
     /// password; returns the new hash.
     pub(crate) async fn set_password(&self, id: i64, raw: &str) -> Result<String> {
-        let hash = self.hasher.make_async(raw).await;
+        let hash = self.hasher.make_async(raw).await?;
         let updated = self
             .with_timeout(self.model.update_password(&self.db, id, &hash))
             .await;
@@ -337,7 +337,7 @@ impl<U: AuthUser> Auth<U> {
         let mut base = AbstractUser::new(username);
         base.email = normalize_email(email);
         if let Some(raw) = password {
-            base.password = self.hasher().make_async(raw).await;
+            base.password = self.hasher().make_async(raw).await?;
         }
         adjust(&mut base);
         self.insert_user(U::from_base(base)).await

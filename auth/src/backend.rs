@@ -101,11 +101,11 @@ impl<U: AuthUser> Backend<U> for ModelBackend {
         let username = crate::normalize_username(username);
         let Some(mut found) = auth.get_by_username(&username).await? else {
             // Equalise timing with the existing-user path: one hash.
-            let _ = core.hasher.make_async(password).await;
+            core.hasher.make_async(password).await?;
             return Ok(None);
         };
         // An inactive user still costs the same hash as an active one.
-        let needs_upgrade = match core.hasher.check_async(password, &found.password).await {
+        let needs_upgrade = match core.hasher.check_async(password, &found.password).await? {
             crate::password::Check::Mismatch => return Ok(None),
             crate::password::Check::Match { needs_upgrade } => needs_upgrade,
         };

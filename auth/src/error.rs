@@ -27,6 +27,10 @@ pub enum Error {
     /// [`Settings::database_timeout`](crate::Settings::database_timeout).
     #[error("the database did not answer in time")]
     Timeout,
+    /// Too much work is waiting (password hashing is saturated): a `503`
+    /// with `Retry-After`, answered without doing the work.
+    #[error("the server is busy")]
+    Overloaded,
     /// Input was refused, such as an empty username for `create_user`.
     #[error("{0}")]
     Invalid(String),
@@ -62,6 +66,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        if let Error::Overloaded = self {
+            let mut page = error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable",
+                "The server is busy. Please try again in a moment.",
+            );
+            page.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
+            return page;
+        }
         if self.is_unavailable() {
             tracing::error!(error = %self, "backing service unavailable");
             return error_page(

@@ -110,6 +110,12 @@ pub struct Settings {
     pub password_hasher_iterations: u32,
     /// Argon2 lanes (OWASP: 1).
     pub password_hasher_parallelism: u32,
+    /// How many password hashes may run at once (0: one per core). Each
+    /// holds the memory cost while it runs.
+    pub password_hash_concurrency: usize,
+    /// How many more may wait for a turn; past that, logins get a `503`
+    /// with `Retry-After` without hashing (default: 16 per running hash).
+    pub password_hash_queue: usize,
     /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: largest form body in bytes (2.5 MB).
     pub data_upload_max_memory_size: usize,
     /// `DATA_UPLOAD_MAX_NUMBER_FIELDS`: most form fields (1000).
@@ -154,6 +160,8 @@ impl Default for Settings {
             password_hasher_memory_kib: 19_456,
             password_hasher_iterations: 2,
             password_hasher_parallelism: 1,
+            password_hash_concurrency: 0,
+            password_hash_queue: 16 * available_cores(),
             data_upload_max_memory_size: 2_621_440,
             data_upload_max_number_fields: 1000,
             database_timeout: Duration::from_secs(5),
@@ -237,6 +245,11 @@ impl Settings {
             &mut s.password_hasher_parallelism,
         )?;
         env.parse(
+            "PASSWORD_HASH_CONCURRENCY",
+            &mut s.password_hash_concurrency,
+        )?;
+        env.parse("PASSWORD_HASH_QUEUE", &mut s.password_hash_queue)?;
+        env.parse(
             "DATA_UPLOAD_MAX_MEMORY_SIZE",
             &mut s.data_upload_max_memory_size,
         )?;
@@ -255,12 +268,18 @@ impl Settings {
 
     /// The password hasher these settings describe.
     pub fn hasher(&self) -> Result<crate::password::Hasher, crate::password::InvalidParams> {
-        crate::password::Hasher::new(
+        Ok(crate::password::Hasher::new(
             self.password_hasher_memory_kib,
             self.password_hasher_iterations,
             self.password_hasher_parallelism,
-        )
+        )?
+        .with_bounds(self.password_hash_concurrency, self.password_hash_queue))
     }
+}
+
+/// The number of cores this process may use.
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
 }
 
 struct Env<'a> {

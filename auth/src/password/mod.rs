@@ -10,10 +10,20 @@
 //! Hashing costs tens of milliseconds of CPU by design: the async functions
 //! here run it on tokio's blocking pool so it never stalls the executor.
 
+mod limiter;
 mod pbkdf2;
 pub mod validation;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use limiter::Limiter;
+#[doc(hidden)]
+pub use limiter::{peak_concurrent_hashes, reset_peak_concurrent_hashes};
+
+use crate::Result;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use rand::Rng;
@@ -66,13 +76,33 @@ impl Check {
 #[error("invalid argon2 parameters: {0}")]
 pub struct InvalidParams(String);
 
+/// The largest argon2 costs accepted from a stored hash: a crafted or
+/// corrupt row must not make one login allocate gigabytes or spin for
+/// minutes. Django's own default (m=102400 KiB, t=2, p=8) fits.
+const MAX_STORED_MEMORY_KIB: u32 = 128 * 1024;
+const MAX_STORED_ITERATIONS: u32 = 10;
+const MAX_STORED_PARALLELISM: u32 = 16;
+
+/// Whether a stored hash's costs are within the `MAX_STORED_*` bounds.
+fn costs_acceptable(params: &Params) -> bool {
+    params.m_cost() <= MAX_STORED_MEMORY_KIB
+        && params.t_cost() <= MAX_STORED_ITERATIONS
+        && params.p_cost() <= MAX_STORED_PARALLELISM
+}
+
+/// How many hashes may wait for a turn, per hash that may run.
+const QUEUE_PER_RUNNER: usize = 16;
+
 /// An argon2id password hasher with fixed parameters.
 ///
 /// The default is the OWASP recommendation: 19456 KiB of memory, 2
-/// iterations, 1 lane, 32-byte output.
+/// iterations, 1 lane, 32-byte output. The async methods run on tokio's
+/// blocking pool, at most one hash per core at a time with a bounded queue
+/// behind them (see [`Hasher::with_bounds`]).
 #[derive(Clone, Debug)]
 pub struct Hasher {
     params: Params,
+    limiter: Arc<Limiter>,
 }
 
 impl Default for Hasher {
@@ -89,10 +119,33 @@ impl Default for Hasher {
 impl Hasher {
     /// A hasher with the given memory cost (KiB), time cost (iterations) and
     /// parallelism (lanes).
-    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, InvalidParams> {
+    pub fn new(
+        memory_kib: u32,
+        iterations: u32,
+        parallelism: u32,
+    ) -> std::result::Result<Self, InvalidParams> {
         let params = Params::new(memory_kib, iterations, parallelism, Some(32))
             .map_err(|e| InvalidParams(e.to_string()))?;
-        Ok(Hasher { params })
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Hasher {
+            params,
+            limiter: Arc::new(Limiter::new(cores, cores * QUEUE_PER_RUNNER)),
+        })
+    }
+
+    /// The same hasher with another bound: at most `concurrency` hashes at
+    /// once (0: one per core) and `queue` more waiting; past that
+    /// [`make_async`](Hasher::make_async) and
+    /// [`check_async`](Hasher::check_async) fail at once with
+    /// [`Error::Overloaded`](crate::Error::Overloaded).
+    pub fn with_bounds(mut self, concurrency: usize, queue: usize) -> Self {
+        self.limiter = Arc::new(Limiter::new(concurrency, queue));
+        self
+    }
+
+    /// How many hashes may run at once, and how many may wait.
+    pub fn bounds(&self) -> (usize, usize) {
+        self.limiter.bounds()
     }
 
     /// The memory cost, time cost and parallelism, in that order.
@@ -172,11 +225,21 @@ impl Hasher {
         Check::Mismatch
     }
 
-    /// `None` when the hash cannot be parsed.
+    /// `None` when the hash cannot be parsed, or asks for more than the
+    /// `MAX_STORED_*` costs.
     fn verify_argon2(&self, raw: &str, phc: &str) -> Option<bool> {
         let parsed = PasswordHash::new(phc).ok()?;
         // The verifier takes algorithm, version and parameters from the hash.
-        Params::try_from(&parsed).ok()?;
+        let params = Params::try_from(&parsed).ok()?;
+        if !costs_acceptable(&params) {
+            tracing::warn!(
+                m = params.m_cost(),
+                t = params.t_cost(),
+                p = params.p_cost(),
+                "a stored argon2 hash asks for more than the accepted costs; treated as unusable"
+            );
+            return None;
+        }
         count_hash();
         Some(
             Argon2::default()
@@ -202,26 +265,18 @@ impl Hasher {
             || params.output_len() != self.params.output_len()
     }
 
-    /// [`Hasher::make`] on tokio's blocking pool.
-    pub async fn make_async(&self, raw: &str) -> String {
+    /// [`Hasher::make`] on tokio's blocking pool, within the bound.
+    pub async fn make_async(&self, raw: &str) -> Result<String> {
         let hasher = self.clone();
         let raw = raw.to_owned();
-        run_blocking(move || hasher.make(&raw)).await
+        self.limiter.run(move || hasher.make(&raw)).await
     }
 
-    /// [`Hasher::check`] on tokio's blocking pool.
-    pub async fn check_async(&self, raw: &str, encoded: &str) -> Check {
+    /// [`Hasher::check`] on tokio's blocking pool, within the bound.
+    pub async fn check_async(&self, raw: &str, encoded: &str) -> Result<Check> {
         let hasher = self.clone();
         let (raw, encoded) = (raw.to_owned(), encoded.to_owned());
-        run_blocking(move || hasher.check(&raw, &encoded)).await
-    }
-}
-
-async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(value) => value,
-        // The closures above do not panic; if one ever did, surface it here.
-        Err(err) => std::panic::resume_unwind(err.into_panic()),
+        self.limiter.run(move || hasher.check(&raw, &encoded)).await
     }
 }
 
@@ -370,7 +425,36 @@ mod tests {
     #[tokio::test]
     async fn async_variants_agree() {
         let h = weak();
-        let hash = h.make_async("pw").await;
-        assert!(h.check_async("pw", &hash).await.is_match());
+        let hash = h.make_async("pw").await.unwrap();
+        assert!(h.check_async("pw", &hash).await.unwrap().is_match());
+    }
+
+    #[test]
+    fn stored_costs_are_capped() {
+        let costs = |phc: &str| {
+            let parsed = PasswordHash::new(phc).unwrap();
+            costs_acceptable(&Params::try_from(&parsed).unwrap())
+        };
+        // 4 GiB, 100 000 passes, 64 lanes: refused before any work.
+        for phc in [
+            "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHQ$YC9+jJCrQhs5R6db7LlN8Q",
+            "$argon2id$v=19$m=8,t=100000,p=1$c2FsdHNhbHQ$YC9+jJCrQhs5R6db7LlN8Q",
+            "$argon2id$v=19$m=1024,t=1,p=64$c2FsdHNhbHQ$YC9+jJCrQhs5R6db7LlN8Q",
+        ] {
+            assert!(!costs(phc), "{phc}");
+            assert_eq!(weak().check("pw", phc), Check::Mismatch, "{phc}");
+        }
+        assert!(costs(
+            "$argon2id$v=19$m=102400,t=2,p=8$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw"
+        ));
+        // Django's default costs are accepted.
+        assert!(
+            Hasher::default()
+                .check(
+                    "secret",
+                    "argon2$argon2id$v=19$m=102400,t=2,p=8$Y041dExhNkljRUUy$TMa6A8fPJhCAUXRhJXCXdw"
+                )
+                .is_match()
+        );
     }
 }

@@ -115,7 +115,7 @@ impl PasswordChangeView {
             && !core
                 .hasher
                 .check_async(old, &user.base().password)
-                .await
+                .await?
                 .is_match()
         {
             fields[0].errors.push(PASSWORD_INCORRECT.into());

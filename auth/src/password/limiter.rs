@@ -1,0 +1,136 @@
+//! The bound on password hashing: at most `concurrency` hashes run at once
+//! (each argon2 hash holds its memory cost, 19 MiB by default, while it
+//! runs), and at most `queue` more wait for a turn. Past that a hash is
+//! refused at once with [`Error::Overloaded`], which is a `503` with
+//! `Retry-After`, so a flood of login attempts costs bounded memory and
+//! never queues without limit.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use tokio::sync::Semaphore;
+
+use crate::{Error, Result};
+
+/// The bound, shared by every clone of a [`Hasher`](super::Hasher).
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    /// Running or waiting: `concurrency + queue` tickets.
+    admission: Arc<Semaphore>,
+    /// Running: `concurrency` permits.
+    running: Arc<Semaphore>,
+    concurrency: usize,
+    queue: usize,
+}
+
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// The most hashes that ran at the same time in this process (a test hook).
+#[doc(hidden)]
+pub fn peak_concurrent_hashes() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Forgets the peak (a test hook).
+#[doc(hidden)]
+pub fn reset_peak_concurrent_hashes() {
+    PEAK.store(IN_FLIGHT.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+impl Limiter {
+    /// `concurrency` hashes at once (0: one per core) and `queue` waiting.
+    pub(crate) fn new(concurrency: usize, queue: usize) -> Self {
+        let concurrency = if concurrency == 0 {
+            std::thread::available_parallelism().map_or(2, usize::from)
+        } else {
+            concurrency
+        };
+        Limiter {
+            admission: Arc::new(Semaphore::new(concurrency + queue)),
+            running: Arc::new(Semaphore::new(concurrency)),
+            concurrency,
+            queue,
+        }
+    }
+
+    /// How many hashes may run at once, and wait.
+    pub(crate) fn bounds(&self) -> (usize, usize) {
+        (self.concurrency, self.queue)
+    }
+
+    /// Runs `work` on tokio's blocking pool within the bound. The permits
+    /// go with the work, so a request that gives up while its hash runs
+    /// does not let another one start early.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        let Ok(ticket) = self.admission.clone().try_acquire_owned() else {
+            tracing::warn!(
+                concurrency = self.concurrency,
+                queue = self.queue,
+                "password hashing is saturated; refusing with 503"
+            );
+            return Err(Error::Overloaded);
+        };
+        let permit = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Overloaded)?;
+        let task = tokio::task::spawn_blocking(move || {
+            let now = IN_FLIGHT.fetch_add(1, Ordering::Relaxed) + 1;
+            PEAK.fetch_max(now, Ordering::Relaxed);
+            let out = work();
+            IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+            drop((permit, ticket));
+            out
+        });
+        match task.await {
+            Ok(value) => Ok(value),
+            // The closures hashing passwords do not panic; if one ever did,
+            // surface it here.
+            Err(err) => std::panic::resume_unwind(err.into_panic()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn past_the_queue_work_is_refused_at_once() {
+        let limiter = Arc::new(Limiter::new(1, 1));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let wait = Arc::new(std::sync::Mutex::new(wait));
+        let running = {
+            let (limiter, wait) = (limiter.clone(), wait.clone());
+            tokio::spawn(async move {
+                limiter
+                    .run(move || wait.lock().unwrap().recv().unwrap())
+                    .await
+            })
+        };
+        // Let the first one take the running permit.
+        while limiter.running.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiting = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move { limiter.run(|| 2).await })
+        };
+        while limiter.admission.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(limiter.run(|| 3).await, Err(Error::Overloaded)));
+        release.send(()).unwrap();
+        running.await.unwrap().unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap(), 2);
+        assert_eq!(limiter.run(|| 4).await.unwrap(), 4, "room again");
+    }
+}
