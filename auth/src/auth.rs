@@ -152,16 +152,11 @@ impl Core {
 
     /// The user with this id: from the cache when fresh, else the database.
     pub(crate) async fn find_user(&self, id: i64) -> Result<Option<LoadedUser>> {
-        if let Some(user) = self.users.as_ref().and_then(|cache| cache.get(&id)) {
-            return Ok(Some(user));
+        let load = self.with_timeout(self.model.find_by_id(&self.db, id));
+        match &self.users {
+            Some(cache) => cache.get_or_load(id, load).await,
+            None => load.await,
         }
-        let user = self
-            .with_timeout(self.model.find_by_id(&self.db, id))
-            .await?;
-        if let (Some(cache), Some(user)) = (&self.users, &user) {
-            cache.put(id, user.clone());
-        }
-        Ok(user)
     }
 
     /// Drops a cached user after a write to its row.

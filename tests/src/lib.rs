@@ -70,7 +70,8 @@ pub async fn fresh_auth_with<U: auth::AuthUser>(mut settings: auth::Settings) ->
 ///
 /// The backends are `sqlite`, `postgres`, `mysql` and `postgres_redis` by
 /// default; a block can start with `backends: [..];` to change the default,
-/// and a test can start with `#[backends(..)]` to choose its own.
+/// and a test can say `#[backends(..)]` (after its doc comment) to choose
+/// its own.
 ///
 /// ```ignore
 /// auth_tests::backend_tests! {
@@ -84,12 +85,13 @@ pub async fn fresh_auth_with<U: auth::AuthUser>(mut settings: auth::Settings) ->
 macro_rules! backend_tests {
     (@each [$($default:ident),+]) => {};
     (@each [$($default:ident),+]
+        $(#[doc = $doc:literal])*
         #[backends($($backend:ident),+ $(,)?)]
         $(#[$meta:meta])*
         async fn $name:ident($arg:ident: Backend) $body:block
         $($rest:tt)*
     ) => {
-        $crate::backend_tests!(@one [$($backend),+] $(#[$meta])* $name $arg $body);
+        $crate::backend_tests!(@one [$($backend),+] $(#[doc = $doc])* $(#[$meta])* $name $arg $body);
         $crate::backend_tests!(@each [$($default),+] $($rest)*);
     };
     (@each [$($default:ident),+]

@@ -282,6 +282,53 @@ auth_tests::backend_tests! {
         check(&mut client, "bob", "bob-new-password", "stale auth hash").await;
     }
 
+    /// A request that read the session before a logout must not put it
+    /// back into the cache after the logout deleted it.
+    #[backends(sqlite_cached)]
+    async fn a_read_racing_a_logout_cannot_bring_the_session_back(backend: Backend) {
+        let (auth, mut client, _db) = setup(backend).await;
+        login(&mut client, "alice", "alice-password").await;
+        let cookie = client.jar["sessionid"].clone();
+        auth::testing::forget_cached(&auth);
+        let gate = auth::testing::session_cache_gate(&auth).expect("the cache is on");
+        gate.arm();
+        let mut reader = client_with_cookie(&client, &cookie);
+        let read = tokio::spawn(async move { whoami(&mut reader).await });
+        gate.paused().await; // the reader has the session, not yet cached
+        let page = client.post_with_csrf("/logout/", &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        gate.release();
+        read.await.unwrap();
+        let mut replay = client_with_cookie(&client, &cookie);
+        assert_eq!(whoami(&mut replay).await, "Welcome, Guest!");
+    }
+
+    /// A request that read the user before a password change must not put
+    /// the old password hash back into the cache (which would revive the
+    /// other sessions the change ended).
+    #[backends(sqlite_cached)]
+    async fn a_read_racing_a_password_change_cannot_revive_old_sessions(backend: Backend) {
+        let (auth, mut a, _db) = setup(backend).await;
+        let mut b = Client::new(app::router(&auth));
+        login(&mut a, "alice", "alice-password").await;
+        login(&mut b, "alice", "alice-password").await;
+        auth::testing::forget_cached(&auth);
+        let gate = auth::testing::user_cache_gate(&auth).expect("the cache is on");
+        gate.arm();
+        let b_cookie = b.jar["sessionid"].clone();
+        let read = tokio::spawn(async move { whoami(&mut b).await });
+        gate.paused().await; // b has read alice with her old hash
+        let page = a
+            .post_with_csrf("/password/", &[("password", "new-password")])
+            .await;
+        assert_eq!(page.body, "changed");
+        gate.release();
+        read.await.unwrap();
+        let mut b = client_with_cookie(&a, &b_cookie);
+        assert_eq!(whoami(&mut b).await, "Welcome, Guest!");
+        assert_eq!(whoami(&mut a).await, "Welcome, alice!");
+    }
+
     async fn logout_kills_the_session_server_side(backend: Backend) {
         let (auth, mut client, _db) = setup(backend).await;
         login(&mut client, "alice", "alice-password").await;

@@ -27,6 +27,13 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
     async fn count(&self) -> Result<u64>;
     /// Deletes every session (for tests).
     async fn clear_all(&self) -> Result<u64>;
+    /// Forgets what an in-process cache holds, without touching the
+    /// store (for tests).
+    fn clear_cache(&self) {}
+    /// The barrier between a read and its cache fill (for tests).
+    fn cache_gate(&self) -> Option<std::sync::Arc<crate::cache::Gate>> {
+        None
+    }
 }
 
 /// The app's session store, behind one type (it appears in the type of
@@ -49,6 +56,14 @@ impl DynStore {
 
     pub(crate) async fn clear_all(&self) -> Result<u64> {
         self.0.clear_all().await
+    }
+
+    pub(crate) fn clear_cache(&self) {
+        self.0.clear_cache();
+    }
+
+    pub(crate) fn cache_gate(&self) -> Option<Arc<crate::cache::Gate>> {
+        self.0.cache_gate()
     }
 }
 
