@@ -60,6 +60,7 @@ pub mod redirect;
 mod request;
 mod schema;
 mod secret;
+mod security;
 mod session;
 mod settings;
 mod templates;

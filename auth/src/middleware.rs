@@ -27,6 +27,7 @@ use crate::{
     csrf,
     html::error_page,
     request::RequestAuth,
+    security,
     session::fault::{StoreFault, watch},
     session::store::DynStore,
     settings::SameSite,
@@ -98,16 +99,25 @@ impl<S> Layer<S> for AuthLayer {
         };
         FaultService {
             inner: self.sessions.layer(auth),
+            core: self.core.clone(),
         }
     }
 }
 
-/// Turns a failed session save (a bare 500 from tower-sessions) into a
-/// clear page: 503 when the store is down, 400 when the session was
-/// deleted while in use.
-#[derive(Clone, Debug)]
+/// The outermost service of [`AuthLayer`]: turns a failed session save (a
+/// bare 500 from tower-sessions) into a clear page (503 when the store is
+/// down, 400 when the session was deleted while in use), and adds the
+/// security headers to every response.
+#[derive(Clone)]
 pub struct FaultService<S> {
     inner: S,
+    core: Arc<Core>,
+}
+
+impl<S> std::fmt::Debug for FaultService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultService").finish_non_exhaustive()
+    }
 }
 
 impl<S> Service<Request<Body>> for FaultService<S>
@@ -127,30 +137,37 @@ where
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        let core = self.core.clone();
         Box::pin(async move {
             let (response, fault) = watch(inner.call(req)).await;
-            let response = response?;
-            if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-                return Ok(response);
-            }
-            Ok(match fault {
-                Some(StoreFault::Unavailable) => {
-                    tracing::error!("the session store is unavailable");
-                    error_page(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "Service unavailable",
-                        "The site cannot reach its session store right now. Please try again in a moment.",
-                    )
-                }
-                Some(StoreFault::Interrupted) => error_page(
-                    StatusCode::BAD_REQUEST,
-                    "Session interrupted",
-                    "Your session was ended by another request (for example a logout in another tab). \
-                     Please log in again.",
-                ),
-                None => response,
-            })
+            let mut response = explain_fault(response?, fault);
+            security::add_headers(&mut response, &core.settings);
+            Ok(response)
         })
+    }
+}
+
+/// The page for a failed session save: tower-sessions answers a bare 500.
+fn explain_fault(response: Response, fault: Option<StoreFault>) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    match fault {
+        Some(StoreFault::Unavailable) => {
+            tracing::error!("the session store is unavailable");
+            error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable",
+                "The site cannot reach its session store right now. Please try again in a moment.",
+            )
+        }
+        Some(StoreFault::Interrupted) => error_page(
+            StatusCode::BAD_REQUEST,
+            "Session interrupted",
+            "Your session was ended by another request (for example a logout in another tab). \
+             Please log in again.",
+        ),
+        None => response,
     }
 }
 

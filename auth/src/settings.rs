@@ -104,6 +104,18 @@ pub struct Settings {
     /// `("X-Forwarded-Proto", "https")`; env `AUTH_SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto:https`.
     /// Set only when the proxy always sets or strips that header.
     pub secure_proxy_ssl_header: Option<(String, String)>,
+    /// `SECURE_CONTENT_TYPE_NOSNIFF`: `X-Content-Type-Options: nosniff` on
+    /// every response.
+    pub secure_content_type_nosniff: bool,
+    /// `X_FRAME_OPTIONS`: the `X-Frame-Options` of every HTML response
+    /// (`DENY`; `None` sends none).
+    pub x_frame_options: Option<String>,
+    /// `SECURE_REFERRER_POLICY`: the `Referrer-Policy` of every response
+    /// (`same-origin`; `None` sends none).
+    pub secure_referrer_policy: Option<String>,
+    /// `SECURE_CROSS_ORIGIN_OPENER_POLICY`: the `Cross-Origin-Opener-Policy`
+    /// of every response (`same-origin`; `None` sends none).
+    pub secure_cross_origin_opener_policy: Option<String>,
     /// Argon2 memory cost in KiB (OWASP: 19456).
     pub password_hasher_memory_kib: u32,
     /// Argon2 iterations (OWASP: 2).
@@ -114,7 +126,8 @@ pub struct Settings {
     /// holds the memory cost while it runs.
     pub password_hash_concurrency: usize,
     /// How many more may wait for a turn; past that, logins get a `503`
-    /// with `Retry-After` without hashing (default: 16 per running hash).
+    /// with `Retry-After` without hashing (default: 64 per core, about two
+    /// seconds of work at the default cost).
     pub password_hash_queue: usize,
     /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: largest form body in bytes (2.5 MB).
     pub data_upload_max_memory_size: usize,
@@ -157,11 +170,15 @@ impl Default for Settings {
             csrf_cookie_samesite: SameSite::Lax,
             csrf_trusted_origins: Vec::new(),
             secure_proxy_ssl_header: None,
+            secure_content_type_nosniff: true,
+            x_frame_options: Some("DENY".into()),
+            secure_referrer_policy: Some("same-origin".into()),
+            secure_cross_origin_opener_policy: Some("same-origin".into()),
             password_hasher_memory_kib: 19_456,
             password_hasher_iterations: 2,
             password_hasher_parallelism: 1,
             password_hash_concurrency: 0,
-            password_hash_queue: 16 * available_cores(),
+            password_hash_queue: 64 * available_cores(),
             data_upload_max_memory_size: 2_621_440,
             data_upload_max_number_fields: 1000,
             database_timeout: Duration::from_secs(5),
@@ -232,6 +249,16 @@ impl Settings {
             };
             s.secure_proxy_ssl_header = Some((name.trim().to_owned(), expected.trim().to_owned()));
         }
+        env.bool(
+            "SECURE_CONTENT_TYPE_NOSNIFF",
+            &mut s.secure_content_type_nosniff,
+        )?;
+        env.opt_string("X_FRAME_OPTIONS", &mut s.x_frame_options);
+        env.opt_string("SECURE_REFERRER_POLICY", &mut s.secure_referrer_policy);
+        env.opt_string(
+            "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+            &mut s.secure_cross_origin_opener_policy,
+        );
         env.parse(
             "PASSWORD_HASHER_MEMORY_KIB",
             &mut s.password_hasher_memory_kib,

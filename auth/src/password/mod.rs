@@ -91,7 +91,7 @@ fn costs_acceptable(params: &Params) -> bool {
 }
 
 /// How many hashes may wait for a turn, per hash that may run.
-const QUEUE_PER_RUNNER: usize = 16;
+const QUEUE_PER_RUNNER: usize = 64;
 
 /// An argon2id password hasher with fixed parameters.
 ///

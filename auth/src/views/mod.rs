@@ -52,7 +52,7 @@ async fn render(
     Ok(never_cache(axum::response::Html(html).into_response()))
 }
 
-/// Django's `never_cache`, plus `X-Frame-Options: DENY`.
+/// Django's `never_cache` (the layer adds `X-Frame-Options`).
 fn never_cache(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
@@ -62,7 +62,6 @@ fn never_cache(mut response: Response) -> Response {
     if let Ok(now) = HeaderValue::try_from(httpdate::fmt_http_date(std::time::SystemTime::now())) {
         headers.insert(header::EXPIRES, now);
     }
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
