@@ -1,8 +1,21 @@
-//! Reading form bodies within Django's limits (`DATA_UPLOAD_MAX_MEMORY_SIZE`,
-//! `DATA_UPLOAD_MAX_NUMBER_FIELDS`): used by the CSRF check and the views.
+//! Reading request bodies: forms within Django's limits
+//! (`DATA_UPLOAD_MAX_MEMORY_SIZE`, `DATA_UPLOAD_MAX_NUMBER_FIELDS`), used by
+//! the CSRF check and the views; and draining what a refused request left
+//! unread.
 
-use axum::{body::Body, response::Response};
-use http::{HeaderMap, StatusCode, header};
+use std::{
+    pin::Pin,
+    sync::{Arc, Mutex},
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use axum::{
+    body::{Body, Bytes},
+    response::Response,
+};
+use http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
 
 use crate::{Settings, html::error_page};
 
@@ -76,5 +89,104 @@ impl FormData {
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Bytes of an unread body the layer reads and discards before answering.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A request body that, dropped before its end (a request refused before
+/// its body was read), hands itself back so the layer can read the rest
+/// before answering: a client still sending then gets the answer instead
+/// of a reset connection.
+pub(crate) struct Tracked {
+    inner: Body,
+    finished: bool,
+    leftover: Arc<Mutex<Option<Body>>>,
+}
+
+/// Where a [`Tracked`] body ends up when dropped unread.
+pub(crate) struct Leftover(Arc<Mutex<Option<Body>>>);
+
+/// Wraps the body of a request that has one (`Content-Length` above zero
+/// or a `Transfer-Encoding`).
+pub(crate) fn track(req: Request<Body>) -> (Request<Body>, Option<Leftover>) {
+    let headers = req.headers();
+    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > 0);
+    if !has_body {
+        return (req, None);
+    }
+    let slot = Arc::new(Mutex::new(None));
+    let (parts, inner) = req.into_parts();
+    let tracked = Tracked {
+        inner,
+        finished: false,
+        leftover: slot.clone(),
+    };
+    (
+        Request::from_parts(parts, Body::new(tracked)),
+        Some(Leftover(slot)),
+    )
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            self.finished = true;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if !self.finished && !http_body::Body::is_end_stream(&self.inner) {
+            let rest = std::mem::take(&mut self.inner);
+            *self.leftover.lock().unwrap_or_else(|p| p.into_inner()) = Some(rest);
+        }
+    }
+}
+
+impl Leftover {
+    /// Reads and discards what the request did not read, up to
+    /// [`DRAIN_LIMIT`] bytes or `timeout`; `false` when some is left (the
+    /// connection should then close).
+    pub(crate) async fn drain(self, timeout: Duration) -> bool {
+        let rest = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(mut body) = rest else {
+            return true;
+        };
+        let read = async {
+            let mut seen = 0usize;
+            while let Some(frame) = body.frame().await {
+                let Ok(frame) = frame else { return false };
+                seen += frame.data_ref().map_or(0, Bytes::len);
+                if seen > DRAIN_LIMIT {
+                    return false;
+                }
+            }
+            true
+        };
+        tokio::time::timeout(timeout, read).await.unwrap_or(false)
     }
 }

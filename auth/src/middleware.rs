@@ -24,7 +24,7 @@ use tower_sessions::{
 use crate::{
     Auth, AuthUser, Settings,
     auth::Core,
-    csrf,
+    body, csrf,
     html::error_page,
     request::RequestAuth,
     security,
@@ -106,7 +106,8 @@ impl<S> Layer<S> for AuthLayer {
 
 /// The outermost service of [`AuthLayer`]: turns a failed session save (a
 /// bare 500 from tower-sessions) into a clear page (503 when the store is
-/// down, 400 when the session was deleted while in use), and adds the
+/// down, 400 when the session was deleted while in use), reads what a
+/// refused request left of its body before answering, and adds the
 /// security headers to every response.
 #[derive(Clone)]
 pub struct FaultService<S> {
@@ -139,8 +140,16 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let core = self.core.clone();
         Box::pin(async move {
+            let (req, leftover) = body::track(req);
             let (response, fault) = watch(inner.call(req)).await;
             let mut response = explain_fault(response?, fault);
+            if let Some(leftover) = leftover
+                && !leftover.drain(core.settings.database_timeout).await
+            {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             security::add_headers(&mut response, &core.settings);
             Ok(response)
         })
