@@ -19,15 +19,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_trait::async_trait;
-use tower_sessions::{
-    SessionStore,
-    session::{Id, Record},
-    session_store,
-};
-
-use crate::session::store::{DynStore, Store};
-
 /// Most entries a cache holds before it prunes.
 const CAPACITY: usize = 100_000;
 
@@ -221,81 +212,6 @@ impl Gate {
             self.paused.notify_one();
             self.release.notified().await;
         }
-    }
-}
-
-/// A write-through cache in front of a session store.
-#[derive(Debug)]
-pub(crate) struct CachedStore {
-    inner: DynStore,
-    cache: TtlMap<Id, Record>,
-}
-
-impl CachedStore {
-    pub(crate) fn new(inner: DynStore, ttl: Duration) -> Self {
-        CachedStore {
-            inner,
-            cache: TtlMap::new(ttl),
-        }
-    }
-}
-
-#[async_trait]
-impl SessionStore for CachedStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.inner.create(record).await?;
-        self.cache.put(record.id, record.clone());
-        Ok(())
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let saved = self.inner.save(record).await;
-        match &saved {
-            Ok(()) => self.cache.put(record.id, record.clone()),
-            Err(_) => self.cache.remove(&record.id),
-        }
-        saved
-    }
-
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let record = self.cache.get_or_load(*id, self.inner.load(id)).await?;
-        match record {
-            Some(record) if record.expiry_date <= time::OffsetDateTime::now_utc() => {
-                self.cache.remove(id);
-                Ok(None)
-            }
-            other => Ok(other),
-        }
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.cache.remove(id);
-        self.inner.delete(id).await
-    }
-}
-
-#[async_trait]
-impl Store for CachedStore {
-    async fn clear_expired(&self) -> crate::Result<u64> {
-        // Expired entries are refused on load; the rows go here.
-        self.inner.clear_expired().await
-    }
-
-    async fn count(&self) -> crate::Result<u64> {
-        self.inner.count().await
-    }
-
-    async fn clear_all(&self) -> crate::Result<u64> {
-        self.cache.clear();
-        self.inner.clear_all().await
-    }
-
-    fn clear_cache(&self) {
-        self.cache.clear();
-    }
-
-    fn cache_gate(&self) -> Option<Arc<Gate>> {
-        Some(self.cache.gate())
     }
 }
 

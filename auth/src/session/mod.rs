@@ -12,6 +12,7 @@
 //! `redis` (Django's `cache` engine), or a store the app gives; all behind
 //! [`store::DynStore`].
 
+pub(crate) mod cached;
 pub(crate) mod db;
 pub(crate) mod fault;
 pub(crate) mod keys;
