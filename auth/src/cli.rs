@@ -57,9 +57,11 @@ pub enum Command {
     },
     /// Create the database tables that do not exist yet.
     Migrate,
-    /// Create a superuser (staff, every permission).
+    /// Create a superuser (staff, every permission). With `--noinput`, the
+    /// password comes from `AUTH_SUPERUSER_PASSWORD`.
     Createsuperuser(CreateUserArgs),
-    /// Create an ordinary user.
+    /// Create an ordinary user. With `--noinput`, the password comes from
+    /// `AUTH_USER_PASSWORD`.
     Createuser {
         /// Username, email and prompting options.
         #[command(flatten)]
@@ -87,8 +89,10 @@ pub struct CreateUserArgs {
     #[arg(long)]
     pub email: Option<String>,
     /// Do not prompt: take the username from `--username` and the password
-    /// from the environment (`AUTH_SUPERUSER_PASSWORD` or
-    /// `AUTH_USER_PASSWORD`); without one the password is unusable.
+    /// from the environment (`AUTH_SUPERUSER_PASSWORD` for
+    /// `createsuperuser`, `AUTH_USER_PASSWORD` for `createuser`); without
+    /// it the account gets an unusable password (it cannot log in until one
+    /// is set with `changepassword`).
     #[arg(long = "noinput", visible_alias = "no-input")]
     pub noinput: bool,
 }
@@ -227,8 +231,15 @@ where
                 .email
                 .clone()
                 .or_else(|| std::env::var(SUPERUSER_EMAIL_ENV).ok());
-            let (username, email, password) =
-                gather_new_user(auth, args, email, password, prompt, out).await?;
+            let (username, email, password) = gather_new_user(
+                auth,
+                args,
+                email,
+                (SUPERUSER_PASSWORD_ENV, password),
+                prompt,
+                out,
+            )
+            .await?;
             auth.create_superuser(&username, &email, password.as_deref())
                 .await?;
             writeln!(out, "Superuser created successfully.")?;
@@ -237,8 +248,15 @@ where
         Command::Createuser { args, inactive } => {
             let password = std::env::var(USER_PASSWORD_ENV).ok();
             let email = args.email.clone();
-            let (username, email, password) =
-                gather_new_user(auth, args, email, password, prompt, out).await?;
+            let (username, email, password) = gather_new_user(
+                auth,
+                args,
+                email,
+                (USER_PASSWORD_ENV, password),
+                prompt,
+                out,
+            )
+            .await?;
             let mut user = auth
                 .create_user(&username, &email, password.as_deref())
                 .await?;
@@ -263,7 +281,7 @@ async fn gather_new_user<U>(
     auth: &Auth<U>,
     args: CreateUserArgs,
     email: Option<String>,
-    env_password: Option<String>,
+    (password_env, env_password): (&str, Option<String>),
     prompt: &mut dyn Prompt,
     out: &mut dyn Write,
 ) -> Result<(String, String, Option<String>), CommandError>
@@ -278,6 +296,12 @@ where
         };
         let username = crate::normalize_username(&username);
         check_new_username(auth, &username).await?;
+        if env_password.is_none() {
+            eprintln!(
+                "Warning: {password_env} is not set; '{username}' gets an unusable password \
+                 and cannot log in until one is set with `changepassword {username}`."
+            );
+        }
         return Ok((username, email.unwrap_or_default(), env_password));
     }
     if !prompt.is_interactive() {

@@ -100,9 +100,12 @@ impl LoginRequiredLayer {
         self
     }
 
-    /// Every path starting with `prefix` is public.
+    /// Every path under `prefix` is public, matched by whole segments:
+    /// `"/public"` (or `"/public/"`) exempts `/public` and `/public/a.css`,
+    /// not `/publicity`.
     pub fn exempt_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefixes.push(prefix.into());
+        let prefix = prefix.into();
+        self.prefixes.push(prefix.trim_end_matches('/').to_owned());
         self
     }
 
@@ -117,7 +120,16 @@ impl LoginRequiredLayer {
         let login_path = login_url.split(['?', '#']).next().unwrap_or(login_url);
         path == login_path
             || self.exact.iter().any(|p| p == path)
-            || self.prefixes.iter().any(|p| path.starts_with(p.as_str()))
+            || self.prefixes.iter().any(|p| under(path, p))
+    }
+}
+
+/// Whether `path` is `prefix` or below it, by whole segments (`prefix`
+/// without its trailing slash; empty for the root).
+fn under(path: &str, prefix: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
     }
 }
 
@@ -177,5 +189,30 @@ where
             }
             inner.call(req).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_match_whole_segments() {
+        let layer = LoginRequiredLayer::new()
+            .exempt_prefix("/public")
+            .exempt_prefix("/static/");
+        let exempt = |path| layer.is_exempt(path, "/login/");
+        assert!(exempt("/public"));
+        assert!(exempt("/public/"));
+        assert!(exempt("/public/a/b.css"));
+        assert!(!exempt("/publicity"));
+        assert!(!exempt("/public-files/x"));
+        assert!(exempt("/static/app.css"));
+        assert!(exempt("/static"));
+        assert!(!exempt("/staticky"));
+        assert!(exempt("/login/"));
+        assert!(!exempt("/"));
+        let everything = LoginRequiredLayer::new().exempt_prefix("/");
+        assert!(everything.is_exempt("/anything", "/login/"));
     }
 }

@@ -119,37 +119,102 @@ fn keyed_mac(secret: &str, key_salt: &str) -> Hmac<Sha256> {
     Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts any key length")
 }
 
+/// The development key in `path`, generated on first use. The file must be
+/// a regular file (not a symlink) readable by its owner only, holding at
+/// least [`MIN_SECRET_LENGTH`] characters of UTF-8; anything else is an
+/// error naming the file, never overwritten.
 fn development_key(path: &Path) -> Result<String> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        let existing = existing.trim().to_owned();
-        if existing.len() >= MIN_SECRET_LENGTH {
-            tracing::warn!(
-                file = %path.display(),
-                "AUTH_SECRET_KEY is not set; using the development key in this file. Set AUTH_SECRET_KEY in production."
-            );
-            return Ok(existing);
-        }
-    }
-    let key = crate::password::random_string(50);
-    write_private(path, &key).map_err(|e| {
+    let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let refuse = |reason: String| {
         Error::Config(format!(
-            "AUTH_SECRET_KEY is not set and a development key could not be saved to {}: {e}",
-            path.display()
+            "AUTH_SECRET_KEY is not set and the development key file {} {reason}",
+            shown.display()
         ))
-    })?;
-    tracing::warn!(
-        file = %path.display(),
-        "AUTH_SECRET_KEY is not set; generated a development key and saved it to this file. Set AUTH_SECRET_KEY in production."
-    );
+    };
+    let key = match read_private(path).map_err(refuse)? {
+        Some(key) => {
+            tracing::warn!(
+                file = %shown.display(),
+                "AUTH_SECRET_KEY is not set; using the development key in this file. \
+                 Set AUTH_SECRET_KEY in production."
+            );
+            key
+        }
+        None => {
+            let key = crate::password::random_string(50);
+            create_private(path, &key).map_err(|e| refuse(format!("could not be created: {e}")))?;
+            tracing::warn!(
+                file = %shown.display(),
+                "AUTH_SECRET_KEY is not set; generated a development key and saved it to this \
+                 file. Set AUTH_SECRET_KEY in production."
+            );
+            key
+        }
+    };
     Ok(key)
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+/// The key in an existing file; `None` when there is no file.
+fn read_private(path: &Path) -> std::result::Result<Option<String>, String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(ELOOP) => {
+            return Err("is a symbolic link; replace it with a regular file".into());
+        }
+        Err(e) => return Err(format!("cannot be read: {e}")),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "is readable by others (mode {mode:o}); run `chmod 600` on it"
+            ));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| "is not UTF-8 text; delete it to generate a new key".to_owned())?;
+    let key = text.trim();
+    if key.len() < MIN_SECRET_LENGTH {
+        return Err(format!(
+            "holds fewer than {MIN_SECRET_LENGTH} characters; delete it to generate a new key"
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+#[cfg(unix)]
+const ELOOP: i32 = libc::ELOOP;
+#[cfg(not(unix))]
+const ELOOP: i32 = -1;
+
+/// Writes a new file readable by its owner only; fails if anything exists
+/// at `path` (a file, or a symlink, dangling or not).
+fn create_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
     let mut file = options.open(path)?;
     file.write_all(contents.as_bytes())?;
     file.write_all(b"\n")
@@ -194,6 +259,67 @@ mod tests {
     #[test]
     fn short_keys_are_refused() {
         assert!(SecretKeys::new("short", vec![]).is_err());
+    }
+
+    fn temp_path() -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("auth-secret-{}", uuid::Uuid::new_v4().simple()))
+    }
+
+    fn key_from(path: &Path) -> Result<SecretKeys> {
+        SecretKeys::from_settings(&Settings {
+            secret_key_file: path.to_owned(),
+            ..Settings::default()
+        })
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_key_file_is_private_and_never_overwritten() {
+        use std::os::unix::fs::PermissionsExt;
+        // Generated with mode 0600.
+        let path = temp_path();
+        key_from(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        std::fs::remove_file(&path).unwrap();
+
+        // A symlink (to an attacker's file, or dangling) is refused, and
+        // its target is not written.
+        let target = temp_path();
+        std::fs::write(&target, "k".repeat(40)).unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = temp_path();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = key_from(&link).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        std::fs::remove_file(&target).unwrap();
+        let err = key_from(&link).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "dangling: {err}");
+        assert!(!target.exists(), "nothing written through the link");
+        std::fs::remove_file(&link).unwrap();
+
+        // A world-readable file is refused.
+        let open = temp_path();
+        std::fs::write(&open, "k".repeat(40)).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = key_from(&open).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+
+        // Short or non-UTF-8 keys are errors, and the file is left as it was.
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o600)).unwrap();
+        for contents in [b"short".to_vec(), vec![0xff; 64]] {
+            std::fs::write(&open, &contents).unwrap();
+            let err = key_from(&open).unwrap_err().to_string();
+            assert!(err.contains("delete it"), "{err}");
+            assert_eq!(std::fs::read(&open).unwrap(), contents);
+        }
+        std::fs::remove_file(&open).unwrap();
+
+        // A directory is not a key file.
+        let dir = temp_path();
+        std::fs::create_dir(&dir).unwrap();
+        assert!(key_from(&dir).is_err());
+        std::fs::remove_dir(&dir).unwrap();
     }
 
     #[test]

@@ -313,3 +313,18 @@ pub(crate) async fn delete<U: AuthUser>(db: &impl ConnectionTrait, id: i64) -> R
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_leaves_the_password_hash_out() {
+        let mut user = AbstractUser::new("alice");
+        user.password = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$c2VjcmV0aGFzaA".into();
+        let shown = format!("{user:?}");
+        assert!(shown.contains("alice"), "{shown}");
+        assert!(!shown.contains("argon2"), "{shown}");
+        assert!(!shown.contains("c2VjcmV0aGFzaA"), "{shown}");
+    }
+}

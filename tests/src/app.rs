@@ -11,7 +11,8 @@ use crate::User;
 
 type Auth = auth::Auth<User>;
 
-async fn home(user: auth::CurrentUser<User>) -> String {
+/// "Welcome, <name>!" or "Welcome, Guest!".
+pub async fn home(user: auth::CurrentUser<User>) -> String {
     match user.get() {
         Some(u) => format!("Welcome, {}!", u.username),
         None => "Welcome, Guest!".into(),

@@ -88,6 +88,28 @@ async fn slow_write(
 }
 
 #[tokio::test]
+async fn debug_output_never_shows_the_session_id() {
+    let auth = fresh_auth::<User>().await;
+    let app = app::routes(&auth)
+        .route(
+            "/debug/",
+            axum::routing::post(|session: auth::Session| async move {
+                session.insert("k", "v").await.unwrap();
+                format!("{session:?}")
+            }),
+        )
+        .layer(auth.layer());
+    let mut client = Client::new(app);
+    let page = client.post_with_csrf("/debug/", &[]).await;
+    let id = client.jar["sessionid"].clone();
+    let page2 = client.post_with_csrf("/debug/", &[]).await;
+    for shown in [page.body, page2.body] {
+        assert!(shown.starts_with("Session"), "{shown}");
+        assert!(!shown.contains(&id), "{shown}");
+    }
+}
+
+#[tokio::test]
 async fn login_required_layer_guards_whole_routers() {
     let auth = fresh_auth::<User>().await;
     auth.create_user("alice", "", Some("pw")).await.unwrap();

@@ -305,3 +305,78 @@ async fn behind_a_tls_proxy_next_and_origin_must_be_https() {
         }
     }
 }
+
+/// A form that fails must not change the stored hash: checking the old
+/// password must not upgrade an outdated hash (which would change this
+/// session's auth hash and log the user out on the next request).
+#[tokio::test]
+async fn a_failed_password_change_keeps_the_session_even_with_an_outdated_hash() {
+    let db = auth_tests::Backend::Sqlite.database().await;
+    let weak = auth::Settings {
+        password_hasher_memory_kib: 8,
+        password_hasher_iterations: 1,
+        ..Default::default()
+    };
+    let before = db.auth::<User>(weak).await;
+    before
+        .create_user("alice", "", Some("wonderland-42"))
+        .await
+        .unwrap();
+    let app = |auth: &auth::Auth<User>| {
+        urls::router()
+            .route("/", axum::routing::get(auth_tests::app::home))
+            .layer(auth.layer())
+    };
+    let mut client = Client::new(app(&before));
+    assert_eq!(
+        login(&mut client, urls::PLAIN_LOGIN).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // The site moves to stronger hashing; alice's stored hash is outdated.
+    let after = db.auth::<User>(auth::Settings::default()).await;
+    let jar = client.jar.clone();
+    let mut client = Client::new(app(&after));
+    client.jar = jar;
+    assert_eq!(client.get("/").await.body, "Welcome, alice!");
+    let stored = after
+        .get_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .password
+        .clone();
+
+    let form = client.get(urls::PASSWORD_CHANGE).await;
+    let token = form.input_value("csrfmiddlewaretoken").unwrap();
+    let page = client
+        .post(
+            urls::PASSWORD_CHANGE,
+            &[
+                ("csrfmiddlewaretoken", token.as_str()),
+                ("old_password", "wonderland-42"),
+                ("new_password1", "a-new-password-1"),
+                ("new_password2", "a-different-one-2"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "the form comes back with errors"
+    );
+    assert_eq!(
+        after
+            .get_by_username("alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .password,
+        stored,
+        "the stored hash is unchanged"
+    );
+    assert_eq!(
+        client.get("/").await.body,
+        "Welcome, alice!",
+        "still logged in"
+    );
+}

@@ -88,3 +88,32 @@ fn an_unreachable_database_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Error: database error"), "{stderr}");
 }
+
+#[test]
+fn createuser_says_which_variable_it_reads_and_warns_without_it() {
+    let help = Command::new(env!("CARGO_BIN_EXE_accounts"))
+        .args(["createuser", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("AUTH_USER_PASSWORD"), "{help}");
+
+    let dir = std::env::temp_dir().join(format!("accounts-cli-{}", auth::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.join("auth.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_accounts"))
+        .args(["createuser", "--noinput", "--username", "bob"])
+        .env("DATABASE_URL", &db)
+        .env("AUTH_SECRET_KEY", "cli-test-secret-key-cli-test-secret-key")
+        .env_remove("AUTH_USER_PASSWORD")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("AUTH_USER_PASSWORD is not set") && stderr.contains("unusable password"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
