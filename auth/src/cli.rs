@@ -180,7 +180,12 @@ where
         bind: ([127, 0, 0, 1], 8000).into(),
     });
     let result = match command {
-        Command::Serve { bind } => serve(auth, bind).await.map_err(CommandError::from),
+        Command::Serve { bind } => {
+            for warning in auth.settings().deployment_warnings(bind) {
+                tracing::warn!("{warning}");
+            }
+            serve(auth, bind).await.map_err(CommandError::from)
+        }
         other => {
             let mut prompt = TerminalPrompt;
             let mut out = io::stdout();

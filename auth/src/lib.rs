@@ -52,6 +52,7 @@ mod cache;
 pub mod cli;
 mod csrf;
 mod error;
+mod host;
 mod html;
 mod login_required;
 mod middleware;

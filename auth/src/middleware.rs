@@ -24,7 +24,7 @@ use tower_sessions::{
 use crate::{
     Auth, AuthUser, Settings,
     auth::Core,
-    body, csrf,
+    body, csrf, host,
     html::error_page,
     request::RequestAuth,
     security,
@@ -104,7 +104,8 @@ impl<S> Layer<S> for AuthLayer {
     }
 }
 
-/// The outermost service of [`AuthLayer`]: turns a failed session save (a
+/// The outermost service of [`AuthLayer`]: refuses hosts not in
+/// `AUTH_ALLOWED_HOSTS` with a 400, turns a failed session save (a
 /// bare 500 from tower-sessions) into a clear page (503 when the store is
 /// down, 400 when the session was deleted while in use), reads what a
 /// refused request left of its body before answering, and adds the
@@ -141,8 +142,15 @@ where
         let core = self.core.clone();
         Box::pin(async move {
             let (req, leftover) = body::track(req);
-            let (response, fault) = watch(inner.call(req)).await;
-            let mut response = explain_fault(response?, fault);
+            let mut response = if host::is_allowed(
+                host::request_host(&req).as_deref(),
+                &core.settings.allowed_hosts,
+            ) {
+                let (response, fault) = watch(inner.call(req)).await;
+                explain_fault(response?, fault)
+            } else {
+                disallowed_host(&req)
+            };
             if let Some(leftover) = leftover
                 && !leftover.drain(core.settings.database_timeout).await
             {
@@ -154,6 +162,23 @@ where
             Ok(response)
         })
     }
+}
+
+/// Django's `DisallowedHost`: a 400, logged, before anything else runs.
+fn disallowed_host(req: &Request<Body>) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
+    tracing::warn!(
+        host = ?host,
+        "refused a request for a host not in AUTH_ALLOWED_HOSTS"
+    );
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "Bad request",
+        "This site does not serve that host.",
+    )
 }
 
 /// The page for a failed session save: tower-sessions answers a bare 500.
@@ -218,7 +243,7 @@ where
             };
             let settings = &core.settings;
             let csrf_cookie = read_cookie(req.headers(), &settings.csrf_cookie_name);
-            let host = request_host(&req);
+            let host = host::request_host(&req);
             let scheme = request_scheme(&req, settings);
             let uri = req.uri().clone();
             let request = Arc::new(RequestAuth::new(
@@ -297,23 +322,6 @@ fn read_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .filter_map(Result::ok)
         .find(|cookie| cookie.name() == name)
         .map(|cookie| cookie.value_trimmed().to_owned())
-}
-
-/// The request's host (with port), from `Host` or the URI; only if it
-/// looks like a host.
-fn request_host(req: &Request<Body>) -> Option<String> {
-    let raw = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))?;
-    let valid = !raw.is_empty()
-        && raw.len() <= 255
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
-    valid.then(|| raw.to_ascii_lowercase())
 }
 
 #[cfg(test)]

@@ -96,6 +96,12 @@ pub struct Settings {
     pub csrf_cookie_httponly: bool,
     /// `CSRF_COOKIE_SAMESITE`.
     pub csrf_cookie_samesite: SameSite,
+    /// `ALLOWED_HOSTS`: the hosts this site serves (`example.com`,
+    /// `.example.com` for it and its subdomains, `*` for any); a request
+    /// for another host gets 400 before any handler runs. Empty (the
+    /// default) serves any host: set it in production, where password-reset
+    /// links and same-origin checks rely on the `Host` header.
+    pub allowed_hosts: Vec<String>,
     /// `CSRF_TRUSTED_ORIGINS`: extra origins (`https://app.example`) whose
     /// unsafe requests are accepted.
     pub csrf_trusted_origins: Vec<String>,
@@ -168,6 +174,7 @@ impl Default for Settings {
             csrf_cookie_secure: false,
             csrf_cookie_httponly: false,
             csrf_cookie_samesite: SameSite::Lax,
+            allowed_hosts: Vec::new(),
             csrf_trusted_origins: Vec::new(),
             secure_proxy_ssl_header: None,
             secure_content_type_nosniff: true,
@@ -238,6 +245,7 @@ impl Settings {
         env.bool("CSRF_COOKIE_SECURE", &mut s.csrf_cookie_secure)?;
         env.bool("CSRF_COOKIE_HTTPONLY", &mut s.csrf_cookie_httponly)?;
         env.parse("CSRF_COOKIE_SAMESITE", &mut s.csrf_cookie_samesite)?;
+        env.list("ALLOWED_HOSTS", &mut s.allowed_hosts);
         env.list("CSRF_TRUSTED_ORIGINS", &mut s.csrf_trusted_origins);
         if let Some((full, value)) = env.raw("SECURE_PROXY_SSL_HEADER") {
             let Some((name, expected)) = value.split_once(':') else {
@@ -301,6 +309,32 @@ impl Settings {
             self.password_hasher_parallelism,
         )?
         .with_bounds(self.password_hash_concurrency, self.password_hash_queue))
+    }
+}
+
+impl Settings {
+    /// What these settings leave open when the server listens on `bind`
+    /// (Django's `check --deploy`, in short): nothing on a loopback
+    /// address; on another, unset `AUTH_ALLOWED_HOSTS` and cookies without
+    /// `Secure`. [`cli::run`](crate::cli::run) logs them at start.
+    pub fn deployment_warnings(&self, bind: std::net::SocketAddr) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if bind.ip().is_loopback() {
+            return warnings;
+        }
+        if self.allowed_hosts.is_empty() {
+            warnings.push(format!(
+                "serving on {bind} with AUTH_ALLOWED_HOSTS unset: every Host header is \
+                 accepted; set it to the site's host names, such as AUTH_ALLOWED_HOSTS=example.com"
+            ));
+        }
+        if !self.session_cookie_secure || !self.csrf_cookie_secure {
+            warnings.push(format!(
+                "serving on {bind} with AUTH_SESSION_COOKIE_SECURE or AUTH_CSRF_COOKIE_SECURE \
+                 off: behind HTTPS, set both to true"
+            ));
+        }
+        warnings
     }
 }
 

@@ -11,13 +11,6 @@ use std::{net::SocketAddr, process::ExitCode};
 use accounts::User;
 
 async fn serve(auth: auth::Auth<User>, bind: SocketAddr) -> auth::Result<()> {
-    if !bind.ip().is_loopback() && !auth.settings().session_cookie_secure {
-        tracing::warn!(
-            %bind,
-            "serving on a non-loopback address with AUTH_SESSION_COOKIE_SECURE off: \
-             behind HTTPS, set AUTH_SESSION_COOKIE_SECURE=true and AUTH_CSRF_COOKIE_SECURE=true"
-        );
-    }
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| auth::Error::Config(format!("cannot listen on {bind}: {e}")))?;

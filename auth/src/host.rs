@@ -1,0 +1,130 @@
+//! The request's host (Django's `HttpRequest.get_host` and
+//! `ALLOWED_HOSTS`): read from `Host`, checked for shape, and matched
+//! against the hosts the site serves.
+
+use axum::body::Body;
+use http::{Request, header};
+
+/// The request's host with its port, lowercased: from `Host`, else the
+/// URI's authority; `None` when it is missing or not shaped like a host.
+pub(crate) fn request_host(req: &Request<Body>) -> Option<String> {
+    let raw = match req.headers().get(header::HOST) {
+        Some(value) => value.to_str().ok()?.to_owned(),
+        None => req.uri().authority()?.as_str().to_owned(),
+    };
+    let raw = raw.to_ascii_lowercase();
+    split_domain_port(&raw).is_some().then_some(raw)
+}
+
+/// Django's `split_domain_port`: the domain (without a trailing dot) and
+/// the port of a host, if it is shaped like `name[:port]` or
+/// `[ipv6][:port]`.
+fn split_domain_port(host: &str) -> Option<(&str, Option<&str>)> {
+    let (domain, port) = if host.starts_with('[') {
+        let end = host.find(']')?;
+        let inner = &host[1..end];
+        let valid = !inner.is_empty()
+            && inner.contains(':')
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
+        if !valid {
+            return None;
+        }
+        let rest = &host[end + 1..];
+        let port = match rest.strip_prefix(':') {
+            Some(port) => Some(port),
+            None if rest.is_empty() => None,
+            None => return None,
+        };
+        (&host[..=end], port)
+    } else {
+        let (domain, port) = match host.rsplit_once(':') {
+            Some((domain, port)) => (domain, Some(port)),
+            None => (host, None),
+        };
+        let valid = !domain.is_empty()
+            && domain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'));
+        if !valid {
+            return None;
+        }
+        (domain, port)
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    Some((domain.strip_suffix('.').unwrap_or(domain), port))
+}
+
+/// Django's `validate_host`: whether `host` (as [`request_host`] gives it)
+/// matches a pattern of `allowed` (`*`, `example.com`, or `.example.com`
+/// for it and its subdomains). An empty list allows every host.
+pub(crate) fn is_allowed(host: Option<&str>, allowed: &[String]) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let Some((domain, _port)) = host.and_then(split_domain_port) else {
+        return false;
+    };
+    allowed
+        .iter()
+        .any(|pattern| pattern == "*" || is_same_domain(domain, pattern))
+}
+
+/// Django's `is_same_domain`: `pattern` is a host, or `.example.com` for
+/// it and every subdomain. Hosts compare case-insensitively.
+pub(crate) fn is_same_domain(host: &str, pattern: &str) -> bool {
+    if pattern.is_empty() {
+        return false;
+    }
+    let (host, pattern) = (host.to_ascii_lowercase(), pattern.to_ascii_lowercase());
+    match pattern.strip_prefix('.') {
+        Some(bare) => host.ends_with(&pattern) || host == bare,
+        None => host == pattern,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_split_like_django() {
+        assert_eq!(
+            split_domain_port("example.com"),
+            Some(("example.com", None))
+        );
+        assert_eq!(
+            split_domain_port("example.com:8000"),
+            Some(("example.com", Some("8000")))
+        );
+        assert_eq!(
+            split_domain_port("example.com."),
+            Some(("example.com", None))
+        );
+        assert_eq!(split_domain_port("[::1]:80"), Some(("[::1]", Some("80"))));
+        for bad in [
+            "",
+            ":80",
+            "exa mple.com",
+            "a@b",
+            "example.com:x",
+            "[zz]",
+            "[::1",
+            "a:1:2",
+        ] {
+            assert_eq!(split_domain_port(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn same_domain_is_djangos() {
+        assert!(is_same_domain("example.com", "example.com"));
+        assert!(is_same_domain("Example.com", ".example.com"));
+        assert!(is_same_domain("a.b.example.com", ".example.com"));
+        assert!(!is_same_domain("badexample.com", ".example.com"));
+        assert!(!is_same_domain("example.com", ""));
+    }
+}
