@@ -19,6 +19,7 @@ use crate::{
     session::db::DbStore,
     session::store::DynStore,
     templates::engine::Engine,
+    throttle::Throttle,
     user::{self, AbstractUser, AuthUser, LoadedUser, downcast},
 };
 
@@ -110,6 +111,8 @@ pub(crate) struct Core {
     pub(crate) session_table: DbStore,
     /// Where sessions live.
     pub(crate) sessions: DynStore,
+    /// Failed-login counts, next to the sessions.
+    pub(crate) throttle: Arc<Throttle>,
     /// The expired-session cleanup task, stopped with the core.
     pub(crate) cleanup: Option<tokio::task::JoinHandle<()>>,
 }
@@ -246,6 +249,7 @@ impl<U: AuthUser> Auth<U> {
     pub async fn migrate(&self) -> Result<()> {
         self.core.model.migrate(self.db()).await?;
         self.core.session_table.migrate().await?;
+        crate::throttle::migrate(self.db()).await?;
         Ok(())
     }
 

@@ -18,6 +18,7 @@ use crate::{
     session::keys::SESSION_HASH_SALT,
     session::store::{Custom, DynStore},
     templates::engine::Engine,
+    throttle::{THROTTLE_SALT, Throttle},
     user::AuthUser,
 };
 
@@ -165,21 +166,39 @@ impl<U: AuthUser> AuthBuilder<U> {
         let redis_url = self
             .redis_url
             .or_else(|| std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()));
-        let sessions = match (self.session_store, redis_url) {
-            (Some(store), _) => store,
-            (None, Some(url)) => redis_store(&url, &settings).await?,
-            (None, None) => DynStore::new(session_table.clone()),
+        let throttle_mac = secrets.salted(THROTTLE_SALT);
+        let table_throttle = || {
+            Throttle::table(
+                db.clone(),
+                throttle_mac.clone(),
+                settings.login_failure_window,
+                settings.database_timeout,
+            )
         };
+        let (sessions, throttle) = match (self.session_store, redis_url) {
+            (Some(store), _) => (store, table_throttle()),
+            (None, Some(url)) => redis_store(&url, &settings, throttle_mac.clone()).await?,
+            (None, None) => (DynStore::new(session_table.clone()), table_throttle()),
+        };
+        let throttle = Arc::new(throttle);
         let sessions = if settings.cache_ttl.is_zero() {
             sessions
         } else {
             DynStore::new(CachedStore::new(sessions, settings.cache_ttl))
         };
         let cleanup = settings.session_cleanup_interval.map(|period| {
-            let store = session_table.clone();
+            let (store, throttle) = (session_table.clone(), throttle.clone());
             tokio::spawn(async move {
-                if let Err(err) = store.continuously_delete_expired(period).await {
-                    tracing::error!(error = %err, "expired-session cleanup stopped");
+                let mut interval = tokio::time::interval(period);
+                interval.tick().await; // the first tick is now
+                loop {
+                    interval.tick().await;
+                    if let Err(err) = store.delete_expired().await {
+                        tracing::error!(error = %err, "deleting expired sessions failed");
+                    }
+                    if let Err(err) = throttle.prune().await {
+                        tracing::error!(error = %err, "pruning old login failures failed");
+                    }
                 }
             })
         });
@@ -198,6 +217,7 @@ impl<U: AuthUser> AuthBuilder<U> {
             hasher,
             session_table,
             sessions,
+            throttle,
             cleanup,
         };
         let auth = Auth::from_core(Arc::new(core));
@@ -208,16 +228,33 @@ impl<U: AuthUser> AuthBuilder<U> {
     }
 }
 
+/// Sessions in Redis, and the login throttle next to them.
 #[cfg(feature = "redis")]
-async fn redis_store(url: &str, settings: &Settings) -> Result<DynStore> {
+async fn redis_store(
+    url: &str,
+    settings: &Settings,
+    throttle_mac: crate::secret::SaltedMac,
+) -> Result<(DynStore, Throttle)> {
     let prefix = settings.session_redis_key_prefix.clone();
     let store =
-        crate::session::redis::RedisStore::connect(url, prefix, settings.database_timeout).await?;
-    Ok(DynStore::new(store))
+        crate::session::redis::RedisStore::connect(url, prefix.clone(), settings.database_timeout)
+            .await?;
+    let throttle = Throttle::redis(
+        store.client(),
+        format!("{prefix}throttle:"),
+        throttle_mac,
+        settings.login_failure_window,
+        settings.database_timeout,
+    );
+    Ok((DynStore::new(store), throttle))
 }
 
 #[cfg(not(feature = "redis"))]
-async fn redis_store(_url: &str, _settings: &Settings) -> Result<DynStore> {
+async fn redis_store(
+    _url: &str,
+    _settings: &Settings,
+    _throttle_mac: crate::secret::SaltedMac,
+) -> Result<(DynStore, Throttle)> {
     Err(Error::Config(
         "REDIS_URL is set, but auth was built without its `redis` feature".into(),
     ))

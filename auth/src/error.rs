@@ -31,6 +31,11 @@ pub enum Error {
     /// with `Retry-After`, answered without doing the work.
     #[error("the server is busy")]
     Overloaded,
+    /// Too many failed attempts for this username or client within
+    /// `AUTH_LOGIN_FAILURE_WINDOW`: refused without checking the password
+    /// (a `429`).
+    #[error("Too many failed login attempts. Try again later.")]
+    Throttled,
     /// Input was refused, such as an empty username for `create_user`.
     #[error("{0}")]
     Invalid(String),
@@ -88,6 +93,13 @@ impl IntoResponse for Error {
         }
         if let Error::Invalid(message) = &self {
             return error_page(StatusCode::BAD_REQUEST, "Bad request", message);
+        }
+        if let Error::Throttled = self {
+            return error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                &self.to_string(),
+            );
         }
         tracing::error!(error = %self, "internal error");
         error_page(

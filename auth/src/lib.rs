@@ -65,6 +65,7 @@ mod security;
 mod session;
 mod settings;
 mod templates;
+mod throttle;
 mod user;
 pub mod views;
 

@@ -246,13 +246,22 @@ where
             let host = host::request_host(&req);
             let scheme = request_scheme(&req, settings);
             let uri = req.uri().clone();
+            let peer = req
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip());
+            let client_ip = crate::throttle::client_ip(
+                req.headers(),
+                peer,
+                settings.trusted_proxy_header.as_deref(),
+            );
             let request = Arc::new(RequestAuth::new(
                 core.clone(),
                 session,
                 csrf_cookie,
-                host,
-                scheme,
+                (host, scheme),
                 uri,
+                client_ip,
             ));
             req.extensions_mut().insert(request.clone());
 

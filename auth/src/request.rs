@@ -63,6 +63,8 @@ pub(crate) struct RequestAuth {
     /// The request's scheme, when known (see `SECURE_PROXY_SSL_HEADER`).
     pub(crate) scheme: Option<&'static str>,
     pub(crate) uri: http::Uri,
+    /// The client's address, when known (see `AUTH_TRUSTED_PROXY_HEADER`).
+    pub(crate) client_ip: Option<std::net::IpAddr>,
 }
 
 impl RequestAuth {
@@ -70,9 +72,9 @@ impl RequestAuth {
         core: Arc<Core>,
         session: tower_sessions::Session,
         csrf_cookie: Option<String>,
-        host: Option<String>,
-        scheme: Option<&'static str>,
+        (host, scheme): (Option<String>, Option<&'static str>),
         uri: http::Uri,
+        client_ip: Option<std::net::IpAddr>,
     ) -> Self {
         let secret = csrf_cookie.filter(|s| csrf::is_valid_secret(s));
         RequestAuth {
@@ -87,6 +89,7 @@ impl RequestAuth {
             host,
             scheme,
             uri,
+            client_ip,
         }
     }
 

@@ -122,6 +122,20 @@ pub struct Settings {
     /// `SECURE_CROSS_ORIGIN_OPENER_POLICY`: the `Cross-Origin-Opener-Policy`
     /// of every response (`same-origin`; `None` sends none).
     pub secure_cross_origin_opener_policy: Option<String>,
+    /// Failed logins for one username within `login_failure_window` after
+    /// which further attempts are refused (429) without checking the
+    /// password (0: no limit).
+    pub login_failure_limit: u32,
+    /// Failed logins from one client address within the window after which
+    /// its attempts are refused (0: no limit).
+    pub login_failure_limit_per_ip: u32,
+    /// The window failed logins are counted in; a lockout ends by itself
+    /// when it passes.
+    pub login_failure_window: Duration,
+    /// Behind a reverse proxy, the header naming the client's address
+    /// (`X-Forwarded-For`; the rightmost entry counts). Unset, the client
+    /// is the socket peer (serve with `into_make_service_with_connect_info`).
+    pub trusted_proxy_header: Option<String>,
     /// Argon2 memory cost in KiB (OWASP: 19456).
     pub password_hasher_memory_kib: u32,
     /// Argon2 iterations (OWASP: 2).
@@ -181,6 +195,10 @@ impl Default for Settings {
             x_frame_options: Some("DENY".into()),
             secure_referrer_policy: Some("same-origin".into()),
             secure_cross_origin_opener_policy: Some("same-origin".into()),
+            login_failure_limit: 10,
+            login_failure_limit_per_ip: 100,
+            login_failure_window: Duration::from_secs(900),
+            trusted_proxy_header: None,
             password_hasher_memory_kib: 19_456,
             password_hasher_iterations: 2,
             password_hasher_parallelism: 1,
@@ -267,6 +285,15 @@ impl Settings {
             "SECURE_CROSS_ORIGIN_OPENER_POLICY",
             &mut s.secure_cross_origin_opener_policy,
         );
+        env.parse("LOGIN_FAILURE_LIMIT", &mut s.login_failure_limit)?;
+        env.parse(
+            "LOGIN_FAILURE_LIMIT_PER_IP",
+            &mut s.login_failure_limit_per_ip,
+        )?;
+        if let Some(secs) = env.get_parsed::<u64>("LOGIN_FAILURE_WINDOW")? {
+            s.login_failure_window = Duration::from_secs(secs.max(1));
+        }
+        env.opt_string("TRUSTED_PROXY_HEADER", &mut s.trusted_proxy_header);
         env.parse(
             "PASSWORD_HASHER_MEMORY_KIB",
             &mut s.password_hasher_memory_kib,

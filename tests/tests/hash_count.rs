@@ -1,5 +1,6 @@
-//! Timing equalisation, checked by counting hashes rather than timing: this
-//! binary holds one test so no other test hashes concurrently.
+//! Timing equalisation and throttling, checked by counting hashes rather
+//! than timing: the tests of this binary take turns, so no other test
+//! hashes while one counts.
 
 use auth::testing::hash_computations;
 use auth_tests::{User, fresh_auth};
@@ -12,6 +13,7 @@ async fn hashes_during<F: std::future::Future>(f: F) -> (F::Output, u64) {
 
 #[tokio::test]
 async fn every_failed_login_costs_exactly_one_hash() {
+    let _guard = SERIAL.lock().await;
     let auth = fresh_auth::<User>().await;
     auth.create_user("alice", "", Some("pw")).await.unwrap();
     let mut bob = auth.create_user("bob", "", Some("pw")).await.unwrap();
@@ -31,3 +33,23 @@ async fn every_failed_login_costs_exactly_one_hash() {
         assert_eq!(hashes, 1, "{why}");
     }
 }
+
+/// A locked-out attempt is refused before any hash.
+#[tokio::test]
+async fn a_locked_out_attempt_costs_no_hash() {
+    let _guard = SERIAL.lock().await;
+    let settings = auth::Settings {
+        login_failure_limit: 2,
+        ..Default::default()
+    };
+    let auth = auth_tests::fresh_auth_with::<User>(settings).await;
+    auth.create_user("dana", "", Some("pw")).await.unwrap();
+    for _ in 0..2 {
+        auth.authenticate("dana", "wrong").await.unwrap();
+    }
+    let (result, hashes) = hashes_during(auth.authenticate("dana", "pw")).await;
+    assert!(matches!(result, Err(auth::Error::Throttled)));
+    assert_eq!(hashes, 0);
+}
+
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

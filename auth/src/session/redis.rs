@@ -83,11 +83,18 @@ impl RedisStore {
     /// The keys under this store's prefix. `KEYS` scans the whole keyspace:
     /// for diagnostics and tests only.
     async fn keys(&self) -> Result<Vec<String>, crate::Error> {
-        let pattern = format!("{}*", self.prefix);
+        // Session ids are 22 characters; other keys under the prefix (the
+        // login throttle's) are longer.
+        let pattern = format!("{}{}", self.prefix, "?".repeat(22));
         Ok(self
             .client
             .custom(fred::cmd!("KEYS"), vec![pattern])
             .await?)
+    }
+
+    /// The connection, shared with the login throttle.
+    pub(crate) fn client(&self) -> Client {
+        self.client.clone()
     }
 
     fn key(&self, id: &Id) -> String {

@@ -21,7 +21,10 @@ pub const INVALID_LOGIN: &str =
 ///
 /// A successful POST redirects (303) to the safe `next` (form first, then
 /// query string), else `next_page`, else `settings.login_redirect_url`.
-/// Invalid credentials re-render the form with 200 and [`INVALID_LOGIN`].
+/// Invalid credentials re-render the form with 200 and [`INVALID_LOGIN`];
+/// too many failures for the username or the client re-render it with 429
+/// and "Too many failed login attempts. Try again later.", without
+/// checking the password.
 #[derive(Clone, Debug)]
 pub struct LoginView {
     template_name: Cow<'static, str>,
@@ -114,15 +117,23 @@ impl LoginView {
             return self.form_page(request, fields, Vec::new(), next).await;
         }
         let core = &request.core;
-        match core.model.authenticate(core, &username, password).await? {
-            Some((user, backend)) => {
+        match core.model.authenticate(core, &username, password).await {
+            Ok(Some((user, backend))) => {
                 crate::session::login_loaded(request, user, backend).await?;
                 Ok(redirect(&self.success_url(request, next)))
             }
-            None => {
+            Ok(None) => {
                 self.form_page(request, fields, vec![INVALID_LOGIN.to_owned()], next)
                     .await
             }
+            Err(Error::Throttled) => {
+                let mut page = self
+                    .form_page(request, fields, vec![Error::Throttled.to_string()], next)
+                    .await?;
+                *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                Ok(page)
+            }
+            Err(err) => Err(err),
         }
     }
 
