@@ -58,7 +58,8 @@ impl Error {
     /// rather than a bug (a 500).
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::Database(_) | Error::Session(_) | Error::Timeout => true,
+            Error::Database(_) | Error::Timeout => true,
+            Error::Session(err) => !matches!(err, tower_sessions::session::Error::SerdeJson(_)),
             #[cfg(feature = "redis")]
             Error::Redis(_) => true,
             _ => false,
@@ -93,6 +94,17 @@ impl IntoResponse for Error {
         }
         if let Error::Invalid(message) = &self {
             return error_page(StatusCode::BAD_REQUEST, "Bad request", message);
+        }
+        if let Error::Session(tower_sessions::session::Error::SerdeJson(err)) = &self {
+            // A session value of another shape than the handler reads
+            // (left by an older version of the app, say): this request
+            // cannot be served, the site is fine.
+            tracing::warn!(error = %err, "a session value does not have the expected shape");
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                "Your session holds data this page cannot read. Please log in again.",
+            );
         }
         if let Error::Throttled = self {
             return error_page(

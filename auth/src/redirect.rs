@@ -142,27 +142,13 @@ fn netloc_survives_nfkc(netloc: &str) -> bool {
 }
 
 /// Unicode general category "C" (control, format, private use, surrogate,
-/// unassigned): approximated by the control characters, the format
-/// characters in use, and the private use areas.
+/// unassigned), as Python's `unicodedata.category(c)[0] == "C"`.
 fn is_unicode_other(c: char) -> bool {
-    let u = c as u32;
-    c.is_control()
-        || matches!(
-            u,
-            0xAD | 0x600..=0x605
-                | 0x61C
-                | 0x6DD
-                | 0x70F
-                | 0x180E
-                | 0x200B..=0x200F
-                | 0x202A..=0x202E
-                | 0x2060..=0x2064
-                | 0x2066..=0x206F
-                | 0xFEFF
-                | 0xFFF9..=0xFFFB
-                | 0xE000..=0xF8FF
-                | 0xF0000..=0x10FFFF
-        )
+    use icu_properties::{
+        CodePointMapData,
+        props::{GeneralCategory, GeneralCategoryGroup},
+    };
+    GeneralCategoryGroup::Other.contains(CodePointMapData::<GeneralCategory>::new().get(c))
 }
 
 /// Characters Python's `quote(s, safe="/")` leaves alone: ASCII letters,
