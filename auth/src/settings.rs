@@ -146,8 +146,9 @@ pub struct Settings {
     /// holds the memory cost while it runs.
     pub password_hash_concurrency: usize,
     /// How many more may wait for a turn; past that, logins get a `503`
-    /// with `Retry-After` without hashing (default: 64 per core, about two
-    /// seconds of work at the default cost).
+    /// with `Retry-After` without hashing, and are not counted as failed
+    /// logins (default: 32 per core, about a second of work at the default
+    /// cost).
     pub password_hash_queue: usize,
     /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: largest form body in bytes (2.5 MB).
     pub data_upload_max_memory_size: usize,
@@ -203,7 +204,7 @@ impl Default for Settings {
             password_hasher_iterations: 2,
             password_hasher_parallelism: 1,
             password_hash_concurrency: 0,
-            password_hash_queue: 64 * available_cores(),
+            password_hash_queue: 32 * available_cores(),
             data_upload_max_memory_size: 2_621_440,
             data_upload_max_number_fields: 1000,
             database_timeout: Duration::from_secs(5),

@@ -15,7 +15,7 @@ mod pbkdf2;
 pub mod validation;
 
 use std::sync::{
-    Arc,
+    Arc, Mutex,
     atomic::{AtomicU64, Ordering},
 };
 
@@ -25,9 +25,10 @@ pub use limiter::{peak_concurrent_hashes, reset_peak_concurrent_hashes};
 
 use crate::Result;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use rand::Rng;
 use rand::distr::Alphanumeric;
+use subtle::ConstantTimeEq;
 
 /// The prefix of every unusable password (Django's `UNUSABLE_PASSWORD_PREFIX`).
 pub const UNUSABLE_PASSWORD_PREFIX: char = '!';
@@ -91,7 +92,7 @@ fn costs_acceptable(params: &Params) -> bool {
 }
 
 /// How many hashes may wait for a turn, per hash that may run.
-const QUEUE_PER_RUNNER: usize = 64;
+const QUEUE_PER_RUNNER: usize = 32;
 
 /// An argon2id password hasher with fixed parameters.
 ///
@@ -103,6 +104,40 @@ const QUEUE_PER_RUNNER: usize = 64;
 pub struct Hasher {
     params: Params,
     limiter: Arc<Limiter>,
+    blocks: Arc<BlockPool>,
+}
+
+/// Argon2's working memory, kept between hashes: a fresh 19 MiB buffer per
+/// hash made glibc's adaptive `mmap` threshold keep every freed one in its
+/// arenas (a 200-login flood grew the process by 600 MiB with two hashes
+/// at a time). One buffer per hash that may run at once is reused instead.
+#[derive(Debug, Default)]
+struct BlockPool {
+    spare: Mutex<Vec<Vec<Block>>>,
+}
+
+impl BlockPool {
+    /// Runs `f` on `count` blocks: a kept buffer of the hasher's own size,
+    /// or (another cost, from a legacy hash) a buffer of its own.
+    fn with<R>(
+        &self,
+        count: usize,
+        own: usize,
+        keep: usize,
+        f: impl FnOnce(&mut [Block]) -> R,
+    ) -> R {
+        if count != own {
+            return f(&mut vec![Block::default(); count]);
+        }
+        let reused = self.spare.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut buffer = reused.unwrap_or_else(|| vec![Block::default(); count]);
+        let out = f(&mut buffer);
+        let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.len() < keep {
+            spare.push(buffer);
+        }
+        out
+    }
 }
 
 impl Default for Hasher {
@@ -130,6 +165,7 @@ impl Hasher {
         Ok(Hasher {
             params,
             limiter: Arc::new(Limiter::new(cores, cores * QUEUE_PER_RUNNER)),
+            blocks: Arc::default(),
         })
     }
 
@@ -165,12 +201,38 @@ impl Hasher {
     ///
     /// CPU-heavy: call it from a blocking context, or use [`Hasher::make_async`].
     pub fn make(&self, raw: &str) -> String {
+        use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD};
         count_hash();
         let salt: [u8; 16] = rand::rng().random();
-        self.argon2()
-            .hash_password_with_salt(raw.as_bytes(), &salt)
-            .expect("argon2 hashing with validated parameters and a 16-byte salt cannot fail")
-            .to_string()
+        let mut out = [0u8; 32];
+        self.run_argon2(&self.argon2(), &self.params, raw, &salt, &mut out)
+            .expect("argon2 hashing with validated parameters and a 16-byte salt cannot fail");
+        format!(
+            "$argon2id$v=19$m={},t={},p={}${}${}",
+            self.params.m_cost(),
+            self.params.t_cost(),
+            self.params.p_cost(),
+            STANDARD_NO_PAD.encode(salt),
+            STANDARD_NO_PAD.encode(out)
+        )
+    }
+
+    /// One argon2 computation in pooled memory.
+    fn run_argon2(
+        &self,
+        argon2: &Argon2<'_>,
+        params: &Params,
+        raw: &str,
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), argon2::Error> {
+        let (concurrency, _) = self.limiter.bounds();
+        self.blocks.with(
+            params.block_count(),
+            self.params.block_count(),
+            concurrency,
+            |blocks| argon2.hash_password_into_with_memory(raw.as_bytes(), salt, out, blocks),
+        )
     }
 
     /// Checks `raw` against a stored hash.
@@ -229,7 +291,7 @@ impl Hasher {
     /// `MAX_STORED_*` costs.
     fn verify_argon2(&self, raw: &str, phc: &str) -> Option<bool> {
         let parsed = PasswordHash::new(phc).ok()?;
-        // The verifier takes algorithm, version and parameters from the hash.
+        // Algorithm, version and parameters come from the hash.
         let params = Params::try_from(&parsed).ok()?;
         if !costs_acceptable(&params) {
             tracing::warn!(
@@ -240,12 +302,18 @@ impl Hasher {
             );
             return None;
         }
+        let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).ok()?;
+        let version = match parsed.version {
+            Some(version) => Version::try_from(version).ok()?,
+            None => Version::default(),
+        };
+        let (salt, expected) = (parsed.salt.as_ref()?, parsed.hash.as_ref()?);
+        let mut out = vec![0u8; expected.len()];
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        self.run_argon2(&argon2, &params, raw, salt, &mut out)
+            .ok()?;
         count_hash();
-        Some(
-            Argon2::default()
-                .verify_password(raw.as_bytes(), &parsed)
-                .is_ok(),
-        )
+        Some(bool::from(out.ct_eq(expected.as_bytes())))
     }
 
     /// Whether a (valid) argon2 PHC string differs from what [`Hasher::make`]
