@@ -16,6 +16,7 @@ pub(crate) mod keys {
     pub(crate) const UNIQUE: &str = "unique";
     pub(crate) const INDEXED: &str = "indexed";
     pub(crate) const MAX_LENGTH: &str = "max_length";
+    pub(crate) const REQUIRED: &str = "required";
     pub(crate) const DEFAULT: &str = "default";
     pub(crate) const LOGIN_URL: &str = "login_url";
     pub(crate) const REDIRECT_FIELD_NAME: &str = "redirect_field_name";

@@ -8,9 +8,10 @@ pub use sea_orm;
 pub use time;
 pub use uuid;
 
-pub use crate::login_required::{LoginRedirect, LoginRequired, require_user};
+pub use crate::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
 pub use crate::templates::TemplateField;
-pub use crate::user::BaseColumn;
+pub use crate::urls::{Declared, declare};
+pub use crate::user::{BaseColumn, ExtraField, FromInput, unknown_field};
 
 /// `Date::today` in UTC, the default of a required date field.
 pub fn today() -> crate::Date {

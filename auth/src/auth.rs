@@ -329,6 +329,20 @@ impl<U: AuthUser> Auth<U> {
         password: Option<&str>,
         adjust: impl FnOnce(&mut AbstractUser),
     ) -> Result<U> {
+        let mut user = self.new_user(username, email, password).await?;
+        adjust(user.base_mut());
+        self.insert_user(user).await
+    }
+
+    /// An unsaved active user as `create_user` makes it: username
+    /// normalised (refused when empty), email domain lowercased, password
+    /// hashed or unusable, extra fields at their defaults.
+    pub(crate) async fn new_user(
+        &self,
+        username: &str,
+        email: &str,
+        password: Option<&str>,
+    ) -> Result<U> {
         let username = normalize_username(username);
         if username.is_empty() {
             return Err(Error::Invalid("The given username must be set".into()));
@@ -338,8 +352,27 @@ impl<U: AuthUser> Auth<U> {
         if let Some(raw) = password {
             base.password = self.hasher().make_async(raw).await?;
         }
-        adjust(&mut base);
-        self.insert_user(U::from_base(base)).await
+        Ok(U::from_base(base))
+    }
+
+    /// Hashes `raw` into an unsaved user's password field.
+    pub(crate) async fn set_password_unsaved(&self, user: &mut U, raw: &str) -> Result<()> {
+        user.base_mut().password = self.hasher().make_async(raw).await?;
+        Ok(())
+    }
+
+    /// Whether another user already has `user`'s value of the unique extra
+    /// field `name`.
+    pub(crate) async fn extra_taken(&self, user: &U, name: &str) -> Result<bool> {
+        use sea_orm::{EntityTrait, QueryFilter};
+        let Some(condition) = user.extra_taken(name) else {
+            return Ok(false);
+        };
+        let found = self
+            .core
+            .with_timeout(U::Entity::find().filter(condition).one(self.db()))
+            .await?;
+        Ok(found.is_some())
     }
 
     /// Inserts a user built by hand (its `id` must be 0).

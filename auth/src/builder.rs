@@ -122,7 +122,12 @@ impl<U: AuthUser> AuthBuilder<U> {
     }
 
     /// A directory of templates that override the built-in ones by name
-    /// (`registration/login.html`, …) and hold the app's own.
+    /// (`registration/login.html`, …) and hold the app's own. A relative
+    /// path is resolved against the working directory when the app runs;
+    /// for a directory next to the crate, whatever the working directory,
+    /// write `.templates_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))`.
+    /// [`build`](AuthBuilder::build) fails when the directory does not
+    /// exist.
     pub fn templates_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.templates_dir = Some(dir.into());
         self

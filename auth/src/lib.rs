@@ -9,6 +9,7 @@
 //! pub struct User {
 //!     #[auth(base)]
 //!     pub base: auth::AbstractUser,
+//!     #[auth(default = "")]
 //!     pub bio: String,
 //!     pub birth_date: Option<auth::Date>,
 //! }
@@ -66,6 +67,7 @@ mod session;
 mod settings;
 mod templates;
 mod throttle;
+mod urls;
 mod user;
 pub mod views;
 
@@ -89,7 +91,7 @@ pub use request::CurrentUser;
 pub use session::{Session, login, logout, update_session_auth_hash};
 pub use settings::{SameSite, Settings, SettingsError, UnknownValue};
 pub use templates::Templates;
-pub use user::{AbstractUser, AuthUser, USERNAME_MAX_LENGTH};
+pub use user::{AbstractUser, AuthUser, USERNAME_MAX_LENGTH, validate_username};
 
 /// The query parameter that carries the page to return to after login
 /// (Django's `REDIRECT_FIELD_NAME`).

@@ -29,10 +29,29 @@ use crate::{AuthUser, REDIRECT_FIELD_NAME, request::RequestAuth, user::downcast}
 /// hidden type the macro generates per handler.
 #[doc(hidden)]
 pub trait LoginRedirect: Send + Sync + 'static {
-    /// The login URL; `None` means `settings.login_url`.
-    const LOGIN_URL: Option<&'static str>;
+    /// The login URL; `None` means `settings.login_url()`.
+    fn login_url() -> Option<&'static str>;
     /// The query parameter carrying the original path (`next`).
     const REDIRECT_FIELD_NAME: &'static str;
+}
+
+/// What `login_url = ...` in `#[login_required]` may name: a
+/// `&'static str` (a literal, or a const such as `urls::LOGIN`). The
+/// message is what the compiler says for anything else.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`login_url` takes a string literal or a `&'static str` const such as `urls::LOGIN`",
+    label = "this is a `{Self}`, not a `&'static str`"
+)]
+pub trait LoginUrl {
+    /// The URL.
+    fn login_url(&self) -> &'static str;
+}
+
+impl LoginUrl for &'static str {
+    fn login_url(&self) -> &'static str {
+        self
+    }
 }
 
 /// Rejects anonymous requests with `303 See Other` to the login page, with
@@ -54,7 +73,7 @@ impl<S: Send + Sync, C: LoginRedirect> FromRequestParts<S> for LoginRequired<C> 
         let request = RequestAuth::from_parts(parts)?;
         match request.user().await {
             Ok(Some(_)) => Ok(LoginRequired(PhantomData)),
-            Ok(None) => Err(request.login_redirect(C::LOGIN_URL, Some(C::REDIRECT_FIELD_NAME))),
+            Ok(None) => Err(request.login_redirect(C::login_url(), Some(C::REDIRECT_FIELD_NAME))),
             Err(err) => Err(err.into_response()),
         }
     }
@@ -175,7 +194,7 @@ where
             let login_url = config
                 .login_url
                 .as_deref()
-                .unwrap_or(&request.core.settings.login_url);
+                .unwrap_or_else(|| request.core.settings.login_url());
             if !config.is_exempt(req.uri().path(), login_url) {
                 match request.user().await {
                     Ok(Some(_)) => {}

@@ -275,7 +275,7 @@ impl RequestAuth {
         login_url: Option<&str>,
         redirect_field: Option<&str>,
     ) -> Response {
-        let login_url = login_url.unwrap_or(&self.core.settings.login_url);
+        let login_url = login_url.unwrap_or_else(|| self.core.settings.login_url());
         let next =
             redirect::next_for_request(&self.uri, self.host.as_deref(), self.secure(), login_url);
         let location = redirect::redirect_to_login(&next, login_url, redirect_field);

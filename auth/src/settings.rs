@@ -54,11 +54,15 @@ pub struct Settings {
     /// `.auth-secret-key` in the working directory; keep it out of version
     /// control).
     pub secret_key_file: PathBuf,
-    /// `LOGIN_URL`: where `#[login_required]` without `login_url` sends
-    /// anonymous users.
-    pub login_url: String,
-    /// `LOGIN_REDIRECT_URL`: where a login goes without a `next`.
-    pub login_redirect_url: String,
+    /// `LOGIN_URL`: where `#[login_required]` without `login_url` (and a
+    /// handler argument of the user model) sends anonymous users. `None`:
+    /// the login route declared with `auth_urls!`, else Django's
+    /// `/accounts/login/` (see [`Settings::login_url`]).
+    pub login_url: Option<String>,
+    /// `LOGIN_REDIRECT_URL`: where a login goes without a `next`. `None`:
+    /// Django's `/accounts/profile/`, with a warning at start (set it, even
+    /// to that, to silence it).
+    pub login_redirect_url: Option<String>,
     /// `LOGOUT_REDIRECT_URL`: where a logout goes without a `next`
     /// (`None`: render the "Logged out" page).
     pub logout_redirect_url: Option<String>,
@@ -170,8 +174,8 @@ impl Default for Settings {
             secret_key: None,
             secret_key_fallbacks: Vec::new(),
             secret_key_file: PathBuf::from(".auth-secret-key"),
-            login_url: "/accounts/login/".into(),
-            login_redirect_url: "/accounts/profile/".into(),
+            login_url: None,
+            login_redirect_url: None,
             logout_redirect_url: None,
             session_cookie_name: "sessionid".into(),
             session_cookie_age: 1_209_600,
@@ -237,8 +241,8 @@ impl Settings {
         env.opt_string("SECRET_KEY", &mut s.secret_key);
         env.list("SECRET_KEY_FALLBACKS", &mut s.secret_key_fallbacks);
         env.parse("SECRET_KEY_FILE", &mut s.secret_key_file)?;
-        env.parse("LOGIN_URL", &mut s.login_url)?;
-        env.parse("LOGIN_REDIRECT_URL", &mut s.login_redirect_url)?;
+        env.opt_string("LOGIN_URL", &mut s.login_url);
+        env.opt_string("LOGIN_REDIRECT_URL", &mut s.login_redirect_url);
         env.opt_string("LOGOUT_REDIRECT_URL", &mut s.logout_redirect_url);
         env.parse("SESSION_COOKIE_NAME", &mut s.session_cookie_name)?;
         env.parse("SESSION_COOKIE_AGE", &mut s.session_cookie_age)?;
@@ -340,13 +344,44 @@ impl Settings {
     }
 }
 
+/// Django's `LOGIN_URL` default.
+pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
+/// Django's `LOGIN_REDIRECT_URL` default.
+pub const DEFAULT_LOGIN_REDIRECT_URL: &str = "/accounts/profile/";
+
 impl Settings {
-    /// What these settings leave open when the server listens on `bind`
-    /// (Django's `check --deploy`, in short): nothing on a loopback
-    /// address; on another, unset `AUTH_ALLOWED_HOSTS` and cookies without
-    /// `Secure`. [`cli::run`](crate::cli::run) logs them at start.
-    pub fn deployment_warnings(&self, bind: std::net::SocketAddr) -> Vec<String> {
+    /// The login URL in effect: `login_url` if set, else the path of the
+    /// `LoginView` declared with `auth_urls!` (once its `router()` is
+    /// built), else Django's `/accounts/login/`.
+    pub fn login_url(&self) -> &str {
+        self.login_url
+            .as_deref()
+            .or_else(|| crate::urls::declared_view("LoginView"))
+            .unwrap_or(DEFAULT_LOGIN_URL)
+    }
+
+    /// Where a login without `next` goes: `login_redirect_url`, else
+    /// Django's `/accounts/profile/`.
+    pub fn login_redirect_url(&self) -> &str {
+        self.login_redirect_url
+            .as_deref()
+            .unwrap_or(DEFAULT_LOGIN_REDIRECT_URL)
+    }
+
+    /// What to tell the developer when the server starts on `bind`: a
+    /// `login_redirect_url` left at Django's default (a 404 unless the app
+    /// serves it); and, on a non-loopback address (Django's `check
+    /// --deploy`, in short), `AUTH_ALLOWED_HOSTS` unset and cookies without
+    /// `Secure`. [`cli::run`](crate::cli::run) logs them.
+    pub fn startup_warnings(&self, bind: std::net::SocketAddr) -> Vec<String> {
         let mut warnings = Vec::new();
+        if self.login_redirect_url.is_none() {
+            warnings.push(format!(
+                "AUTH_LOGIN_REDIRECT_URL is not set: after a login without `next`, users go to \
+                 Django's default {DEFAULT_LOGIN_REDIRECT_URL}; set it to a page the app serves \
+                 (setting it to {DEFAULT_LOGIN_REDIRECT_URL} silences this)"
+            ));
+        }
         if bind.ip().is_loopback() {
             return warnings;
         }
@@ -465,7 +500,8 @@ mod tests {
         assert_eq!(s.session_cookie_age, 1_209_600);
         assert!(s.session_cookie_httponly && !s.session_cookie_secure);
         assert_eq!(s.session_cookie_samesite, SameSite::Lax);
-        assert_eq!(s.login_url, "/accounts/login/");
+        assert_eq!(s.login_url(), "/accounts/login/");
+        assert_eq!(s.login_redirect_url(), "/accounts/profile/");
         assert_eq!(s.csrf_cookie_name, "csrftoken");
     }
 
@@ -489,7 +525,7 @@ mod tests {
             s.csrf_trusted_origins,
             ["https://a.example", "https://b.example"]
         );
-        assert_eq!(s.login_url, "/login/");
+        assert_eq!(s.login_url(), "/login/");
         let s = from(&[("AUTH_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https")]).unwrap();
         assert_eq!(
             s.secure_proxy_ssl_header,

@@ -10,7 +10,7 @@ use sea_orm::{
     FromQueryResult, IntoActiveModel, ModelTrait, QueryFilter, sea_query::Expr,
 };
 
-use crate::DateTime;
+use crate::{DateTime, ValidationError};
 
 /// The longest username accepted, as Django's `AbstractUser.username`.
 pub const USERNAME_MAX_LENGTH: usize = 150;
@@ -201,6 +201,144 @@ pub trait AuthUser:
     fn template_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
         Vec::new()
     }
+    #[doc(hidden)]
+    /// The extra fields: names, labels, and which `createsuperuser` asks for.
+    fn extra_fields() -> &'static [ExtraField] {
+        &[]
+    }
+    #[doc(hidden)]
+    /// Sets extra field `name` from text typed at a prompt or given as an
+    /// option; an error says what was expected.
+    fn set_extra(&mut self, name: &str, _raw: &str) -> Result<(), ValidationError> {
+        Err(unknown_field(name))
+    }
+    #[doc(hidden)]
+    /// For a unique extra field, the condition matching a row with this
+    /// user's value (to say "already taken" before inserting).
+    fn extra_taken(&self, _name: &str) -> Option<sea_orm::sea_query::Expr> {
+        None
+    }
+}
+
+/// Django's `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`) and the 150
+/// character limit.
+pub fn validate_username(username: &str) -> Result<(), ValidationError> {
+    let count = username.chars().count();
+    if count > USERNAME_MAX_LENGTH {
+        return Err(ValidationError::new(
+            "max_length",
+            format!(
+                "Ensure this value has at most {USERNAME_MAX_LENGTH} characters (it has {count})."
+            ),
+        ));
+    }
+    let valid = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-');
+    if username.is_empty() || !username.chars().all(valid) {
+        return Err(ValidationError::new(
+            "invalid",
+            "Enter a valid username. This value may contain only letters, numbers, \
+             and @/./+/-/_ characters.",
+        ));
+    }
+    Ok(())
+}
+
+/// An extra field of a user model, as the management commands see it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct ExtraField {
+    /// The field's name (`display_name`).
+    pub name: &'static str,
+    /// The prompt's label (`Display name`).
+    pub label: &'static str,
+    /// Whether `createsuperuser`/`createuser` ask for it (Django's
+    /// `REQUIRED_FIELDS`).
+    pub required: bool,
+    /// Whether two users cannot share a value.
+    pub unique: bool,
+}
+
+/// The error for a field name the model does not have.
+#[doc(hidden)]
+pub fn unknown_field(name: &str) -> ValidationError {
+    ValidationError::new("unknown_field", format!("There is no field `{name}`."))
+}
+
+/// Text from a prompt or an option, turned into a field's type with
+/// Django's form messages.
+#[doc(hidden)]
+pub trait FromInput: Sized {
+    /// Parses `raw`.
+    fn from_input(raw: &str) -> Result<Self, ValidationError>;
+}
+
+fn invalid(message: &str) -> ValidationError {
+    ValidationError::new("invalid", message)
+}
+
+impl FromInput for String {
+    fn from_input(raw: &str) -> Result<Self, ValidationError> {
+        Ok(raw.to_owned())
+    }
+}
+
+impl FromInput for bool {
+    fn from_input(raw: &str) -> Result<Self, ValidationError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "y" | "on" => Ok(true),
+            "0" | "false" | "no" | "n" | "off" => Ok(false),
+            _ => Err(invalid("Enter yes or no.")),
+        }
+    }
+}
+
+macro_rules! from_input_number {
+    ($($ty:ty => $message:literal),*) => {$(
+        impl FromInput for $ty {
+            fn from_input(raw: &str) -> Result<Self, ValidationError> {
+                raw.trim().parse().map_err(|_| invalid($message))
+            }
+        }
+    )*};
+}
+from_input_number!(
+    i32 => "Enter a whole number.",
+    i64 => "Enter a whole number.",
+    f64 => "Enter a number."
+);
+
+impl FromInput for crate::Date {
+    fn from_input(raw: &str) -> Result<Self, ValidationError> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        crate::Date::parse(raw.trim(), &format)
+            .map_err(|_| invalid("Enter a valid date (YYYY-MM-DD)."))
+    }
+}
+
+impl FromInput for DateTime {
+    fn from_input(raw: &str) -> Result<Self, ValidationError> {
+        DateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339).map_err(|_| {
+            invalid("Enter a valid date/time (RFC 3339, such as 2026-01-31T12:00:00Z).")
+        })
+    }
+}
+
+impl FromInput for crate::Uuid {
+    fn from_input(raw: &str) -> Result<Self, ValidationError> {
+        raw.trim()
+            .parse()
+            .map_err(|_| invalid("Enter a valid UUID."))
+    }
+}
+
+impl<T: FromInput> FromInput for Option<T> {
+    fn from_input(raw: &str) -> Result<Self, ValidationError> {
+        if raw.trim().is_empty() {
+            Ok(None)
+        } else {
+            T::from_input(raw).map(Some)
+        }
+    }
 }
 
 /// A loaded user of some model, behind a type-erased pointer, so the
@@ -317,6 +455,40 @@ pub(crate) async fn delete<U: AuthUser>(db: &impl ConnectionTrait, id: i64) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn username_rules_match_django() {
+        assert!(validate_username("alice.b+c@d-e_f").is_ok());
+        assert!(validate_username("émilie").is_ok());
+        assert!(validate_username("has space").is_err());
+        assert!(validate_username("semi;colon").is_err());
+        assert!(
+            validate_username(&"a".repeat(151))
+                .unwrap_err()
+                .message()
+                .contains("(it has 151)")
+        );
+    }
+
+    #[test]
+    fn input_is_parsed_with_djangos_messages() {
+        assert_eq!(i32::from_input(" 42 ").unwrap(), 42);
+        assert_eq!(
+            i32::from_input("forty").unwrap_err().message(),
+            "Enter a whole number."
+        );
+        assert_eq!(
+            f64::from_input("x").unwrap_err().message(),
+            "Enter a number."
+        );
+        assert!(bool::from_input("yes").unwrap());
+        assert!(bool::from_input("maybe").is_err());
+        assert_eq!(Option::<i64>::from_input("").unwrap(), None);
+        assert_eq!(Option::<i64>::from_input("7").unwrap(), Some(7));
+        assert!(crate::Date::from_input("2026-02-30").is_err());
+        assert!(crate::Date::from_input("2026-02-28").is_ok());
+        assert!(crate::Uuid::from_input("not-a-uuid").is_err());
+    }
 
     #[test]
     fn debug_output_leaves_the_password_hash_out() {

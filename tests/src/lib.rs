@@ -23,7 +23,8 @@ pub struct User {
     /// Username, password and the other standard fields.
     #[auth(base)]
     pub base: auth::AbstractUser,
-    /// Free text.
+    /// Free text, empty by default.
+    #[auth(default = "")]
     pub bio: String,
     /// Optional.
     pub birth_date: Option<auth::Date>,

@@ -111,20 +111,20 @@ fn the_setting_reads_the_environment_and_warns_when_unset() {
     let public: std::net::SocketAddr = "0.0.0.0:8000".parse().unwrap();
     let local: std::net::SocketAddr = "127.0.0.1:8000".parse().unwrap();
     let unset = auth::Settings::default();
-    let warnings = unset.deployment_warnings(public);
+    let warnings = unset.startup_warnings(public);
     assert!(
         warnings.iter().any(|w| w.contains("AUTH_ALLOWED_HOSTS")),
         "{warnings:?}"
     );
     assert!(
         !unset
-            .deployment_warnings(local)
+            .startup_warnings(local)
             .iter()
             .any(|w| w.contains("AUTH_ALLOWED_HOSTS"))
     );
     assert!(
         !settings
-            .deployment_warnings(public)
+            .startup_warnings(public)
             .iter()
             .any(|w| w.contains("AUTH_ALLOWED_HOSTS"))
     );

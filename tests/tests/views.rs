@@ -90,7 +90,7 @@ async fn login_options_are_applied() {
 #[tokio::test]
 async fn login_falls_back_to_login_redirect_url() {
     let settings = auth::Settings {
-        login_redirect_url: "/custom/".into(),
+        login_redirect_url: Some("/custom/".into()),
         ..Default::default()
     };
     let mut client = setup(settings).await;
@@ -101,7 +101,7 @@ async fn login_falls_back_to_login_redirect_url() {
 #[tokio::test]
 async fn a_login_redirect_loop_is_an_error_not_a_redirect() {
     let settings = auth::Settings {
-        login_redirect_url: urls::LOGIN.into(),
+        login_redirect_url: Some(urls::LOGIN.into()),
         ..Default::default()
     };
     let mut client = setup(settings).await;
@@ -379,4 +379,24 @@ async fn a_failed_password_change_keeps_the_session_even_with_an_outdated_hash()
         "Welcome, alice!",
         "still logged in"
     );
+}
+
+#[tokio::test]
+async fn a_missing_templates_directory_is_an_error_naming_the_absolute_path() {
+    let err = auth::Auth::<User>::builder()
+        .database_url(auth_tests::sqlite_url())
+        .settings(auth::Settings {
+            secret_key: Some(auth_tests::TEST_SECRET.into()),
+            ..Default::default()
+        })
+        .templates_dir("no-such-templates-dir")
+        .build()
+        .await
+        .unwrap_err()
+        .to_string();
+    let absolute = std::env::current_dir()
+        .unwrap()
+        .join("no-such-templates-dir");
+    assert!(err.contains(&absolute.display().to_string()), "{err}");
+    assert!(err.contains("CARGO_MANIFEST_DIR"), "{err}");
 }

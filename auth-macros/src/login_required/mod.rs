@@ -4,7 +4,8 @@
 mod args;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{FnArg, Item, ItemFn};
 
 use args::{Args, LoginUrl};
@@ -96,7 +97,13 @@ fn generate(args: &Args, mut function: ItemFn) -> TokenStream {
     let login_url = match &args.login_url {
         None => quote!(::core::option::Option::None),
         Some(LoginUrl::Literal(lit)) => quote!(::core::option::Option::Some(#lit)),
-        Some(LoginUrl::Path(path)) => quote!(::core::option::Option::Some(#path)),
+        // Checked through a trait whose error says what to write, pointing
+        // at the path.
+        Some(LoginUrl::Path(path)) => {
+            let check =
+                quote_spanned!(path.span()=> ::auth::__private::LoginUrl::login_url(&#path));
+            quote!(::core::option::Option::Some(#check))
+        }
     };
     let field = match &args.redirect_field_name {
         Some(lit) => quote!(#lit),
@@ -111,7 +118,9 @@ fn generate(args: &Args, mut function: ItemFn) -> TokenStream {
 
         #[automatically_derived]
         impl ::auth::__private::LoginRedirect for #marker {
-            const LOGIN_URL: ::core::option::Option<&'static str> = #login_url;
+            fn login_url() -> ::core::option::Option<&'static str> {
+                #login_url
+            }
             const REDIRECT_FIELD_NAME: &'static str = #field;
         }
 

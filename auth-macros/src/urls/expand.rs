@@ -109,6 +109,12 @@ pub(crate) fn expand(urls: &Urls, views: &[ViewKind]) -> TokenStream {
         }
     });
     let names = names(urls);
+    let declared = urls.entries.iter().zip(views).map(|(entry, kind)| {
+        let key = entry.name.to_string().trim_start_matches("r#").to_owned();
+        let name = const_name(entry);
+        let view = kind.name();
+        quote!(::auth::__private::Declared { name: #key, path: #name, view: #view })
+    });
     quote! {
         /// The auth URLs declared with `auth_urls!`: one const per name,
         /// `ALL`, `reverse` and `router`.
@@ -116,11 +122,17 @@ pub(crate) fn expand(urls: &Urls, views: &[ViewKind]) -> TokenStream {
         #vis mod #module {
             #names
 
-            /// The routes, to merge into the app's router (inside the auth layer).
+            #[doc(hidden)]
+            const DECLARED: &[::auth::__private::Declared] = &[#(#declared),*];
+
+            /// The routes, to merge into the app's router (inside the auth
+            /// layer). Building it also makes the declared login route the
+            /// default `login_url` (unless the settings name one).
             pub fn router<S>() -> ::auth::__private::axum::Router<S>
             where
                 S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
             {
+                ::auth::__private::declare(DECLARED);
                 ::auth::__private::axum::Router::new() #(#routes)*
             }
         }

@@ -34,6 +34,7 @@ pub(crate) struct Field<'a> {
     pub column: Option<LitStr>,
     pub unique: bool,
     pub indexed: bool,
+    pub required: bool,
     pub max_length: Option<LitInt>,
     pub default: Option<Lit>,
 }
@@ -118,6 +119,7 @@ fn field_attrs<'a>(cx: &Ctxt, field: &'a syn::Field) -> Field<'a> {
     let mut column = Attr::none(cx, WHAT, COLUMN);
     let mut unique = Flag::none(cx, WHAT, UNIQUE);
     let mut indexed = Flag::none(cx, WHAT, INDEXED);
+    let mut required = Flag::none(cx, WHAT, REQUIRED);
     let mut max_length = Attr::none(cx, WHAT, MAX_LENGTH);
     let mut default = Attr::none(cx, WHAT, DEFAULT);
     let mut keys = Vec::new();
@@ -130,6 +132,8 @@ fn field_attrs<'a>(cx: &Ctxt, field: &'a syn::Field) -> Field<'a> {
                 unique.set(path);
             } else if path.is_ident(INDEXED) {
                 indexed.set(path);
+            } else if path.is_ident(REQUIRED) {
+                required.set(path);
             } else if path.is_ident(COLUMN) {
                 column.set(path, meta.value()?.parse::<LitStr>()?);
             } else if path.is_ident(MAX_LENGTH) {
@@ -139,7 +143,8 @@ fn field_attrs<'a>(cx: &Ctxt, field: &'a syn::Field) -> Field<'a> {
             } else {
                 return Err(meta.error(format!(
                     "unknown `auth` attribute `{}` on a field; expected `base`, `column = \
-                     \"...\"`, `unique`, `indexed`, `max_length = N` or `default = <literal>`",
+                     \"...\"`, `unique`, `indexed`, `required`, `max_length = N` or \
+                     `default = <literal>`",
                     path_to_string(path)
                 )));
             }
@@ -160,6 +165,7 @@ fn field_attrs<'a>(cx: &Ctxt, field: &'a syn::Field) -> Field<'a> {
         column: column.get(),
         unique: unique.get(),
         indexed: indexed.get(),
+        required: required.get(),
         max_length: max_length.get(),
         default: default.get(),
     }

@@ -91,7 +91,14 @@ pub(crate) fn validate<'a>(cx: &Ctxt, input: &Input<'a>) -> Option<User<'a>> {
     }
 
     let bases: Vec<&Field> = input.fields.iter().filter(|f| f.base.is_some()).collect();
+    // A field of type `AbstractUser` without the key gets its own error
+    // (in `extra`), which says what to write.
+    let unmarked_base = input
+        .fields
+        .iter()
+        .any(|f| f.base.is_none() && is_abstract_user(f.ty));
     match bases.as_slice() {
+        [] if unmarked_base => ok = false,
         [] => fail(
             input.ident,
             "missing base field: add `#[auth(base)] base: auth::AbstractUser` to hold the \
@@ -208,11 +215,18 @@ fn extra<'a>(cx: &Ctxt, field: &Field<'a>, columns: &mut Vec<String>) -> Option<
     columns.push(column);
 
     let Some(kind) = FieldKind::from_type(field.ty) else {
-        cx.error_spanned_by(
-            field.ty,
-            "unsupported type for a user column; use `String`, `bool`, `i32`, `i64`, `f64`, \
-             `auth::Date`, `auth::DateTime`, `auth::Uuid`, or an `Option` of one of them",
-        );
+        if is_abstract_user(field.ty) {
+            cx.error_spanned_by(
+                field.ident,
+                "this field holds the standard columns: add `#[auth(base)]` to it",
+            );
+        } else {
+            cx.error_spanned_by(
+                field.ty,
+                "unsupported type for a user column; use `String`, `bool`, `i32`, `i64`, `f64`, \
+                 `auth::Date`, `auth::DateTime`, `auth::Uuid`, or an `Option` of one of them",
+            );
+        }
         return None;
     };
     let max_length = match &field.max_length {
@@ -236,6 +250,11 @@ fn extra<'a>(cx: &Ctxt, field: &Field<'a>, columns: &mut Vec<String>) -> Option<
     {
         ok = false;
     }
+    // Date, datetime and UUID fields default to today, now and a random
+    // UUID; the other scalars need a value unless they have a default.
+    let implicit_default = matches!(kind.scalar, Scalar::Date | Scalar::DateTime | Scalar::Uuid);
+    let required =
+        field.required || (!kind.optional && field.default.is_none() && !implicit_default);
     ok.then(|| Extra {
         ident: field.ident,
         ty: field.ty,
@@ -243,6 +262,7 @@ fn extra<'a>(cx: &Ctxt, field: &Field<'a>, columns: &mut Vec<String>) -> Option<
         column: field.column.clone(),
         unique: field.unique,
         indexed: field.indexed,
+        required,
         max_length,
         default: field.default.clone(),
     })

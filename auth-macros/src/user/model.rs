@@ -25,6 +25,10 @@ pub(crate) struct Extra<'a> {
     pub column: Option<LitStr>,
     pub unique: bool,
     pub indexed: bool,
+    /// Asked for by `createsuperuser`/`createuser` (Django's
+    /// `REQUIRED_FIELDS`): `#[auth(required)]`, or a non-`Option` text,
+    /// number or boolean field without a `default`.
+    pub required: bool,
     pub max_length: Option<u32>,
     /// A default that fits the type.
     pub default: Option<Lit>,

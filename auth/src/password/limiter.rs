@@ -40,6 +40,24 @@ pub fn reset_peak_concurrent_hashes() {
     PEAK.store(IN_FLIGHT.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
+/// In a debug build, says once how to make hashing fast when a hash takes
+/// longer than an optimised one ever should (argon2 unoptimised costs
+/// about a second per login).
+fn warn_if_unoptimised(took: std::time::Duration) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if cfg!(debug_assertions) && took > std::time::Duration::from_millis(250) {
+        WARNED.call_once(|| {
+            tracing::warn!(
+                millis = took.as_millis() as u64,
+                "a password hash took this long because argon2 is built without optimisations \
+                 in this debug build; add to your Cargo.toml:\n\
+                 [profile.dev.package.argon2]\nopt-level = 3\n\
+                 [profile.dev.package.blake2]\nopt-level = 3"
+            );
+        });
+    }
+}
+
 impl Limiter {
     /// `concurrency` hashes at once (0: one per core) and `queue` waiting.
     pub(crate) fn new(concurrency: usize, queue: usize) -> Self {
@@ -85,7 +103,9 @@ impl Limiter {
         let task = tokio::task::spawn_blocking(move || {
             let now = IN_FLIGHT.fetch_add(1, Ordering::Relaxed) + 1;
             PEAK.fetch_max(now, Ordering::Relaxed);
+            let started = std::time::Instant::now();
             let out = work();
+            warn_if_unoptimised(started.elapsed());
             IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
             drop((permit, ticket));
             out

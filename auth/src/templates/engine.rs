@@ -46,6 +46,17 @@ impl Engine {
     /// Looks templates up in `registered` (from code), then `dir`, then the
     /// built-in defaults.
     pub(crate) fn new(dir: Option<PathBuf>, registered: Vec<(String, String)>) -> Result<Self> {
+        if let Some(dir) = &dir
+            && !dir.is_dir()
+        {
+            let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+            return Err(crate::Error::Config(format!(
+                "the templates directory {} does not exist (a relative path is resolved \
+                 against the working directory; use \
+                 concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/templates\") for one next to the crate)",
+                shown.display()
+            )));
+        }
         let mut env = Environment::new();
         env.set_formatter(django_escape_formatter);
         env.set_loader(move |name| {

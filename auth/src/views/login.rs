@@ -74,7 +74,7 @@ impl LoginView {
 
     fn success_url(&self, request: &RequestAuth, next: Option<String>) -> String {
         next.or_else(|| self.next_page.as_ref().map(|p| p.to_string()))
-            .unwrap_or_else(|| request.core.settings.login_redirect_url.clone())
+            .unwrap_or_else(|| request.core.settings.login_redirect_url().to_owned())
     }
 
     async fn get(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {

@@ -18,7 +18,9 @@ pub struct User {
     /// Username, password, email, names, flags and dates.
     #[auth(base)]
     pub base: auth::AbstractUser,
-    /// A free-text biography.
+    /// A free-text biography (Django's `TextField(blank=True)`: optional,
+    /// empty by default).
+    #[auth(default = "")]
     pub bio: String,
     /// Optional date of birth.
     pub birth_date: Option<auth::Date>,
@@ -35,11 +37,14 @@ auth::auth_urls! {
 /// Where the hand-written login view lives.
 pub const CUSTOM_LOGIN: &str = "/custom-login/";
 
-/// The app's settings: the environment's, with the seed's URLs.
+/// The app's settings: the environment's (`AUTH_*`); a login without
+/// `next` lands on the profile page unless `AUTH_LOGIN_REDIRECT_URL` says
+/// otherwise. `login_url` follows the `LoginView` declared above.
 pub fn settings() -> Result<auth::Settings, auth::SettingsError> {
     let mut settings = auth::Settings::from_env()?;
-    settings.login_url = urls::LOGIN.into();
-    settings.login_redirect_url = "/profile/".into();
+    settings
+        .login_redirect_url
+        .get_or_insert_with(|| "/profile/".into());
     Ok(settings)
 }
 

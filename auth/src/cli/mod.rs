@@ -1,0 +1,488 @@
+//! Management commands (Django's `manage.py`), mounted by an app in one
+//! line:
+//!
+//! ```no_run
+//! # #[derive(Clone, Debug, auth::AuthUser)]
+//! # struct User { #[auth(base)] base: auth::AbstractUser }
+//! # async fn serve(auth: auth::Auth<User>, bind: std::net::SocketAddr) -> auth::Result<()> { Ok(()) }
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     auth::cli::run(auth::Auth::<User>::builder(), serve).await
+//! }
+//! ```
+//!
+//! Commands: `serve` (the default; `--bind 127.0.0.1:8000`), `migrate`,
+//! `createsuperuser`, `createuser`, `changepassword [USERNAME]`,
+//! `clearsessions`. Every failure prints a clear message and exits
+//! non-zero.
+//!
+//! `createsuperuser` and `createuser` ask for the model's required extra
+//! fields (Django's `REQUIRED_FIELDS`: `#[auth(required)]`, or a
+//! non-`Option` text, number or boolean field without a `default`), take
+//! every extra field as an option (`--display-name "Ada"`), and with
+//! `--noinput` read what the options leave out from
+//! `AUTH_SUPERUSER_<FIELD>` (`createsuperuser`) or `AUTH_USER_<FIELD>`
+//! (`createuser`), as Django reads `DJANGO_SUPERUSER_<FIELD>`.
+//!
+//! An app adds its own commands with [`Management`], listed in `--help`
+//! next to the built-in ones:
+//!
+//! ```no_run
+//! # #[derive(Clone, Debug, auth::AuthUser)]
+//! # struct User { #[auth(base)] base: auth::AbstractUser }
+//! # async fn serve(auth: auth::Auth<User>, bind: std::net::SocketAddr) -> auth::Result<()> { Ok(()) }
+//! use auth::cli::{CommandError, Management};
+//! use clap::{Arg, Command};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     Management::new(auth::Auth::<User>::builder())
+//!         .command(
+//!             Command::new("countusers")
+//!                 .about("Print how many users there are")
+//!                 .arg(Arg::new("active").long("active").action(clap::ArgAction::SetTrue)),
+//!             |auth: auth::Auth<User>, args: clap::ArgMatches| async move {
+//!                 use auth::sea_orm::{EntityTrait, PaginatorTrait};
+//!                 let users = user_entity::Entity::find().count(auth.db()).await
+//!                     .map_err(auth::Error::from)?;
+//!                 println!("{users} users (active only: {})", args.get_flag("active"));
+//!                 Ok::<(), CommandError>(())
+//!             },
+//!         )
+//!         .run(serve)
+//!         .await
+//! }
+//! ```
+
+mod prompt;
+mod users;
+
+use std::{
+    ffi::OsString,
+    future::Future,
+    io::{self, Write},
+    net::SocketAddr,
+    pin::Pin,
+    process::ExitCode,
+};
+
+use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+pub use prompt::{Prompt, TerminalPrompt};
+
+use crate::{Auth, AuthBuilder, AuthUser, Error};
+use users::{NoInputEnv, change_password, gather_new_user};
+
+/// The environment variable `createsuperuser --noinput` reads the password
+/// from (Django: `DJANGO_SUPERUSER_PASSWORD`).
+pub const SUPERUSER_PASSWORD_ENV: &str = "AUTH_SUPERUSER_PASSWORD";
+/// The environment variable `createsuperuser --noinput` reads the email
+/// from when `--email` is not given.
+pub const SUPERUSER_EMAIL_ENV: &str = "AUTH_SUPERUSER_EMAIL";
+/// The environment variable `createuser --noinput` reads the password from.
+pub const USER_PASSWORD_ENV: &str = "AUTH_USER_PASSWORD";
+
+/// The built-in command line (the model's extra fields and the app's
+/// commands are added by [`Cli::command_for`]).
+#[derive(Debug, Parser)]
+#[command(version, about = "Run the web app, or one of its management commands")]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// A built-in management command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        bind: SocketAddr,
+    },
+    /// Create the database tables that do not exist yet.
+    Migrate,
+    /// Create a superuser (staff, every permission). With `--noinput`, the
+    /// password comes from `AUTH_SUPERUSER_PASSWORD` and the model's
+    /// required fields from their options or `AUTH_SUPERUSER_<FIELD>`.
+    Createsuperuser(CreateUserArgs),
+    /// Create an ordinary user. With `--noinput`, the password comes from
+    /// `AUTH_USER_PASSWORD` and the model's required fields from their
+    /// options or `AUTH_USER_<FIELD>`.
+    Createuser {
+        /// Username, email and prompting options.
+        #[command(flatten)]
+        args: CreateUserArgs,
+        /// Create the user inactive (it cannot log in).
+        #[arg(long)]
+        inactive: bool,
+        /// Make the user staff (`is_staff`), without superuser rights.
+        #[arg(long)]
+        staff: bool,
+    },
+    /// Delete expired sessions.
+    Clearsessions,
+    /// Change a user's password.
+    Changepassword {
+        /// The user (default: the name of the OS user running the command).
+        username: Option<String>,
+    },
+}
+
+/// Options shared by `createsuperuser` and `createuser`.
+#[derive(Debug, Default, Args)]
+pub struct CreateUserArgs {
+    /// The username.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// The email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Do not prompt: take the username from `--username` and the password
+    /// from the environment (`AUTH_SUPERUSER_PASSWORD` for
+    /// `createsuperuser`, `AUTH_USER_PASSWORD` for `createuser`); without
+    /// it the account gets an unusable password (it cannot log in until one
+    /// is set with `changepassword`).
+    #[arg(long = "noinput", visible_alias = "no-input")]
+    pub noinput: bool,
+    /// The model's extra fields given as options (`--display-name`), by
+    /// field name.
+    #[arg(skip)]
+    pub fields: Vec<(String, String)>,
+}
+
+impl CreateUserArgs {
+    /// The value given for extra field `name`, if any.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A command that failed, with the message to print.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The user's input was refused.
+    #[error("{0}")]
+    Usage(String),
+    /// The runtime failed.
+    #[error(transparent)]
+    Runtime(#[from] Error),
+    /// Reading input or writing output failed.
+    #[error("input/output error: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// The option spelling of a field (`display_name` → `display-name`).
+fn option_name(field: &str) -> String {
+    field.replace('_', "-")
+}
+
+/// Options the built-in user commands already have.
+const BUILT_IN_OPTIONS: [&str; 6] = [
+    "username", "email", "noinput", "no-input", "inactive", "staff",
+];
+
+impl Cli {
+    /// The built-in command line with user model `U`'s extra fields as
+    /// options of `createsuperuser` and `createuser`.
+    pub fn command_for<U: AuthUser>() -> clap::Command {
+        let mut command = Cli::command();
+        for name in ["createsuperuser", "createuser"] {
+            command = command.mut_subcommand(name, |mut sub| {
+                for field in U::extra_fields() {
+                    let option = option_name(field.name);
+                    if BUILT_IN_OPTIONS.contains(&option.as_str()) {
+                        continue;
+                    }
+                    let help = if field.required {
+                        format!("{} (required)", field.label)
+                    } else {
+                        field.label.to_owned()
+                    };
+                    sub = sub.arg(
+                        Arg::new(field.name)
+                            .long(option)
+                            .value_name("VALUE")
+                            .help(help),
+                    );
+                }
+                sub
+            });
+        }
+        command
+    }
+
+    /// Parses `args` (the program name first) for user model `U`.
+    pub fn try_parse_for<U, I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        U: AuthUser,
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let matches = Self::command_for::<U>().try_get_matches_from(args)?;
+        Self::from_matches::<U>(&matches)
+    }
+
+    fn from_matches<U: AuthUser>(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut cli = Cli::from_arg_matches(matches)?;
+        let sub = matches.subcommand();
+        let args = match &mut cli.command {
+            Some(Command::Createsuperuser(args)) | Some(Command::Createuser { args, .. }) => args,
+            _ => return Ok(cli),
+        };
+        if let Some((_, sub)) = sub {
+            for field in U::extra_fields() {
+                if let Ok(Some(value)) = sub.try_get_one::<String>(field.name) {
+                    args.fields.push((field.name.to_owned(), value.clone()));
+                }
+            }
+        }
+        Ok(cli)
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+type Handler<U> = Box<dyn FnOnce(Auth<U>, ArgMatches) -> BoxFuture<Result<(), CommandError>>>;
+
+/// The management command line of an app (Django's `ManagementUtility`):
+/// the built-in commands, the model's extra fields as options, and the
+/// app's own commands.
+pub struct Management<U> {
+    builder: AuthBuilder<U>,
+    commands: Vec<(clap::Command, Handler<U>)>,
+}
+
+impl<U> std::fmt::Debug for Management<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.commands.iter().map(|(c, _)| c.get_name()).collect();
+        f.debug_struct("Management")
+            .field("commands", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U: AuthUser> Management<U> {
+    /// The built-in commands, for the app `builder` builds.
+    pub fn new(builder: AuthBuilder<U>) -> Self {
+        Management {
+            builder,
+            commands: Vec::new(),
+        }
+    }
+
+    /// Adds an app command: `command` declares its name, help and
+    /// arguments (clap's builder, or `YourArgs::command()` from a derive);
+    /// `handler` runs it with the built [`Auth`] and the parsed arguments.
+    pub fn command<F, Fut>(mut self, command: clap::Command, handler: F) -> Self
+    where
+        F: FnOnce(Auth<U>, ArgMatches) -> Fut + 'static,
+        Fut: Future<Output = Result<(), CommandError>> + 'static,
+    {
+        let handler: Handler<U> = Box::new(move |auth, args| Box::pin(handler(auth, args)));
+        self.commands.push((command, handler));
+        self
+    }
+
+    /// The whole command line: built-ins with the model's fields, then the
+    /// app's commands.
+    pub fn command_line(&self) -> clap::Command {
+        self.commands
+            .iter()
+            .fold(Cli::command_for::<U>(), |line, (command, _)| {
+                line.subcommand(command.clone())
+            })
+    }
+
+    /// Parses the process arguments, builds `Auth` and runs the command;
+    /// `serve` calls `serve(auth, bind)`. Returns the process exit code.
+    pub async fn run<F, Fut>(self, serve: F) -> ExitCode
+    where
+        F: FnOnce(Auth<U>, SocketAddr) -> Fut,
+        Fut: Future<Output = crate::Result<()>>,
+    {
+        init_tracing();
+        let matches = match self.command_line().try_get_matches() {
+            Ok(matches) => matches,
+            Err(err) => err.exit(),
+        };
+        let mut prompt = TerminalPrompt;
+        let mut out = io::stdout();
+        match self.dispatch(matches, serve, &mut prompt, &mut out).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("Error: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// As [`Management::run`], with the arguments (program name first),
+    /// prompt and output given: for tests.
+    pub async fn run_with<I, T, F, Fut>(
+        self,
+        args: I,
+        serve: F,
+        prompt: &mut dyn Prompt,
+        out: &mut dyn Write,
+    ) -> Result<(), CommandError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+        F: FnOnce(Auth<U>, SocketAddr) -> Fut,
+        Fut: Future<Output = crate::Result<()>>,
+    {
+        let matches = self
+            .command_line()
+            .try_get_matches_from(args)
+            .map_err(|e| CommandError::Usage(e.to_string()))?;
+        self.dispatch(matches, serve, prompt, out).await
+    }
+
+    async fn dispatch<F, Fut>(
+        mut self,
+        matches: ArgMatches,
+        serve: F,
+        prompt: &mut dyn Prompt,
+        out: &mut dyn Write,
+    ) -> Result<(), CommandError>
+    where
+        F: FnOnce(Auth<U>, SocketAddr) -> Fut,
+        Fut: Future<Output = crate::Result<()>>,
+    {
+        if let Some((name, sub)) = matches.subcommand()
+            && let Some(index) = self.commands.iter().position(|(c, _)| c.get_name() == name)
+        {
+            let (_, handler) = self.commands.swap_remove(index);
+            let auth = self.builder.build().await?;
+            return handler(auth, sub.clone()).await;
+        }
+        let cli =
+            Cli::from_matches::<U>(&matches).map_err(|e| CommandError::Usage(e.to_string()))?;
+        let auth = self.builder.build().await?;
+        match cli.command.unwrap_or(Command::Serve {
+            bind: ([127, 0, 0, 1], 8000).into(),
+        }) {
+            Command::Serve { bind } => {
+                for warning in auth.settings().startup_warnings(bind) {
+                    tracing::warn!("{warning}");
+                }
+                serve(auth, bind).await.map_err(CommandError::from)
+            }
+            other => execute(&auth, other, prompt, out).await,
+        }
+    }
+}
+
+/// Parses the process arguments, builds `Auth` and runs the command;
+/// `serve` calls `serve(auth, bind)`. Returns the process exit code. The
+/// same as `Management::new(builder).run(serve)`.
+pub async fn run<U, F, Fut>(builder: AuthBuilder<U>, serve: F) -> ExitCode
+where
+    U: AuthUser,
+    F: FnOnce(Auth<U>, SocketAddr) -> Fut,
+    Fut: Future<Output = crate::Result<()>>,
+{
+    Management::new(builder).run(serve).await
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`). Does nothing if
+/// a subscriber is already installed.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .try_init();
+}
+
+/// Runs one built-in management command (not `serve`) with the given
+/// prompt and output; `run` uses the terminal, tests script it.
+pub async fn execute<U>(
+    auth: &Auth<U>,
+    command: Command,
+    prompt: &mut dyn Prompt,
+    out: &mut dyn Write,
+) -> Result<(), CommandError>
+where
+    U: AuthUser,
+{
+    match command {
+        Command::Serve { .. } => Err(CommandError::Usage("`serve` is run by `cli::run`".into())),
+        Command::Migrate => {
+            auth.migrate().await?;
+            writeln!(out, "Tables are up to date.")?;
+            Ok(())
+        }
+        Command::Createsuperuser(args) => {
+            let email = args
+                .email
+                .clone()
+                .or_else(|| std::env::var(SUPERUSER_EMAIL_ENV).ok());
+            let env = NoInputEnv {
+                password: SUPERUSER_PASSWORD_ENV,
+                field_prefix: "AUTH_SUPERUSER_",
+            };
+            let mut user = gather_new_user(auth, args, email, env, prompt, out).await?;
+            user.base_mut().is_staff = true;
+            user.base_mut().is_superuser = true;
+            auth.insert_user(user).await?;
+            writeln!(out, "Superuser created successfully.")?;
+            Ok(())
+        }
+        Command::Createuser {
+            args,
+            inactive,
+            staff,
+        } => {
+            let email = args.email.clone();
+            let env = NoInputEnv {
+                password: USER_PASSWORD_ENV,
+                field_prefix: "AUTH_USER_",
+            };
+            let mut user = gather_new_user(auth, args, email, env, prompt, out).await?;
+            user.base_mut().is_active = !inactive;
+            user.base_mut().is_staff = staff;
+            auth.insert_user(user).await?;
+            writeln!(out, "User created successfully.")?;
+            Ok(())
+        }
+        Command::Changepassword { username } => change_password(auth, username, prompt, out).await,
+        Command::Clearsessions => {
+            let deleted = auth.clear_expired_sessions().await?;
+            writeln!(out, "Deleted {deleted} expired session(s).")?;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_parses_django_spellings() {
+        let cli = Cli::try_parse_from(["app", "createsuperuser", "--no-input", "--username", "a"])
+            .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Createsuperuser(CreateUserArgs {
+                noinput: true,
+                ..
+            }))
+        ));
+        let cli = Cli::try_parse_from(["app"]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(Cli::try_parse_from(["app", "serve", "--bind", "not an address"]).is_err());
+        let cli = Cli::try_parse_from(["app", "createuser", "--staff", "--username", "s"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Createuser { staff: true, .. })
+        ));
+    }
+}
