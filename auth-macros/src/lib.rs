@@ -11,25 +11,71 @@ mod user;
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
 
-/// Derives a user model from a struct with one `#[auth(base)]` field of type
-/// `auth::AbstractUser` and any number of extra fields.
+/// Derives a user model (Django's `class User(AbstractUser)`) from a struct
+/// with one `#[auth(base)]` field of type `auth::AbstractUser` and any number
+/// of extra fields.
+///
+/// ```ignore
+/// #[derive(Clone, Debug, auth::AuthUser)]
+/// #[auth(table = "notes_member")]
+/// pub struct Member {
+///     #[auth(base)]
+///     pub base: auth::AbstractUser,        // id, username, password, email, names, flags, dates
+///     #[auth(unique, max_length = 60)]
+///     pub display_name: String,            // required: createsuperuser asks for it
+///     #[auth(default = 0)]
+///     pub karma: i32,                      // optional, 0 unless given
+///     pub joined_via: Option<String>,      // optional, NULL unless given
+/// }
+/// ```
 ///
 /// Generates, next to the struct:
-/// - a module (`<snake_name>_entity`, or `#[auth(entity = "...")]`) holding
-///   the SeaORM entity (`Entity`, `Model`, `ActiveModel`, `Column`) of the
-///   user table: the base columns plus one column per extra field;
+/// - a module (`<snake_name>_entity`, here `member_entity`, or
+///   `#[auth(entity = "...")]`) holding the SeaORM entity (`Entity`,
+///   `Model`, `ActiveModel`, `Column`) of the user table: the base columns
+///   plus one column per extra field, usable with ordinary SeaORM queries
+///   through `auth::sea_orm`;
 /// - `From` conversions between the struct and the entity's `Model`;
 /// - `Deref`/`DerefMut` to the base fields, so `user.username` works;
 /// - the `auth::AuthUser` impl, through which the runtime creates the table,
-///   looks users up and stores passwords.
+///   looks users up, stores passwords, renders `{{ user.<field> }}` and
+///   asks for required fields in `createsuperuser`;
+/// - an axum extractor: a handler argument of the struct's type is the
+///   logged-in user (anonymous requests are redirected to the login page).
 ///
-/// The table is named `#[auth(table = "...")]`, else the snake-case plural
-/// of the struct name (`User` → `users`, `StaffMember` → `staff_members`).
+/// # On the struct
 ///
-/// Extra field types: `String`, `bool`, `i32`, `i64`, `f64`, `auth::Date`,
-/// `auth::DateTime`, `auth::Uuid`, and `Option` of each. Field options:
-/// `#[auth(column = "name")]`, `#[auth(unique)]`, `#[auth(indexed)]`,
-/// `#[auth(max_length = 200)]` (strings), `#[auth(default = <literal>)]`.
+/// - `#[auth(table = "accounts_user")]`: the table name (letters, digits,
+///   underscores). Default: the snake-case plural of the struct name
+///   (`User` → `users`, `StaffMember` → `staff_members`).
+/// - `#[auth(entity = "user_table")]`: the entity module's name.
+///
+/// # On a field
+///
+/// - `#[auth(base)]`: the `auth::AbstractUser` field (exactly one; no other
+///   key next to it).
+/// - `#[auth(column = "name")]`: the column name (default: the field name).
+/// - `#[auth(unique)]`, `#[auth(indexed)]`: a unique or plain index.
+/// - `#[auth(max_length = N)]` (`String` only): `VARCHAR(N)` instead of
+///   `TEXT` (unique and indexed strings are `VARCHAR(255)` by default).
+/// - `#[auth(default = <literal>)]`: the value `create_user` and the
+///   commands give when none is given: a string, integer, float or
+///   boolean literal matching the type.
+/// - `#[auth(required)]`: `createsuperuser`/`createuser` ask for it
+///   (Django's `REQUIRED_FIELDS`). A non-`Option` text, number or boolean
+///   field without a `default` is required anyway.
+///
+/// # Field types
+///
+/// `String`, `bool`, `i32`, `i64`, `f64`, `auth::Date`, `auth::DateTime`,
+/// `auth::Uuid`, and `Option` of each (`NULL`, optional). Without a
+/// `default`, a date is today, a datetime now, a UUID random, and text,
+/// numbers and booleans empty, zero and false.
+///
+/// Mistakes (no base field, two of them, an unsupported type, an unknown or
+/// repeated key, a default of the wrong type, a column colliding with a
+/// base column, a generic struct, an enum) are compile errors pointing at
+/// the tokens, with what to write instead.
 #[proc_macro_derive(AuthUser, attributes(auth))]
 pub fn derive_auth_user(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -44,7 +90,9 @@ pub fn derive_auth_user(input: TokenStream) -> TokenStream {
 /// The handler keeps its name, visibility, attributes and extractors; the
 /// macro adds one guard extractor in front of them.
 ///
-/// - `#[login_required]`: redirect to `settings.login_url`.
+/// - `#[login_required]`: redirect to `settings.login_url()`: the
+///   `AUTH_LOGIN_URL` setting, else the `LoginView` route declared with
+///   `auth_urls!`, else Django's `/accounts/login/`.
 /// - `#[login_required(login_url = "/login/")]`, or a path to a
 ///   `&'static str` const (`login_url = urls::LOGIN`).
 /// - `redirect_field_name = "goto"`: the query parameter (default `next`).

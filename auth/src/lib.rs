@@ -104,14 +104,9 @@ pub use sea_orm;
 /// minijinja, re-exported for template contexts (`auth::minijinja::context!`).
 pub use minijinja;
 
-/// Derives a user model: see the macro's documentation.
 pub use auth_macros::AuthUser;
 
-/// Requires a logged-in user for a handler: see the macro's documentation.
-pub use auth_macros::login_required;
-
-/// Declares the auth routes and named URLs: see the macro's documentation.
-pub use auth_macros::auth_urls;
+pub use auth_macros::{auth_urls, login_required};
 
 /// A calendar date (a column type for custom user fields).
 pub type Date = time::Date;

@@ -11,7 +11,7 @@ use crate::User;
 
 type Auth = auth::Auth<User>;
 
-/// "Welcome, <name>!" or "Welcome, Guest!".
+/// "Welcome, alice!" (the username) or "Welcome, Guest!".
 pub async fn home(user: auth::CurrentUser<User>) -> String {
     match user.get() {
         Some(u) => format!("Welcome, {}!", u.username),

@@ -4,8 +4,10 @@
 //! Each is configured with builder methods named after Django's attributes
 //! (`template_name`, `next_page`, `success_url`, …) and mounted with
 //! `into_route()`, usually through `auth_urls!`. Form field names are
-//! Django's, so existing templates port over. Every page sends
-//! `Cache-Control: no-store`-style headers and `X-Frame-Options: DENY`.
+//! Django's, so existing templates port over. Every page sends Django's
+//! `never_cache` headers (the layer adds `X-Frame-Options: DENY`).
+//!
+#![doc = include_str!("../docs/templates.md")]
 
 mod form;
 mod login;
