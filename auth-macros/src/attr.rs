@@ -11,6 +11,7 @@ use crate::ctxt::Ctxt;
 pub(crate) mod keys {
     pub(crate) const TABLE: &str = "table";
     pub(crate) const ENTITY: &str = "entity";
+    pub(crate) const APP_LABEL: &str = "app_label";
     pub(crate) const BASE: &str = "base";
     pub(crate) const COLUMN: &str = "column";
     pub(crate) const UNIQUE: &str = "unique";
@@ -20,6 +21,7 @@ pub(crate) mod keys {
     pub(crate) const DEFAULT: &str = "default";
     pub(crate) const LOGIN_URL: &str = "login_url";
     pub(crate) const REDIRECT_FIELD_NAME: &str = "redirect_field_name";
+    pub(crate) const RAISE_EXCEPTION: &str = "raise_exception";
 }
 
 /// A keyed value given at most once.
@@ -84,4 +86,13 @@ impl<'c> Flag<'c> {
 /// The text of a path, for messages (`a::b`).
 pub(crate) fn path_to_string(path: &syn::Path) -> String {
     path.to_token_stream().to_string().replace(' ', "")
+}
+
+/// Django's app labels: identifiers; lowercase by convention and here.
+pub(crate) fn is_app_label(label: &str) -> bool {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

@@ -4,7 +4,8 @@
 
 mod attr;
 mod ctxt;
-mod login_required;
+mod guard;
+mod permissions;
 mod urls;
 mod user;
 
@@ -98,7 +99,77 @@ pub fn derive_auth_user(input: TokenStream) -> TokenStream {
 /// - `redirect_field_name = "goto"`: the query parameter (default `next`).
 #[proc_macro_attribute]
 pub fn login_required(attr: TokenStream, item: TokenStream) -> TokenStream {
-    login_required::expand(attr.into(), item.into()).into()
+    guard::expand(guard::Kind::LoginRequired, attr.into(), item.into()).into()
+}
+
+/// Requires permissions for an axum handler, with the semantics of
+/// Django's `PermissionRequiredMixin`.
+///
+/// ```ignore
+/// auth::permissions! { accounts: view_report = "Can view reports" }
+///
+/// #[auth::permission_required(perms::accounts::VIEW_REPORT)]
+/// async fn reports() -> &'static str { "..." }
+///
+/// #[auth::permission_required(["accounts.view_report", "accounts.publish_report"], raise_exception = true)]
+/// async fn publish() -> &'static str { "..." }
+/// ```
+///
+/// - An anonymous user gets `303 See Other` to the login URL with `next`
+///   (a 403 with `raise_exception = true`).
+/// - A logged-in user lacking a permission gets a 403 page (Django's
+///   decorator would send them to the login page, which loops).
+/// - With every permission (a list needs all), the handler runs. The
+///   user's permissions are loaded once per request.
+///
+/// The permission is a constant declared with [`permissions!`] (the
+/// compiler checks it exists) or a string literal `"app_label.codename"`
+/// (its shape is checked here). Also `login_url = ...` and
+/// `redirect_field_name = "..."` as for [`macro@login_required`].
+#[proc_macro_attribute]
+pub fn permission_required(attr: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Kind::PermissionRequired, attr.into(), item.into()).into()
+}
+
+/// Requires a user passing a test for an axum handler, like Django's
+/// `@user_passes_test`.
+///
+/// ```ignore
+/// fn is_staff(user: &User) -> bool { user.is_staff }
+///
+/// #[auth::user_passes_test(is_staff, login_url = "/login/")]
+/// async fn staff() -> &'static str { "..." }
+/// ```
+///
+/// The predicate takes `&User` (the model names itself through the
+/// predicate's argument) and returns `bool`, or is an `async fn` returning
+/// `bool`. Anonymous users and users failing the test get `303 See Other`
+/// to the login URL with `next`, as Django's decorator does. Also
+/// `login_url` and `redirect_field_name` as for [`macro@login_required`].
+#[proc_macro_attribute]
+pub fn user_passes_test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Kind::UserPassesTest, attr.into(), item.into()).into()
+}
+
+/// Declares an app's permissions as typed constants (Django's
+/// `Meta.permissions`).
+///
+/// ```ignore
+/// auth::permissions! {
+///     accounts: view_report = "Can view reports", publish_report = "Can publish reports";
+/// }
+/// // → mod perms { pub mod accounts { pub const VIEW_REPORT: auth::Permission; … } pub const ALL }
+/// ```
+///
+/// Apps are separated by `;`. The module is `perms` unless the first line
+/// names it (`pub mod permissions;`). Give `perms::ALL` to
+/// `AuthBuilder::permissions` and `migrate` inserts the missing rows; use
+/// the constants wherever a permission is named, so a typo does not
+/// compile. Checked here: lowercase app labels, codenames up to 100
+/// characters, descriptions of 1 to 255, no duplicates.
+#[proc_macro]
+pub fn permissions(input: TokenStream) -> TokenStream {
+    permissions::expand(input.into()).into()
 }
 
 /// Declares the auth routes and names their URLs, like Django's

@@ -15,6 +15,8 @@ use crate::{
     cache::TtlMap,
     password::validation::{Validators, validate_password},
     password::{Check, Hasher},
+    permissions::tables::{self, Link, Links},
+    permissions::{PermissionName, UserPermissions},
     secret::SaltedMac,
     session::db::DbStore,
     session::store::DynStore,
@@ -91,6 +93,12 @@ pub(crate) trait UserModel: Send + Sync {
     ) -> BoxFuture<'a, Result<(), DbErr>>;
     /// Creates the user table if missing.
     fn migrate<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>>;
+    /// The user's permissions from every backend (one query each).
+    fn permissions<'a>(
+        &'a self,
+        core: &'a Arc<Core>,
+        user: &'a LoadedUser,
+    ) -> BoxFuture<'a, Result<UserPermissions>>;
 }
 
 /// What every request of one app shares: the type-erased state behind
@@ -113,6 +121,14 @@ pub(crate) struct Core {
     pub(crate) sessions: DynStore,
     /// Failed-login counts, next to the sessions.
     pub(crate) throttle: Arc<Throttle>,
+    /// The user model's group and permission link tables.
+    pub(crate) links: Links,
+    /// The permissions `migrate` makes sure exist: the user model's four
+    /// defaults and the app's declared ones, `(app_label, codename, name)`.
+    pub(crate) declared_permissions: Vec<(String, String, String)>,
+    /// How many times the model backend loaded permissions (a test hook:
+    /// one per request however many checks).
+    pub(crate) permission_loads: std::sync::atomic::AtomicU64,
     /// The expired-session cleanup task, stopped with the core.
     pub(crate) cleanup: Option<tokio::task::JoinHandle<()>>,
 }
@@ -162,6 +178,9 @@ impl Core {
         }
     }
 
+    /// Drops cached permissions after a change to them: `user`'s, or
+    /// everyone's (a group's permissions changed). Nothing is cached across
+    /// requests yet; this is where a cache hears of changes.
     /// Drops a cached user after a write to its row.
     pub(crate) fn forget_user(&self, id: i64) {
         if let Some(cache) = &self.users {
@@ -245,11 +264,15 @@ impl<U: AuthUser> Auth<U> {
         validate_password(password, user, self.password_validators())
     }
 
-    /// Creates the user and session tables if missing (Django's `migrate`).
+    /// Creates the tables if missing (users, sessions, groups and
+    /// permissions) and inserts the declared permissions that are missing
+    /// (Django's `migrate`).
     pub async fn migrate(&self) -> Result<()> {
         self.core.model.migrate(self.db()).await?;
         self.core.session_table.migrate().await?;
         crate::throttle::migrate(self.db()).await?;
+        tables::migrate(self.db(), &self.core.links).await?;
+        tables::insert_missing(self.db(), &self.core.declared_permissions).await?;
         Ok(())
     }
 
@@ -427,6 +450,87 @@ impl<U: AuthUser> Auth<U> {
         self.core.touch_last_login(user.id, now).await?;
         user.base_mut().last_login = Some(now);
         Ok(())
+    }
+}
+
+/// Groups and permissions (Django's `PermissionsMixin` and the admin's
+/// group and permission editing).
+impl<U: AuthUser> Auth<U> {
+    /// `user`'s permissions, loaded in one query (Django's
+    /// `get_all_permissions` and friends; within a request, prefer the
+    /// [`UserPermissions`] extractor, loaded once per request).
+    pub async fn permissions(&self, user: &U) -> Result<UserPermissions> {
+        let loaded: LoadedUser = Arc::new(user.clone());
+        self.core.model.permissions(&self.core, &loaded).await
+    }
+
+    /// Whether `user` has `perm` (Django's `user.has_perm`).
+    pub async fn has_perm(&self, user: &U, perm: impl PermissionName) -> Result<bool> {
+        Ok(self.permissions(user).await?.has_perm(perm))
+    }
+
+    /// Every permission that exists, as `(app_label, codename, name)`,
+    /// sorted.
+    pub async fn all_permissions(&self) -> Result<Vec<(String, String, String)>> {
+        self.core
+            .with_timeout(tables::all_permissions(self.db()))
+            .await
+    }
+
+    /// Creates group `name` (an error when it exists).
+    pub async fn create_group(&self, name: &str) -> Result<()> {
+        tables::create_group(self.db(), name).await.map(|_| ())
+    }
+
+    /// Deletes group `name`: its members lose what it gave them; whether
+    /// it existed.
+    pub async fn delete_group(&self, name: &str) -> Result<bool> {
+        self.core
+            .with_timeout(tables::delete_group(self.db(), name))
+            .await
+    }
+
+    /// Grants `perm` to group `group`; whether it was new.
+    pub async fn grant_group(&self, group: &str, perm: impl PermissionName) -> Result<bool> {
+        let db = self.db();
+        let group = tables::group_id(db, group).await?;
+        let perm = tables::permission_id(db, &perm.permission_name()).await?;
+        let added = tables::link(db, &self.core.links, Link::GroupPermission, group, perm).await?;
+        Ok(added)
+    }
+
+    /// Puts `user` in group `group`; whether it was new.
+    pub async fn add_to_group(&self, user: &U, group: &str) -> Result<bool> {
+        let db = self.db();
+        let group = tables::group_id(db, group).await?;
+        let added = tables::link(db, &self.core.links, Link::UserGroup, user.id, group).await?;
+        Ok(added)
+    }
+
+    /// Takes `user` out of group `group`; whether they were in it.
+    pub async fn remove_from_group(&self, user: &U, group: &str) -> Result<bool> {
+        let db = self.db();
+        let group = tables::group_id(db, group).await?;
+        let removed = tables::unlink(db, &self.core.links, Link::UserGroup, user.id, group).await?;
+        Ok(removed)
+    }
+
+    /// Grants `perm` to `user` directly; whether it was new.
+    pub async fn grant(&self, user: &U, perm: impl PermissionName) -> Result<bool> {
+        let db = self.db();
+        let perm = tables::permission_id(db, &perm.permission_name()).await?;
+        let added = tables::link(db, &self.core.links, Link::UserPermission, user.id, perm).await?;
+        Ok(added)
+    }
+
+    /// Takes `perm` back from `user` (what they have through groups stays);
+    /// whether they had it directly.
+    pub async fn revoke(&self, user: &U, perm: impl PermissionName) -> Result<bool> {
+        let db = self.db();
+        let perm = tables::permission_id(db, &perm.permission_name()).await?;
+        let removed =
+            tables::unlink(db, &self.core.links, Link::UserPermission, user.id, perm).await?;
+        Ok(removed)
     }
 }
 

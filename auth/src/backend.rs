@@ -21,6 +21,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::{
     Auth, AuthUser, DateTime, Error, Result,
     auth::{BoxFuture, Core, UserModel},
+    permissions::{UserPermissions, tables},
     throttle::Counter,
     user::{self, LoadedUser},
 };
@@ -79,6 +80,18 @@ pub trait Backend<U: AuthUser>: Send + Sync + 'static {
     /// The user with this id for a session made by this backend, or `None`
     /// (for example when the user was deactivated).
     fn get_user(&self, auth: &Auth<U>, id: i64) -> impl Future<Output = Result<Option<U>>> + Send;
+
+    /// The permissions this backend gives `user` (Django's
+    /// `get_user_permissions` and `get_group_permissions`); none by
+    /// default. The results of all backends are merged.
+    fn permissions(
+        &self,
+        auth: &Auth<U>,
+        user: &U,
+    ) -> impl Future<Output = Result<UserPermissions>> + Send {
+        let _ = (auth, user);
+        async { Ok(UserPermissions::none()) }
+    }
 }
 
 /// Users from the model's own table, checked by username and password
@@ -128,6 +141,33 @@ impl<U: AuthUser> Backend<U> for ModelBackend {
     async fn get_user(&self, auth: &Auth<U>, id: i64) -> Result<Option<U>> {
         Ok(auth.get_by_id(id).await?.filter(|user| user.is_active))
     }
+
+    /// From the permission tables, in one query: those granted to the user
+    /// and to their groups; every permission for an active superuser;
+    /// none for an inactive user.
+    async fn permissions(&self, auth: &Auth<U>, user: &U) -> Result<UserPermissions> {
+        if !user.is_active {
+            return Ok(UserPermissions::none());
+        }
+        let core = &auth.core;
+        core.permission_loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (direct, groups, every) = core
+            .with_timeout(tables::load(
+                &core.db,
+                &core.links,
+                user.id,
+                user.is_superuser,
+            ))
+            .await?;
+        Ok(UserPermissions::new(
+            true,
+            user.is_superuser,
+            direct,
+            groups,
+            every,
+        ))
+    }
 }
 
 /// What a failed login counts against: the username, and the client's
@@ -163,6 +203,11 @@ trait DynBackend<U>: Send + Sync {
         password: &'a str,
     ) -> BoxFuture<'a, Result<Option<U>>>;
     fn get_user<'a>(&'a self, auth: &'a Auth<U>, id: i64) -> BoxFuture<'a, Result<Option<U>>>;
+    fn permissions<'a>(
+        &'a self,
+        auth: &'a Auth<U>,
+        user: &'a U,
+    ) -> BoxFuture<'a, Result<UserPermissions>>;
 }
 
 impl<U: AuthUser, B: Backend<U>> DynBackend<U> for B {
@@ -179,6 +224,13 @@ impl<U: AuthUser, B: Backend<U>> DynBackend<U> for B {
     }
     fn get_user<'a>(&'a self, auth: &'a Auth<U>, id: i64) -> BoxFuture<'a, Result<Option<U>>> {
         Box::pin(Backend::get_user(self, auth, id))
+    }
+    fn permissions<'a>(
+        &'a self,
+        auth: &'a Auth<U>,
+        user: &'a U,
+    ) -> BoxFuture<'a, Result<UserPermissions>> {
+        Box::pin(Backend::permissions(self, auth, user))
     }
 }
 
@@ -296,5 +348,23 @@ impl<U: AuthUser> UserModel for Backends<U> {
 
     fn migrate<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>> {
         Box::pin(crate::schema::create_table::<U::Entity>(db))
+    }
+
+    fn permissions<'a>(
+        &'a self,
+        core: &'a Arc<Core>,
+        user: &'a LoadedUser,
+    ) -> BoxFuture<'a, Result<UserPermissions>> {
+        Box::pin(async move {
+            let Some(user) = user.clone().as_any().downcast::<U>().ok() else {
+                return Ok(UserPermissions::none());
+            };
+            let auth = Auth::<U>::from_core(core.clone());
+            let mut merged = UserPermissions::none();
+            for backend in &self.list {
+                merged.merge(backend.permissions(&auth, &user).await?);
+            }
+            Ok(merged)
+        })
     }
 }

@@ -7,11 +7,12 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
-    Auth, Error, Result, Settings,
+    Auth, Error, Permission, Result, Settings,
     auth::Core,
     backend::{Backend, Backends, ModelBackend},
     cache::TtlMap,
     password::validation::{Validators, default_validators},
+    permissions::tables::Links,
     secret::SecretKeys,
     session::cached::CachedStore,
     session::db::DbStore,
@@ -38,6 +39,7 @@ pub struct AuthBuilder<U> {
     templates_dir: Option<PathBuf>,
     templates: Vec<(String, String)>,
     backends: Backends<U>,
+    permissions: Vec<Permission>,
     _user: PhantomData<fn() -> U>,
 }
 
@@ -64,6 +66,7 @@ impl<U: AuthUser> Auth<U> {
             templates_dir: None,
             templates: Vec::new(),
             backends: Backends::new(),
+            permissions: Vec::new(),
             _user: PhantomData,
         }
     }
@@ -118,6 +121,14 @@ impl<U: AuthUser> AuthBuilder<U> {
     /// `.backend(ModelBackend).backend(EmailBackend)`.
     pub fn backend(mut self, backend: impl Backend<U>) -> Self {
         self.backends.push(backend);
+        self
+    }
+
+    /// The app's own permissions, declared with [`permissions!`](crate::permissions!)
+    /// (`.permissions(perms::ALL)`): `migrate` creates their rows next to
+    /// the user model's defaults (Django's `Meta.permissions`).
+    pub fn permissions(mut self, permissions: &[Permission]) -> Self {
+        self.permissions.extend_from_slice(permissions);
         self
     }
 
@@ -211,7 +222,11 @@ impl<U: AuthUser> AuthBuilder<U> {
         if backends.is_empty() {
             backends.push(ModelBackend);
         }
+        let user_table = sea_orm::EntityName::table_name(&U::Entity::default()).to_owned();
         let core = Core {
+            links: Links::new(&user_table),
+            declared_permissions: declared_permissions::<U>(&self.permissions),
+            permission_loads: Default::default(),
             session_mac: secrets.salted(SESSION_HASH_SALT),
             templates: Engine::new(self.templates_dir, self.templates)?,
             users: (!settings.cache_ttl.is_zero()).then(|| TtlMap::new(settings.cache_ttl)),
@@ -231,6 +246,27 @@ impl<U: AuthUser> AuthBuilder<U> {
         }
         Ok(auth)
     }
+}
+
+/// The permissions `migrate` makes sure exist: the user model's four
+/// defaults (`add_`, `change_`, `delete_`, `view_`) and the app's own.
+fn declared_permissions<U: AuthUser>(declared: &[Permission]) -> Vec<(String, String, String)> {
+    let (app_label, model, verbose) = U::permission_model();
+    let defaults = ["add", "change", "delete", "view"].map(|action| {
+        (
+            app_label.to_owned(),
+            format!("{action}_{model}"),
+            format!("Can {action} {verbose}"),
+        )
+    });
+    let declared = declared.iter().map(|perm| {
+        (
+            perm.app_label().to_owned(),
+            perm.codename().to_owned(),
+            perm.name().to_owned(),
+        )
+    });
+    defaults.into_iter().chain(declared).collect()
 }
 
 /// Sessions in Redis, and the login throttle next to them.

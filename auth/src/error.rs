@@ -36,6 +36,10 @@ pub enum Error {
     /// (a `429`).
     #[error("Too many failed login attempts. Try again later.")]
     Throttled,
+    /// The user may not see this page (Django's `PermissionDenied`): a
+    /// `403` page. Guards return it; a handler may too.
+    #[error("You do not have permission to view this page.")]
+    PermissionDenied,
     /// Input was refused, such as an empty username for `create_user`.
     #[error("{0}")]
     Invalid(String),
@@ -105,6 +109,9 @@ impl IntoResponse for Error {
                 "Bad request",
                 "Your session holds data this page cannot read. Please log in again.",
             );
+        }
+        if let Error::PermissionDenied = self {
+            return error_page(StatusCode::FORBIDDEN, "Forbidden (403)", &self.to_string());
         }
         if let Error::Throttled = self {
             return error_page(

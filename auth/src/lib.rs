@@ -34,7 +34,9 @@
 //! | `authenticate`, the user model's manager | `auth.rs`: [`Auth`]; `builder.rs`: [`AuthBuilder`] |
 //! | `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`login`], [`logout`], [`Session`]; stores in `session/db.rs`, `session/redis.rs` |
 //! | `AuthenticationMiddleware`, `request.user` | `request.rs`: [`CurrentUser`]; `middleware.rs`: [`AuthLayer`] |
-//! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `login_required.rs`: [`login_required`], [`LoginRequiredLayer`] |
+//! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `login_required.rs`: [`login_required`], [`LoginRequiredLayer`]; `permission_required.rs`: [`permission_required`], [`PermissionRequiredLayer`]; `user_passes_test.rs`: [`user_passes_test`], [`UserPassesTestLayer`] |
+//! | `Permission`, `Group`, `PermissionsMixin`, `ModelBackend`'s permission lookups | `permissions/`: [`Permission`], [`UserPermissions`], [`permissions!`]; tables in `permissions/tables.rs` |
+//! | the `perms` template variable (`PermWrapper`) | `templates/perms.rs` |
 //! | `CsrfViewMiddleware`, `get_token` | `csrf/` |
 //! | `views.py`, `forms.py`, `urls.py` | `views/`, [`auth_urls!`] |
 //! | `hashers.py`, `password_validation.py` | `password/` |
@@ -53,11 +55,14 @@ mod cache;
 pub mod cli;
 mod csrf;
 mod error;
+mod guard;
 mod host;
 mod html;
 mod login_required;
 mod middleware;
 pub mod password;
+mod permission_required;
+mod permissions;
 pub mod redirect;
 mod request;
 mod schema;
@@ -69,6 +74,7 @@ mod templates;
 mod throttle;
 mod urls;
 mod user;
+mod user_passes_test;
 pub mod views;
 
 #[doc(hidden)]
@@ -87,11 +93,14 @@ pub use builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
 pub use error::{Error, Result, ValidationError};
 pub use login_required::LoginRequiredLayer;
 pub use middleware::AuthLayer;
+pub use permission_required::PermissionRequiredLayer;
+pub use permissions::{Permission, PermissionName, UserPermissions};
 pub use request::CurrentUser;
 pub use session::{Session, login, logout, update_session_auth_hash};
 pub use settings::{SameSite, Settings, SettingsError, UnknownValue};
 pub use templates::Templates;
 pub use user::{AbstractUser, AuthUser, USERNAME_MAX_LENGTH, validate_username};
+pub use user_passes_test::UserPassesTestLayer;
 
 /// The query parameter that carries the page to return to after login
 /// (Django's `REDIRECT_FIELD_NAME`).
@@ -106,7 +115,9 @@ pub use minijinja;
 
 pub use auth_macros::AuthUser;
 
-pub use auth_macros::{auth_urls, login_required};
+pub use auth_macros::{
+    auth_urls, login_required, permission_required, permissions, user_passes_test,
+};
 
 /// A calendar date (a column type for custom user fields).
 pub type Date = time::Date;

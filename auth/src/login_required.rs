@@ -6,24 +6,21 @@
 //! Anonymous requests get `303 See Other` to the login page with
 //! `next=<the requested path>`.
 
-use std::{
-    convert::Infallible,
-    marker::PhantomData,
-    pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
-};
+use std::{marker::PhantomData, sync::Arc};
 
 use axum::{
-    body::Body,
     extract::FromRequestParts,
     response::{IntoResponse, Response},
 };
-use http::{Request, request::Parts};
+use http::request::Parts;
 use tower_layer::Layer;
-use tower_service::Service;
 
-use crate::{AuthUser, REDIRECT_FIELD_NAME, request::RequestAuth, user::downcast};
+use crate::{
+    AuthUser, REDIRECT_FIELD_NAME,
+    guard::{Guard, GuardService},
+    request::RequestAuth,
+    user::downcast,
+};
 
 /// Where `#[login_required]` sends anonymous users; implemented by a
 /// hidden type the macro generates per handler.
@@ -94,8 +91,6 @@ pub async fn require_user<U: AuthUser>(parts: &mut Parts) -> Result<U, Response>
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
 /// Requires a logged-in user for every route it wraps, except exempt paths
 /// (Django 5.1's `LoginRequiredMiddleware`). The login URL is always exempt.
 /// Put it inside the auth layer:
@@ -153,61 +148,29 @@ fn under(path: &str, prefix: &str) -> bool {
 }
 
 impl<S> Layer<S> for LoginRequiredLayer {
-    type Service = LoginRequiredService<S>;
+    type Service = GuardService<S, Arc<LoginRequiredLayer>>;
     fn layer(&self, inner: S) -> Self::Service {
-        LoginRequiredService {
+        GuardService {
             inner,
-            config: Arc::new(self.clone()),
+            guard: Arc::new(self.clone()),
         }
     }
 }
 
-/// The service of [`LoginRequiredLayer`].
-#[derive(Clone, Debug)]
-pub struct LoginRequiredService<S> {
-    inner: S,
-    config: Arc<LoginRequiredLayer>,
-}
-
-impl<S> Service<Request<Body>> for LoginRequiredService<S>
-where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let config = self.config.clone();
-        Box::pin(async move {
-            let request = match RequestAuth::from_extensions(req.extensions()) {
-                Ok(request) => request,
-                Err(response) => return Ok(response),
-            };
-            let login_url = config
-                .login_url
-                .as_deref()
-                .unwrap_or_else(|| request.core.settings.login_url());
-            if !config.is_exempt(req.uri().path(), login_url) {
-                match request.user().await {
-                    Ok(Some(_)) => {}
-                    Ok(None) => {
-                        return Ok(
-                            request.login_redirect(Some(login_url), Some(REDIRECT_FIELD_NAME))
-                        );
-                    }
-                    Err(err) => return Ok(err.into_response()),
-                }
-            }
-            inner.call(req).await
-        })
+impl Guard for Arc<LoginRequiredLayer> {
+    async fn check(&self, request: Arc<RequestAuth>, path: String) -> Option<Response> {
+        let login_url = self
+            .login_url
+            .as_deref()
+            .unwrap_or_else(|| request.core.settings.login_url());
+        if self.is_exempt(&path, login_url) {
+            return None;
+        }
+        match request.user().await {
+            Ok(Some(_)) => None,
+            Ok(None) => Some(request.login_redirect(Some(login_url), Some(REDIRECT_FIELD_NAME))),
+            Err(err) => Some(err.into_response()),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use http::request::Parts;
 use subtle::ConstantTimeEq;
 
 use crate::{
-    AbstractUser, AuthUser, Error, Result,
+    AbstractUser, AuthUser, Error, Result, UserPermissions,
     auth::Core,
     csrf::token as csrf,
     redirect,
@@ -53,6 +53,8 @@ pub(crate) struct RequestAuth {
     pub(crate) session: tower_sessions::Session,
     /// `None` until resolved; then the user, or `None` for anonymous.
     user: tokio::sync::Mutex<Option<Option<LoadedUser>>>,
+    /// The user's permissions, loaded on first use.
+    permissions: tokio::sync::Mutex<Option<Arc<UserPermissions>>>,
     csrf: Mutex<CsrfState>,
     /// The user id and backend of the last successful `authenticate` in
     /// this request (Django tags the user with `user.backend`), which
@@ -81,6 +83,7 @@ impl RequestAuth {
             core,
             session,
             user: tokio::sync::Mutex::new(None),
+            permissions: tokio::sync::Mutex::new(None),
             csrf: Mutex::new(CsrfState {
                 secret,
                 send_cookie: false,
@@ -138,6 +141,22 @@ impl RequestAuth {
     /// Sets the user for the rest of the request (after login or logout).
     pub(crate) async fn set_user(&self, user: Option<LoadedUser>) {
         *self.user.lock().await = Some(user);
+        *self.permissions.lock().await = None;
+    }
+
+    /// The user's permissions, loaded once per request (one query) on
+    /// first use; none for an anonymous user.
+    pub(crate) async fn permissions(&self) -> Result<Arc<UserPermissions>> {
+        let mut slot = self.permissions.lock().await;
+        if let Some(loaded) = &*slot {
+            return Ok(loaded.clone());
+        }
+        let loaded = Arc::new(match self.user().await? {
+            Some(user) => self.core.model.permissions(&self.core, &user).await?,
+            None => UserPermissions::none(),
+        });
+        *slot = Some(loaded.clone());
+        Ok(loaded)
     }
 
     /// Django's `get_user`: the id and backend from the session, the user
@@ -323,5 +342,21 @@ impl<S: Send + Sync, U: AuthUser> FromRequestParts<S> for CurrentUser<U> {
         let request = RequestAuth::from_parts(parts)?;
         let user = request.user().await.map_err(IntoResponse::into_response)?;
         Ok(CurrentUser(user.and_then(downcast::<U>)))
+    }
+}
+
+/// The current user's permissions, loaded once per request (Django's
+/// `request.user.has_perm`, `get_all_permissions`). An extractor:
+/// `async fn report(perms: UserPermissions)`.
+impl<S: Send + Sync> FromRequestParts<S> for UserPermissions {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let request = RequestAuth::from_parts(parts)?;
+        let perms = request
+            .permissions()
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(UserPermissions::clone(&perms))
     }
 }

@@ -8,6 +8,13 @@ use crate::{Auth, Result, user::AuthUser};
 
 pub use crate::password::hash_computations;
 
+/// How many times the model backend loaded permissions (one query each).
+pub fn permission_loads<U: AuthUser>(auth: &Auth<U>) -> u64 {
+    auth.core
+        .permission_loads
+        .load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// How many sessions the app's session store holds.
 pub async fn session_count<U: AuthUser>(auth: &Auth<U>) -> Result<u64> {
     auth.core.sessions.count().await

@@ -213,6 +213,13 @@ pub trait AuthUser:
         Err(unknown_field(name))
     }
     #[doc(hidden)]
+    /// The app label, model name and verbose name of the default
+    /// permissions (`accounts`, `user`, `user` → `accounts.add_user`, "Can
+    /// add user").
+    fn permission_model() -> (&'static str, &'static str, &'static str) {
+        ("auth", "user", "user")
+    }
+    #[doc(hidden)]
     /// For a unique extra field, the condition matching a row with this
     /// user's value (to say "already taken" before inserting).
     fn extra_taken(&self, _name: &str) -> Option<sea_orm::sea_query::Expr> {

@@ -190,3 +190,100 @@ mod auth_urls_seed_urls {
         assert_eq!(urls::reverse("logout"), Some(urls::LOGOUT));
     }
 }
+
+mod permission_models {
+    use auth::AuthUser as _;
+
+    #[derive(Clone, Debug, auth::AuthUser)]
+    #[auth(table = "shop_staff_member")]
+    pub struct StaffMember {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+    }
+
+    #[derive(Clone, Debug, auth::AuthUser)]
+    pub struct Customer {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+    }
+
+    #[derive(Clone, Debug, auth::AuthUser)]
+    #[auth(table = "people", app_label = "crm")]
+    pub struct Person {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+    }
+
+    #[test]
+    fn the_app_label_comes_from_the_table_or_the_attribute() {
+        // Django: app label, lowercased class name, verbose name.
+        assert_eq!(
+            StaffMember::permission_model(),
+            ("shop", "staffmember", "staff member")
+        );
+        assert_eq!(
+            Customer::permission_model(),
+            ("auth", "customer", "customer")
+        );
+        assert_eq!(Person::permission_model(), ("crm", "person", "person"));
+    }
+}
+
+mod permissions_declared {
+    auth::permissions! {
+        pub mod declared;
+        blog: publish_post = "Can publish posts", r#move = "Can move posts";
+        shop: refund = "Can refund";
+        blog: archive_post = "Can archive posts";
+    }
+
+    #[derive(Clone, Debug, auth::AuthUser)]
+    pub struct User {
+        #[auth(base)]
+        pub base: auth::AbstractUser,
+    }
+
+    fn is_staff(user: &User) -> bool {
+        user.is_staff
+    }
+
+    #[auth::permission_required(
+        declared::blog::PUBLISH_POST,
+        login_url = "/in/",
+        redirect_field_name = "to"
+    )]
+    async fn one() {}
+
+    #[auth::permission_required([declared::blog::MOVE, "shop.refund"], raise_exception = false)]
+    async fn several() {}
+
+    #[auth::user_passes_test(|user: &User| user.is_active)]
+    async fn closure() {}
+
+    #[auth::user_passes_test(is_staff)]
+    pub(crate) async fn visible(_body: String) {}
+
+    #[test]
+    fn constants_name_their_permissions() {
+        assert_eq!(
+            declared::blog::PUBLISH_POST.to_string(),
+            "blog.publish_post"
+        );
+        assert_eq!(declared::blog::MOVE.codename(), "move");
+        assert_eq!(declared::shop::REFUND.name(), "Can refund");
+        let all: Vec<String> = declared::ALL.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            all,
+            [
+                "blog.publish_post",
+                "blog.move",
+                "blog.archive_post",
+                "shop.refund"
+            ]
+        );
+        let _: axum::routing::MethodRouter = axum::routing::get(one)
+            .post(several)
+            .put(closure)
+            .patch(visible);
+    }
+}

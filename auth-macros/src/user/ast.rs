@@ -20,6 +20,7 @@ pub(crate) struct Input<'a> {
     pub generics: &'a syn::Generics,
     pub table: Option<LitStr>,
     pub entity: Option<LitStr>,
+    pub app_label: Option<LitStr>,
     pub fields: Vec<Field<'a>>,
 }
 
@@ -70,7 +71,7 @@ impl<'a> Input<'a> {
                 return None;
             }
         };
-        let (table, entity) = container_attrs(cx, input);
+        let (table, entity, app_label) = container_attrs(cx, input);
         let fields = fields
             .named
             .iter()
@@ -82,25 +83,33 @@ impl<'a> Input<'a> {
             generics: &input.generics,
             table,
             entity,
+            app_label,
             fields,
         })
     }
 }
 
-/// Reads `#[auth(table = "...", entity = "...")]` on the struct.
-fn container_attrs(cx: &Ctxt, input: &DeriveInput) -> (Option<LitStr>, Option<LitStr>) {
+/// Reads `#[auth(table = "...", entity = "...", app_label = "...")]` on
+/// the struct.
+fn container_attrs(
+    cx: &Ctxt,
+    input: &DeriveInput,
+) -> (Option<LitStr>, Option<LitStr>, Option<LitStr>) {
     let mut table = Attr::none(cx, WHAT, TABLE);
     let mut entity = Attr::none(cx, WHAT, ENTITY);
+    let mut app_label = Attr::none(cx, WHAT, APP_LABEL);
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("auth")) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(TABLE) {
                 table.set(&meta.path, meta.value()?.parse::<LitStr>()?);
             } else if meta.path.is_ident(ENTITY) {
                 entity.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+            } else if meta.path.is_ident(APP_LABEL) {
+                app_label.set(&meta.path, meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(format!(
-                    "unknown `auth` attribute `{}` on a user struct; expected `table = \"...\"` \
-                     or `entity = \"...\"`",
+                    "unknown `auth` attribute `{}` on a user struct; expected `table = \"...\"`, \
+                     `entity = \"...\"` or `app_label = \"...\"`",
                     path_to_string(&meta.path)
                 )));
             }
@@ -110,7 +119,7 @@ fn container_attrs(cx: &Ctxt, input: &DeriveInput) -> (Option<LitStr>, Option<Li
             cx.push(err);
         }
     }
-    (table.get(), entity.get())
+    (table.get(), entity.get(), app_label.get())
 }
 
 /// Reads the `#[auth(...)]` attributes of one field.

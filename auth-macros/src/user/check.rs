@@ -9,7 +9,7 @@ use super::{
     ast::{Field, Input},
     model::{Extra, FieldKind, Scalar, User, is_sql_name, last_segment},
 };
-use crate::ctxt::Ctxt;
+use crate::{attr::is_app_label, ctxt::Ctxt};
 
 /// The columns (and `Model` fields) that `AbstractUser` already provides.
 pub(crate) const BASE_COLUMNS: [&str; 11] = [
@@ -90,6 +90,15 @@ pub(crate) fn validate<'a>(cx: &Ctxt, input: &Input<'a>) -> Option<User<'a>> {
         );
     }
 
+    if let Some(label) = &input.app_label
+        && !is_app_label(&label.value())
+    {
+        fail(
+            label,
+            "`app_label` must be a lowercase identifier, such as `accounts`".into(),
+        );
+    }
+
     let bases: Vec<&Field> = input.fields.iter().filter(|f| f.base.is_some()).collect();
     // A field of type `AbstractUser` without the key gets its own error
     // (in `extra`), which says what to write.
@@ -144,13 +153,29 @@ pub(crate) fn validate<'a>(cx: &Ctxt, input: &Input<'a>) -> Option<User<'a>> {
         return None;
     }
     let snake = snake_name(input.ident);
+    let table = input
+        .table
+        .as_ref()
+        .map_or_else(|| plural(&snake), |t| t.value());
+    let app_label = match &input.app_label {
+        Some(label) => label.value(),
+        // `accounts_user` for `User`: app `accounts`, as Django names tables.
+        None => table
+            .strip_suffix(&format!("_{snake}"))
+            .filter(|prefix| is_app_label(prefix))
+            .unwrap_or("auth")
+            .to_owned(),
+    };
+    let model_name = input
+        .ident
+        .to_string()
+        .trim_start_matches("r#")
+        .to_lowercase();
     Some(User {
         ident: input.ident,
         vis: input.vis,
-        table: input
-            .table
-            .as_ref()
-            .map_or_else(|| plural(&snake), |t| t.value()),
+        permission_model: (app_label, model_name, snake.replace('_', " ")),
+        table,
         module: module_name(input),
         base: bases[0].ident,
         extras,

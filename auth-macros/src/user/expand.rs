@@ -90,6 +90,7 @@ pub(crate) fn expand(user: &User) -> TokenStream {
         let variant = format_ident!("{}", c.variant);
         quote!(::auth::__private::BaseColumn::#variant => #module::Column::#variant)
     });
+    let (app_label, model_name, verbose_name) = &user.permission_model;
     let template_fields = user.extras.iter().map(|f| {
         let name = f.ident;
         let key = name.to_string().trim_start_matches("r#").to_owned();
@@ -257,6 +258,10 @@ pub(crate) fn expand(user: &User) -> TokenStream {
                     match __auth_column {
                         #(#column_arms,)*
                     }
+                }
+
+                fn permission_model() -> (&'static str, &'static str, &'static str) {
+                    (#app_label, #model_name, #verbose_name)
                 }
 
                 fn template_fields(

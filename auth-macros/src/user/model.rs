@@ -9,6 +9,9 @@ pub(crate) struct User<'a> {
     pub vis: &'a syn::Visibility,
     /// The table name.
     pub table: String,
+    /// The app label, model name and verbose name of the default
+    /// permissions (`accounts`, `user`, `user`).
+    pub permission_model: (String, String, String),
     /// The generated entity module.
     pub module: Ident,
     /// The `#[auth(base)]` field.

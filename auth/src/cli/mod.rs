@@ -12,9 +12,14 @@
 //! ```
 //!
 //! Commands: `serve` (the default; `--bind 127.0.0.1:8000`), `migrate`,
-//! `createsuperuser`, `createuser`, `changepassword [USERNAME]`,
-//! `clearsessions`. Every failure prints a clear message and exits
-//! non-zero.
+//! `createsuperuser`, `createuser [--staff] [--inactive]`,
+//! `changepassword [USERNAME]`, `clearsessions`, and for groups and
+//! permissions `creategroup NAME [--perm APP.CODENAME]...`,
+//! `addtogroup USERNAME GROUP`, `removefromgroup USERNAME GROUP`,
+//! `grant USERNAME APP.CODENAME`, `revoke USERNAME APP.CODENAME`,
+//! `grantgroup GROUP APP.CODENAME` and `listperms [USERNAME]`. Every
+//! failure (an unknown user, group or permission included) prints a clear
+//! message and exits non-zero.
 //!
 //! `createsuperuser` and `createuser` ask for the model's required extra
 //! fields (Django's `REQUIRED_FIELDS`: `#[auth(required)]`, or a
@@ -54,6 +59,7 @@
 //! }
 //! ```
 
+mod permissions;
 mod prompt;
 mod users;
 
@@ -126,6 +132,57 @@ pub enum Command {
     /// Change a user's password.
     Changepassword {
         /// The user (default: the name of the OS user running the command).
+        username: Option<String>,
+    },
+    /// Create a group, optionally with permissions.
+    Creategroup {
+        /// The group's name.
+        name: String,
+        /// A permission for the group, `app_label.codename` (repeatable).
+        #[arg(long = "perm", value_name = "APP.CODENAME")]
+        perms: Vec<String>,
+    },
+    /// Put a user in a group.
+    Addtogroup {
+        /// The user.
+        username: String,
+        /// The group.
+        group: String,
+    },
+    /// Take a user out of a group.
+    Removefromgroup {
+        /// The user.
+        username: String,
+        /// The group.
+        group: String,
+    },
+    /// Grant a permission to a user directly.
+    Grant {
+        /// The user.
+        username: String,
+        /// The permission, `app_label.codename`.
+        #[arg(value_name = "APP.CODENAME")]
+        permission: String,
+    },
+    /// Take back a permission granted to a user directly.
+    Revoke {
+        /// The user.
+        username: String,
+        /// The permission, `app_label.codename`.
+        #[arg(value_name = "APP.CODENAME")]
+        permission: String,
+    },
+    /// Grant a permission to a group.
+    Grantgroup {
+        /// The group.
+        group: String,
+        /// The permission, `app_label.codename`.
+        #[arg(value_name = "APP.CODENAME")]
+        permission: String,
+    },
+    /// List every permission, or a user's effective permissions.
+    Listperms {
+        /// The user whose permissions to list.
         username: Option<String>,
     },
 }
@@ -458,6 +515,27 @@ where
             writeln!(out, "Deleted {deleted} expired session(s).")?;
             Ok(())
         }
+        Command::Creategroup { name, perms } => {
+            permissions::create_group(auth, &name, &perms, out).await
+        }
+        Command::Addtogroup { username, group } => {
+            permissions::add_to_group(auth, &username, &group, out).await
+        }
+        Command::Removefromgroup { username, group } => {
+            permissions::remove_from_group(auth, &username, &group, out).await
+        }
+        Command::Grant {
+            username,
+            permission,
+        } => permissions::grant(auth, &username, &permission, out).await,
+        Command::Revoke {
+            username,
+            permission,
+        } => permissions::revoke(auth, &username, &permission, out).await,
+        Command::Grantgroup { group, permission } => {
+            permissions::grant_group(auth, &group, &permission, out).await
+        }
+        Command::Listperms { username } => permissions::list(auth, username.as_deref(), out).await,
     }
 }
 

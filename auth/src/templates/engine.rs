@@ -40,6 +40,9 @@ const DEFAULTS: &[(&str, &str)] = &[
 #[derive(Clone)]
 pub(crate) struct Engine {
     env: Arc<Environment<'static>>,
+    /// Per template: whether it (or a template it extends, includes or
+    /// imports) reads `perms`, so permissions load only for those.
+    reads_perms: Arc<std::sync::Mutex<std::collections::HashMap<String, bool>>>,
 }
 
 impl Engine {
@@ -79,12 +82,78 @@ impl Engine {
         for (name, source) in registered {
             env.add_template_owned(name, source)?;
         }
-        Ok(Engine { env: Arc::new(env) })
+        Ok(Engine {
+            env: Arc::new(env),
+            reads_perms: Arc::default(),
+        })
+    }
+
+    /// Whether rendering `name` may read `perms`: the template or one it
+    /// reaches through `extends`, `include`, `import` or `from` names it
+    /// (a template named by a variable counts as reading it).
+    pub(crate) fn reads_perms(&self, name: &str) -> bool {
+        let cache = || {
+            self.reads_perms
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(known) = cache().get(name) {
+            return *known;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let reads = self.reaches_variable(name, "perms", &mut seen);
+        cache().insert(name.to_owned(), reads);
+        reads
+    }
+
+    fn reaches_variable(
+        &self,
+        name: &str,
+        variable: &str,
+        seen: &mut std::collections::HashSet<String>,
+    ) -> bool {
+        if !seen.insert(name.to_owned()) {
+            return false;
+        }
+        let Ok(template) = self.env.get_template(name) else {
+            return false; // rendering will report it
+        };
+        if template.undeclared_variables(false).contains(variable) {
+            return true;
+        }
+        match referenced_templates(template.source()) {
+            Some(names) => names
+                .iter()
+                .any(|other| self.reaches_variable(other, variable, seen)),
+            None => true,
+        }
     }
 
     pub(crate) fn render(&self, name: &str, context: Value) -> Result<String> {
         Ok(self.env.get_template(name)?.render(context)?)
     }
+}
+
+/// The templates `source` names in `extends`, `include`, `import` and
+/// `from` tags; `None` when one is named by an expression other than a
+/// string literal.
+fn referenced_templates(source: &str) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    for tag in source.split("{%").skip(1) {
+        let body = tag.split("%}").next().unwrap_or_default();
+        let body = body.trim_start_matches(['-', '+']).trim_start();
+        let mut words = body.splitn(2, char::is_whitespace);
+        let keyword = words.next().unwrap_or_default();
+        if !matches!(keyword, "extends" | "include" | "import" | "from") {
+            continue;
+        }
+        let rest = words.next().unwrap_or_default().trim_start();
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let literal = rest[1..].split(quote).next()?;
+        names.push(literal.to_owned());
+        // `include ["a.html", "b.html"]` and the like are lists: give up.
+    }
+    Some(names)
 }
 
 /// Escapes as Django does (`& < > " '`), leaving `/` readable so values
@@ -118,4 +187,44 @@ fn safe_join(dir: &std::path::Path, name: &str) -> Option<PathBuf> {
         .components()
         .all(|c| matches!(c, std::path::Component::Normal(_)));
     plain.then(|| dir.join(relative))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(templates: &[(&str, &str)]) -> Engine {
+        let registered = templates
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect();
+        Engine::new(None, registered).unwrap()
+    }
+
+    #[test]
+    fn perms_is_found_through_extends_and_include() {
+        let engine = engine(&[
+            (
+                "base.html",
+                "<nav>{% if perms.accounts %}R{% endif %}</nav>{% block body %}{% endblock %}",
+            ),
+            (
+                "page.html",
+                "{% extends \"base.html\" %}{% block body %}{{ user }}{% endblock %}",
+            ),
+            ("outer.html", "{% include 'page.html' %}"),
+            (
+                "plain.html",
+                "{{ user.username }}{% include 'other.html' %}",
+            ),
+            ("other.html", "{{ csrf_input }}"),
+            ("dynamic.html", "{% extends layout %}"),
+        ]);
+        assert!(engine.reads_perms("base.html"));
+        assert!(engine.reads_perms("page.html"));
+        assert!(engine.reads_perms("outer.html"));
+        assert!(!engine.reads_perms("plain.html"));
+        assert!(engine.reads_perms("dynamic.html"));
+        assert!(!engine.reads_perms("registration/login.html"));
+    }
 }

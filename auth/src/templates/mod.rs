@@ -3,12 +3,14 @@
 //!
 //! Every render through [`Templates`] gets `user` (with `is_authenticated`,
 //! `username`, the other base fields and the model's extra fields),
-//! `csrf_token` and `csrf_input`, so
+//! `perms` (`{% if perms.accounts.view_report %}`), `csrf_token` and
+//! `csrf_input`, so
 //! `{% if user.is_authenticated %}Welcome, {{ user.username }}!{% endif %}`
 //! works as written in a Django template. Templates named `*.html` are
 //! auto-escaped.
 
 pub(crate) mod engine;
+mod perms;
 
 use std::sync::Arc;
 
@@ -183,13 +185,19 @@ impl Templates {
         Ok(Templates { request, user })
     }
 
-    /// Renders template `name` with `context` plus `user`, `csrf_token`
-    /// and `csrf_input`.
-    pub fn render(&self, name: &str, context: Value) -> Result<Html<String>> {
-        self.render_string(name, context).map(Html)
+    /// Renders template `name` with `context` plus `user`, `perms`,
+    /// `csrf_token` and `csrf_input`. The user's permissions are loaded
+    /// (once per request) only when the template reads `perms`.
+    pub async fn render(&self, name: &str, context: Value) -> Result<Html<String>> {
+        self.render_string(name, context).await.map(Html)
     }
 
-    pub(crate) fn render_string(&self, name: &str, context: Value) -> Result<String> {
+    pub(crate) async fn render_string(&self, name: &str, context: Value) -> Result<String> {
+        let perms = if self.request.core.templates.reads_perms(name) {
+            perms::perms_value(self.request.permissions().await?)
+        } else {
+            Value::UNDEFINED
+        };
         let token = self.request.csrf_token();
         let input = format!(
             "<input type=\"hidden\" name=\"{}\" value=\"{token}\">",
@@ -197,6 +205,7 @@ impl Templates {
         );
         let base = minijinja::context! {
             user => self.user.clone(),
+            perms => perms,
             csrf_token => token,
             csrf_input => Value::from_safe_string(input),
         };

@@ -50,7 +50,7 @@ async fn render(
     context: minijinja::Value,
 ) -> Result<Response> {
     let templates = Templates::for_request(request.clone()).await?;
-    let html = templates.render_string(template, context)?;
+    let html = templates.render_string(template, context).await?;
     Ok(never_cache(axum::response::Html(html).into_response()))
 }
 

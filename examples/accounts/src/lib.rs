@@ -1,7 +1,8 @@
 //! The seed app: a custom user model with `bio` and `birth_date`, a home
 //! page that greets the user, a guarded profile page, Django's auth views
-//! from `auth_urls!`, and a hand-written login view built on the
-//! primitives.
+//! from `auth_urls!`, a hand-written login view built on the primitives,
+//! and pages guarded by a permission (`/reports/`) and by a test on the
+//! user (`/staff/`).
 
 use axum::{
     Form, Router,
@@ -34,6 +35,11 @@ auth::auth_urls! {
     password_change_done: "/password-change/done/" => PasswordChangeDoneView,
 }
 
+auth::permissions! {
+    pub mod perms;
+    accounts: view_report = "Can view reports", publish_report = "Can publish reports";
+}
+
 /// Where the hand-written login view lives.
 pub const CUSTOM_LOGIN: &str = "/custom-login/";
 
@@ -52,6 +58,7 @@ pub fn settings() -> Result<auth::Settings, auth::SettingsError> {
 pub fn builder(settings: auth::Settings) -> auth::AuthBuilder<User> {
     auth::Auth::<User>::builder()
         .settings(settings)
+        .permissions(perms::ALL)
         .template(
             "accounts/base.html",
             include_str!("../templates/accounts/base.html"),
@@ -65,18 +72,59 @@ pub fn builder(settings: auth::Settings) -> auth::AuthBuilder<User> {
             "accounts/login.html",
             include_str!("../templates/accounts/login.html"),
         )
+        .template(
+            "accounts/reports.html",
+            include_str!("../templates/accounts/reports.html"),
+        )
+        .template(
+            "accounts/staff.html",
+            include_str!("../templates/accounts/staff.html"),
+        )
 }
 
 async fn home(templates: auth::Templates) -> auth::Result<Html<String>> {
-    templates.render("home.html", auth::minijinja::context! {})
+    templates
+        .render("home.html", auth::minijinja::context! {})
+        .await
 }
 
 #[auth::login_required(login_url = "/login/")]
 async fn profile(user: User, templates: auth::Templates) -> auth::Result<Html<String>> {
-    templates.render(
-        "accounts/profile.html",
-        auth::minijinja::context! { bio => user.bio },
-    )
+    templates
+        .render(
+            "accounts/profile.html",
+            auth::minijinja::context! { bio => user.bio },
+        )
+        .await
+}
+
+/// The reports: anonymous users go to the login page, users without
+/// `accounts.view_report` get a 403 page, the others see their effective
+/// permissions.
+#[auth::permission_required(perms::accounts::VIEW_REPORT)]
+async fn reports(
+    perms: auth::UserPermissions,
+    templates: auth::Templates,
+) -> auth::Result<Html<String>> {
+    let permissions: Vec<String> = perms.get_all_permissions().into_iter().collect();
+    templates
+        .render(
+            "accounts/reports.html",
+            auth::minijinja::context! { permissions },
+        )
+        .await
+}
+
+fn is_staff(user: &User) -> bool {
+    user.is_staff
+}
+
+/// Staff only; anyone else goes to the login page.
+#[auth::user_passes_test(is_staff, login_url = "/login/")]
+async fn staff(templates: auth::Templates) -> auth::Result<Html<String>> {
+    templates
+        .render("accounts/staff.html", auth::minijinja::context! {})
+        .await
 }
 
 #[derive(Deserialize)]
@@ -89,7 +137,9 @@ struct Credentials {
 
 /// The seed's "Custom Login View", on the primitives.
 async fn custom_login_form(templates: auth::Templates) -> auth::Result<Html<String>> {
-    templates.render("accounts/login.html", auth::minijinja::context! {})
+    templates
+        .render("accounts/login.html", auth::minijinja::context! {})
+        .await
 }
 
 async fn custom_login(
@@ -107,7 +157,8 @@ async fn custom_login(
             .render(
                 "accounts/login.html",
                 auth::minijinja::context! { error => "Invalid credentials" },
-            )?
+            )
+            .await?
             .into_response()),
     }
 }
@@ -147,6 +198,8 @@ fn site(auth: &auth::Auth<User>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/profile/", get(profile))
+        .route("/reports/", get(reports))
+        .route("/staff/", get(staff))
         .route(CUSTOM_LOGIN, get(custom_login_form).post(custom_login))
         .merge(urls::router())
         .with_state(auth.clone())

@@ -34,7 +34,9 @@ pub fn builder() -> auth::AuthBuilder<Member> {
 }
 
 async fn home(templates: auth::Templates) -> auth::Result<Html<String>> {
-    templates.render("home.html", auth::minijinja::context! {})
+    templates
+        .render("home.html", auth::minijinja::context! {})
+        .await
 }
 
 /// A bare guard: anonymous visitors go to `settings.login_url()`.

@@ -1,0 +1,72 @@
+//! What the router-level guards share ([`LoginRequiredLayer`],
+//! [`PermissionRequiredLayer`], [`UserPassesTestLayer`]): a layer is a
+//! [`Guard`] that looks at the request's auth state and either lets it
+//! through or answers it (a login redirect, a 403).
+//!
+//! [`LoginRequiredLayer`]: crate::LoginRequiredLayer
+//! [`PermissionRequiredLayer`]: crate::PermissionRequiredLayer
+//! [`UserPassesTestLayer`]: crate::UserPassesTestLayer
+
+use std::{
+    convert::Infallible,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use axum::{body::Body, response::Response};
+use http::Request;
+use tower_service::Service;
+
+use crate::request::RequestAuth;
+
+/// A check run before the wrapped routes.
+pub(crate) trait Guard: Clone + Send + Sync + 'static {
+    /// `None` to let the request through, or the answer instead.
+    fn check(
+        &self,
+        request: Arc<RequestAuth>,
+        path: String,
+    ) -> impl Future<Output = Option<Response>> + Send;
+}
+
+/// The service of a guard layer.
+#[derive(Clone, Debug)]
+pub struct GuardService<S, G> {
+    pub(crate) inner: S,
+    pub(crate) guard: G,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, G> Service<Request<Body>> for GuardService<S, G>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+    G: Guard,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        // The clone that was polled ready serves this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let guard = self.guard.clone();
+        Box::pin(async move {
+            let request = match RequestAuth::from_extensions(req.extensions()) {
+                Ok(request) => request,
+                Err(response) => return Ok(response),
+            };
+            match guard.check(request, req.uri().path().to_owned()).await {
+                Some(answer) => Ok(answer),
+                None => inner.call(req).await,
+            }
+        })
+    }
+}

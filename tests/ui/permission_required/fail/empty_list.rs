@@ -1,0 +1,6 @@
+#[auth::permission_required([])]
+async fn reports() -> &'static str {
+    "reports"
+}
+
+fn main() {}

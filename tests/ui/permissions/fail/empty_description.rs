@@ -1,0 +1,5 @@
+auth::permissions! {
+    accounts: view_report = "  ";
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+auth::permissions! {
+    Accounts: view_report = "Can view reports";
+}
+
+fn main() {}
