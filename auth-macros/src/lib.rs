@@ -192,10 +192,26 @@ pub fn permissions(input: TokenStream) -> TokenStream {
 /// declared login path, and `PasswordChangeView` redirects to the declared
 /// `PasswordChangeDoneView` unless given `success_url`.
 ///
+/// The password-reset views join the same list:
+///
+/// ```ignore
+/// password_reset: "/password-reset/" => PasswordResetView,
+/// password_reset_done: "/password-reset/done/" => PasswordResetDoneView,
+/// password_reset_confirm: "/reset/<uidb64>/<token>/" => PasswordResetConfirmView,
+/// password_reset_complete: "/reset/done/" => PasswordResetCompleteView,
+/// ```
+///
+/// `<name>` segments are path parameters; only `PasswordResetConfirmView`
+/// takes them, and needs exactly `<uidb64>` and `<token>`. The reset form
+/// links to the declared confirm route, and each view redirects to the
+/// declared done or complete view unless given `success_url`.
+///
 /// Checked at compile time: known views and options per view
 /// (`template_name`, `next_page`, `success_url`,
-/// `redirect_authenticated_user`), option value types, paths that start and
-/// end with `/`, no duplicate names or paths.
+/// `redirect_authenticated_user`, `email_template_name`,
+/// `subject_template_name`, `from_email`, `post_reset_login`), option value
+/// types, paths that start and end with `/`, parameter segments, no
+/// duplicate names or paths, and the views each one needs.
 #[proc_macro]
 pub fn auth_urls(input: TokenStream) -> TokenStream {
     urls::expand(input.into()).into()

@@ -13,6 +13,8 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::{
     DateTime, Error, Result, Settings, ValidationError,
     cache::TtlMap,
+    clock::Clock,
+    mail::{EmailMessage, Mailer},
     password::validation::{Validators, validate_password},
     password::{Check, Hasher},
     permissions::tables::{self, Link, Links},
@@ -22,6 +24,7 @@ use crate::{
     session::store::DynStore,
     templates::engine::Engine,
     throttle::Throttle,
+    tokens::TokenGenerator,
     user::{self, AbstractUser, AuthUser, LoadedUser, downcast},
 };
 
@@ -77,6 +80,12 @@ pub(crate) trait UserModel: Send + Sync {
         db: &'a DatabaseConnection,
         id: i64,
     ) -> BoxFuture<'a, Result<Option<LoadedUser>, DbErr>>;
+    /// The users a password-reset request for `email` goes to.
+    fn find_for_password_reset<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<LoadedUser>, DbErr>>;
     /// Writes the password column of user `id`.
     fn update_password<'a>(
         &'a self,
@@ -129,6 +138,15 @@ pub(crate) struct Core {
     /// How many times the model backend loaded permissions (a test hook:
     /// one per request however many checks).
     pub(crate) permission_loads: std::sync::atomic::AtomicU64,
+    /// Where email goes.
+    pub(crate) mailer: Mailer,
+    /// Password-reset tokens.
+    pub(crate) reset_tokens: TokenGenerator,
+    /// The time tokens are made and checked at.
+    pub(crate) clock: Clock,
+    /// Password-reset messages being rendered and sent off the request
+    /// path: a bounded number at a time (a flood drops the excess).
+    pub(crate) mail_slots: Arc<tokio::sync::Semaphore>,
     /// The expired-session cleanup task, stopped with the core.
     pub(crate) cleanup: Option<tokio::task::JoinHandle<()>>,
 }
@@ -450,6 +468,37 @@ impl<U: AuthUser> Auth<U> {
         self.core.touch_last_login(user.id, now).await?;
         user.base_mut().last_login = Some(now);
         Ok(())
+    }
+}
+
+/// Email and password-reset tokens.
+impl<U: AuthUser> Auth<U> {
+    /// Sends `message` with the configured backend (Django's `send_mail`).
+    pub async fn send_mail(&self, message: &EmailMessage) -> Result<()> {
+        self.core.mailer.send(message).await
+    }
+
+    /// The messages the `memory` email backend kept (Django's
+    /// `mail.outbox`); `None` with another backend.
+    pub fn outbox(&self) -> Option<Vec<EmailMessage>> {
+        self.core.mailer.outbox()
+    }
+
+    /// A password-reset token for `user`, as Django's
+    /// `default_token_generator.make_token` makes it.
+    pub fn make_password_reset_token(&self, user: &U) -> String {
+        self.core
+            .reset_tokens
+            .make_token(user.base(), self.core.clock.now())
+    }
+
+    /// Whether `token` is a live password-reset token for `user` (Django's
+    /// `check_token`): made for the user as they are now, with the current
+    /// or a fallback secret key, within `password_reset_timeout`.
+    pub fn check_password_reset_token(&self, user: &U, token: &str) -> bool {
+        self.core
+            .reset_tokens
+            .check_token(user.base(), token, self.core.clock.now())
     }
 }
 

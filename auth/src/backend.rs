@@ -328,6 +328,20 @@ impl<U: AuthUser> UserModel for Backends<U> {
         })
     }
 
+    fn find_for_password_reset<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<LoadedUser>, DbErr>> {
+        Box::pin(async move {
+            let users = user::find_for_password_reset::<U>(db, email).await?;
+            Ok(users
+                .into_iter()
+                .map(|u| Arc::new(u) as LoadedUser)
+                .collect())
+        })
+    }
+
     fn update_password<'a>(
         &'a self,
         db: &'a DatabaseConnection,

@@ -11,6 +11,8 @@ use crate::{
     auth::Core,
     backend::{Backend, Backends, ModelBackend},
     cache::TtlMap,
+    clock::Clock,
+    mail::{EmailBackend, Mailer},
     password::validation::{Validators, default_validators},
     permissions::tables::Links,
     secret::SecretKeys,
@@ -20,6 +22,7 @@ use crate::{
     session::store::{Custom, DynStore},
     templates::engine::Engine,
     throttle::{THROTTLE_SALT, Throttle},
+    tokens::{RESET_TOKEN_SALT, TokenGenerator},
     user::AuthUser,
 };
 
@@ -40,6 +43,7 @@ pub struct AuthBuilder<U> {
     templates: Vec<(String, String)>,
     backends: Backends<U>,
     permissions: Vec<Permission>,
+    mailer: Option<Mailer>,
     _user: PhantomData<fn() -> U>,
 }
 
@@ -67,6 +71,7 @@ impl<U: AuthUser> Auth<U> {
             templates: Vec::new(),
             backends: Backends::new(),
             permissions: Vec::new(),
+            mailer: None,
             _user: PhantomData,
         }
     }
@@ -129,6 +134,13 @@ impl<U: AuthUser> AuthBuilder<U> {
     /// the user model's defaults (Django's `Meta.permissions`).
     pub fn permissions(mut self, permissions: &[Permission]) -> Self {
         self.permissions.extend_from_slice(permissions);
+        self
+    }
+
+    /// Send email with this backend instead of the one `email_backend`
+    /// names (`AUTH_EMAIL_BACKEND`).
+    pub fn email_backend(mut self, backend: impl EmailBackend) -> Self {
+        self.mailer = Some(Mailer::custom(backend));
         self
     }
 
@@ -227,6 +239,16 @@ impl<U: AuthUser> AuthBuilder<U> {
             links: Links::new(&user_table),
             declared_permissions: declared_permissions::<U>(&self.permissions),
             permission_loads: Default::default(),
+            mailer: match self.mailer {
+                Some(mailer) => mailer,
+                None => Mailer::from_settings(&settings)?,
+            },
+            reset_tokens: TokenGenerator::new(
+                secrets.salted(RESET_TOKEN_SALT),
+                settings.password_reset_timeout,
+            ),
+            clock: Clock::default(),
+            mail_slots: Arc::new(tokio::sync::Semaphore::new(MAIL_SLOTS)),
             session_mac: secrets.salted(SESSION_HASH_SALT),
             templates: Engine::new(self.templates_dir, self.templates)?,
             users: (!settings.cache_ttl.is_zero()).then(|| TtlMap::new(settings.cache_ttl)),
@@ -247,6 +269,9 @@ impl<U: AuthUser> AuthBuilder<U> {
         Ok(auth)
     }
 }
+
+/// How many password-reset messages may be in preparation at once.
+pub(crate) const MAIL_SLOTS: usize = 32;
 
 /// The permissions `migrate` makes sure exist: the user model's four
 /// defaults (`add_`, `change_`, `delete_`, `view_`) and the app's own.

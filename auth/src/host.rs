@@ -19,7 +19,7 @@ pub(crate) fn request_host(req: &Request<Body>) -> Option<String> {
 /// Django's `split_domain_port`: the domain (without a trailing dot) and
 /// the port of a host, if it is shaped like `name[:port]` or
 /// `[ipv6][:port]`.
-fn split_domain_port(host: &str) -> Option<(&str, Option<&str>)> {
+pub(crate) fn split_domain_port(host: &str) -> Option<(&str, Option<&str>)> {
     let (domain, port) = if host.starts_with('[') {
         let end = host.find(']')?;
         let inner = &host[1..end];

@@ -90,6 +90,18 @@ impl SaltedMac {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The HMAC of `value` under each key, current first, as lowercase hex.
+    pub(crate) fn hex_each(&self, value: &[u8]) -> Vec<String> {
+        std::iter::once(&self.current)
+            .chain(&self.fallbacks)
+            .map(|mac| {
+                let mut mac = mac.clone();
+                mac.update(value);
+                hex::encode(mac.finalize().into_bytes())
+            })
+            .collect()
+    }
+
     /// Which key made `expected` (lowercase hex) for `value`; compared in
     /// constant time.
     pub(crate) fn verify(&self, value: &[u8], expected: &str) -> KeyMatch {

@@ -33,6 +33,35 @@ impl FromStr for SameSite {
     }
 }
 
+/// Where outgoing email goes (`EMAIL_BACKEND`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailBackendKind {
+    /// Printed on standard output (the default, for development).
+    Console,
+    /// One `.eml` file per message in `email_file_path`.
+    File,
+    /// Sent to an SMTP server (`email_host`, `email_port`, …).
+    Smtp,
+    /// Kept in memory, for tests (`Auth::outbox`).
+    Memory,
+}
+
+impl FromStr for EmailBackendKind {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s.to_ascii_lowercase().as_str() {
+            "console" => Ok(EmailBackendKind::Console),
+            "file" => Ok(EmailBackendKind::File),
+            "smtp" => Ok(EmailBackendKind::Smtp),
+            "memory" | "locmem" => Ok(EmailBackendKind::Memory),
+            _ => Err(UnknownValue {
+                expected: "console, file, smtp or memory",
+                got: s.to_owned(),
+            }),
+        }
+    }
+}
+
 /// A setting's value is not one of the accepted words.
 #[derive(Debug, thiserror::Error)]
 #[error("expected {expected}, got `{got}`")]
@@ -166,6 +195,39 @@ pub struct Settings {
     /// this process update the copy at once; changes made elsewhere are seen
     /// within this time. For single-instance deployments; see `cache.rs`.
     pub cache_ttl: Duration,
+    /// `PASSWORD_RESET_TIMEOUT`: how long a password-reset link works
+    /// (three days).
+    pub password_reset_timeout: Duration,
+    /// How many password-reset messages one address may receive per
+    /// `login_failure_window` (3); further requests are answered as usual
+    /// and send nothing.
+    pub password_reset_email_limit: u32,
+    /// The site's own URL (`https://example.com`), for links in email when
+    /// `allowed_hosts` does not guard the `Host` header. With neither, reset
+    /// links are only sent for requests to `localhost` or a loopback
+    /// address.
+    pub site_url: Option<String>,
+    /// `EMAIL_BACKEND`: `console` (default), `file`, `smtp` or `memory`.
+    pub email_backend: EmailBackendKind,
+    /// `EMAIL_FILE_PATH`: the directory of the `file` backend.
+    pub email_file_path: Option<PathBuf>,
+    /// `EMAIL_HOST` (`localhost`).
+    pub email_host: String,
+    /// `EMAIL_PORT` (25).
+    pub email_port: u16,
+    /// `EMAIL_HOST_USER`: the SMTP login (empty: none).
+    pub email_host_user: String,
+    /// `EMAIL_HOST_PASSWORD`.
+    pub email_host_password: String,
+    /// `EMAIL_USE_TLS`: STARTTLS after connecting.
+    pub email_use_tls: bool,
+    /// `EMAIL_USE_SSL`: TLS from the first byte (port 465).
+    pub email_use_ssl: bool,
+    /// `EMAIL_TIMEOUT`: how long an SMTP exchange may take (Django: none;
+    /// here 30 seconds, so a hung server cannot hold a sending slot).
+    pub email_timeout: Duration,
+    /// `DEFAULT_FROM_EMAIL` (`webmaster@localhost`).
+    pub default_from_email: String,
 }
 
 impl Default for Settings {
@@ -213,6 +275,19 @@ impl Default for Settings {
             data_upload_max_number_fields: 1000,
             database_timeout: Duration::from_secs(5),
             cache_ttl: Duration::ZERO,
+            password_reset_timeout: Duration::from_secs(259_200),
+            password_reset_email_limit: 3,
+            site_url: None,
+            email_backend: EmailBackendKind::Console,
+            email_file_path: None,
+            email_host: "localhost".into(),
+            email_port: 25,
+            email_host_user: String::new(),
+            email_host_password: String::new(),
+            email_use_tls: false,
+            email_use_ssl: false,
+            email_timeout: Duration::from_secs(30),
+            default_from_email: "webmaster@localhost".into(),
         }
     }
 }
@@ -324,6 +399,29 @@ impl Settings {
             "DATA_UPLOAD_MAX_NUMBER_FIELDS",
             &mut s.data_upload_max_number_fields,
         )?;
+        if let Some(secs) = env.get_parsed::<u64>("PASSWORD_RESET_TIMEOUT")? {
+            s.password_reset_timeout = Duration::from_secs(secs);
+        }
+        env.parse(
+            "PASSWORD_RESET_EMAIL_LIMIT",
+            &mut s.password_reset_email_limit,
+        )?;
+        env.opt_string("SITE_URL", &mut s.site_url);
+        env.parse("EMAIL_BACKEND", &mut s.email_backend)?;
+        if let Some((_, value)) = env.raw("EMAIL_FILE_PATH") {
+            s.email_file_path = Some(PathBuf::from(value)).filter(|p| !p.as_os_str().is_empty());
+        }
+        env.parse("EMAIL_HOST", &mut s.email_host)?;
+        env.parse("EMAIL_PORT", &mut s.email_port)?;
+        env.parse("EMAIL_HOST_USER", &mut s.email_host_user)?;
+        env.parse("EMAIL_HOST_PASSWORD", &mut s.email_host_password)?;
+        env.bool("EMAIL_USE_TLS", &mut s.email_use_tls)?;
+        env.bool("EMAIL_USE_SSL", &mut s.email_use_ssl)?;
+        if let Some(secs) = env.get_parsed::<f64>("EMAIL_TIMEOUT")? {
+            s.email_timeout =
+                Duration::try_from_secs_f64(secs.max(0.1)).unwrap_or(Duration::from_secs(30));
+        }
+        env.parse("DEFAULT_FROM_EMAIL", &mut s.default_from_email)?;
         if let Some(secs) = env.get_parsed::<f64>("CACHE_TTL")? {
             s.cache_ttl = Duration::try_from_secs_f64(secs).unwrap_or(Duration::ZERO);
         }

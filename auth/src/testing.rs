@@ -15,6 +15,26 @@ pub fn permission_loads<U: AuthUser>(auth: &Auth<U>) -> u64 {
         .load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Moves the clock password-reset tokens are made and checked with
+/// forward by `seconds` (to expire a token without waiting).
+pub fn advance_clock<U: AuthUser>(auth: &Auth<U>, seconds: i64) {
+    auth.core.clock.advance(seconds);
+}
+
+/// Waits until every password-reset message in preparation is sent (or
+/// failed).
+pub async fn mail_idle<U: AuthUser>(auth: &Auth<U>) {
+    let all = u32::try_from(crate::builder::MAIL_SLOTS).unwrap_or(u32::MAX);
+    if let Ok(permits) = auth.core.mail_slots.acquire_many(all).await {
+        drop(permits);
+    }
+}
+
+/// The `uidb64` of a user id in reset links.
+pub fn encode_uid(id: i64) -> String {
+    crate::tokens::encode_uid(id)
+}
+
 /// How many sessions the app's session store holds.
 pub async fn session_count<U: AuthUser>(auth: &Auth<U>) -> Result<u64> {
     auth.core.sessions.count().await

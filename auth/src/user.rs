@@ -395,6 +395,40 @@ pub(crate) async fn find_by_username<U: AuthUser>(
     Ok(found.filter(|user| user.username == username))
 }
 
+/// The active users with a usable password whose email is `email`, case
+/// and compatibility forms aside (Django's `PasswordResetForm.get_users`).
+pub(crate) async fn find_for_password_reset<U: AuthUser>(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Vec<U>, DbErr> {
+    use sea_orm::{
+        QuerySelect,
+        sea_query::{Expr, ExprTrait, Func},
+    };
+    let wanted = fold_email(email);
+    let candidates = U::Entity::find()
+        .filter(
+            Expr::expr(Func::lower(Expr::col(U::column(BaseColumn::Email))))
+                .eq(email.to_lowercase()),
+        )
+        .filter(U::column(BaseColumn::IsActive).eq(true))
+        .limit(100)
+        .all(db)
+        .await?;
+    Ok(candidates
+        .into_iter()
+        .map(U::from_model)
+        .filter(|user| user.has_usable_password() && fold_email(&user.email) == wanted)
+        .collect())
+}
+
+/// An address compared as Django's `_unicode_ci_compare`: compatibility
+/// normalised (NFKC) and case-folded.
+fn fold_email(email: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    email.nfkc().collect::<String>().to_lowercase()
+}
+
 /// Finds a user by primary key.
 pub(crate) async fn find_by_id<U: AuthUser>(
     db: &impl ConnectionTrait,

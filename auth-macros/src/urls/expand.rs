@@ -104,8 +104,28 @@ pub(crate) fn expand(urls: &Urls, views: &[ViewKind]) -> TokenStream {
             Some(done) if !overridden => quote!(.success_url(#done)),
             _ => quote!(),
         };
+        let links = match kind.links_to().and_then(declared) {
+            Some(target) => quote!(.confirm_url(#target)),
+            None => quote!(),
+        };
+        // `<name>` segments are axum's `{name}` parameters.
+        let route_path = entry
+            .path
+            .value()
+            .split('/')
+            .map(|segment| match segment.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
+                Some(name) => format!("{{{name}}}"),
+                None => segment.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let route = if route_path == entry.path.value() {
+            quote!(#name)
+        } else {
+            quote!(#route_path)
+        };
         quote! {
-            .route(#name, ::auth::views::#view::new() #login_url #success #(#options)* .into_route())
+            .route(#route, ::auth::views::#view::new() #login_url #success #links #(#options)* .into_route())
         }
     });
     let names = names(urls);

@@ -55,6 +55,7 @@ fn check(cx: &Ctxt, urls: &Urls) -> Vec<ViewKind> {
         names.push(name);
 
         let path = entry.path.value();
+        let kind = ViewKind::from_ident(&entry.view);
         if !path.starts_with('/') || !path.ends_with('/') {
             cx.error_spanned_by(
                 &entry.path,
@@ -63,14 +64,17 @@ fn check(cx: &Ctxt, urls: &Urls) -> Vec<ViewKind> {
         } else if path.contains(['{', '}', '*', '?', '#', ' ', '\\']) || path.contains("//") {
             cx.error_spanned_by(
                 &entry.path,
-                "the path may not contain parameters, `?`, `#`, spaces or `//`",
+                "the path may not contain `{`, `}`, `*`, `?`, `#`, spaces or `//`; a \
+                 parameter is a whole segment such as `<token>`",
             );
         } else if paths.contains(&path) {
             cx.error_spanned_by(&entry.path, format!("duplicate path \"{path}\""));
+        } else if let Some(kind) = kind {
+            check_parameters(cx, kind, entry);
         }
         paths.push(path);
 
-        let Some(kind) = ViewKind::from_ident(&entry.view) else {
+        let Some(kind) = kind else {
             let known: Vec<&str> = ViewKind::ALL.iter().map(|v| v.name()).collect();
             cx.error_spanned_by(
                 &entry.view,
@@ -100,8 +104,92 @@ fn check(cx: &Ctxt, urls: &Urls) -> Vec<ViewKind> {
                 ),
             );
         }
+        if let Some(target) = kind.links_to()
+            && !urls
+                .entries
+                .iter()
+                .any(|e| ViewKind::from_ident(&e.view) == Some(target))
+        {
+            cx.error_spanned_by(
+                &entry.view,
+                format!(
+                    "`{}` sends links to a `{}`; declare one, such as \
+                     `password_reset_confirm: \"/reset/<uidb64>/<token>/\" => {}`",
+                    kind.name(),
+                    target.name(),
+                    target.name()
+                ),
+            );
+        }
     }
     views
+}
+
+/// The `<name>` segments of a path, or the first malformed one.
+pub(crate) fn parameters(path: &str) -> Result<Vec<&str>, &str> {
+    let mut names = Vec::new();
+    for segment in path.split('/') {
+        if !segment.contains(['<', '>']) {
+            continue;
+        }
+        let name = segment
+            .strip_prefix('<')
+            .and_then(|s| s.strip_suffix('>'))
+            .filter(|name| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            })
+            .ok_or(segment)?;
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// A view's path has exactly the parameters it needs.
+fn check_parameters(cx: &Ctxt, kind: ViewKind, entry: &parse::Entry) {
+    let path = entry.path.value();
+    let found = match parameters(&path) {
+        Ok(found) => found,
+        Err(segment) => {
+            cx.error_spanned_by(
+                &entry.path,
+                format!(
+                    "`{segment}` is not a parameter segment; write a whole segment such as \
+                     `<token>`"
+                ),
+            );
+            return;
+        }
+    };
+    let needed = kind.parameters();
+    if needed.is_empty() {
+        if let Some(first) = found.first() {
+            cx.error_spanned_by(
+                &entry.path,
+                format!(
+                    "`{}` takes no path parameters, but the path has `<{first}>`",
+                    kind.name()
+                ),
+            );
+        }
+        return;
+    }
+    let mut sorted = found.clone();
+    sorted.sort_unstable();
+    let mut expected = needed.to_vec();
+    expected.sort_unstable();
+    if sorted != expected {
+        cx.error_spanned_by(
+            &entry.path,
+            format!(
+                "`{}` needs a `<uidb64>` and a `<token>` segment, such as \
+                 \"/reset/<uidb64>/<token>/\"",
+                kind.name()
+            ),
+        );
+    }
 }
 
 fn check_options(cx: &Ctxt, kind: ViewKind, entry: &parse::Entry) {

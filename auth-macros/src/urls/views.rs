@@ -9,6 +9,10 @@ pub(crate) enum ViewKind {
     Logout,
     PasswordChange,
     PasswordChangeDone,
+    PasswordReset,
+    PasswordResetDone,
+    PasswordResetConfirm,
+    PasswordResetComplete,
 }
 
 /// The type of an option's value.
@@ -19,11 +23,15 @@ pub(crate) enum OptionKind {
 }
 
 impl ViewKind {
-    pub(crate) const ALL: [ViewKind; 4] = [
+    pub(crate) const ALL: [ViewKind; 8] = [
         ViewKind::Login,
         ViewKind::Logout,
         ViewKind::PasswordChange,
         ViewKind::PasswordChangeDone,
+        ViewKind::PasswordReset,
+        ViewKind::PasswordResetDone,
+        ViewKind::PasswordResetConfirm,
+        ViewKind::PasswordResetComplete,
     ];
 
     /// The view written as `ident`, if it is one.
@@ -38,6 +46,10 @@ impl ViewKind {
             ViewKind::Logout => "LogoutView",
             ViewKind::PasswordChange => "PasswordChangeView",
             ViewKind::PasswordChangeDone => "PasswordChangeDoneView",
+            ViewKind::PasswordReset => "PasswordResetView",
+            ViewKind::PasswordResetDone => "PasswordResetDoneView",
+            ViewKind::PasswordResetConfirm => "PasswordResetConfirmView",
+            ViewKind::PasswordResetComplete => "PasswordResetCompleteView",
         }
     }
 
@@ -57,7 +69,39 @@ impl ViewKind {
                 ("template_name", OptionKind::Str),
                 ("success_url", OptionKind::Str),
             ],
-            ViewKind::PasswordChangeDone => &[("template_name", OptionKind::Str)],
+            ViewKind::PasswordReset => &[
+                ("template_name", OptionKind::Str),
+                ("email_template_name", OptionKind::Str),
+                ("subject_template_name", OptionKind::Str),
+                ("success_url", OptionKind::Str),
+                ("from_email", OptionKind::Str),
+            ],
+            ViewKind::PasswordResetConfirm => &[
+                ("template_name", OptionKind::Str),
+                ("success_url", OptionKind::Str),
+                ("post_reset_login", OptionKind::Bool),
+            ],
+            ViewKind::PasswordChangeDone
+            | ViewKind::PasswordResetDone
+            | ViewKind::PasswordResetComplete => &[("template_name", OptionKind::Str)],
+        }
+    }
+
+    /// The path parameters it needs (`<uidb64>`, `<token>`); no other view
+    /// takes any.
+    pub(crate) fn parameters(self) -> &'static [&'static str] {
+        match self {
+            ViewKind::PasswordResetConfirm => &["uidb64", "token"],
+            _ => &[],
+        }
+    }
+
+    /// The view whose route it must know (the reset form links to the
+    /// confirm view).
+    pub(crate) fn links_to(self) -> Option<ViewKind> {
+        match self {
+            ViewKind::PasswordReset => Some(ViewKind::PasswordResetConfirm),
+            _ => None,
         }
     }
 
@@ -75,6 +119,8 @@ impl ViewKind {
     pub(crate) fn success_view(self) -> Option<ViewKind> {
         match self {
             ViewKind::PasswordChange => Some(ViewKind::PasswordChangeDone),
+            ViewKind::PasswordReset => Some(ViewKind::PasswordResetDone),
+            ViewKind::PasswordResetConfirm => Some(ViewKind::PasswordResetComplete),
             _ => None,
         }
     }

@@ -34,6 +34,30 @@ const DEFAULTS: &[(&str, &str)] = &[
         "registration/password_change_done.html",
         include_str!("../../templates/registration/password_change_done.html"),
     ),
+    (
+        "registration/password_reset_form.html",
+        include_str!("../../templates/registration/password_reset_form.html"),
+    ),
+    (
+        "registration/password_reset_done.html",
+        include_str!("../../templates/registration/password_reset_done.html"),
+    ),
+    (
+        "registration/password_reset_confirm.html",
+        include_str!("../../templates/registration/password_reset_confirm.html"),
+    ),
+    (
+        "registration/password_reset_complete.html",
+        include_str!("../../templates/registration/password_reset_complete.html"),
+    ),
+    (
+        "registration/password_reset_email.html",
+        include_str!("../../templates/registration/password_reset_email.html"),
+    ),
+    (
+        "registration/password_reset_subject.txt",
+        include_str!("../../templates/registration/password_reset_subject.txt"),
+    ),
 ];
 
 /// The template environment of an app.

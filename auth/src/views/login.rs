@@ -148,6 +148,7 @@ impl LoginView {
             form => form_value(&fields, &non_field_errors),
             next => next.unwrap_or_default(),
             title => "Log in",
+            password_reset_url => crate::urls::declared_view("PasswordResetView"),
         };
         let mut response = render(request, &self.template_name, context).await?;
         *response.status_mut() = StatusCode::OK;

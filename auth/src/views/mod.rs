@@ -1,5 +1,7 @@
 //! The built-in views, behaving as Django's: [`LoginView`],
-//! [`LogoutView`], [`PasswordChangeView`], [`PasswordChangeDoneView`].
+//! [`LogoutView`], [`PasswordChangeView`], [`PasswordChangeDoneView`],
+//! [`PasswordResetView`], [`PasswordResetDoneView`],
+//! [`PasswordResetConfirmView`], [`PasswordResetCompleteView`].
 //!
 //! Each is configured with builder methods named after Django's attributes
 //! (`template_name`, `next_page`, `success_url`, …) and mounted with
@@ -13,6 +15,8 @@ mod form;
 mod login;
 mod logout;
 mod password_change;
+mod password_reset;
+mod password_reset_confirm;
 
 use std::sync::Arc;
 
@@ -28,6 +32,8 @@ pub use logout::LogoutView;
 pub use password_change::{
     PASSWORD_INCORRECT, PASSWORD_MISMATCH, PasswordChangeDoneView, PasswordChangeView,
 };
+pub use password_reset::{INVALID_EMAIL, PasswordResetDoneView, PasswordResetView};
+pub use password_reset_confirm::{PasswordResetCompleteView, PasswordResetConfirmView};
 
 use crate::{Result, body::FormData, request::RequestAuth, templates::Templates};
 

@@ -33,6 +33,10 @@ auth::auth_urls! {
     logout: "/logout/" => LogoutView { next_page: "/" },
     password_change: "/password-change/" => PasswordChangeView,
     password_change_done: "/password-change/done/" => PasswordChangeDoneView,
+    password_reset: "/password-reset/" => PasswordResetView,
+    password_reset_done: "/password-reset/done/" => PasswordResetDoneView,
+    password_reset_confirm: "/reset/<uidb64>/<token>/" => PasswordResetConfirmView,
+    password_reset_complete: "/reset/done/" => PasswordResetCompleteView,
 }
 
 auth::permissions! {

@@ -1,0 +1,48 @@
+//! The `file` backend: one `.eml` file per message in a directory, named
+//! by time and a random id. Each file is written under a temporary name
+//! and renamed, so a reader never sees half a message.
+
+use std::path::PathBuf;
+
+use super::{EmailBackend, EmailMessage};
+use crate::{Error, Result};
+
+/// Writes each message to `<dir>/<time>-<id>.eml`.
+pub(super) struct FileBackend {
+    dir: PathBuf,
+}
+
+impl FileBackend {
+    /// The directory is created if missing; a path that is not a directory
+    /// is an error.
+    pub(super) fn new(dir: PathBuf) -> Result<Self> {
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::Config(format!(
+                "AUTH_EMAIL_FILE_PATH {} cannot be used as a directory: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(FileBackend { dir })
+    }
+}
+
+impl EmailBackend for FileBackend {
+    async fn send(&self, message: &EmailMessage) -> Result<()> {
+        let formatted = message.to_rfc5322()?;
+        let stamp = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!(
+                "[year][month][day]-[hour][minute][second]"
+            ))
+            .unwrap_or_default();
+        let name = format!("{stamp}-{}", uuid::Uuid::new_v4().simple());
+        let partial = self.dir.join(format!(".{name}.tmp"));
+        let done = self.dir.join(format!("{name}.eml"));
+        tokio::task::spawn_blocking(move || {
+            std::fs::write(&partial, formatted)?;
+            std::fs::rename(&partial, &done)
+        })
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e)))??;
+        Ok(())
+    }
+}

@@ -1,0 +1,5 @@
+auth::auth_urls! {
+    login: "/login/<next>/" => LoginView,
+}
+
+fn main() {}
