@@ -12,8 +12,8 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
     DateTime, Error, Result, Settings, ValidationError,
-    cache::TtlMap,
     clock::Clock,
+    coherence::UserCache,
     mail::{EmailMessage, Mailer},
     password::validation::{Validators, validate_password},
     password::{Check, Hasher},
@@ -121,8 +121,8 @@ pub(crate) struct Core {
     pub(crate) validators: Validators,
     pub(crate) templates: Engine,
     pub(crate) model: Box<dyn UserModel>,
-    /// Users by id, when `settings.cache_ttl` is set.
-    pub(crate) users: Option<TtlMap<i64, LoadedUser>>,
+    /// Users by id, when `settings.cache` is on.
+    pub(crate) users: Option<UserCache>,
     /// The session table in this database (created by `migrate` even when
     /// sessions live in Redis).
     pub(crate) session_table: DbStore,
@@ -147,13 +147,18 @@ pub(crate) struct Core {
     /// Password-reset messages being rendered and sent off the request
     /// path: a bounded number at a time (a flood drops the excess).
     pub(crate) mail_slots: Arc<tokio::sync::Semaphore>,
-    /// The expired-session cleanup task, stopped with the core.
-    pub(crate) cleanup: Option<tokio::task::JoinHandle<()>>,
+    /// Background tasks (expired-session cleanup, cache change watchers),
+    /// stopped with the core.
+    pub(crate) tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Drop for Core {
     fn drop(&mut self) {
-        if let Some(task) = self.cleanup.take() {
+        let tasks = self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for task in tasks.drain(..) {
             task.abort();
         }
     }

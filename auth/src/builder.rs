@@ -10,8 +10,9 @@ use crate::{
     Auth, Error, Permission, Result, Settings,
     auth::Core,
     backend::{Backend, Backends, ModelBackend},
-    cache::TtlMap,
+    cache::CacheMap,
     clock::Clock,
+    coherence::{DbWatch, SessionCache, UserCache, Watched, watch_database},
     mail::{EmailBackend, Mailer},
     password::validation::{Validators, default_validators},
     permissions::tables::Links,
@@ -203,16 +204,36 @@ impl<U: AuthUser> AuthBuilder<U> {
                 settings.database_timeout,
             )
         };
-        let (sessions, throttle) = match (self.session_store, redis_url) {
-            (Some(store), _) => (store, table_throttle()),
-            (None, Some(url)) => redis_store(&url, &settings, throttle_mac.clone()).await?,
-            (None, None) => (DynStore::new(session_table.clone()), table_throttle()),
+        // Where sessions live decides who reports changes to them: this
+        // database, Redis, or nobody (an app's own store is not cached).
+        let (sessions, throttle, where_sessions) = match (self.session_store, redis_url) {
+            (Some(store), _) => (store, table_throttle(), SessionsIn::Elsewhere),
+            (None, Some(url)) => {
+                let (store, throttle) = redis_store(&url, &settings, throttle_mac.clone()).await?;
+                (store, throttle, SessionsIn::Redis(url))
+            }
+            (None, None) => (
+                DynStore::new(session_table.clone()),
+                table_throttle(),
+                SessionsIn::Database,
+            ),
         };
         let throttle = Arc::new(throttle);
-        let sessions = if settings.cache_ttl.is_zero() {
-            sessions
-        } else {
-            DynStore::new(CachedStore::new(sessions, settings.cache_ttl))
+        // Not live until a watcher vouches for them (see `coherence`).
+        let cache_guard = settings.database_timeout * 2 + std::time::Duration::from_secs(1);
+        let capacity = settings.cache_max_entries;
+        let user_cache: Option<UserCache> = settings
+            .cache
+            .then(|| Arc::new(CacheMap::new(capacity, cache_guard, false)));
+        let session_cache: Option<SessionCache> = match where_sessions {
+            SessionsIn::Elsewhere => None,
+            _ => settings
+                .cache
+                .then(|| Arc::new(CacheMap::new(capacity, cache_guard, false))),
+        };
+        let sessions = match &session_cache {
+            Some(cache) => DynStore::new(CachedStore::new(sessions, cache.clone())),
+            None => sessions,
         };
         let cleanup = settings.session_cleanup_interval.map(|period| {
             let (store, throttle) = (session_table.clone(), throttle.clone());
@@ -251,7 +272,7 @@ impl<U: AuthUser> AuthBuilder<U> {
             mail_slots: Arc::new(tokio::sync::Semaphore::new(MAIL_SLOTS)),
             session_mac: secrets.salted(SESSION_HASH_SALT),
             templates: Engine::new(self.templates_dir, self.templates)?,
-            users: (!settings.cache_ttl.is_zero()).then(|| TtlMap::new(settings.cache_ttl)),
+            users: user_cache.clone(),
             validators: self.validators.unwrap_or_else(default_validators),
             model: Box::new(backends),
             db,
@@ -260,14 +281,73 @@ impl<U: AuthUser> AuthBuilder<U> {
             session_table,
             sessions,
             throttle,
-            cleanup,
+            tasks: std::sync::Mutex::new(cleanup.into_iter().collect()),
         };
         let auth = Auth::from_core(Arc::new(core));
         if self.migrate {
             auth.migrate().await?;
         }
+        let watch = DbWatch {
+            db: auth.core.db.clone(),
+            user_table,
+            sessions_here: matches!(where_sessions, SessionsIn::Database),
+            watched: Watched {
+                sessions: session_cache
+                    .clone()
+                    .filter(|_| matches!(where_sessions, SessionsIn::Database)),
+                users: user_cache,
+            },
+        };
+        let mut watchers = Vec::new();
+        watchers.extend(watch_database(watch, &auth.core.settings).await);
+        if let (SessionsIn::Redis(url), Some(cache)) = (&where_sessions, session_cache) {
+            watchers.extend(watch_redis(url.as_str(), &auth.core.settings, cache).await);
+        }
+        auth.core
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(watchers);
         Ok(auth)
     }
+}
+
+/// Where sessions are kept, for the cache's change notifications.
+enum SessionsIn {
+    Database,
+    Redis(String),
+    /// The app's own store: not cached (nothing reports its changes).
+    Elsewhere,
+}
+
+/// Watches Redis for changes to session keys; `None` (cache off, with a
+/// warning) when it cannot.
+#[cfg(feature = "redis")]
+async fn watch_redis(
+    url: &str,
+    settings: &Settings,
+    sessions: SessionCache,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let prefix = settings.session_redis_key_prefix.clone();
+    match crate::coherence::redis::start(url, prefix, settings.database_timeout, sessions).await {
+        Ok(task) => Some(task),
+        Err(err) => {
+            tracing::warn!(
+                error = %err,
+                "cannot watch Redis for session changes; the session cache stays off"
+            );
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+async fn watch_redis(
+    _url: &str,
+    _settings: &Settings,
+    _sessions: SessionCache,
+) -> Option<tokio::task::JoinHandle<()>> {
+    None
 }
 
 /// How many password-reset messages may be in preparation at once.

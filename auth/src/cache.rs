@@ -1,13 +1,22 @@
 //! An in-process cache of sessions and users (like Django's `cached_db`
-//! session engine), so requests can skip the database.
+//! session engine), kept coherent with the database, so requests can skip
+//! it without ever acting on a logout, password change or deactivation
+//! that already happened.
 //!
-//! Every write made through this process updates or invalidates the
-//! cached entry before the response is sent. A read that misses loads from
-//! the store and fills the cache, but only if nothing invalidated that key
-//! since the read began: the read takes a [`Ticket`] first, every
-//! invalidation leaves a tombstone stamped with a newer tick, and a fill
-//! older than the key's tombstone is dropped. So a load racing a logout or
-//! a password change can never put the dead state back.
+//! - Every write made through this process updates or invalidates the
+//!   cached entry before the response is sent.
+//! - Writes made by anyone else arrive as change notifications (see
+//!   `coherence/`), within `AUTH_CACHE_MAX_STALENESS`; while they cannot
+//!   arrive (a lost connection), the cache is off and every read goes to
+//!   the store.
+//! - A read that misses loads from the store and fills the cache, but only
+//!   if nothing invalidated that key since the read began: the read takes a
+//!   [`Ticket`] first, every invalidation leaves a tombstone stamped with a
+//!   newer tick, and a fill older than the key's tombstone is dropped. So a
+//!   load racing a logout or a password change can never put the dead state
+//!   back.
+//! - At most `AUTH_CACHE_MAX_ENTRIES` entries; the least recently used go
+//!   first.
 
 use std::{
     collections::HashMap,
@@ -19,51 +28,67 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Most entries a cache holds before it prunes.
-const CAPACITY: usize = 100_000;
-
 /// The clock reading a read took before loading; see the module docs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ticket(u64);
 
 enum Slot<V> {
-    Value(V, Instant),
-    /// Invalidated at this tick.
+    Value(V),
+    /// Invalidated at this tick, at this time.
     Tombstone(u64, Instant),
 }
 
+struct Entry<V> {
+    slot: Slot<V>,
+    /// When it was last read or written (a use counter), for eviction.
+    used: u64,
+}
+
 struct State<K, V> {
-    entries: HashMap<K, Slot<V>>,
+    entries: HashMap<K, Entry<V>>,
     /// Ticks once per invalidation.
     clock: u64,
     /// Fills with a ticket older than this are dropped (after a `clear`,
     /// or after tombstones were pruned).
     floor: u64,
+    /// Ticks once per use.
+    uses: u64,
 }
 
-/// A map whose entries are trusted for `ttl`, safe against stale fills.
-pub(crate) struct TtlMap<K, V> {
-    ttl: Duration,
+/// A bounded map of cached values, safe against stale fills.
+pub(crate) struct CacheMap<K, V> {
+    capacity: usize,
+    /// How long a tombstone must outlive its invalidation: longer than any
+    /// read of the store can take (the database timeout).
+    guard: Duration,
+    /// Off while change notifications cannot arrive: every read misses and
+    /// nothing is filled.
+    live: AtomicBool,
     state: Mutex<State<K, V>>,
     gate: Arc<Gate>,
 }
 
-impl<K, V> std::fmt::Debug for TtlMap<K, V> {
+impl<K, V> std::fmt::Debug for CacheMap<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TtlMap")
-            .field("ttl", &self.ttl)
+        f.debug_struct("CacheMap")
+            .field("capacity", &self.capacity)
+            .field("live", &self.live.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
-    pub(crate) fn new(ttl: Duration) -> Self {
-        TtlMap {
-            ttl,
+impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
+    /// An empty cache of at most `capacity` entries, live or not.
+    pub(crate) fn new(capacity: usize, guard: Duration, live: bool) -> Self {
+        CacheMap {
+            capacity: capacity.max(1),
+            guard,
+            live: AtomicBool::new(live),
             state: Mutex::new(State {
                 entries: HashMap::new(),
                 clock: 0,
                 floor: 0,
+                uses: 0,
             }),
             gate: Arc::default(),
         }
@@ -73,10 +98,37 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The fresh cached value, if any.
+    pub(crate) fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Turns the cache on (notifications flow again) or off (they may have
+    /// been lost); either way everything cached so far is dropped, and so
+    /// is any fill from a read that began before.
+    pub(crate) fn set_live(&self, live: bool) {
+        let mut state = self.state();
+        state.clock += 1;
+        state.floor = state.clock;
+        state.entries.clear();
+        self.live.store(live, Ordering::Release);
+    }
+
+    /// The cached value, if any.
     pub(crate) fn get(&self, key: &K) -> Option<V> {
-        match self.state().entries.get(key) {
-            Some(Slot::Value(value, at)) if at.elapsed() < self.ttl => Some(value.clone()),
+        if !self.is_live() {
+            return None;
+        }
+        let mut state = self.state();
+        state.uses += 1;
+        let uses = state.uses;
+        match state.entries.get_mut(key) {
+            Some(Entry {
+                slot: Slot::Value(value),
+                used,
+            }) => {
+                *used = uses;
+                Some(value.clone())
+            }
             _ => None,
         }
     }
@@ -90,51 +142,75 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
     /// whole cache) was invalidated since `ticket` was taken.
     pub(crate) fn fill(&self, key: K, value: V, ticket: Ticket) {
         let mut state = self.state();
-        if ticket.0 < state.floor {
+        if !self.is_live() || ticket.0 < state.floor {
             return;
         }
-        if let Some(Slot::Tombstone(at, _)) = state.entries.get(&key)
+        if let Some(Entry {
+            slot: Slot::Tombstone(at, _),
+            ..
+        }) = state.entries.get(&key)
             && *at > ticket.0
         {
             return;
         }
-        self.insert(&mut state, key, value);
+        self.insert(&mut state, key, Slot::Value(value));
     }
 
     /// Caches a value this process just wrote (always the newest).
     pub(crate) fn put(&self, key: K, value: V) {
         let mut state = self.state();
-        self.insert(&mut state, key, value);
-    }
-
-    fn insert(&self, state: &mut State<K, V>, key: K, value: V) {
-        if state.entries.len() >= CAPACITY {
-            self.prune(state);
+        if !self.is_live() {
+            return;
         }
-        state
-            .entries
-            .insert(key, Slot::Value(value, Instant::now()));
+        self.insert(&mut state, key, Slot::Value(value));
     }
 
-    /// Drops stale values and old tombstones; a pruned tombstone raises the
-    /// floor, so the fills it guarded against are still dropped.
-    fn prune(&self, state: &mut State<K, V>) {
-        let ttl = self.ttl;
+    fn insert(&self, state: &mut State<K, V>, key: K, slot: Slot<V>) {
+        if state.entries.len() >= self.capacity && !state.entries.contains_key(&key) {
+            self.evict(state);
+        }
+        state.uses += 1;
+        let used = state.uses;
+        state.entries.insert(key, Entry { slot, used });
+    }
+
+    /// Makes room: tombstones past their guard go (raising the floor, so
+    /// the fills they guarded against are still dropped), then the least
+    /// recently used eighth of the values.
+    fn evict(&self, state: &mut State<K, V>) {
+        let guard = self.guard;
         let mut floor = state.floor;
-        state.entries.retain(|_, slot| match slot {
-            Slot::Value(_, at) => at.elapsed() < ttl,
+        state.entries.retain(|_, entry| match entry.slot {
+            Slot::Value(_) => true,
             Slot::Tombstone(tick, at) => {
-                let keep = at.elapsed() < ttl;
+                let keep = at.elapsed() < guard;
                 if !keep {
-                    floor = floor.max(*tick + 1);
+                    floor = floor.max(tick + 1);
                 }
                 keep
             }
         });
         state.floor = floor;
-        if state.entries.len() >= CAPACITY {
+        if state.entries.len() < self.capacity {
+            return;
+        }
+        let mut values: Vec<(u64, K)> = state
+            .entries
+            .iter()
+            .filter(|(_, entry)| matches!(entry.slot, Slot::Value(_)))
+            .map(|(key, entry)| (entry.used, key.clone()))
+            .collect();
+        if values.is_empty() {
+            // Only young tombstones: forget everything, safely.
             state.entries.clear();
-            state.floor = state.clock + 1;
+            state.clock += 1;
+            state.floor = state.clock;
+            return;
+        }
+        let evicted = (values.len() / 8).max(1);
+        values.select_nth_unstable_by_key(evicted - 1, |(used, _)| *used);
+        for (_, key) in values.into_iter().take(evicted) {
+            state.entries.remove(&key);
         }
     }
 
@@ -144,9 +220,11 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
         let mut state = self.state();
         state.clock += 1;
         let tick = state.clock;
-        state
-            .entries
-            .insert(key.clone(), Slot::Tombstone(tick, Instant::now()));
+        self.insert(
+            &mut state,
+            key.clone(),
+            Slot::Tombstone(tick, Instant::now()),
+        );
     }
 
     /// Invalidates everything.
@@ -155,6 +233,15 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
         state.clock += 1;
         state.floor = state.clock;
         state.entries.clear();
+    }
+
+    /// How many values are cached (tombstones aside).
+    pub(crate) fn len(&self) -> usize {
+        self.state()
+            .entries
+            .values()
+            .filter(|entry| matches!(entry.slot, Slot::Value(_)))
+            .count()
     }
 
     /// The cached value, or `load`'s, cached unless invalidated meanwhile.
@@ -219,9 +306,13 @@ impl Gate {
 mod tests {
     use super::*;
 
+    fn map() -> CacheMap<&'static str, i32> {
+        CacheMap::new(100, Duration::from_secs(60), true)
+    }
+
     #[test]
     fn a_fill_that_began_before_an_invalidation_is_dropped() {
-        let map = TtlMap::new(Duration::from_secs(60));
+        let map = map();
         // Read begins, the key is invalidated, then the read fills.
         let ticket = map.ticket();
         map.remove(&"k");
@@ -244,5 +335,50 @@ mod tests {
         // This process's own writes always land.
         map.put("k", 5);
         assert_eq!(map.get(&"k"), Some(5));
+    }
+
+    #[test]
+    fn an_off_cache_reads_through_and_a_switch_drops_earlier_fills() {
+        let map = map();
+        map.put("k", 1);
+        let ticket = map.ticket();
+        map.set_live(false);
+        assert_eq!(map.get(&"k"), None);
+        map.put("k", 2);
+        map.fill("k", 3, ticket);
+        assert_eq!(map.get(&"k"), None);
+        let before = map.ticket();
+        map.set_live(true);
+        map.fill("k", 4, before);
+        assert_eq!(
+            map.get(&"k"),
+            None,
+            "a read from before the switch does not land"
+        );
+        let after = map.ticket();
+        map.fill("k", 5, after);
+        assert_eq!(map.get(&"k"), Some(5));
+    }
+
+    #[test]
+    fn the_least_recently_used_go_first_and_the_size_stays_bounded() {
+        let keys: Vec<&'static str> = (0..200)
+            .map(|i| &*Box::leak(format!("k{i}").into_boxed_str()))
+            .collect();
+        let map: CacheMap<&'static str, usize> = CacheMap::new(16, Duration::ZERO, true);
+        map.put(keys[0], 0);
+        for (i, key) in keys.iter().enumerate().skip(1) {
+            map.put(key, i);
+            // k0 is read all the time: it stays.
+            assert_eq!(map.get(&keys[0]), Some(0));
+            assert!(map.len() <= 16);
+        }
+        assert_eq!(map.get(&keys[199]), Some(199));
+        assert_eq!(map.get(&keys[1]), None, "evicted long ago");
+        // Tombstones count too, and old ones are pruned.
+        for key in &keys {
+            map.remove(key);
+        }
+        assert!(map.state().entries.len() <= 16);
     }
 }

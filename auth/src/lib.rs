@@ -54,6 +54,7 @@ mod builder;
 mod cache;
 pub mod cli;
 mod clock;
+mod coherence;
 mod csrf;
 mod error;
 mod guard;

@@ -190,11 +190,20 @@ pub struct Settings {
     /// How long a database or session-store call may take before the request
     /// fails with 503.
     pub database_timeout: Duration,
-    /// How long this process may trust its in-memory copy of a session or
-    /// user (zero: no cache, every request reads the store). Writes through
-    /// this process update the copy at once; changes made elsewhere are seen
-    /// within this time. For single-instance deployments; see `cache.rs`.
-    pub cache_ttl: Duration,
+    /// `AUTH_CACHE` (`on`, the default, or `off`): keep sessions and users
+    /// in memory, coherent with the database. Writes through this process
+    /// are seen by the next request; writes from anywhere else (other
+    /// instances, the CLI, SQL) within `cache_max_staleness`, through
+    /// change notifications (PostgreSQL `LISTEN`, a polled change log on
+    /// SQLite and MySQL, Redis invalidations). Off: every request reads
+    /// the store.
+    pub cache: bool,
+    /// `AUTH_CACHE_MAX_ENTRIES`: the most sessions, and the most users, kept
+    /// (10,000 each); the least recently used go first.
+    pub cache_max_entries: usize,
+    /// `AUTH_CACHE_MAX_STALENESS`: how late a change made elsewhere may be
+    /// seen (1 s). The change log is polled twice per this period.
+    pub cache_max_staleness: Duration,
     /// `PASSWORD_RESET_TIMEOUT`: how long a password-reset link works
     /// (three days).
     pub password_reset_timeout: Duration,
@@ -274,7 +283,9 @@ impl Default for Settings {
             data_upload_max_memory_size: 2_621_440,
             data_upload_max_number_fields: 1000,
             database_timeout: Duration::from_secs(5),
-            cache_ttl: Duration::ZERO,
+            cache: true,
+            cache_max_entries: 10_000,
+            cache_max_staleness: Duration::from_secs(1),
             password_reset_timeout: Duration::from_secs(259_200),
             password_reset_email_limit: 3,
             site_url: None,
@@ -422,8 +433,11 @@ impl Settings {
                 Duration::try_from_secs_f64(secs.max(0.1)).unwrap_or(Duration::from_secs(30));
         }
         env.parse("DEFAULT_FROM_EMAIL", &mut s.default_from_email)?;
-        if let Some(secs) = env.get_parsed::<f64>("CACHE_TTL")? {
-            s.cache_ttl = Duration::try_from_secs_f64(secs).unwrap_or(Duration::ZERO);
+        env.bool("CACHE", &mut s.cache)?;
+        env.parse("CACHE_MAX_ENTRIES", &mut s.cache_max_entries)?;
+        if let Some(secs) = env.get_parsed::<f64>("CACHE_MAX_STALENESS")? {
+            s.cache_max_staleness =
+                Duration::try_from_secs_f64(secs.max(0.02)).unwrap_or(Duration::from_secs(1));
         }
         if let Some(secs) = env.get_parsed::<u64>("DATABASE_TIMEOUT")? {
             s.database_timeout = Duration::from_secs(secs.max(1));

@@ -59,6 +59,20 @@ pub fn forget_cached<U: AuthUser>(auth: &Auth<U>) {
     }
 }
 
+/// Whether the session and user caches are on and trusted (`None`: no
+/// such cache).
+pub fn cache_live<U: AuthUser>(auth: &Auth<U>) -> (Option<bool>, Option<bool>) {
+    (
+        auth.core.sessions.cache_live(),
+        auth.core.users.as_ref().map(|users| users.is_live()),
+    )
+}
+
+/// How many users the cache holds.
+pub fn cached_users<U: AuthUser>(auth: &Auth<U>) -> usize {
+    auth.core.users.as_ref().map_or(0, |users| users.len())
+}
+
 /// The barrier between a session read and its cache fill (with the cache on).
 pub fn session_cache_gate<U: AuthUser>(auth: &Auth<U>) -> Option<Arc<Gate>> {
     auth.core.sessions.cache_gate()

@@ -18,8 +18,9 @@ pub const REDIS_ENV: &str = "AUTH_TEST_REDIS_URL";
 pub enum Backend {
     /// A SQLite file.
     Sqlite,
-    /// SQLite with the in-process session and user cache on.
-    SqliteCached,
+    /// SQLite with the in-process session and user cache off
+    /// (`AUTH_CACHE=off`): every read goes to the database.
+    SqliteUncached,
     /// A schema of its own on PostgreSQL.
     Postgres,
     /// A database of its own on MySQL or MariaDB.
@@ -33,12 +34,12 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl Backend {
-    /// The backend of a test function's name (`sqlite`, `sqlite_cached`,
+    /// The backend of a test function's name (`sqlite`, `sqlite_uncached`,
     /// `postgres`, `mysql`, `postgres_redis`).
     pub fn named(name: &str) -> Self {
         match name {
             "sqlite" => Backend::Sqlite,
-            "sqlite_cached" => Backend::SqliteCached,
+            "sqlite_uncached" => Backend::SqliteUncached,
             "postgres" => Backend::Postgres,
             "mysql" => Backend::Mysql,
             "postgres_redis" => Backend::PostgresRedis,
@@ -49,7 +50,7 @@ impl Backend {
     /// Whether this backend can run here; prints why not.
     pub fn available(self) -> bool {
         let missing: Vec<&str> = match self {
-            Backend::Sqlite | Backend::SqliteCached => vec![],
+            Backend::Sqlite | Backend::SqliteUncached => vec![],
             Backend::Postgres => vec![POSTGRES_ENV],
             Backend::Mysql => vec![MYSQL_ENV],
             Backend::PostgresRedis => vec![POSTGRES_ENV, REDIS_ENV],
@@ -73,10 +74,10 @@ impl Backend {
     /// A fresh, empty database for one test.
     pub async fn database(self) -> TestDb {
         match self {
-            Backend::Sqlite | Backend::SqliteCached => TestDb {
+            Backend::Sqlite | Backend::SqliteUncached => TestDb {
                 url: crate::sqlite_url(),
                 redis: None,
-                cache: self == Backend::SqliteCached,
+                cache: self != Backend::SqliteUncached,
                 drop: None,
             },
             Backend::Postgres | Backend::PostgresRedis => {
@@ -100,7 +101,7 @@ impl Backend {
                 TestDb {
                     url,
                     redis,
-                    cache: false,
+                    cache: true,
                     drop: Some((admin, format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))),
                 }
             }
@@ -116,7 +117,7 @@ impl Backend {
                 TestDb {
                     url: format!("{base}/{name}"),
                     redis: None,
-                    cache: false,
+                    cache: true,
                     drop: Some((admin, format!("DROP DATABASE IF EXISTS {name}"))),
                 }
             }
@@ -161,8 +162,8 @@ impl TestDb {
             settings.secret_key = Some(crate::TEST_SECRET.into());
         }
         let mut builder = auth::Auth::<U>::builder().database_url(self.url.clone());
-        if self.cache {
-            settings.cache_ttl = std::time::Duration::from_secs(60);
+        if !self.cache {
+            settings.cache = false;
         }
         if let Some((url, prefix)) = &self.redis {
             settings.session_redis_key_prefix = prefix.clone();

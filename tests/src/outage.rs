@@ -29,10 +29,12 @@ pub struct Outage {
     _db: TestDb,
 }
 
-/// One-second timeouts, no background cleanup.
+/// One-second timeouts, a 200 ms cache staleness bound, no background
+/// cleanup.
 pub fn quick_timeouts() -> auth::Settings {
     auth::Settings {
         database_timeout: Duration::from_secs(1),
+        cache_max_staleness: Duration::from_millis(200),
         session_cleanup_interval: None,
         ..Default::default()
     }
@@ -78,6 +80,27 @@ impl Outage {
             client,
             proxy,
             _db: db,
+        }
+    }
+
+    /// GETs `uri` until it answers `status` (within the staleness bound
+    /// and the database timeout, with a wide margin), each answer within 15 s.
+    pub async fn eventually_status(&mut self, uri: &str, status: http::StatusCode) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(8);
+        loop {
+            let page = tokio::time::timeout(Duration::from_secs(15), self.client.get(uri))
+                .await
+                .expect("no hang");
+            if page.status == status {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{uri} still answers {}: {}",
+                page.status,
+                page.body
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

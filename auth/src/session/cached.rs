@@ -1,7 +1,8 @@
 //! A write-through in-process cache in front of any session store (see
-//! [`crate::cache`] for why a fill racing a delete is dropped).
+//! [`crate::cache`] for why a fill racing a delete is dropped, and
+//! `coherence/` for how writes made elsewhere reach it).
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tower_sessions::{
@@ -11,21 +12,18 @@ use tower_sessions::{
 };
 
 use super::store::{DynStore, Store};
-use crate::cache::{Gate, TtlMap};
+use crate::{cache::Gate, coherence::SessionCache};
 
 /// A write-through cache in front of a session store.
 #[derive(Debug)]
 pub(crate) struct CachedStore {
     inner: DynStore,
-    cache: TtlMap<Id, Record>,
+    cache: SessionCache,
 }
 
 impl CachedStore {
-    pub(crate) fn new(inner: DynStore, ttl: Duration) -> Self {
-        CachedStore {
-            inner,
-            cache: TtlMap::new(ttl),
-        }
+    pub(crate) fn new(inner: DynStore, cache: SessionCache) -> Self {
+        CachedStore { inner, cache }
     }
 }
 
@@ -59,7 +57,11 @@ impl SessionStore for CachedStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.cache.remove(id);
-        self.inner.delete(id).await
+        let deleted = self.inner.delete(id).await;
+        // Again: a read between the first removal and the delete may have
+        // loaded the row that was still there.
+        self.cache.remove(id);
+        deleted
     }
 }
 
@@ -85,5 +87,9 @@ impl Store for CachedStore {
 
     fn cache_gate(&self) -> Option<Arc<Gate>> {
         Some(self.cache.gate())
+    }
+
+    fn cache_live(&self) -> Option<bool> {
+        Some(self.cache.is_live())
     }
 }

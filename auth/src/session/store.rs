@@ -34,6 +34,10 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
     fn cache_gate(&self) -> Option<std::sync::Arc<crate::cache::Gate>> {
         None
     }
+    /// Whether an in-process cache is on and trusted (`None`: no cache).
+    fn cache_live(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// The app's session store, behind one type (it appears in the type of
@@ -64,6 +68,10 @@ impl DynStore {
 
     pub(crate) fn cache_gate(&self) -> Option<Arc<crate::cache::Gate>> {
         self.0.cache_gate()
+    }
+
+    pub(crate) fn cache_live(&self) -> Option<bool> {
+        self.0.cache_live()
     }
 }
 
