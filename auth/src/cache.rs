@@ -66,6 +66,8 @@ pub(crate) struct CacheMap<K, V> {
     live: AtomicBool,
     state: Mutex<State<K, V>>,
     gate: Arc<Gate>,
+    /// How many invalidations it took (a test hook).
+    invalidations: std::sync::atomic::AtomicU64,
 }
 
 impl<K, V> std::fmt::Debug for CacheMap<K, V> {
@@ -91,7 +93,13 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
                 uses: 0,
             }),
             gate: Arc::default(),
+            invalidations: Default::default(),
         }
+    }
+
+    /// How many keys were invalidated so far.
+    pub(crate) fn invalidations(&self) -> u64 {
+        self.invalidations.load(Ordering::Acquire)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State<K, V>> {
@@ -225,6 +233,7 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
             key.clone(),
             Slot::Tombstone(tick, Instant::now()),
         );
+        self.invalidations.fetch_add(1, Ordering::Release);
     }
 
     /// Invalidates everything.

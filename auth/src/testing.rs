@@ -68,6 +68,17 @@ pub fn cache_live<U: AuthUser>(auth: &Auth<U>) -> (Option<bool>, Option<bool>) {
     )
 }
 
+/// How many invalidations the session and user caches took so far (from
+/// this process's writes and from change notifications).
+pub fn cache_invalidations<U: AuthUser>(auth: &Auth<U>) -> u64 {
+    auth.core.sessions.cache_invalidations()
+        + auth
+            .core
+            .users
+            .as_ref()
+            .map_or(0, |users| users.invalidations())
+}
+
 /// How many users the cache holds.
 pub fn cached_users<U: AuthUser>(auth: &Auth<U>) -> usize {
     auth.core.users.as_ref().map_or(0, |users| users.len())

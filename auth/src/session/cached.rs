@@ -92,4 +92,8 @@ impl Store for CachedStore {
     fn cache_live(&self) -> Option<bool> {
         Some(self.cache.is_live())
     }
+
+    fn cache_invalidations(&self) -> u64 {
+        self.cache.invalidations()
+    }
 }

@@ -38,6 +38,10 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
     fn cache_live(&self) -> Option<bool> {
         None
     }
+    /// How many invalidations an in-process cache took.
+    fn cache_invalidations(&self) -> u64 {
+        0
+    }
 }
 
 /// The app's session store, behind one type (it appears in the type of
@@ -72,6 +76,10 @@ impl DynStore {
 
     pub(crate) fn cache_live(&self) -> Option<bool> {
         self.0.cache_live()
+    }
+
+    pub(crate) fn cache_invalidations(&self) -> u64 {
+        self.0.cache_invalidations()
     }
 }
 

@@ -187,6 +187,15 @@ fn django_escape_formatter(
     state: &mut minijinja::State<'_, '_>,
     value: &Value,
 ) -> std::result::Result<(), minijinja::Error> {
+    if super::csrf::is_input(value) {
+        // Markup this crate makes: printed as is.
+        return write!(out, "{value}").map_err(|_| {
+            minijinja::Error::new(
+                minijinja::ErrorKind::WriteFailure,
+                "cannot write template output",
+            )
+        });
+    }
     if matches!(state.auto_escape(), minijinja::AutoEscape::Html) && !value.is_safe() {
         let text = if value.is_undefined() {
             String::new()

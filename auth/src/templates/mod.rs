@@ -9,6 +9,7 @@
 //! works as written in a Django template. Templates named `*.html` are
 //! auto-escaped.
 
+mod csrf;
 pub(crate) mod engine;
 mod perms;
 
@@ -198,16 +199,13 @@ impl Templates {
         } else {
             Value::UNDEFINED
         };
-        let token = self.request.csrf_token();
-        let input = format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{token}\">",
-            crate::csrf::token::CSRF_FIELD_NAME
-        );
+        // Made only if the template prints one (no form, no cookie).
+        let (csrf_token, csrf_input) = csrf::values(self.request.clone());
         let base = minijinja::context! {
             user => self.user.clone(),
             perms => perms,
-            csrf_token => token,
-            csrf_input => Value::from_safe_string(input),
+            csrf_token => csrf_token,
+            csrf_input => csrf_input,
         };
         // The handler's context wins over the defaults.
         let merged = minijinja::context! { ..context, ..base };

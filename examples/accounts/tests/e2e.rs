@@ -542,3 +542,29 @@ async fn malformed_bodies_never_give_a_server_error() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_page_without_a_form_sets_no_csrf_cookie_and_a_form_does() {
+    let (_auth, mut client) = app().await;
+    let home = client.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.set_cookie("csrftoken").is_none(), "no form, no cookie");
+    assert!(home.set_cookie("sessionid").is_none());
+    let redirect = client.get("/profile/").await;
+    assert!(redirect.set_cookie("csrftoken").is_none());
+    let form = client.get("/login/").await;
+    let cookie = form
+        .set_cookie("csrftoken")
+        .expect("a form sets the cookie");
+    let token = form.input_value("csrfmiddlewaretoken").unwrap();
+    assert_eq!(token.len(), 64, "a masked token: {token}");
+    assert!(!cookie.is_empty());
+    // The same secret stays: the next form page sends no new cookie.
+    assert!(
+        client
+            .get("/password-reset/")
+            .await
+            .set_cookie("csrftoken")
+            .is_none()
+    );
+}

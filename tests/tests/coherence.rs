@@ -1,0 +1,282 @@
+//! The coherent cache (on by default): every race between a read filling
+//! the cache and a write invalidating it, made deterministic with the
+//! cache's read/fill barrier, on one instance and across two; and writers
+//! the process does not see (another instance's CLI, an administrator's
+//! SQL), honoured within `AUTH_CACHE_MAX_STALENESS`.
+
+use std::time::{Duration, Instant};
+
+use auth::sea_orm::ConnectionTrait;
+use auth_tests::{TestDb, User, app, client::Client};
+use http::StatusCode;
+
+const STALENESS: Duration = Duration::from_millis(200);
+
+fn settings() -> auth::Settings {
+    auth::Settings {
+        cache_max_staleness: STALENESS,
+        ..Default::default()
+    }
+}
+
+async fn instance(db: &TestDb) -> auth::Auth<User> {
+    db.auth::<User>(settings()).await
+}
+
+async fn logged_in(auth: &auth::Auth<User>, username: &str) -> Client {
+    let mut client = Client::new(app::router(auth));
+    let page = client
+        .post_with_csrf("/login/", &[("username", username), ("password", "pw")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(whoami(&mut client).await, format!("Welcome, {username}!"));
+    client
+}
+
+async fn whoami(client: &mut Client) -> String {
+    client.get("/").await.body
+}
+
+/// Waits (without a fixed sleep) until `auth` took an invalidation after
+/// `before`: a notification from elsewhere arrived.
+async fn notified(auth: &auth::Auth<User>, before: u64) {
+    let deadline = Instant::now() + STALENESS * 2 + Duration::from_secs(5);
+    while auth::testing::cache_invalidations(auth) <= before {
+        assert!(Instant::now() < deadline, "no change notification arrived");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Polls until `client` is anonymous; returns how long that took.
+async fn anonymous_within_bound(client: &mut Client, started: Instant) -> Duration {
+    let deadline = started + STALENESS * 2 + Duration::from_secs(3);
+    loop {
+        let body = whoami(client).await;
+        if body == "Welcome, Guest!" {
+            return started.elapsed();
+        }
+        assert!(Instant::now() < deadline, "still {body:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// An administrator's connection, not the app's.
+async fn admin_sql(db: &TestDb, sql: &str) {
+    let connection = auth::sea_orm::Database::connect(&db.url).await.unwrap();
+    connection.execute_unprepared(sql).await.unwrap();
+    connection.close().await.unwrap();
+}
+
+auth_tests::backend_tests! {
+    backends: [sqlite, postgres, mysql, postgres_redis];
+
+    /// A read of the user that began before a deactivation cannot put the
+    /// active user back in the cache.
+    async fn a_read_racing_a_deactivation_cannot_revive_the_user(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        let client = logged_in(&auth, "alice").await;
+        auth::testing::forget_cached(&auth);
+        let gate = auth::testing::user_cache_gate(&auth).expect("the cache is on");
+        gate.arm();
+        let mut reader = Client::new(app::router(&auth));
+        reader.jar = client.jar.clone();
+        let read = tokio::spawn(async move { whoami(&mut reader).await });
+        gate.paused().await; // read the active user, not yet cached
+        let mut alice = auth.get_by_username("alice").await.unwrap().unwrap();
+        alice.is_active = false;
+        auth.save_user(alice).await.unwrap();
+        gate.release();
+        read.await.unwrap();
+        let mut after = Client::new(app::router(&auth));
+        after.jar = client.jar.clone();
+        assert_eq!(whoami(&mut after).await, "Welcome, Guest!");
+    }
+
+    /// A cached session whose expiry date passed is refused, not served.
+    async fn a_cached_session_past_its_expiry_is_refused(backend: Backend) {
+        use tower_sessions::SessionStore as _;
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        let mut client = logged_in(&auth, "alice").await;
+        let store = auth::testing::session_store(&auth);
+        let id = client.jar["sessionid"].parse().unwrap();
+        let mut record = store.load(&id).await.unwrap().expect("the session");
+        record.expiry_date = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        store.save(&record).await.unwrap();
+        assert_eq!(whoami(&mut client).await, "Welcome, Guest!");
+    }
+
+    /// Instance B reads alice's user row; meanwhile her password changes on
+    /// instance A; B's fill, older than the change, is dropped, and B's
+    /// session of alice ends.
+    async fn another_instances_read_racing_a_password_change_is_dropped(backend: Backend) {
+        let db = backend.database().await;
+        let a = instance(&db).await;
+        let b = instance(&db).await;
+        a.create_user("alice", "", Some("pw")).await.unwrap();
+        let _on_a = logged_in(&a, "alice").await;
+        let on_b = logged_in(&b, "alice").await;
+        auth::testing::forget_cached(&b);
+        let gate = auth::testing::user_cache_gate(&b).expect("the cache is on");
+        gate.arm();
+        let mut reader = Client::new(app::router(&b));
+        reader.jar = on_b.jar.clone();
+        let read = tokio::spawn(async move { whoami(&mut reader).await });
+        gate.paused().await;
+        let before = auth::testing::cache_invalidations(&b);
+        let mut alice = a.get_by_username("alice").await.unwrap().unwrap();
+        a.set_password(&mut alice, "new-pw").await.unwrap();
+        notified(&b, before).await;
+        gate.release();
+        read.await.unwrap();
+        let mut after = Client::new(app::router(&b));
+        after.jar = on_b.jar.clone();
+        assert_eq!(whoami(&mut after).await, "Welcome, Guest!");
+    }
+
+    /// Instance B reads a session; meanwhile it is logged out on instance
+    /// A; B's fill is dropped and the session stays dead on B.
+    async fn another_instances_read_racing_a_logout_is_dropped(backend: Backend) {
+        let db = backend.database().await;
+        let a = instance(&db).await;
+        let b = instance(&db).await;
+        a.create_user("alice", "", Some("pw")).await.unwrap();
+        let mut on_a = logged_in(&a, "alice").await;
+        let cookie = on_a.jar["sessionid"].clone();
+        let mut on_b = Client::new(app::router(&b));
+        on_b.jar = on_a.jar.clone();
+        assert_eq!(whoami(&mut on_b).await, "Welcome, alice!", "the session is shared");
+        auth::testing::forget_cached(&b);
+        let gate = auth::testing::session_cache_gate(&b).expect("the cache is on");
+        gate.arm();
+        let mut reader = Client::new(app::router(&b));
+        reader.jar.insert("sessionid".into(), cookie.clone());
+        let read = tokio::spawn(async move { whoami(&mut reader).await });
+        gate.paused().await;
+        let before = auth::testing::cache_invalidations(&b);
+        let page = on_a.post_with_csrf("/logout/", &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        notified(&b, before).await;
+        gate.release();
+        read.await.unwrap();
+        let mut replay = Client::new(app::router(&b));
+        replay.jar.insert("sessionid".into(), cookie);
+        assert_eq!(whoami(&mut replay).await, "Welcome, Guest!");
+    }
+
+    /// An administrator deactivates alice in SQL: her cached session ends
+    /// within the bound.
+    async fn a_deactivation_in_sql_is_honoured_within_the_bound(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        let mut client = logged_in(&auth, "alice").await;
+        let started = Instant::now();
+        admin_sql(&db, "UPDATE accounts_user SET is_active = false WHERE username = 'alice'").await;
+        let took = anonymous_within_bound(&mut client, started).await;
+        eprintln!("deactivation in SQL seen after {took:?} on {backend:?}");
+    }
+
+    /// `changepassword` run from another process (here another instance's
+    /// CLI): alice's cached session ends within the bound.
+    async fn a_password_change_from_the_cli_is_honoured_within_the_bound(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        let mut client = logged_in(&auth, "alice").await;
+        let cli = instance(&db).await;
+        let command = auth::cli::Cli::try_parse_for::<User, _, _>(["app", "changepassword", "alice"])
+            .unwrap()
+            .command
+            .unwrap();
+        let started = Instant::now();
+        let mut out = Vec::new();
+        auth::cli::execute(&cli, command, &mut Answers(vec!["Str0ng-new-pass", "Str0ng-new-pass"]), &mut out)
+            .await
+            .unwrap();
+        let took = anonymous_within_bound(&mut client, started).await;
+        eprintln!("CLI changepassword seen after {took:?} on {backend:?}");
+    }
+
+    /// Sessions deleted by another process (a cron `clearsessions` after
+    /// they expired, an administrator emptying the table): gone within the
+    /// bound.
+    async fn sessions_cleared_elsewhere_end_within_the_bound(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        let mut client = logged_in(&auth, "alice").await;
+        let other = instance(&db).await;
+        let started = Instant::now();
+        auth::testing::clear_sessions(&other).await.unwrap();
+        let took = anonymous_within_bound(&mut client, started).await;
+        eprintln!("sessions cleared elsewhere seen after {took:?} on {backend:?}");
+    }
+
+    /// A cron `clearsessions` deletes sessions an administrator expired in
+    /// SQL: the expiry and the deletion both reach the cache.
+    #[backends(sqlite, postgres, mysql)]
+    async fn the_cli_clearsessions_is_honoured_within_the_bound(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        let mut client = logged_in(&auth, "alice").await;
+        let past = "2001-01-01 00:00:00";
+        let started = Instant::now();
+        admin_sql(&db, &format!("UPDATE auth_session SET expire_date = '{past}'")).await;
+        let cli = instance(&db).await;
+        let command = auth::cli::Cli::try_parse_for::<User, _, _>(["app", "clearsessions"])
+            .unwrap()
+            .command
+            .unwrap();
+        let mut out = Vec::new();
+        auth::cli::execute(&cli, command, &mut Answers(vec![]), &mut out).await.unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "Deleted 1 expired session(s).\n");
+        let took = anonymous_within_bound(&mut client, started).await;
+        eprintln!("clearsessions seen after {took:?} on {backend:?}");
+    }
+
+    /// A lost notification source turns the cache off (read-through), and
+    /// its return turns it back on.
+    #[backends(sqlite, postgres)]
+    async fn the_cache_is_on_only_while_changes_can_arrive(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        assert_eq!(auth::testing::cache_live(&auth), (Some(true), Some(true)));
+        let off = auth::Auth::<User>::builder()
+            .database_url(db.url.clone())
+            .settings(auth::Settings {
+                cache: false,
+                secret_key: Some(auth_tests::TEST_SECRET.into()),
+                ..Default::default()
+            })
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(auth::testing::cache_live(&off), (None, None));
+    }
+}
+
+/// Scripted answers for the CLI's prompts.
+struct Answers(Vec<&'static str>);
+
+impl auth::cli::Prompt for Answers {
+    fn line(&mut self, _prompt: &str) -> std::io::Result<String> {
+        if self.0.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "no more answers",
+            ));
+        }
+        Ok(self.0.remove(0).to_owned())
+    }
+    fn password(&mut self, prompt: &str) -> std::io::Result<String> {
+        self.line(prompt)
+    }
+    fn is_interactive(&self) -> bool {
+        true
+    }
+}
