@@ -9,17 +9,20 @@ use minijinja::{
     value::{Object, ObjectRepr},
 };
 
-use crate::{csrf::token::CSRF_FIELD_NAME, request::RequestAuth};
+use crate::csrf::token::CSRF_FIELD_NAME;
+
+/// Makes the request's masked token (and asks for the CSRF cookie).
+type MakeToken = Box<dyn Fn() -> String + Send + Sync>;
 
 /// One masked token per render, made on first use.
 struct Cell {
-    request: Arc<RequestAuth>,
+    make: MakeToken,
     token: OnceLock<String>,
 }
 
 impl Cell {
     fn token(&self) -> &str {
-        self.token.get_or_init(|| self.request.csrf_token())
+        self.token.get_or_init(|| (self.make)())
     }
 }
 
@@ -43,10 +46,11 @@ impl std::fmt::Debug for CsrfInput {
     }
 }
 
-/// The two values for one render.
-pub(crate) fn values(request: Arc<RequestAuth>) -> (Value, Value) {
+/// The two values for one render; `make` runs at most once, when the
+/// template first prints either.
+pub(crate) fn values(make: impl Fn() -> String + Send + Sync + 'static) -> (Value, Value) {
     let cell = Arc::new(Cell {
-        request,
+        make: Box::new(make),
         token: OnceLock::new(),
     });
     (

@@ -200,7 +200,8 @@ impl Templates {
             Value::UNDEFINED
         };
         // Made only if the template prints one (no form, no cookie).
-        let (csrf_token, csrf_input) = csrf::values(self.request.clone());
+        let request = self.request.clone();
+        let (csrf_token, csrf_input) = csrf::values(move || request.csrf_token());
         let base = minijinja::context! {
             user => self.user.clone(),
             perms => perms,
