@@ -7,78 +7,13 @@
 
 use std::hint::black_box;
 
-use axum::{Router, body::Body, routing::get};
+use axum::body::Body;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Request, header};
 use tower::ServiceExt;
 
-#[derive(Clone, Debug, auth::AuthUser)]
-struct User {
-    #[auth(base)]
-    base: auth::AbstractUser,
-}
-
-#[auth::login_required(login_url = "/login/")]
-async fn profile(user: User) -> String {
-    format!("profile of {}", user.username)
-}
-
-async fn login(
-    axum::extract::State(auth): axum::extract::State<auth::Auth<User>>,
-    session: auth::Session,
-) -> auth::Result<&'static str> {
-    let user = auth
-        .authenticate("bench", "bench-password")
-        .await?
-        .expect("the bench user");
-    auth::login(&session, &user).await?;
-    Ok("in")
-}
-
-/// The app, and the cookie of a logged-in session.
-async fn app(cache: bool) -> (Router, String) {
-    let path =
-        std::env::temp_dir().join(format!("auth-bench-{}.db", auth::Uuid::new_v4().simple()));
-    let settings = auth::Settings {
-        secret_key: Some("benchmark-secret-key-benchmark-secret-key".into()),
-        cache,
-        ..Default::default()
-    };
-    let auth = auth::Auth::<User>::builder()
-        .database_url(format!("sqlite://{}?mode=rwc", path.display()))
-        .settings(settings)
-        .build()
-        .await
-        .unwrap();
-    auth.create_user("bench", "", Some("bench-password"))
-        .await
-        .unwrap();
-    let router = Router::new()
-        .route("/profile/", get(profile))
-        .route("/login/", get(login))
-        .with_state(auth.clone())
-        .layer(auth.layer())
-        .route(
-            "/baseline/",
-            get(|| async { format!("profile of {}", "bench") }),
-        );
-    // A GET is enough to log in here: the benchmark measures reads.
-    let response = router
-        .clone()
-        .oneshot(Request::get("/login/").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("sessionid="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    (router, cookie)
-}
+mod support;
+use support::app;
 
 fn requests(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -115,8 +115,12 @@ pub(crate) trait UserModel: Send + Sync {
 pub(crate) struct Core {
     pub(crate) db: DatabaseConnection,
     pub(crate) settings: Settings,
+    /// The security headers, parsed once.
+    pub(crate) security_headers: crate::security::SecurityHeaders,
     /// The session auth hash's HMAC, keyed once.
     pub(crate) session_mac: SaltedMac,
+    /// Session auth hashes by password hash (see `Core::session_hash`).
+    pub(crate) session_hashes: std::sync::Mutex<std::collections::HashMap<String, Arc<str>>>,
     pub(crate) hasher: Hasher,
     pub(crate) validators: Validators,
     pub(crate) templates: Engine,
@@ -176,9 +180,24 @@ pub(crate) enum Verified {
 }
 
 impl Core {
-    /// The session auth hash of a stored password hash.
-    pub(crate) fn session_hash(&self, password_hash: &str) -> String {
-        self.session_mac.hex(password_hash.as_bytes())
+    /// The session auth hash of a stored password hash (Django's
+    /// `get_session_auth_hash`), computed once per password hash: every
+    /// logged-in request compares against it, and an HMAC per request is
+    /// most of what a cached request would otherwise cost.
+    pub(crate) fn session_hash(&self, password_hash: &str) -> Arc<str> {
+        let mut memo = self
+            .session_hashes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(hash) = memo.get(password_hash) {
+            return hash.clone();
+        }
+        let hash: Arc<str> = self.session_mac.hex(password_hash.as_bytes()).into();
+        if memo.len() >= self.settings.cache_max_entries.max(1) {
+            memo.clear();
+        }
+        memo.insert(password_hash.to_owned(), hash.clone());
+        hash
     }
 
     /// Bounds a database call by `settings.database_timeout`.

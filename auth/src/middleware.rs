@@ -141,28 +141,33 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let core = self.core.clone();
         Box::pin(async move {
-            let (req, leftover) = body::track(req);
-            let mut response = if host::is_allowed(
-                host::request_host(&req).as_deref(),
-                &core.settings.allowed_hosts,
-            ) {
-                let (response, fault) = watch(inner.call(req)).await;
-                explain_fault(response?, fault)
-            } else {
-                disallowed_host(&req)
-            };
+            let (mut req, leftover) = body::track(req);
+            let request_host = host::request_host(&req);
+            let mut response =
+                if host::is_allowed(request_host.as_deref(), &core.settings.allowed_hosts) {
+                    // Parsed once: the auth service reads it too.
+                    req.extensions_mut().insert(RequestHost(request_host));
+                    let (response, fault) = watch(inner.call(req)).await;
+                    explain_fault(response?, fault)
+                } else {
+                    disallowed_host(&req)
+                };
             if let Some(leftover) = leftover
-                && !leftover.drain(core.settings.database_timeout).await
+                && !Box::pin(leftover.drain(core.settings.database_timeout)).await
             {
                 response
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
-            security::add_headers(&mut response, &core.settings);
+            security::add_headers(&mut response, &core.security_headers);
             Ok(response)
         })
     }
 }
+
+/// The request's host, as the outer service parsed it.
+#[derive(Clone)]
+struct RequestHost(Option<String>);
 
 /// Django's `DisallowedHost`: a 400, logged, before anything else runs.
 fn disallowed_host(req: &Request<Body>) -> Response {
@@ -243,7 +248,10 @@ where
             };
             let settings = &core.settings;
             let csrf_cookie = read_cookie(req.headers(), &settings.csrf_cookie_name);
-            let host = host::request_host(&req);
+            let host = match req.extensions_mut().remove::<RequestHost>() {
+                Some(RequestHost(host)) => host,
+                None => host::request_host(&req),
+            };
             let scheme = request_scheme(&req, settings);
             let uri = req.uri().clone();
             let peer = req
@@ -266,7 +274,9 @@ where
             req.extensions_mut().insert(request.clone());
 
             if csrf::token::is_unsafe(req.method()) {
-                match csrf::middleware::check(req, &request, settings).await {
+                // Boxed: the check's state stays out of every safe request's
+                // future (which is moved into a box per request).
+                match Box::pin(csrf::middleware::check(req, &request, settings)).await {
                     Ok(checked) => req = checked,
                     Err(response) => return Ok(finish(response, &request)),
                 }
@@ -281,6 +291,8 @@ where
 fn finish(mut response: Response, request: &RequestAuth) -> Response {
     let settings = &request.core.settings;
     let headers = response.headers_mut();
+    // Room for these and the security headers, grown once.
+    headers.reserve(8);
     if let Some(secret) = request.csrf_cookie_to_send() {
         let cookie = Cookie::build((settings.csrf_cookie_name.clone(), secret))
             .path("/")

@@ -8,37 +8,62 @@ use http::{HeaderMap, HeaderName, HeaderValue, header};
 
 use crate::Settings;
 
+/// The security headers of every response, parsed once from the settings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SecurityHeaders {
+    nosniff: bool,
+    frame_options: Option<HeaderValue>,
+    referrer_policy: Option<HeaderValue>,
+    opener_policy: Option<HeaderValue>,
+}
+
+impl SecurityHeaders {
+    pub(crate) fn from_settings(settings: &Settings) -> Self {
+        let value = |v: &Option<String>| v.as_deref().and_then(|v| HeaderValue::from_str(v).ok());
+        SecurityHeaders {
+            nosniff: settings.secure_content_type_nosniff,
+            frame_options: value(&settings.x_frame_options),
+            referrer_policy: value(&settings.secure_referrer_policy),
+            opener_policy: value(&settings.secure_cross_origin_opener_policy),
+        }
+    }
+}
+
 /// Adds the configured security headers the response does not have yet.
-pub(crate) fn add_headers(response: &mut Response, settings: &Settings) {
+pub(crate) fn add_headers(response: &mut Response, security: &SecurityHeaders) {
     let html = is_html(response.headers());
     let headers = response.headers_mut();
-    if settings.secure_content_type_nosniff {
-        set_default(headers, header::X_CONTENT_TYPE_OPTIONS, Some("nosniff"));
+    headers.reserve(4);
+    if security.nosniff {
+        set_default(
+            headers,
+            header::X_CONTENT_TYPE_OPTIONS,
+            Some(&HeaderValue::from_static("nosniff")),
+        );
     }
     if html {
         set_default(
             headers,
             header::X_FRAME_OPTIONS,
-            settings.x_frame_options.as_deref(),
+            security.frame_options.as_ref(),
         );
     }
     set_default(
         headers,
         header::REFERRER_POLICY,
-        settings.secure_referrer_policy.as_deref(),
+        security.referrer_policy.as_ref(),
     );
     set_default(
         headers,
         HeaderName::from_static("cross-origin-opener-policy"),
-        settings.secure_cross_origin_opener_policy.as_deref(),
+        security.opener_policy.as_ref(),
     );
 }
 
-fn set_default(headers: &mut HeaderMap, name: HeaderName, value: Option<&str>) {
-    let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) else {
-        return;
-    };
-    headers.entry(name).or_insert(value);
+fn set_default(headers: &mut HeaderMap, name: HeaderName, value: Option<&HeaderValue>) {
+    if let Some(value) = value {
+        headers.entry(name).or_insert_with(|| value.clone());
+    }
 }
 
 fn is_html(headers: &HeaderMap) -> bool {
