@@ -67,6 +67,10 @@ pub fn builder(settings: auth::Settings) -> auth::AuthBuilder<User> {
             "accounts/base.html",
             include_str!("../templates/accounts/base.html"),
         )
+        .template(
+            "auth/base.html",
+            include_str!("../templates/auth/base.html"),
+        )
         .template("home.html", include_str!("../templates/home.html"))
         .template(
             "accounts/profile.html",
