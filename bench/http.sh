@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# HTTP load benchmark: what a guarded request and a login cost against a
-# baseline route in the same binary (README "Performance").
+# HTTP load benchmark (README "Performance"), every figure from one run on
+# this machine, so the ratios compare like with like.
 #
 #   bench/http.sh
 #
-# Builds examples/accounts in release, logs one user in, and drives it with
-# wrk at a fixed concurrency for a fixed duration:
+# Builds examples/accounts and the reference app (bench/reference:
+# axum-login 0.18 + tower-sessions' SQLite store) in release, logs one user
+# in, and drives each with wrk at a fixed concurrency:
 #   (a) authenticated GET /profile/          (session + user + hash check + render)
 #   (b) anonymous GET /profile/              (the login redirect)
 #   (c) GET /__bench/profile/                (same template, no session or auth layer)
+#   (h) anonymous GET /                      (home page, no form)
 #   (d) POST /login/ with 8 connections      (argon2 verification + new session)
-# on SQLite as configured by default, on SQLite with the in-process cache
-# (AUTH_CACHE_TTL=5),
-# and prints requests/s, p50 and p99 for each, a/c and b/c, and logins/s
-# against the raw argon2 rate of 2 threads; and on
-# PostgreSQL + Redis when AUTH_BENCH_POSTGRES_URL and AUTH_BENCH_REDIS_URL
-# are set. Tunables: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS
-# (default 16), BENCH_PORT (default 18080).
+# Suites: ours on SQLite with the coherent cache (the default), ours with
+# AUTH_CACHE=off, the reference; and, when AUTH_BENCH_POSTGRES_URL and
+# AUTH_BENCH_REDIS_URL are set, two instances of ours on PostgreSQL + Redis
+# (the load split over both). Prints requests/s, p50 and p99 per load and
+# the ratios the README reports. Tunables: BENCH_DURATION (s, default 10),
+# BENCH_CONNECTIONS (default 16), BENCH_PORT (default 18080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,8 +25,10 @@ root=$(pwd)
 duration=${BENCH_DURATION:-10}
 connections=${BENCH_CONNECTIONS:-16}
 port=${BENCH_PORT:-18080}
+port2=$((port + 1))
 base="http://127.0.0.1:${port}"
 password="bench-password-1234"
+results=$(mktemp -d)
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "== installing wrk"
@@ -34,69 +37,114 @@ fi
 echo "== building (release)"
 cargo build --release -q -p accounts --bin accounts
 cargo build --release -q -p auth --example hash_rate
+(cd bench/reference && cargo build --release -q)
 bin="$root/target/release/accounts"
+reference="$root/bench/reference/target/release/reference"
+"$root/target/release/examples/hash_rate" 2 5 > "$results/hash_rate.txt"
 
-server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true; }
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-load() { # label, wrk arguments...
-  local label=$1; shift
-  wrk -t1 --latency "$@" > "$work/$label.txt"
-  python3 "$root/bench/wrk_summary.py" "$label" "$work/$label.txt"
+load() { # suite, label, wrk arguments...
+  local suite=$1 label=$2; shift 2
+  mkdir -p "$results/$suite"
+  wrk -t1 --latency "$@" > "$results/$suite/$label.txt"
+  python3 "$root/bench/wrk_summary.py" "$label" "$results/$suite/$label.txt"
 }
 
-suite() { # name, DATABASE_URL, REDIS_URL (may be empty)
-  local name=$1 database_url=$2 redis_url=$3
-  work=$(mktemp -d)
+wait_up() { for _ in $(seq 1 100); do curl -sf "$1/__bench/profile/" >/dev/null && return; sleep 0.1; done; echo "!! $1 did not start" >&2; exit 1; }
+
+csrf_token() { sed -n 's/.*name="csrfmiddlewaretoken" value="\([A-Za-z0-9]*\)".*/\1/p' | head -1; }
+
+ours() { # suite name, DATABASE_URL, REDIS_URL (may be empty), instances (1 or 2)
+  local suite=$1 database_url=$2 redis_url=$3 instances=$4
+  local work; work=$(mktemp -d)
   echo
-  echo "== $name"
+  echo "== $suite"
   export DATABASE_URL="$database_url" REDIS_URL="$redis_url"
   export AUTH_SECRET_KEY="benchmark-secret-key-benchmark-secret-key-0123"
   export ACCOUNTS_BENCH_BASELINE=1 RUST_LOG=warn AUTH_USER_PASSWORD="$password"
   (cd "$work" && "$bin" createuser --noinput --username bench >/dev/null)
-  (cd "$work" && exec "$bin" serve --bind "127.0.0.1:${port}") &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -sf "$base/" >/dev/null && break; sleep 0.1; done
+  (cd "$work" && exec "$bin" serve --bind "127.0.0.1:${port}") & pids+=($!)
+  wait_up "$base"
+  local second=""
+  if [ "$instances" = 2 ]; then
+    (cd "$work" && exec "$bin" serve --bind "127.0.0.1:${port2}") & pids+=($!)
+    second="http://127.0.0.1:${port2}"
+    wait_up "$second"
+  fi
 
-  local jar="$work/cookies"
-  local token
-  token=$(curl -s -c "$jar" -b "$jar" "$base/login/" | sed -n 's/.*name="csrfmiddlewaretoken" value="\([A-Za-z0-9]*\)".*/\1/p' | head -1)
+  local jar="$work/cookies" token session csrf
+  token=$(curl -s -c "$jar" -b "$jar" "$base/login/" | csrf_token)
   curl -s -o /dev/null -c "$jar" -b "$jar" -d "csrfmiddlewaretoken=$token&username=bench&password=$password" "$base/login/"
-  local session csrf
   session=$(awk '$6 == "sessionid" { print $7 }' "$jar")
   csrf=$(awk '$6 == "csrftoken" { print $7 }' "$jar")
   [ -n "$session" ] || { echo "!! login failed" >&2; exit 1; }
-  token=$(curl -s -b "$jar" "$base/profile/" | sed -n 's/.*name="csrfmiddlewaretoken" value="\([A-Za-z0-9]*\)".*/\1/p' | head -1)
+  token=$(curl -s -b "$jar" "$base/profile/" | csrf_token)
+  local cookie="Cookie: sessionid=$session; csrftoken=$csrf"
 
-  # Warm up, then measure.
-  wrk -t1 -c "$connections" -d 2s -H "Cookie: sessionid=$session" "$base/profile/" >/dev/null
-  load baseline -c "$connections" -d "${duration}s" "$base/__bench/profile/"
-  load authenticated -c "$connections" -d "${duration}s" -H "Cookie: sessionid=$session; csrftoken=$csrf" "$base/profile/"
-  load anonymous -c "$connections" -d "${duration}s" "$base/profile/"
-  CSRF_TOKEN="$token" CSRF_SECRET="$csrf" BENCH_PASSWORD="$password" \
-    load logins -c 8 -d "${duration}s" -s "$root/bench/login.lua" "$base/login/"
-
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-  "$root/target/release/examples/hash_rate" 2 5 > "$work/hash_rate.txt"
-  python3 "$root/bench/wrk_summary.py" --report "$work"
+  wrk -t1 -c "$connections" -d 2s -H "$cookie" "$base/profile/" >/dev/null
+  if [ -z "$second" ]; then
+    load "$suite" baseline -c "$connections" -d "${duration}s" "$base/__bench/profile/"
+    load "$suite" authenticated -c "$connections" -d "${duration}s" -H "$cookie" "$base/profile/"
+    load "$suite" anonymous -c "$connections" -d "${duration}s" "$base/profile/"
+    load "$suite" home -c "$connections" -d "${duration}s" "$base/"
+    CSRF_TOKEN="$token" CSRF_SECRET="$csrf" BENCH_PASSWORD="$password" \
+      load "$suite" logins -c 8 -d "${duration}s" -s "$root/bench/login.lua" "$base/login/"
+  else
+    # Half the connections on each instance, at once; the figures add up.
+    local half=$((connections / 2))
+    for label in baseline authenticated anonymous home; do
+      local path="/profile/" header=()
+      case $label in baseline) path="/__bench/profile/" ;; authenticated) header=(-H "$cookie") ;; home) path="/" ;; esac
+      wrk -t1 --latency -c "$half" -d "${duration}s" "${header[@]}" "$second$path" > "$work/second.txt" &
+      local other=$!
+      load "$suite" "$label" -c "$half" -d "${duration}s" "${header[@]}" "$base$path" >/dev/null
+      wait "$other"
+      python3 "$root/bench/wrk_summary.py" --add "$label" "$results/$suite/$label.txt" "$work/second.txt"
+    done
+  fi
+  cleanup; pids=()
+  wait 2>/dev/null || true
 }
 
-sqlite_dir=$(mktemp -d)
-export AUTH_CACHE_TTL=0
-suite "SQLite, sessions in the database (the default)" "sqlite://$sqlite_dir/bench.db?mode=rwc" ""
+reference_suite() {
+  local suite="reference" work; work=$(mktemp -d)
+  echo
+  echo "== $suite: axum-login 0.18 + tower-sessions SQLite store"
+  "$reference" serve "127.0.0.1:${port}" "$work/reference.db" bench "$password" & pids+=($!)
+  wait_up "$base"
+  local jar="$work/cookies" session
+  curl -s -o /dev/null -c "$jar" -b "$jar" -d "username=bench&password=$password" "$base/login/"
+  session=$(awk '$6 == "id" { print $7 }' "$jar")
+  [ -n "$session" ] || { echo "!! reference login failed" >&2; exit 1; }
+  wrk -t1 -c "$connections" -d 2s -H "Cookie: id=$session" "$base/profile/" >/dev/null
+  load "$suite" baseline -c "$connections" -d "${duration}s" "$base/__bench/profile/"
+  load "$suite" authenticated -c "$connections" -d "${duration}s" -H "Cookie: id=$session" "$base/profile/"
+  load "$suite" anonymous -c "$connections" -d "${duration}s" "$base/profile/"
+  load "$suite" home -c "$connections" -d "${duration}s" "$base/"
+  cleanup; pids=()
+  wait 2>/dev/null || true
+}
+
 cached_dir=$(mktemp -d)
-AUTH_CACHE_TTL=5 suite "SQLite with AUTH_CACHE_TTL=5 (in-process cache, single instance)" \
-  "sqlite://$cached_dir/bench.db?mode=rwc" ""
+AUTH_CACHE=on ours cached "sqlite://$cached_dir/bench.db?mode=rwc" "" 1
+uncached_dir=$(mktemp -d)
+AUTH_CACHE=off ours uncached "sqlite://$uncached_dir/bench.db?mode=rwc" "" 1
+reference_suite
 
 if [ -n "${AUTH_BENCH_POSTGRES_URL:-}" ] && [ -n "${AUTH_BENCH_REDIS_URL:-}" ]; then
   schema="bench_$(date +%s)"
   psql -q "$AUTH_BENCH_POSTGRES_URL" -c "CREATE SCHEMA $schema" >/dev/null
   sep='?'; case "$AUTH_BENCH_POSTGRES_URL" in *\?*) sep='&' ;; esac
-  suite "PostgreSQL + Redis sessions" "${AUTH_BENCH_POSTGRES_URL}${sep}options=-c%20search_path%3D${schema}" "$AUTH_BENCH_REDIS_URL"
+  AUTH_CACHE=on ours postgres_redis "${AUTH_BENCH_POSTGRES_URL}${sep}options=-c%20search_path%3D${schema}" "$AUTH_BENCH_REDIS_URL" 2
   psql -q "$AUTH_BENCH_POSTGRES_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null
   redis-cli -u "$AUTH_BENCH_REDIS_URL" --scan --pattern 'auth:session:*' | xargs -r redis-cli -u "$AUTH_BENCH_REDIS_URL" del >/dev/null
 else
   echo
   echo "== PostgreSQL + Redis: skipped (set AUTH_BENCH_POSTGRES_URL and AUTH_BENCH_REDIS_URL)"
 fi
+
+echo
+python3 "$root/bench/wrk_summary.py" --report "$results"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Summarises wrk output for bench/http.sh.
 
-    wrk_summary.py LABEL FILE     one line: label, requests/s, p50, p99, errors
-    wrk_summary.py --report DIR   the table and ratios for one suite
+    wrk_summary.py LABEL FILE          one line: label, requests/s, p50, p99, errors
+    wrk_summary.py --add LABEL A B     A's summary with B's requests/s added (two instances)
+    wrk_summary.py --report DIR        the table and ratios of every suite
 """
 import json
 import pathlib
@@ -28,26 +29,56 @@ def parse(text):
     }
 
 
-def main():
-    if sys.argv[1] == "--report":
-        report(pathlib.Path(sys.argv[2]))
-        return
-    label, path = sys.argv[1], pathlib.Path(sys.argv[2])
-    result = parse(path.read_text())
-    path.with_suffix(".json").write_text(json.dumps(result))
+def line(label, result):
     note = f"  ({result['bad_responses']} non-2xx/3xx)" if result["bad_responses"] else ""
     print(f"{label:>14}: {result['rps']:9.1f} req/s   p50 {result['p50_ms']:7.2f} ms   p99 {result['p99_ms']:7.2f} ms{note}")
 
 
+def main():
+    if sys.argv[1] == "--report":
+        report(pathlib.Path(sys.argv[2]))
+        return
+    if sys.argv[1] == "--add":
+        label, first, second = sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4])
+        a, b = parse(first.read_text()), parse(second.read_text())
+        a["rps"] += b["rps"]
+        a["bad_responses"] += b["bad_responses"]
+        a["p99_ms"] = max(a["p99_ms"], b["p99_ms"])
+        first.with_suffix(".json").write_text(json.dumps(a))
+        line(label, a)
+        return
+    label, path = sys.argv[1], pathlib.Path(sys.argv[2])
+    result = parse(path.read_text())
+    path.with_suffix(".json").write_text(json.dumps(result))
+    line(label, result)
+
+
+def load(work, suite):
+    folder = work / suite
+    if not folder.is_dir():
+        return None
+    return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+
+
 def report(work):
-    r = {name: json.loads((work / f"{name}.json").read_text()) for name in ("baseline", "authenticated", "anonymous", "logins")}
     hashes = float(re.search(r"hashes_per_second=([\d.]+)", (work / "hash_rate.txt").read_text()).group(1))
-    a, b, c = r["authenticated"], r["anonymous"], r["baseline"]
-    print(f"{'a/c':>14}: {a['rps'] / c['rps']:.2f}   (target >= 0.80)")
-    print(f"{'b/c':>14}: {b['rps'] / c['rps']:.2f}   (target >= 0.90)")
-    print(f"{'p99/p50 (a)':>14}: {a['p99_ms'] / a['p50_ms']:.2f}   (target <= 2.00)")
-    print(f"{'argon2, 2 thr':>14}: {hashes:9.1f} hashes/s")
-    print(f"{'logins/hashes':>14}: {r['logins']['rps'] / hashes:.2f}   (target >= 0.90)")
+    suites = {name: load(work, name) for name in ("cached", "uncached", "reference", "postgres_redis")}
+    print("== summary (requests/s; ratios against each suite's own bare route c)")
+    print(f"{'suite':>16} {'a: logged in':>13} {'b: anon redir':>14} {'h: home':>9} {'c: bare':>9} {'a/c':>5} {'b/c':>5} {'p99/p50 a':>9}")
+    for name, r in suites.items():
+        if not r:
+            continue
+        a, b, c, h = r["authenticated"], r["anonymous"], r["baseline"], r["home"]
+        print(f"{name:>16} {a['rps']:13.0f} {b['rps']:14.0f} {h['rps']:9.0f} {c['rps']:9.0f} "
+              f"{a['rps'] / c['rps']:5.2f} {b['rps'] / c['rps']:5.2f} {a['p99_ms'] / a['p50_ms']:9.2f}")
+    ours, peer = suites["cached"], suites["reference"]
+    print()
+    print(f"logged in, ours / reference:  {ours['authenticated']['rps'] / peer['authenticated']['rps']:.2f}   (target >= 1.5)")
+    print(f"home page, ours / reference:  {ours['home']['rps'] / peer['home']['rps']:.2f}   (target >= 1.0)")
+    print(f"anonymous redirect, ours / reference:  {ours['anonymous']['rps'] / peer['anonymous']['rps']:.2f}")
+    print(f"cache on / AUTH_CACHE=off (logged in):  {ours['authenticated']['rps'] / suites['uncached']['authenticated']['rps']:.2f}")
+    print(f"argon2 on 2 threads: {hashes:.1f} hashes/s; logins/s / hashes/s: "
+          f"{ours['logins']['rps'] / hashes:.2f} (cache on), {suites['uncached']['logins']['rps'] / hashes:.2f} (off)   (target >= 0.90)")
 
 
 if __name__ == "__main__":
