@@ -1,6 +1,6 @@
 //! Compile-time errors of the macros: every error has a case under
 //! `<macro>/fail/` with its expected message. The accepted shapes are
-//! ordinary tests (`tests/tests/macros.rs`), so trybuild only type-checks
+//! ordinary tests (`tests/tests/integration/macros.rs`), so trybuild only type-checks
 //! (`cargo check`) and never links.
 //!
 //! Compiler output changes between Rust releases, so the expected `.stderr`

@@ -12,7 +12,7 @@ const HOSTS: &[&str] = &["testserver"];
 /// (`stricter_than_django`).
 #[test]
 fn agrees_with_django_on_the_generated_corpus() {
-    let corpus = include_str!("../data/redirects/corpus.jsonl");
+    let corpus = include_str!("../../data/redirects/corpus.jsonl");
     let mut lines = corpus.lines();
     let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     assert_eq!(header["django"], "6.1.3");

@@ -11,8 +11,18 @@ use auth_tests::{
 use http::{Request, StatusCode, header};
 use tower_sessions::{SessionStore, session::Id};
 
+/// Django's default `LOGIN_URL`, set explicitly: left unset, `login_url`
+/// follows the last `auth_urls!` router built in the process, and other
+/// modules of this test binary build routers with other login paths.
+fn settings() -> auth::Settings {
+    auth::Settings {
+        login_url: Some("/accounts/login/".into()),
+        ..Default::default()
+    }
+}
+
 async fn setup(backend: Backend) -> (auth::Auth<User>, Client, TestDb) {
-    let (auth, db) = backend.auth::<User>(auth::Settings::default()).await;
+    let (auth, db) = backend.auth::<User>(settings()).await;
     auth.create_user("alice", "alice@example.com", Some("alice-password"))
         .await
         .unwrap();
@@ -111,7 +121,7 @@ async fn debug_output_never_shows_the_session_id() {
 
 #[tokio::test]
 async fn login_required_layer_guards_whole_routers() {
-    let auth = fresh_auth::<User>().await;
+    let auth = fresh_auth_with::<User>(settings()).await;
     auth.create_user("alice", "", Some("pw")).await.unwrap();
     let app = app::routes(&auth)
         .route("/reports/", axum::routing::get(|| async { "reports" }))
