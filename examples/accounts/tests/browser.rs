@@ -6,8 +6,8 @@
 //!
 //! Without Chromium the suite prints why and skips (`.ci/run` installs it
 //! and fails when the suite is skipped). The binary is
-//! `ACCOUNTS_BROWSER_BIN` when set (`.ci/run` points it at the release
-//! build), else the one cargo built for these tests.
+//! `ACCOUNTS_BROWSER_BIN` when set (a release build, say), else the one
+//! cargo built for these tests, as in CI.
 
 use std::{
     net::TcpListener,
