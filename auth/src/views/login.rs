@@ -169,14 +169,7 @@ fn fields(username: &str) -> Vec<FormField> {
 }
 
 impl View for LoginView {
-    const ALLOW: &'static str = "GET, HEAD, POST, PUT";
-
-    fn allows(method: &Method) -> bool {
-        matches!(
-            *method,
-            Method::GET | Method::HEAD | Method::POST | Method::PUT
-        )
-    }
+    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD, Method::POST, Method::PUT];
 
     async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
         if matches!(*req.method(), Method::GET | Method::HEAD) {

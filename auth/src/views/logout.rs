@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::MethodRouter,
 };
-use http::{HeaderValue, Method, Request, StatusCode, header};
+use http::{Method, Request, StatusCode, header};
 
 use super::{FormData, NEXT, View, query_param, redirect, render, route, safe_next};
 use crate::{Result, request::RequestAuth};
@@ -81,18 +81,14 @@ impl LogoutView {
 }
 
 impl View for LogoutView {
-    const ALLOW: &'static str = "POST, OPTIONS";
-
-    fn allows(method: &Method) -> bool {
-        matches!(*method, Method::POST | Method::OPTIONS)
-    }
+    const METHODS: &'static [Method] = &[Method::POST, Method::OPTIONS];
 
     async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
         if req.method() == Method::OPTIONS {
             let mut response = StatusCode::OK.into_response();
             response
                 .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(Self::ALLOW));
+                .insert(header::ALLOW, super::allow(Self::METHODS));
             return Ok(response);
         }
         self.post(&request, req).await

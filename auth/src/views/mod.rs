@@ -78,16 +78,21 @@ fn redirect(location: &str) -> Response {
     never_cache(crate::redirect::see_other(location))
 }
 
+/// The `Allow` header that names `methods`.
+fn allow(methods: &[Method]) -> HeaderValue {
+    let names: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    // Method names are tokens, always a valid header value.
+    HeaderValue::try_from(names.join(", ")).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
 /// 405 with the allowed methods.
-fn method_not_allowed(allow: &'static str) -> Response {
+fn method_not_allowed(methods: &[Method]) -> Response {
     let mut response = crate::html::error_page(
         StatusCode::METHOD_NOT_ALLOWED,
         "Method not allowed",
         "This page does not accept that request method.",
     );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response.headers_mut().insert(header::ALLOW, allow(methods));
     response
 }
 
@@ -106,11 +111,8 @@ fn safe_next(
 
 /// A built-in view: the methods it answers and what it does.
 trait View: Send + Sync + 'static {
-    /// The `Allow` header of its 405 answers.
-    const ALLOW: &'static str;
-
-    /// Whether it answers `method` (others get 405).
-    fn allows(method: &Method) -> bool;
+    /// The methods it answers; others get 405 with these in `Allow`.
+    const METHODS: &'static [Method];
 
     /// Answers one request.
     fn run(
@@ -126,8 +128,8 @@ fn route<V: View, S: Clone + Send + Sync + 'static>(view: V) -> MethodRouter<S> 
     any(move |req: Request<Body>| {
         let view = view.clone();
         async move {
-            if !V::allows(req.method()) {
-                return method_not_allowed(V::ALLOW);
+            if !V::METHODS.contains(req.method()) {
+                return method_not_allowed(V::METHODS);
             }
             let request = match RequestAuth::from_extensions(req.extensions()) {
                 Ok(request) => request,

@@ -223,11 +223,7 @@ impl PasswordChangeDoneView {
 }
 
 impl View for PasswordChangeView {
-    const ALLOW: &'static str = "GET, HEAD, POST";
-
-    fn allows(method: &Method) -> bool {
-        matches!(*method, Method::GET | Method::HEAD | Method::POST)
-    }
+    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD, Method::POST];
 
     async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
         self.change(&request, req).await
@@ -235,11 +231,7 @@ impl View for PasswordChangeView {
 }
 
 impl View for PasswordChangeDoneView {
-    const ALLOW: &'static str = "GET, HEAD";
-
-    fn allows(method: &Method) -> bool {
-        matches!(*method, Method::GET | Method::HEAD)
-    }
+    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD];
 
     async fn run(&self, request: Arc<RequestAuth>, _req: Request<Body>) -> Result<Response> {
         self.page(&request).await

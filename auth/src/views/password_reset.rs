@@ -388,11 +388,7 @@ impl PasswordResetDoneView {
 }
 
 impl View for PasswordResetView {
-    const ALLOW: &'static str = "GET, HEAD, POST";
-
-    fn allows(method: &Method) -> bool {
-        matches!(*method, Method::GET | Method::HEAD | Method::POST)
-    }
+    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD, Method::POST];
 
     async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
         self.handle(&request, req).await
@@ -400,11 +396,7 @@ impl View for PasswordResetView {
 }
 
 impl View for PasswordResetDoneView {
-    const ALLOW: &'static str = "GET, HEAD";
-
-    fn allows(method: &Method) -> bool {
-        matches!(*method, Method::GET | Method::HEAD)
-    }
+    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD];
 
     async fn run(&self, request: Arc<RequestAuth>, _req: Request<Body>) -> Result<Response> {
         render(

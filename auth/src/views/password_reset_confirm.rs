@@ -261,11 +261,7 @@ impl PasswordResetCompleteView {
 }
 
 impl View for PasswordResetConfirmView {
-    const ALLOW: &'static str = "GET, HEAD, POST";
-
-    fn allows(method: &Method) -> bool {
-        matches!(*method, Method::GET | Method::HEAD | Method::POST)
-    }
+    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD, Method::POST];
 
     async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
         self.handle(&request, req).await
@@ -273,11 +269,7 @@ impl View for PasswordResetConfirmView {
 }
 
 impl View for PasswordResetCompleteView {
-    const ALLOW: &'static str = "GET, HEAD";
-
-    fn allows(method: &Method) -> bool {
-        matches!(*method, Method::GET | Method::HEAD)
-    }
+    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD];
 
     async fn run(&self, request: Arc<RequestAuth>, _req: Request<Body>) -> Result<Response> {
         let login_url = request.core.settings.login_url().to_owned();

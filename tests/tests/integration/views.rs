@@ -1,7 +1,7 @@
 //! The built-in views mounted by `auth_urls!` with their default templates.
 
 use auth_tests::{User, client::Client, fresh_auth_with};
-use http::{StatusCode, header};
+use http::{Request, StatusCode, header};
 
 auth::auth_urls! {
     login: "/accounts/login/" => LoginView { redirect_authenticated_user: true },
@@ -45,6 +45,45 @@ async fn login(client: &mut Client, url: &str) -> auth_tests::client::Page {
             ],
         )
         .await
+}
+
+/// Each built-in view answers the methods its `Allow` lists, and any other
+/// with 405 and that list (unsafe methods carry a valid CSRF token, so the
+/// CSRF check is not what answers).
+#[tokio::test]
+async fn each_view_answers_405_with_its_allow_list_to_other_methods() {
+    let mut client = setup(auth::Settings::default()).await;
+    let token = client.csrf_token().await;
+    for (url, allowed) in [
+        (urls::LOGIN, "GET, HEAD, POST, PUT"),
+        (urls::LOGOUT, "POST, OPTIONS"),
+        (urls::PASSWORD_CHANGE, "GET, HEAD, POST"),
+        (urls::PASSWORD_CHANGE_DONE, "GET, HEAD"),
+    ] {
+        for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+            let req = Request::builder()
+                .method(method)
+                .uri(url)
+                .header("X-CSRFToken", &token)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let page = client.send(req).await;
+            if allowed.split(", ").any(|m| m == method) {
+                assert_ne!(
+                    page.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {url}"
+                );
+            } else {
+                assert_eq!(
+                    page.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {url}"
+                );
+                assert_eq!(page.headers[header::ALLOW], allowed, "{method} {url}");
+            }
+        }
+    }
 }
 
 #[test]
