@@ -1,9 +1,12 @@
-//! Settings with Django's names and defaults.
+//! Settings with Django's names and defaults, declared once: the table at
+//! the bottom of this file makes the [`Settings`] struct (each field
+//! documented), its `Default`, the environment reader
+//! ([`Settings::from_env`]) and its `Debug` (secrets redacted).
 //!
-//! Build them in code (`Settings { login_url: "/login/".into(), ..Default::default() }`)
-//! or read them from the environment with [`Settings::from_env`], where each
-//! setting is the Django name prefixed with `AUTH_`, for example
-//! `AUTH_SESSION_COOKIE_AGE=3600` or `AUTH_CSRF_TRUSTED_ORIGINS=https://a.example,https://b.example`.
+//! Build them in code (`Settings { login_url: Some("/login/".into()), ..Default::default() }`)
+//! or read them from the environment, where each setting is the Django
+//! name prefixed with `AUTH_`, for example `AUTH_SESSION_COOKIE_AGE=3600`
+//! or `AUTH_CSRF_TRUSTED_ORIGINS=https://a.example,https://b.example`.
 
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
@@ -70,239 +73,6 @@ pub struct UnknownValue {
     got: String,
 }
 
-/// Every setting, with Django's default.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// `SECRET_KEY`: signs session auth hashes. When `None`, a development key
-    /// is generated and persisted in [`Settings::secret_key_file`] with a
-    /// warning. Set it in production.
-    pub secret_key: Option<String>,
-    /// `SECRET_KEY_FALLBACKS`: older keys still accepted, for rotation.
-    pub secret_key_fallbacks: Vec<String>,
-    /// Where a generated development secret key is kept (default
-    /// `.auth-secret-key` in the working directory; keep it out of version
-    /// control).
-    pub secret_key_file: PathBuf,
-    /// `LOGIN_URL`: where `#[login_required]` without `login_url` (and a
-    /// handler argument of the user model) sends anonymous users. `None`:
-    /// the login route declared with `auth_urls!`, else Django's
-    /// `/accounts/login/` (see [`Settings::login_url`]).
-    pub login_url: Option<String>,
-    /// `LOGIN_REDIRECT_URL`: where a login goes without a `next`. `None`:
-    /// Django's `/accounts/profile/`, with a warning at start (set it, even
-    /// to that, to silence it).
-    pub login_redirect_url: Option<String>,
-    /// `LOGOUT_REDIRECT_URL`: where a logout goes without a `next`
-    /// (`None`: render the "Logged out" page).
-    pub logout_redirect_url: Option<String>,
-    /// `SESSION_COOKIE_NAME`.
-    pub session_cookie_name: String,
-    /// `SESSION_COOKIE_AGE` in seconds (two weeks).
-    pub session_cookie_age: u64,
-    /// `SESSION_COOKIE_DOMAIN`.
-    pub session_cookie_domain: Option<String>,
-    /// `SESSION_COOKIE_PATH`.
-    pub session_cookie_path: String,
-    /// `SESSION_COOKIE_SECURE`: off by default (browsers may drop `Secure`
-    /// cookies on `http://localhost`); turn it on behind HTTPS.
-    pub session_cookie_secure: bool,
-    /// `SESSION_COOKIE_HTTPONLY`.
-    pub session_cookie_httponly: bool,
-    /// `SESSION_COOKIE_SAMESITE`.
-    pub session_cookie_samesite: SameSite,
-    /// `SESSION_SAVE_EVERY_REQUEST`.
-    pub session_save_every_request: bool,
-    /// `SESSION_EXPIRE_AT_BROWSER_CLOSE`: session cookies without Max-Age.
-    pub session_expire_at_browser_close: bool,
-    /// How often expired session rows are deleted (default hourly; `None`
-    /// disables the background task; `clearsessions` does it by hand).
-    pub session_cleanup_interval: Option<Duration>,
-    /// Prefix of session keys in Redis (when sessions are in Redis).
-    pub session_redis_key_prefix: String,
-    /// `CSRF_COOKIE_NAME`.
-    pub csrf_cookie_name: String,
-    /// `CSRF_COOKIE_AGE` in seconds (a year).
-    pub csrf_cookie_age: u64,
-    /// `CSRF_COOKIE_SECURE`.
-    pub csrf_cookie_secure: bool,
-    /// `CSRF_COOKIE_HTTPONLY`.
-    pub csrf_cookie_httponly: bool,
-    /// `CSRF_COOKIE_SAMESITE`.
-    pub csrf_cookie_samesite: SameSite,
-    /// `ALLOWED_HOSTS`: the hosts this site serves (`example.com`,
-    /// `.example.com` for it and its subdomains, `*` for any); a request
-    /// for another host gets 400 before any handler runs. Empty (the
-    /// default) serves any host: set it in production, where password-reset
-    /// links and same-origin checks rely on the `Host` header.
-    pub allowed_hosts: Vec<String>,
-    /// `CSRF_TRUSTED_ORIGINS`: extra origins (`https://app.example`) whose
-    /// unsafe requests are accepted.
-    pub csrf_trusted_origins: Vec<String>,
-    /// `SECURE_PROXY_SSL_HEADER`: behind a TLS-terminating proxy, the header
-    /// and value that mark a request as HTTPS, e.g.
-    /// `("X-Forwarded-Proto", "https")`; env `AUTH_SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto:https`.
-    /// Set only when the proxy always sets or strips that header.
-    pub secure_proxy_ssl_header: Option<(String, String)>,
-    /// `SECURE_CONTENT_TYPE_NOSNIFF`: `X-Content-Type-Options: nosniff` on
-    /// every response.
-    pub secure_content_type_nosniff: bool,
-    /// `X_FRAME_OPTIONS`: the `X-Frame-Options` of every HTML response
-    /// (`DENY`; `None` sends none).
-    pub x_frame_options: Option<String>,
-    /// `SECURE_REFERRER_POLICY`: the `Referrer-Policy` of every response
-    /// (`same-origin`; `None` sends none).
-    pub secure_referrer_policy: Option<String>,
-    /// `SECURE_CROSS_ORIGIN_OPENER_POLICY`: the `Cross-Origin-Opener-Policy`
-    /// of every response (`same-origin`; `None` sends none).
-    pub secure_cross_origin_opener_policy: Option<String>,
-    /// Failed logins for one username within `login_failure_window` after
-    /// which further attempts are refused (429) without checking the
-    /// password (0: no limit).
-    pub login_failure_limit: u32,
-    /// Failed logins from one client address within the window after which
-    /// its attempts are refused (0: no limit).
-    pub login_failure_limit_per_ip: u32,
-    /// The window failed logins are counted in; a lockout ends by itself
-    /// when it passes.
-    pub login_failure_window: Duration,
-    /// Behind a reverse proxy, the header naming the client's address
-    /// (`X-Forwarded-For`; the rightmost entry counts). Unset, the client
-    /// is the socket peer (serve with `into_make_service_with_connect_info`).
-    pub trusted_proxy_header: Option<String>,
-    /// Argon2 memory cost in KiB (OWASP: 19456).
-    pub password_hasher_memory_kib: u32,
-    /// Argon2 iterations (OWASP: 2).
-    pub password_hasher_iterations: u32,
-    /// Argon2 lanes (OWASP: 1).
-    pub password_hasher_parallelism: u32,
-    /// How many password hashes may run at once (0: one per core). Each
-    /// holds the memory cost while it runs.
-    pub password_hash_concurrency: usize,
-    /// How many more may wait for a turn; past that, logins get a `503`
-    /// with `Retry-After` without hashing, and are not counted as failed
-    /// logins (default: 32 per core, about a second of work at the default
-    /// cost).
-    pub password_hash_queue: usize,
-    /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: largest form body in bytes (2.5 MB).
-    pub data_upload_max_memory_size: usize,
-    /// `DATA_UPLOAD_MAX_NUMBER_FIELDS`: most form fields (1000).
-    pub data_upload_max_number_fields: usize,
-    /// How long a database or session-store call may take before the request
-    /// fails with 503.
-    pub database_timeout: Duration,
-    /// `AUTH_CACHE` (`on`, the default, or `off`): keep sessions and users
-    /// in memory, coherent with the database. Writes through this process
-    /// are seen by the next request; writes from anywhere else (other
-    /// instances, the CLI, SQL) within `cache_max_staleness`, through
-    /// change notifications (PostgreSQL `LISTEN`, a polled change log on
-    /// SQLite and MySQL, Redis invalidations). Off: every request reads
-    /// the store.
-    pub cache: bool,
-    /// `AUTH_CACHE_MAX_ENTRIES`: the most sessions, and the most users, kept
-    /// (10,000 each); the least recently used go first.
-    pub cache_max_entries: usize,
-    /// `AUTH_CACHE_MAX_STALENESS`: how late a change made elsewhere may be
-    /// seen (1 s). The change log is polled twice per this period.
-    pub cache_max_staleness: Duration,
-    /// `PASSWORD_RESET_TIMEOUT`: how long a password-reset link works
-    /// (three days).
-    pub password_reset_timeout: Duration,
-    /// How many password-reset messages one address may receive per
-    /// `login_failure_window` (3); further requests are answered as usual
-    /// and send nothing.
-    pub password_reset_email_limit: u32,
-    /// The site's own URL (`https://example.com`), for links in email when
-    /// `allowed_hosts` does not guard the `Host` header. With neither, reset
-    /// links are only sent for requests to `localhost` or a loopback
-    /// address.
-    pub site_url: Option<String>,
-    /// `EMAIL_BACKEND`: `console` (default), `file`, `smtp` or `memory`.
-    pub email_backend: EmailBackendKind,
-    /// `EMAIL_FILE_PATH`: the directory of the `file` backend.
-    pub email_file_path: Option<PathBuf>,
-    /// `EMAIL_HOST` (`localhost`).
-    pub email_host: String,
-    /// `EMAIL_PORT` (25).
-    pub email_port: u16,
-    /// `EMAIL_HOST_USER`: the SMTP login (empty: none).
-    pub email_host_user: String,
-    /// `EMAIL_HOST_PASSWORD`.
-    pub email_host_password: String,
-    /// `EMAIL_USE_TLS`: STARTTLS after connecting.
-    pub email_use_tls: bool,
-    /// `EMAIL_USE_SSL`: TLS from the first byte (port 465).
-    pub email_use_ssl: bool,
-    /// `EMAIL_TIMEOUT`: how long an SMTP exchange may take (Django: none;
-    /// here 30 seconds, so a hung server cannot hold a sending slot).
-    pub email_timeout: Duration,
-    /// `DEFAULT_FROM_EMAIL` (`webmaster@localhost`).
-    pub default_from_email: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            secret_key: None,
-            secret_key_fallbacks: Vec::new(),
-            secret_key_file: PathBuf::from(".auth-secret-key"),
-            login_url: None,
-            login_redirect_url: None,
-            logout_redirect_url: None,
-            session_cookie_name: "sessionid".into(),
-            session_cookie_age: 1_209_600,
-            session_cookie_domain: None,
-            session_cookie_path: "/".into(),
-            session_cookie_secure: false,
-            session_cookie_httponly: true,
-            session_cookie_samesite: SameSite::Lax,
-            session_save_every_request: false,
-            session_expire_at_browser_close: false,
-            session_cleanup_interval: Some(Duration::from_secs(3600)),
-            session_redis_key_prefix: "auth:session:".into(),
-            csrf_cookie_name: "csrftoken".into(),
-            csrf_cookie_age: 31_449_600,
-            csrf_cookie_secure: false,
-            csrf_cookie_httponly: false,
-            csrf_cookie_samesite: SameSite::Lax,
-            allowed_hosts: Vec::new(),
-            csrf_trusted_origins: Vec::new(),
-            secure_proxy_ssl_header: None,
-            secure_content_type_nosniff: true,
-            x_frame_options: Some("DENY".into()),
-            secure_referrer_policy: Some("same-origin".into()),
-            secure_cross_origin_opener_policy: Some("same-origin".into()),
-            login_failure_limit: 10,
-            login_failure_limit_per_ip: 100,
-            login_failure_window: Duration::from_secs(900),
-            trusted_proxy_header: None,
-            password_hasher_memory_kib: 19_456,
-            password_hasher_iterations: 2,
-            password_hasher_parallelism: 1,
-            password_hash_concurrency: 0,
-            password_hash_queue: 32 * available_cores(),
-            data_upload_max_memory_size: 2_621_440,
-            data_upload_max_number_fields: 1000,
-            database_timeout: Duration::from_secs(5),
-            cache: true,
-            cache_max_entries: 10_000,
-            cache_max_staleness: Duration::from_secs(1),
-            password_reset_timeout: Duration::from_secs(259_200),
-            password_reset_email_limit: 3,
-            site_url: None,
-            email_backend: EmailBackendKind::Console,
-            email_file_path: None,
-            email_host: "localhost".into(),
-            email_port: 25,
-            email_host_user: String::new(),
-            email_host_password: String::new(),
-            email_use_tls: false,
-            email_use_ssl: false,
-            email_timeout: Duration::from_secs(30),
-            default_from_email: "webmaster@localhost".into(),
-        }
-    }
-}
-
 /// A setting in the environment that does not parse.
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {name}={value:?} is invalid: {reason}")]
@@ -312,137 +82,394 @@ pub struct SettingsError {
     reason: String,
 }
 
+/// How one field is shown by `Debug`: as it is, or redacted when it holds
+/// a secret.
+mod show {
+    use std::fmt::Debug;
+
+    /// Shown as it is.
+    pub(super) fn plain<T: Debug>(value: &T) -> &dyn Debug {
+        value
+    }
+
+    /// A secret: only whether it is set.
+    pub(super) fn secret<T: Secret>(value: &T) -> &dyn Debug {
+        if value.is_set() {
+            &"<redacted>"
+        } else {
+            &"<unset>"
+        }
+    }
+
+    /// What may hold a secret.
+    pub(super) trait Secret {
+        fn is_set(&self) -> bool;
+    }
+    impl Secret for String {
+        fn is_set(&self) -> bool {
+            !self.is_empty()
+        }
+    }
+    impl Secret for Option<String> {
+        fn is_set(&self) -> bool {
+            self.is_some()
+        }
+    }
+    impl Secret for Vec<String> {
+        fn is_set(&self) -> bool {
+            !self.is_empty()
+        }
+    }
+}
+
+/// Turns a variable's text into a setting's value (each names what it
+/// expects when the text does not fit).
+mod parse {
+    use std::{path::PathBuf, str::FromStr, time::Duration};
+
+    pub(super) type Parsed<T> = Result<T, String>;
+
+    /// Any `FromStr` value, surrounding whitespace trimmed.
+    pub(super) fn value<T: FromStr>(raw: &str) -> Parsed<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        raw.trim().parse().map_err(|e: T::Err| e.to_string())
+    }
+
+    /// Text; empty means unset.
+    pub(super) fn optional(raw: &str) -> Parsed<Option<String>> {
+        Ok(Some(raw.to_owned()).filter(|v| !v.is_empty()))
+    }
+
+    /// A path; empty means unset.
+    pub(super) fn optional_path(raw: &str) -> Parsed<Option<PathBuf>> {
+        Ok(Some(PathBuf::from(raw)).filter(|p| !p.as_os_str().is_empty()))
+    }
+
+    /// Comma-separated, blanks dropped.
+    pub(super) fn list(raw: &str) -> Parsed<Vec<String>> {
+        Ok(raw
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// `true/false/1/0/yes/no/on/off`.
+    pub(super) fn flag(raw: &str) -> Parsed<bool> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err("expected true or false".into()),
+        }
+    }
+
+    /// Whole seconds.
+    pub(super) fn seconds(raw: &str) -> Parsed<Duration> {
+        value::<u64>(raw).map(Duration::from_secs)
+    }
+
+    /// Whole seconds, at least one.
+    pub(super) fn positive_seconds(raw: &str) -> Parsed<Duration> {
+        value::<u64>(raw).map(|secs| Duration::from_secs(secs.max(1)))
+    }
+
+    /// Whole seconds; 0 turns it off.
+    pub(super) fn seconds_or_off(raw: &str) -> Parsed<Option<Duration>> {
+        value::<u64>(raw).map(|secs| (secs > 0).then(|| Duration::from_secs(secs)))
+    }
+
+    /// Seconds with a fraction, at least `min`.
+    fn fractional_seconds(raw: &str, min: f64) -> Parsed<Duration> {
+        let secs = value::<f64>(raw)?;
+        Duration::try_from_secs_f64(secs.max(min)).map_err(|e| e.to_string())
+    }
+
+    /// The cache's staleness bound: seconds, at least 20 ms.
+    pub(super) fn staleness(raw: &str) -> Parsed<Duration> {
+        fractional_seconds(raw, 0.02)
+    }
+
+    /// The SMTP timeout: seconds, at least 100 ms.
+    pub(super) fn email_timeout(raw: &str) -> Parsed<Duration> {
+        fractional_seconds(raw, 0.1)
+    }
+
+    /// `HEADER:VALUE`, such as `X-Forwarded-Proto:https`.
+    pub(super) fn header_and_value(raw: &str) -> Parsed<Option<(String, String)>> {
+        let (name, expected) = raw
+            .split_once(':')
+            .ok_or("expected HEADER:VALUE, such as X-Forwarded-Proto:https")?;
+        Ok(Some((name.trim().to_owned(), expected.trim().to_owned())))
+    }
+
+    /// At least one.
+    pub(super) fn at_least_one(raw: &str) -> Parsed<usize> {
+        value::<usize>(raw).map(|n| n.max(1))
+    }
+}
+
+/// Declares every setting once: the struct field (with its doc), its
+/// default, the environment variable it is read from and how, and whether
+/// `Debug` must hide it.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident: $ty:ty = $default:expr, $env:literal => $parse:path, $show:ident;
+    )*) => {
+        /// Every setting, with Django's default. Each field's docs name its
+        /// environment variable.
+        #[derive(Clone)]
+        pub struct Settings {
+            $(
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = concat!("Environment: `", $env, "`.")]
+                pub $name: $ty,
+            )*
+        }
+
+        impl Default for Settings {
+            fn default() -> Self {
+                Settings { $($name: $default,)* }
+            }
+        }
+
+        impl std::fmt::Debug for Settings {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("Settings")
+                    $(.field(stringify!($name), show::$show(&self.$name)))*
+                    .finish()
+            }
+        }
+
+        impl Settings {
+            /// The environment variables settings are read from, with
+            /// each one's field name.
+            pub const VARIABLES: &'static [(&'static str, &'static str)] =
+                &[$(($env, stringify!($name)),)*];
+
+            /// The defaults, overridden by every variable of
+            /// [`Settings::VARIABLES`] that `lookup` finds.
+            pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+                let mut settings = Settings::default();
+                $(
+                    if let Some(value) = lookup($env) {
+                        settings.$name = $parse(&value).map_err(|reason| SettingsError {
+                            name: $env.to_owned(),
+                            value,
+                            reason,
+                        })?;
+                    }
+                )*
+                Ok(settings)
+            }
+        }
+    };
+}
+
+settings! {
+    /// `SECRET_KEY`: signs session auth hashes, reset tokens and the
+    /// throttle's keys. When `None`, a development key is generated and
+    /// persisted in [`Settings::secret_key_file`] with a warning. Set it in
+    /// production.
+    secret_key: Option<String> = None, "AUTH_SECRET_KEY" => parse::optional, secret;
+    /// `SECRET_KEY_FALLBACKS`: older keys still accepted, for rotation.
+    secret_key_fallbacks: Vec<String> = Vec::new(), "AUTH_SECRET_KEY_FALLBACKS" => parse::list, secret;
+    /// Where a generated development secret key is kept (default
+    /// `.auth-secret-key` in the working directory; keep it out of version
+    /// control).
+    secret_key_file: PathBuf = PathBuf::from(".auth-secret-key"), "AUTH_SECRET_KEY_FILE" => parse::value, plain;
+    /// `LOGIN_URL`: where `#[login_required]` without `login_url` (and a
+    /// handler argument of the user model) sends anonymous users. `None`:
+    /// the login route declared with `auth_urls!`, else Django's
+    /// `/accounts/login/` (see [`Settings::login_url`]).
+    login_url: Option<String> = None, "AUTH_LOGIN_URL" => parse::optional, plain;
+    /// `LOGIN_REDIRECT_URL`: where a login goes without a `next`. `None`:
+    /// Django's `/accounts/profile/`, with a warning at start (set it, even
+    /// to that, to silence it).
+    login_redirect_url: Option<String> = None, "AUTH_LOGIN_REDIRECT_URL" => parse::optional, plain;
+    /// `LOGOUT_REDIRECT_URL`: where a logout goes without a `next`
+    /// (`None`: render the "Logged out" page).
+    logout_redirect_url: Option<String> = None, "AUTH_LOGOUT_REDIRECT_URL" => parse::optional, plain;
+    /// `SESSION_COOKIE_NAME`.
+    session_cookie_name: String = "sessionid".into(), "AUTH_SESSION_COOKIE_NAME" => parse::value, plain;
+    /// `SESSION_COOKIE_AGE` in seconds (two weeks).
+    session_cookie_age: u64 = 1_209_600, "AUTH_SESSION_COOKIE_AGE" => parse::value, plain;
+    /// `SESSION_COOKIE_DOMAIN`.
+    session_cookie_domain: Option<String> = None, "AUTH_SESSION_COOKIE_DOMAIN" => parse::optional, plain;
+    /// `SESSION_COOKIE_PATH`.
+    session_cookie_path: String = "/".into(), "AUTH_SESSION_COOKIE_PATH" => parse::value, plain;
+    /// `SESSION_COOKIE_SECURE`: off by default (browsers may drop `Secure`
+    /// cookies on `http://localhost`); turn it on behind HTTPS.
+    session_cookie_secure: bool = false, "AUTH_SESSION_COOKIE_SECURE" => parse::flag, plain;
+    /// `SESSION_COOKIE_HTTPONLY`.
+    session_cookie_httponly: bool = true, "AUTH_SESSION_COOKIE_HTTPONLY" => parse::flag, plain;
+    /// `SESSION_COOKIE_SAMESITE`.
+    session_cookie_samesite: SameSite = SameSite::Lax, "AUTH_SESSION_COOKIE_SAMESITE" => parse::value, plain;
+    /// `SESSION_SAVE_EVERY_REQUEST`.
+    session_save_every_request: bool = false, "AUTH_SESSION_SAVE_EVERY_REQUEST" => parse::flag, plain;
+    /// `SESSION_EXPIRE_AT_BROWSER_CLOSE`: session cookies without Max-Age.
+    session_expire_at_browser_close: bool = false, "AUTH_SESSION_EXPIRE_AT_BROWSER_CLOSE" => parse::flag, plain;
+    /// How often expired session rows are deleted (default hourly; `None`,
+    /// or 0 in the environment, disables the background task;
+    /// `clearsessions` does it by hand).
+    session_cleanup_interval: Option<Duration> = Some(Duration::from_secs(3600)), "AUTH_SESSION_CLEANUP_INTERVAL" => parse::seconds_or_off, plain;
+    /// Prefix of session keys in Redis (when sessions are in Redis).
+    session_redis_key_prefix: String = "auth:session:".into(), "AUTH_SESSION_REDIS_KEY_PREFIX" => parse::value, plain;
+    /// `CSRF_COOKIE_NAME`.
+    csrf_cookie_name: String = "csrftoken".into(), "AUTH_CSRF_COOKIE_NAME" => parse::value, plain;
+    /// `CSRF_COOKIE_AGE` in seconds (a year).
+    csrf_cookie_age: u64 = 31_449_600, "AUTH_CSRF_COOKIE_AGE" => parse::value, plain;
+    /// `CSRF_COOKIE_SECURE`.
+    csrf_cookie_secure: bool = false, "AUTH_CSRF_COOKIE_SECURE" => parse::flag, plain;
+    /// `CSRF_COOKIE_HTTPONLY`.
+    csrf_cookie_httponly: bool = false, "AUTH_CSRF_COOKIE_HTTPONLY" => parse::flag, plain;
+    /// `CSRF_COOKIE_SAMESITE`.
+    csrf_cookie_samesite: SameSite = SameSite::Lax, "AUTH_CSRF_COOKIE_SAMESITE" => parse::value, plain;
+    /// `ALLOWED_HOSTS`: the hosts this site serves (`example.com`,
+    /// `.example.com` for it and its subdomains, `*` for any); a request
+    /// for another host gets 400 before any handler runs. Empty (the
+    /// default) serves any host: set it in production, where same-origin
+    /// checks rely on the `Host` header. Comma-separated in the
+    /// environment.
+    allowed_hosts: Vec<String> = Vec::new(), "AUTH_ALLOWED_HOSTS" => parse::list, plain;
+    /// `CSRF_TRUSTED_ORIGINS`: extra origins (`https://app.example`) whose
+    /// unsafe requests are accepted.
+    csrf_trusted_origins: Vec<String> = Vec::new(), "AUTH_CSRF_TRUSTED_ORIGINS" => parse::list, plain;
+    /// `SECURE_PROXY_SSL_HEADER`: behind a TLS-terminating proxy, the header
+    /// and value that mark a request as HTTPS, e.g.
+    /// `("X-Forwarded-Proto", "https")`; in the environment
+    /// `X-Forwarded-Proto:https`. Set only when the proxy always sets or
+    /// strips that header.
+    secure_proxy_ssl_header: Option<(String, String)> = None, "AUTH_SECURE_PROXY_SSL_HEADER" => parse::header_and_value, plain;
+    /// `SECURE_CONTENT_TYPE_NOSNIFF`: `X-Content-Type-Options: nosniff` on
+    /// every response.
+    secure_content_type_nosniff: bool = true, "AUTH_SECURE_CONTENT_TYPE_NOSNIFF" => parse::flag, plain;
+    /// `X_FRAME_OPTIONS`: the `X-Frame-Options` of every HTML response
+    /// (`DENY`; `None` sends none).
+    x_frame_options: Option<String> = Some("DENY".into()), "AUTH_X_FRAME_OPTIONS" => parse::optional, plain;
+    /// `SECURE_REFERRER_POLICY`: the `Referrer-Policy` of every response
+    /// (`same-origin`; `None` sends none).
+    secure_referrer_policy: Option<String> = Some("same-origin".into()), "AUTH_SECURE_REFERRER_POLICY" => parse::optional, plain;
+    /// `SECURE_CROSS_ORIGIN_OPENER_POLICY`: the `Cross-Origin-Opener-Policy`
+    /// of every response (`same-origin`; `None` sends none).
+    secure_cross_origin_opener_policy: Option<String> = Some("same-origin".into()), "AUTH_SECURE_CROSS_ORIGIN_OPENER_POLICY" => parse::optional, plain;
+    /// Failed logins for one username *from one client address* (an IPv6
+    /// address counts by its /64) within `login_failure_window`, after
+    /// which that address's attempts for that username are refused (429)
+    /// without checking the password (0: no limit). Guessing from one
+    /// place stops here, and the owner logging in from elsewhere is not
+    /// locked out.
+    login_failure_limit: u32 = 10, "AUTH_LOGIN_FAILURE_LIMIT" => parse::value, plain;
+    /// Failed logins for one username from all addresses together within
+    /// the window, after which every attempt for it is refused (0: no
+    /// limit): the bound on guessing spread over many addresses.
+    login_failure_limit_per_user: u32 = 100, "AUTH_LOGIN_FAILURE_LIMIT_PER_USER" => parse::value, plain;
+    /// Failed logins from one client address (all usernames) within the
+    /// window, after which its attempts are refused (0: no limit): the
+    /// bound on one address trying many accounts.
+    login_failure_limit_per_ip: u32 = 100, "AUTH_LOGIN_FAILURE_LIMIT_PER_IP" => parse::value, plain;
+    /// The window failed logins are counted in; a lockout ends by itself
+    /// when it passes.
+    login_failure_window: Duration = Duration::from_secs(900), "AUTH_LOGIN_FAILURE_WINDOW" => parse::positive_seconds, plain;
+    /// Behind a reverse proxy, the header naming the client's address
+    /// (`X-Forwarded-For`). Every line of it counts, joined in order; the
+    /// client is the entry `trusted_proxy_count` from the right. Unset,
+    /// the client is the socket peer (serve with
+    /// `into_make_service_with_connect_info`).
+    trusted_proxy_header: Option<String> = None, "AUTH_TRUSTED_PROXY_HEADER" => parse::optional, plain;
+    /// How many proxies you run in front of the app, each appending the
+    /// address it saw to `trusted_proxy_header` (Rails' and werkzeug's
+    /// `ProxyFix` rule): the client is that many entries from the right
+    /// (default 1, the right-most). Entries further left were written by
+    /// the client and are never trusted.
+    trusted_proxy_count: usize = 1, "AUTH_TRUSTED_PROXY_COUNT" => parse::at_least_one, plain;
+    /// Argon2 memory cost in KiB (OWASP: 19456).
+    password_hasher_memory_kib: u32 = 19_456, "AUTH_PASSWORD_HASHER_MEMORY_KIB" => parse::value, plain;
+    /// Argon2 iterations (OWASP: 2).
+    password_hasher_iterations: u32 = 2, "AUTH_PASSWORD_HASHER_ITERATIONS" => parse::value, plain;
+    /// Argon2 lanes (OWASP: 1).
+    password_hasher_parallelism: u32 = 1, "AUTH_PASSWORD_HASHER_PARALLELISM" => parse::value, plain;
+    /// How many password hashes may run at once (0: one per core). Each
+    /// holds the memory cost while it runs.
+    password_hash_concurrency: usize = 0, "AUTH_PASSWORD_HASH_CONCURRENCY" => parse::value, plain;
+    /// How many more may wait for a turn; past that, logins get a `503`
+    /// with `Retry-After` without hashing, and are not counted as failed
+    /// logins (default: 32 per core, about a second of work at the default
+    /// cost).
+    password_hash_queue: usize = 32 * available_cores(), "AUTH_PASSWORD_HASH_QUEUE" => parse::value, plain;
+    /// `DATA_UPLOAD_MAX_MEMORY_SIZE`: largest form body in bytes (2.5 MB).
+    data_upload_max_memory_size: usize = 2_621_440, "AUTH_DATA_UPLOAD_MAX_MEMORY_SIZE" => parse::value, plain;
+    /// `DATA_UPLOAD_MAX_NUMBER_FIELDS`: most form fields (1000).
+    data_upload_max_number_fields: usize = 1000, "AUTH_DATA_UPLOAD_MAX_NUMBER_FIELDS" => parse::value, plain;
+    /// How long a database or session-store call may take before the request
+    /// fails with 503 (seconds, at least 1).
+    database_timeout: Duration = Duration::from_secs(5), "AUTH_DATABASE_TIMEOUT" => parse::positive_seconds, plain;
+    /// `AUTH_CACHE` (`on`, the default, or `off`): keep sessions and users
+    /// in memory, coherent with the database. Writes through this process
+    /// are seen by the next request; writes from anywhere else (other
+    /// instances, the CLI, SQL) within `cache_max_staleness`, through
+    /// change notifications (PostgreSQL `LISTEN`, a polled change log on
+    /// SQLite and MySQL, Redis invalidations), whose channel is proven
+    /// alive by a heartbeat. Off: every request reads the store.
+    cache: bool = true, "AUTH_CACHE" => parse::flag, plain;
+    /// The most sessions, and the most users, kept (10,000 each); the
+    /// least recently used go first.
+    cache_max_entries: usize = 10_000, "AUTH_CACHE_MAX_ENTRIES" => parse::value, plain;
+    /// How late a change made elsewhere may be seen (1 s; seconds with a
+    /// fraction, at least 20 ms). The change log is polled, and the
+    /// notification channel's heartbeat sent, twice per this period.
+    cache_max_staleness: Duration = Duration::from_secs(1), "AUTH_CACHE_MAX_STALENESS" => parse::staleness, plain;
+    /// `PASSWORD_RESET_TIMEOUT`: how long a password-reset link works
+    /// (three days).
+    password_reset_timeout: Duration = Duration::from_secs(259_200), "AUTH_PASSWORD_RESET_TIMEOUT" => parse::seconds, plain;
+    /// How many password-reset messages one user may receive per
+    /// `login_failure_window` at the request of one client address (3);
+    /// further requests are answered as usual and send nothing.
+    password_reset_email_limit: u32 = 3, "AUTH_PASSWORD_RESET_EMAIL_LIMIT" => parse::value, plain;
+    /// How many password-reset messages one user may receive per window
+    /// from all client addresses together (10): the bound on mail an
+    /// attacker spread over many addresses can send to one user.
+    password_reset_email_limit_per_user: u32 = 10, "AUTH_PASSWORD_RESET_EMAIL_LIMIT_PER_USER" => parse::value, plain;
+    /// The site's own URL (`https://example.com`). When set, links in
+    /// email (password reset) always point there, whatever `Host` the
+    /// request carried: set it in production. Unset, links use the
+    /// request's host when `allowed_hosts` guards it, else only for
+    /// `localhost` or a loopback address.
+    site_url: Option<String> = None, "AUTH_SITE_URL" => parse::optional, plain;
+    /// `EMAIL_BACKEND`: `console` (default), `file`, `smtp` or `memory`.
+    email_backend: EmailBackendKind = EmailBackendKind::Console, "AUTH_EMAIL_BACKEND" => parse::value, plain;
+    /// `EMAIL_FILE_PATH`: the directory of the `file` backend.
+    email_file_path: Option<PathBuf> = None, "AUTH_EMAIL_FILE_PATH" => parse::optional_path, plain;
+    /// `EMAIL_HOST` (`localhost`).
+    email_host: String = "localhost".into(), "AUTH_EMAIL_HOST" => parse::value, plain;
+    /// `EMAIL_PORT` (25).
+    email_port: u16 = 25, "AUTH_EMAIL_PORT" => parse::value, plain;
+    /// `EMAIL_HOST_USER`: the SMTP login (empty: none).
+    email_host_user: String = String::new(), "AUTH_EMAIL_HOST_USER" => parse::value, plain;
+    /// `EMAIL_HOST_PASSWORD`.
+    email_host_password: String = String::new(), "AUTH_EMAIL_HOST_PASSWORD" => parse::value, secret;
+    /// `EMAIL_USE_TLS`: STARTTLS after connecting.
+    email_use_tls: bool = false, "AUTH_EMAIL_USE_TLS" => parse::flag, plain;
+    /// `EMAIL_USE_SSL`: TLS from the first byte (port 465).
+    email_use_ssl: bool = false, "AUTH_EMAIL_USE_SSL" => parse::flag, plain;
+    /// `EMAIL_TIMEOUT`: how long an SMTP exchange may take (Django: none;
+    /// here 30 seconds, so a hung server cannot hold a sending slot).
+    email_timeout: Duration = Duration::from_secs(30), "AUTH_EMAIL_TIMEOUT" => parse::email_timeout, plain;
+    /// `DEFAULT_FROM_EMAIL` (`webmaster@localhost`).
+    default_from_email: String = "webmaster@localhost".into(), "AUTH_DEFAULT_FROM_EMAIL" => parse::value, plain;
+}
+
 impl Settings {
-    /// The defaults, overridden by every `AUTH_<DJANGO_NAME>` variable set in
-    /// the environment. Lists are comma-separated; booleans are
+    /// The defaults, overridden by every variable of
+    /// [`Settings::VARIABLES`] set in the environment (Django's name
+    /// prefixed with `AUTH_`). Lists are comma-separated; booleans are
     /// `true/false/1/0/yes/no/on/off`; durations are seconds.
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// As [`Settings::from_env`], reading variables through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let mut s = Settings::default();
-        let env = Env { lookup: &lookup };
-        env.opt_string("SECRET_KEY", &mut s.secret_key);
-        env.list("SECRET_KEY_FALLBACKS", &mut s.secret_key_fallbacks);
-        env.parse("SECRET_KEY_FILE", &mut s.secret_key_file)?;
-        env.opt_string("LOGIN_URL", &mut s.login_url);
-        env.opt_string("LOGIN_REDIRECT_URL", &mut s.login_redirect_url);
-        env.opt_string("LOGOUT_REDIRECT_URL", &mut s.logout_redirect_url);
-        env.parse("SESSION_COOKIE_NAME", &mut s.session_cookie_name)?;
-        env.parse("SESSION_COOKIE_AGE", &mut s.session_cookie_age)?;
-        env.opt_string("SESSION_COOKIE_DOMAIN", &mut s.session_cookie_domain);
-        env.parse("SESSION_COOKIE_PATH", &mut s.session_cookie_path)?;
-        env.bool("SESSION_COOKIE_SECURE", &mut s.session_cookie_secure)?;
-        env.bool("SESSION_COOKIE_HTTPONLY", &mut s.session_cookie_httponly)?;
-        env.parse("SESSION_COOKIE_SAMESITE", &mut s.session_cookie_samesite)?;
-        env.bool(
-            "SESSION_SAVE_EVERY_REQUEST",
-            &mut s.session_save_every_request,
-        )?;
-        env.bool(
-            "SESSION_EXPIRE_AT_BROWSER_CLOSE",
-            &mut s.session_expire_at_browser_close,
-        )?;
-        if let Some(secs) = env.get_parsed::<u64>("SESSION_CLEANUP_INTERVAL")? {
-            s.session_cleanup_interval = (secs > 0).then(|| Duration::from_secs(secs));
-        }
-        env.parse("SESSION_REDIS_KEY_PREFIX", &mut s.session_redis_key_prefix)?;
-        env.parse("CSRF_COOKIE_NAME", &mut s.csrf_cookie_name)?;
-        env.parse("CSRF_COOKIE_AGE", &mut s.csrf_cookie_age)?;
-        env.bool("CSRF_COOKIE_SECURE", &mut s.csrf_cookie_secure)?;
-        env.bool("CSRF_COOKIE_HTTPONLY", &mut s.csrf_cookie_httponly)?;
-        env.parse("CSRF_COOKIE_SAMESITE", &mut s.csrf_cookie_samesite)?;
-        env.list("ALLOWED_HOSTS", &mut s.allowed_hosts);
-        env.list("CSRF_TRUSTED_ORIGINS", &mut s.csrf_trusted_origins);
-        if let Some((full, value)) = env.raw("SECURE_PROXY_SSL_HEADER") {
-            let Some((name, expected)) = value.split_once(':') else {
-                return Err(SettingsError {
-                    name: full,
-                    value,
-                    reason: "expected HEADER:VALUE, such as X-Forwarded-Proto:https".into(),
-                });
-            };
-            s.secure_proxy_ssl_header = Some((name.trim().to_owned(), expected.trim().to_owned()));
-        }
-        env.bool(
-            "SECURE_CONTENT_TYPE_NOSNIFF",
-            &mut s.secure_content_type_nosniff,
-        )?;
-        env.opt_string("X_FRAME_OPTIONS", &mut s.x_frame_options);
-        env.opt_string("SECURE_REFERRER_POLICY", &mut s.secure_referrer_policy);
-        env.opt_string(
-            "SECURE_CROSS_ORIGIN_OPENER_POLICY",
-            &mut s.secure_cross_origin_opener_policy,
-        );
-        env.parse("LOGIN_FAILURE_LIMIT", &mut s.login_failure_limit)?;
-        env.parse(
-            "LOGIN_FAILURE_LIMIT_PER_IP",
-            &mut s.login_failure_limit_per_ip,
-        )?;
-        if let Some(secs) = env.get_parsed::<u64>("LOGIN_FAILURE_WINDOW")? {
-            s.login_failure_window = Duration::from_secs(secs.max(1));
-        }
-        env.opt_string("TRUSTED_PROXY_HEADER", &mut s.trusted_proxy_header);
-        env.parse(
-            "PASSWORD_HASHER_MEMORY_KIB",
-            &mut s.password_hasher_memory_kib,
-        )?;
-        env.parse(
-            "PASSWORD_HASHER_ITERATIONS",
-            &mut s.password_hasher_iterations,
-        )?;
-        env.parse(
-            "PASSWORD_HASHER_PARALLELISM",
-            &mut s.password_hasher_parallelism,
-        )?;
-        env.parse(
-            "PASSWORD_HASH_CONCURRENCY",
-            &mut s.password_hash_concurrency,
-        )?;
-        env.parse("PASSWORD_HASH_QUEUE", &mut s.password_hash_queue)?;
-        env.parse(
-            "DATA_UPLOAD_MAX_MEMORY_SIZE",
-            &mut s.data_upload_max_memory_size,
-        )?;
-        env.parse(
-            "DATA_UPLOAD_MAX_NUMBER_FIELDS",
-            &mut s.data_upload_max_number_fields,
-        )?;
-        if let Some(secs) = env.get_parsed::<u64>("PASSWORD_RESET_TIMEOUT")? {
-            s.password_reset_timeout = Duration::from_secs(secs);
-        }
-        env.parse(
-            "PASSWORD_RESET_EMAIL_LIMIT",
-            &mut s.password_reset_email_limit,
-        )?;
-        env.opt_string("SITE_URL", &mut s.site_url);
-        env.parse("EMAIL_BACKEND", &mut s.email_backend)?;
-        if let Some((_, value)) = env.raw("EMAIL_FILE_PATH") {
-            s.email_file_path = Some(PathBuf::from(value)).filter(|p| !p.as_os_str().is_empty());
-        }
-        env.parse("EMAIL_HOST", &mut s.email_host)?;
-        env.parse("EMAIL_PORT", &mut s.email_port)?;
-        env.parse("EMAIL_HOST_USER", &mut s.email_host_user)?;
-        env.parse("EMAIL_HOST_PASSWORD", &mut s.email_host_password)?;
-        env.bool("EMAIL_USE_TLS", &mut s.email_use_tls)?;
-        env.bool("EMAIL_USE_SSL", &mut s.email_use_ssl)?;
-        if let Some(secs) = env.get_parsed::<f64>("EMAIL_TIMEOUT")? {
-            s.email_timeout =
-                Duration::try_from_secs_f64(secs.max(0.1)).unwrap_or(Duration::from_secs(30));
-        }
-        env.parse("DEFAULT_FROM_EMAIL", &mut s.default_from_email)?;
-        env.bool("CACHE", &mut s.cache)?;
-        env.parse("CACHE_MAX_ENTRIES", &mut s.cache_max_entries)?;
-        if let Some(secs) = env.get_parsed::<f64>("CACHE_MAX_STALENESS")? {
-            s.cache_max_staleness =
-                Duration::try_from_secs_f64(secs.max(0.02)).unwrap_or(Duration::from_secs(1));
-        }
-        if let Some(secs) = env.get_parsed::<u64>("DATABASE_TIMEOUT")? {
-            s.database_timeout = Duration::from_secs(secs.max(1));
-        }
-        Ok(s)
     }
 
     /// The password hasher these settings describe.
@@ -513,83 +540,47 @@ impl Settings {
     }
 }
 
+/// A database or Redis URL as logs and `Debug` may show it: the password
+/// (`scheme://user:password@host`, or a `password=` query parameter)
+/// replaced by `<redacted>`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let mut shown = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(authority_end);
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                    let hidden = if userinfo.contains(':') {
+                        ":<redacted>"
+                    } else {
+                        ""
+                    };
+                    format!("{scheme}://{user}{hidden}@{host}{tail}")
+                }
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    };
+    if let Some((base, query)) = shown.clone().split_once('?') {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                    format!("{key}=<redacted>")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        shown = format!("{base}?{}", params.join("&"));
+    }
+    shown
+}
+
 /// The number of cores this process may use.
 fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
-}
-
-struct Env<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
-}
-
-impl Env<'_> {
-    fn raw(&self, name: &str) -> Option<(String, String)> {
-        let full = format!("AUTH_{name}");
-        (self.lookup)(&full).map(|v| (full, v))
-    }
-
-    fn get_parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, SettingsError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        let Some((full, value)) = self.raw(name) else {
-            return Ok(None);
-        };
-        value
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|e: T::Err| SettingsError {
-                name: full,
-                value,
-                reason: e.to_string(),
-            })
-    }
-
-    fn parse<T: FromStr>(&self, name: &str, slot: &mut T) -> Result<(), SettingsError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        if let Some(v) = self.get_parsed(name)? {
-            *slot = v;
-        }
-        Ok(())
-    }
-
-    fn bool(&self, name: &str, slot: &mut bool) -> Result<(), SettingsError> {
-        let Some((full, value)) = self.raw(name) else {
-            return Ok(());
-        };
-        *slot = match value.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "on" => true,
-            "0" | "false" | "no" | "off" => false,
-            _ => {
-                return Err(SettingsError {
-                    name: full,
-                    value,
-                    reason: "expected true or false".into(),
-                });
-            }
-        };
-        Ok(())
-    }
-
-    fn opt_string(&self, name: &str, slot: &mut Option<String>) {
-        if let Some((_, value)) = self.raw(name) {
-            *slot = Some(value).filter(|v| !v.is_empty());
-        }
-    }
-
-    fn list(&self, name: &str, slot: &mut Vec<String>) {
-        if let Some((_, value)) = self.raw(name) {
-            *slot = value
-                .split(',')
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-    }
 }
 
 #[cfg(test)]
@@ -644,6 +635,75 @@ mod tests {
             Some(("X-Forwarded-Proto".into(), "https".into()))
         );
         assert!(from(&[("AUTH_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto")]).is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_every_secret() {
+        let settings = Settings {
+            secret_key: Some("the-current-secret-key".into()),
+            secret_key_fallbacks: vec!["an-older-secret-key".into()],
+            email_host_password: "the-smtp-password".into(),
+            ..Default::default()
+        };
+        let shown = format!("{settings:?}");
+        for secret in [
+            "the-current-secret-key",
+            "an-older-secret-key",
+            "the-smtp-password",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert!(shown.contains("secret_key: \"<redacted>\""), "{shown}");
+        assert!(
+            shown.contains("session_cookie_name: \"sessionid\""),
+            "{shown}"
+        );
+        assert!(format!("{:?}", Settings::default()).contains("email_host_password: \"<unset>\""));
+    }
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.example:5432/app?sslmode=require"),
+            "postgres://app:<redacted>@db.example:5432/app?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("redis://:hunter2@cache:6379/0"),
+            "redis://:<redacted>@cache:6379/0"
+        );
+        assert_eq!(
+            redact_url("mysql://root@127.0.0.1/test"),
+            "mysql://root@127.0.0.1/test"
+        );
+        assert_eq!(
+            redact_url("sqlite://auth.db?mode=rwc"),
+            "sqlite://auth.db?mode=rwc"
+        );
+        assert_eq!(
+            redact_url("postgres://db/app?user=app&password=s3cret"),
+            "postgres://db/app?user=app&password=<redacted>"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p@ss@host/db"),
+            "postgres://u:<redacted>@host/db"
+        );
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        // Each variable of the table reaches its field: a value that does
+        // not parse names it.
+        for (variable, field) in Settings::VARIABLES {
+            assert!(variable.starts_with("AUTH_"), "{variable}");
+            let err = from(&[(variable, "\u{1}not a value\u{1}")]);
+            if let Err(err) = err {
+                assert!(err.to_string().contains(variable), "{err}");
+            } else {
+                // Free text: the value lands as given.
+                let settings = from(&[(variable, "x")]).unwrap();
+                assert!(format!("{settings:?}").contains(field), "{field}");
+            }
+        }
     }
 
     #[test]
