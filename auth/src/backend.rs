@@ -9,10 +9,10 @@
 //! whose backend is no longer configured is anonymous. Without
 //! configuration the only backend is [`ModelBackend`].
 //!
-//! Failed attempts are counted per username and per client address (see
-//! `throttle.rs`); past `AUTH_LOGIN_FAILURE_LIMIT` (or
-//! `AUTH_LOGIN_FAILURE_LIMIT_PER_IP`) within the window, `authenticate`
-//! fails with [`Error::Throttled`] without asking any backend.
+//! Every attempt is counted before any backend checks the password, per
+//! username and client address, per username and per address (see
+//! `throttle.rs`); past a limit within the window, `authenticate` fails
+//! with [`Error::Throttled`] without asking any backend.
 
 use std::{future::Future, sync::Arc};
 
@@ -22,7 +22,7 @@ use crate::{
     Auth, AuthUser, DateTime, Error, Result,
     auth::{BoxFuture, Core, UserModel},
     permissions::{UserPermissions, tables},
-    throttle::Counter,
+    throttle::login_counters,
     user::{self, LoadedUser},
 };
 
@@ -170,28 +170,6 @@ impl<U: AuthUser> Backend<U> for ModelBackend {
     }
 }
 
-/// What a failed login counts against: the username, and the client's
-/// address when known (the first one is cleared by a success).
-fn login_counters<'a>(
-    settings: &crate::Settings,
-    username: &'a str,
-    ip: Option<&'a str>,
-) -> Vec<Counter<'a>> {
-    let mut counters = vec![Counter {
-        kind: "login-username",
-        value: username,
-        limit: settings.login_failure_limit,
-    }];
-    if let Some(ip) = ip {
-        counters.push(Counter {
-            kind: "login-ip",
-            value: ip,
-            limit: settings.login_failure_limit_per_ip,
-        });
-    }
-    counters
-}
-
 /// [`Backend`] with its futures boxed, so backends of different types sit
 /// in one list.
 trait DynBackend<U>: Send + Sync {
@@ -266,33 +244,42 @@ impl<U: AuthUser> UserModel for Backends<U> {
         Box::pin(async move {
             let request = crate::request::current();
             let normalized = crate::normalize_username(username);
-            let ip = request
-                .as_ref()
-                .and_then(|r| r.client_ip)
-                .map(|ip| ip.to_string());
-            let counters = login_counters(&core.settings, &normalized, ip.as_deref());
-            if let Some(counter) = core.throttle.over_limit(&counters).await? {
-                tracing::warn!(
-                    counter = counter.kind,
-                    client = ip.as_deref().unwrap_or("unknown"),
-                    window_seconds = core.settings.login_failure_window.as_secs(),
-                    "login locked out after too many failures"
-                );
-                return Err(Error::Throttled);
-            }
+            let client = request.as_ref().and_then(|r| r.client_ip);
+            let counters = login_counters(&core.settings, &normalized, client);
+            // Counted before any backend checks the password (see `throttle`).
+            let reservation = match core.throttle.reserve(&counters).await {
+                Err(Error::Throttled) => {
+                    tracing::warn!(
+                        client = %crate::throttle::client_key(client),
+                        window_seconds = core.settings.login_failure_window.as_secs(),
+                        "login locked out after too many failures"
+                    );
+                    return Err(Error::Throttled);
+                }
+                other => other?,
+            };
             let auth = Auth::<U>::from_core(core.clone());
             for backend in &self.list {
-                if let Some(user) = backend.authenticate(&auth, username, password).await? {
-                    core.throttle.clear(&counters[0]).await?;
-                    // Django tags the user with `user.backend`; here the
-                    // request remembers it for `login`.
-                    if let Some(request) = &request {
-                        request.set_authenticated_by(user.id, backend.name());
+                match backend.authenticate(&auth, username, password).await {
+                    Ok(Some(user)) => {
+                        core.throttle.succeeded(reservation).await?;
+                        // Django tags the user with `user.backend`; here the
+                        // request remembers it for `login`.
+                        if let Some(request) = &request {
+                            request.set_authenticated_by(user.id, backend.name());
+                        }
+                        return Ok(Some((Arc::new(user) as LoadedUser, backend.name())));
                     }
-                    return Ok(Some((Arc::new(user) as LoadedUser, backend.name())));
+                    Ok(None) => {}
+                    Err(Error::Overloaded) => {
+                        // Refused before the password was checked: not a guess.
+                        core.throttle.did_not_happen(reservation).await?;
+                        return Err(Error::Overloaded);
+                    }
+                    Err(err) => return Err(err),
                 }
             }
-            core.throttle.record(&counters).await?;
+            core.throttle.failed(reservation);
             Ok(None)
         })
     }

@@ -143,15 +143,16 @@ where
         Box::pin(async move {
             let (mut req, leftover) = body::track(req);
             let request_host = host::request_host(&req);
-            let mut response =
-                if host::is_allowed(request_host.as_deref(), &core.settings.allowed_hosts) {
-                    // Parsed once: the auth service reads it too.
-                    req.extensions_mut().insert(RequestHost(request_host));
-                    let (response, fault) = watch(inner.call(req)).await;
-                    explain_fault(response?, fault)
-                } else {
-                    disallowed_host(&req)
-                };
+            let allowed = !host::has_several_hosts(&req)
+                && host::is_allowed(request_host.as_deref(), &core.settings.allowed_hosts);
+            let mut response = if allowed {
+                // Parsed once: the auth service reads it too.
+                req.extensions_mut().insert(RequestHost(request_host));
+                let (response, fault) = watch(inner.call(req)).await;
+                explain_fault(response?, fault)
+            } else {
+                disallowed_host(&req)
+            };
             if let Some(leftover) = leftover
                 && !Box::pin(leftover.drain(core.settings.database_timeout)).await
             {
@@ -169,15 +170,18 @@ where
 #[derive(Clone)]
 struct RequestHost(Option<String>);
 
-/// Django's `DisallowedHost`: a 400, logged, before anything else runs.
+/// Django's `DisallowedHost` (a host not allowed, or two `Host` headers):
+/// a 400, logged, before anything else runs.
 fn disallowed_host(req: &Request<Body>) -> Response {
-    let host = req
+    let host: Vec<String> = req
         .headers()
-        .get(header::HOST)
-        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned());
+        .get_all(header::HOST)
+        .iter()
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+        .collect();
     tracing::warn!(
         host = ?host,
-        "refused a request for a host not in AUTH_ALLOWED_HOSTS"
+        "refused a request for a host not in AUTH_ALLOWED_HOSTS (or with several Host headers)"
     );
     error_page(
         StatusCode::BAD_REQUEST,
@@ -262,6 +266,7 @@ where
                 req.headers(),
                 peer,
                 settings.trusted_proxy_header.as_deref(),
+                settings.trusted_proxy_count,
             );
             let request = Arc::new(RequestAuth::new(
                 core.clone(),

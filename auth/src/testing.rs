@@ -6,7 +6,21 @@ use std::sync::Arc;
 pub use crate::cache::Gate;
 use crate::{Auth, Result, user::AuthUser};
 
-pub use crate::password::hash_computations;
+/// How many password hashes `auth`'s hasher computed so far.
+pub fn hash_computations<U: AuthUser>(auth: &Auth<U>) -> u64 {
+    auth.core.hasher.computed()
+}
+
+/// The most password hashes that ran at once in `auth` since the last
+/// [`reset_peak_concurrent_hashes`].
+pub fn peak_concurrent_hashes<U: AuthUser>(auth: &Auth<U>) -> usize {
+    auth.core.hasher.peak_concurrency()
+}
+
+/// Forgets the peak of [`peak_concurrent_hashes`].
+pub fn reset_peak_concurrent_hashes<U: AuthUser>(auth: &Auth<U>) {
+    auth.core.hasher.reset_peak();
+}
 
 /// How many times the model backend loaded permissions (one query each).
 pub fn permission_loads<U: AuthUser>(auth: &Auth<U>) -> u64 {

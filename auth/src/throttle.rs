@@ -1,45 +1,82 @@
-//! Throttling failed attempts (what django-axes adds to Django): failed
-//! logins are counted per username and per client IP in the store the
-//! sessions use (the `auth_throttle` table, or Redis when sessions are in
-//! Redis), so every instance of the app shares the counts. Past a limit
-//! within the window, further attempts are refused without hashing; the
-//! lockout ends by itself when the window passes.
+//! Throttling attempts (what django-axes adds to Django), shared by every
+//! instance of the app through the store the sessions use (the
+//! `auth_throttle` table, or Redis when sessions are in Redis).
 //!
-//! The counted values (usernames, addresses) are stored as HMACs under the
-//! secret key, never in clear.
+//! # What is counted
+//!
+//! A login (and the old password of the password-change form) counts
+//! against three keys, each with its limit per `AUTH_LOGIN_FAILURE_WINDOW`:
+//!
+//! | key | limit | bounds |
+//! |---|---|---|
+//! | username + client address | `AUTH_LOGIN_FAILURE_LIMIT` (10) | guessing one account from one place; the owner elsewhere is not locked out |
+//! | username | `AUTH_LOGIN_FAILURE_LIMIT_PER_USER` (100) | guessing one account from many addresses |
+//! | client address | `AUTH_LOGIN_FAILURE_LIMIT_PER_IP` (100) | one address trying many accounts |
+//!
+//! An IPv6 client counts by its /64 (one host owns a whole /64), an
+//! IPv4-mapped IPv6 address as the IPv4 address.
+//!
+//! # When it is counted
+//!
+//! An attempt *reserves* its slot on every key before the password is
+//! checked, in one atomic step per key whose result decides
+//! ([`Throttle::reserve`]): a burst of parallel attempts cannot all pass a
+//! check made before any of them is counted. Past a limit the attempt is
+//! refused without hashing and its slots are given back, so attempts
+//! during a lockout do not extend it. A failed attempt keeps its slots. A
+//! successful one clears its username + address key (as django-axes resets
+//! on success) and gives back its own slot on the other two, so the
+//! owner's logins never eat into them; an attempt that did not happen (the
+//! hasher was saturated) gives every slot back.
+//!
+//! The counted values (usernames, addresses, user ids) are stored as
+//! HMACs under the secret key, never in clear. A key's window starts at
+//! its first attempt and lasts `AUTH_LOGIN_FAILURE_WINDOW`: in the table
+//! (`auth_throttle_counter`) an upsert that starts a new window when the
+//! old one has passed, in Redis `INCR` with its expiry set in the same
+//! script, so a counter never outlives its window.
 
-use std::{net::IpAddr, time::Duration};
+use std::{
+    net::{IpAddr, Ipv6Addr},
+    time::Duration,
+};
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Statement,
+    sea_query::{Expr, ExprTrait},
 };
 use time::OffsetDateTime;
 
-use crate::{Result, secret::SaltedMac};
+use crate::{Error, Result, Settings, secret::SaltedMac};
 
 /// The key salt of the counters' HMAC.
 pub(crate) const THROTTLE_SALT: &str = "auth.throttle";
 
-/// The table of failed attempts: one row per failure.
+/// The table of counters: one row per key, counting attempts in a window
+/// that starts at the key's first attempt.
 pub(crate) mod entity {
     use sea_orm::entity::prelude::*;
 
-    /// A failed attempt.
+    /// One counter.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "auth_throttle")]
+    #[sea_orm(table_name = "auth_throttle_counter")]
     pub struct Model {
-        /// Row id.
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        /// What was counted: a kind and the HMAC of the value.
-        #[sea_orm(indexed, column_type = "String(StringLen::N(96))")]
-        pub key: String,
-        /// When.
+        /// What is counted: a kind and the HMAC of the value.
+        #[sea_orm(
+            primary_key,
+            auto_increment = false,
+            column_type = "String(StringLen::N(96))"
+        )]
+        pub counter_key: String,
+        /// Attempts counted in the current window.
+        pub attempts: i64,
+        /// When the window ends, in milliseconds since the Unix epoch.
         #[sea_orm(indexed)]
-        pub at: TimeDateTimeWithTimeZone,
+        pub expires_at: i64,
     }
 
-    /// Failures have no relations.
+    /// Counters have no relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -47,11 +84,122 @@ pub(crate) mod entity {
 }
 
 /// One thing counted, with its limit (0: not counted).
-pub(crate) struct Counter<'a> {
-    /// `login-username`, `login-ip`, …
-    pub kind: &'static str,
-    pub value: &'a str,
-    pub limit: u32,
+#[derive(Clone, Debug)]
+pub(crate) struct Counter {
+    /// `login-user-ip`, `login-user`, `login-ip`, …
+    pub(crate) kind: &'static str,
+    /// The counted value (a username, an address, a user id), in clear.
+    pub(crate) value: String,
+    /// Attempts allowed per window.
+    pub(crate) limit: u32,
+    /// Whether a success resets it (else a success only gives back its
+    /// own slot).
+    pub(crate) reset_on_success: bool,
+}
+
+impl Counter {
+    fn new(kind: &'static str, value: String, limit: u32, reset_on_success: bool) -> Self {
+        Counter {
+            kind,
+            value,
+            limit,
+            reset_on_success,
+        }
+    }
+}
+
+/// The client as the throttle counts it: an IPv4 address, an IPv6 /64, or
+/// `unknown` (no address: outside a request, or a proxy header missing).
+pub(crate) fn client_key(client: Option<IpAddr>) -> String {
+    match client.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let segments = v6.segments();
+            let network = Ipv6Addr::new(
+                segments[0],
+                segments[1],
+                segments[2],
+                segments[3],
+                0,
+                0,
+                0,
+                0,
+            );
+            format!("{network}/64")
+        }
+        None => "unknown".into(),
+    }
+}
+
+/// What a login attempt for `username` (already normalised) from `client`
+/// counts against (see the module docs).
+pub(crate) fn login_counters(
+    settings: &Settings,
+    username: &str,
+    client: Option<IpAddr>,
+) -> Vec<Counter> {
+    let address = client_key(client);
+    let mut counters = vec![
+        Counter::new(
+            "login-user-ip",
+            format!("{username}\u{0}{address}"),
+            settings.login_failure_limit,
+            true,
+        ),
+        Counter::new(
+            "login-user",
+            username.to_owned(),
+            settings.login_failure_limit_per_user,
+            false,
+        ),
+    ];
+    if client.is_some() {
+        counters.push(Counter::new(
+            "login-ip",
+            address,
+            settings.login_failure_limit_per_ip,
+            false,
+        ));
+    }
+    counters
+}
+
+/// What one password-reset message to user `user_id` at the request of
+/// `client` counts against: `AUTH_PASSWORD_RESET_EMAIL_LIMIT` per user and
+/// client, `AUTH_PASSWORD_RESET_EMAIL_LIMIT_PER_USER` per user. Keyed on
+/// the user matched, not the address typed, so variants of an address
+/// that match the same user (case, compatibility forms, a database
+/// collation) share one count.
+pub(crate) fn reset_mail_counters(
+    settings: &Settings,
+    user_id: i64,
+    client: Option<IpAddr>,
+) -> Vec<Counter> {
+    vec![
+        Counter::new(
+            "reset-user-ip",
+            format!("{user_id}\u{0}{}", client_key(client)),
+            settings.password_reset_email_limit,
+            false,
+        ),
+        Counter::new(
+            "reset-user",
+            user_id.to_string(),
+            settings.password_reset_email_limit_per_user,
+            false,
+        ),
+    ]
+}
+
+/// What one password-reset request from `client` counts against (the
+/// per-address login limit: a bound on the lookups one address causes).
+pub(crate) fn reset_request_counters(settings: &Settings, client: IpAddr) -> Vec<Counter> {
+    vec![Counter::new(
+        "reset-ip",
+        client_key(Some(client)),
+        settings.login_failure_limit_per_ip,
+        false,
+    )]
 }
 
 /// Where the counts live.
@@ -64,14 +212,51 @@ enum Backend {
     },
 }
 
-/// Failure counts with a sliding window (table) or a window from the first
-/// failure (Redis); either way a lockout lasts at most `window`.
+/// Counts attempts per key within a window (see the module docs).
 pub(crate) struct Throttle {
     backend: Backend,
     mac: SaltedMac,
     window: Duration,
     timeout: Duration,
 }
+
+/// One counted slot: the key, and the window it was counted in (its end,
+/// in milliseconds), so a slot given back late never takes one from the
+/// next window.
+#[derive(Debug)]
+struct Slot {
+    key: String,
+    window: i64,
+    reset_on_success: bool,
+}
+
+/// The slots an attempt holds, until it says how it went. Dropped without
+/// a verdict (an error, a cancelled request), the attempt stays counted.
+#[derive(Debug)]
+#[must_use = "say how the attempt went: failed, succeeded or did_not_happen"]
+pub(crate) struct Reservation {
+    slots: Vec<Slot>,
+}
+
+/// `INCR`, the window set on a counter that has none, in one step; the
+/// count and the window's end (milliseconds, Redis' clock).
+#[cfg(feature = "redis")]
+const REDIS_RESERVE: &str = "local n = redis.call('INCR', KEYS[1]) \
+     local ttl = redis.call('PTTL', KEYS[1]) \
+     if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end \
+     local t = redis.call('TIME') \
+     return {n, t[1] * 1000 + math.floor(t[2] / 1000) + ttl}";
+
+/// Gives one slot back to the window it was taken from (its end within
+/// half a second of ARGV[1]; the next window ends at least a second
+/// later), never creating a counter.
+#[cfg(feature = "redis")]
+const REDIS_RELEASE: &str = "local ttl = redis.call('PTTL', KEYS[1]) \
+     if ttl < 0 then return 0 end \
+     local t = redis.call('TIME') \
+     local finish = t[1] * 1000 + math.floor(t[2] / 1000) + ttl \
+     if math.abs(finish - tonumber(ARGV[1])) > 500 then return 0 end \
+     return redis.call('DECR', KEYS[1])";
 
 impl Throttle {
     /// Counts in the app's database.
@@ -114,63 +299,80 @@ impl Throttle {
         )
     }
 
-    /// The first counter at or past its limit within the window, if any.
-    pub(crate) async fn over_limit<'c>(
-        &self,
-        counters: &'c [Counter<'c>],
-    ) -> Result<Option<&'c Counter<'c>>> {
-        for counter in counters.iter().filter(|c| c.limit > 0) {
-            if self.count(&self.key(counter)).await? >= u64::from(counter.limit) {
-                return Ok(Some(counter));
-            }
+    /// Counts one attempt on every counter with a limit, atomically per
+    /// counter, before the work it guards. `Err(Error::Throttled)` (after
+    /// giving the slots back) when a counter is past its limit.
+    pub(crate) async fn reserve(&self, counters: &[Counter]) -> Result<Reservation> {
+        let counted: Vec<&Counter> = counters.iter().filter(|c| c.limit > 0).collect();
+        let mut slots: Vec<Slot> = counted
+            .iter()
+            .map(|counter| Slot {
+                key: self.key(counter),
+                window: 0,
+                reset_on_success: counter.reset_on_success,
+            })
+            .collect();
+        if slots.is_empty() {
+            return Ok(Reservation { slots });
         }
-        Ok(None)
-    }
-
-    /// Counts one failure for each counter.
-    pub(crate) async fn record(&self, counters: &[Counter<'_>]) -> Result<()> {
-        for counter in counters.iter().filter(|c| c.limit > 0) {
-            self.add(&self.key(counter)).await?;
-        }
-        Ok(())
-    }
-
-    /// Forgets a counter's failures (after a success).
-    pub(crate) async fn clear(&self, counter: &Counter<'_>) -> Result<()> {
-        if counter.limit == 0 {
-            return Ok(());
-        }
-        let key = self.key(counter);
-        match &self.backend {
+        let counts = match &self.backend {
             Backend::Table(db) => {
-                self.timed(
-                    entity::Entity::delete_many()
-                        .filter(entity::Column::Key.eq(key))
-                        .exec(db),
-                )
-                .await?;
+                let mut counts = Vec::with_capacity(slots.len());
+                for slot in &mut slots {
+                    let (count, window) = self.count_row(db, &slot.key).await?;
+                    slot.window = window;
+                    counts.push(count);
+                }
+                counts
             }
             #[cfg(feature = "redis")]
             Backend::Redis { client, prefix } => {
-                use fred::interfaces::KeysInterface;
-                let _: i64 = self
-                    .timed_redis(client.del(format!("{prefix}{key}")))
-                    .await?;
+                self.reserve_redis(client, prefix, &mut slots).await?
             }
+        };
+        let reservation = Reservation { slots };
+        let over = counted
+            .iter()
+            .zip(&counts)
+            .find(|(counter, count)| **count > u64::from(counter.limit));
+        if let Some((counter, _)) = over {
+            tracing::warn!(
+                counter = counter.kind,
+                window_seconds = self.window.as_secs(),
+                "attempt refused: too many within the window"
+            );
+            self.release(reservation, false).await?;
+            return Err(Error::Throttled);
         }
-        Ok(())
+        Ok(reservation)
     }
 
-    /// Deletes failures older than the window (the table only; Redis keys
-    /// expire); how many.
+    /// The attempt failed: its slots stay counted.
+    pub(crate) fn failed(&self, reservation: Reservation) {
+        drop(reservation);
+    }
+
+    /// The attempt succeeded: counters that reset on success are cleared,
+    /// the others get this attempt's slot back.
+    pub(crate) async fn succeeded(&self, reservation: Reservation) -> Result<()> {
+        self.release(reservation, true).await
+    }
+
+    /// The attempt did not happen (refused for another reason, such as a
+    /// saturated hasher): every slot is given back.
+    pub(crate) async fn did_not_happen(&self, reservation: Reservation) -> Result<()> {
+        self.release(reservation, false).await
+    }
+
+    /// Deletes counters whose window has passed (the table only; Redis
+    /// keys expire); how many.
     pub(crate) async fn prune(&self) -> Result<u64> {
         match &self.backend {
             Backend::Table(db) => {
-                let cutoff = OffsetDateTime::now_utc() - self.window;
                 let deleted = self
                     .timed(
                         entity::Entity::delete_many()
-                            .filter(entity::Column::At.lte(cutoff))
+                            .filter(entity::Column::ExpiresAt.lte(now_millis()))
                             .exec(db),
                     )
                     .await?;
@@ -181,60 +383,104 @@ impl Throttle {
         }
     }
 
-    async fn count(&self, key: &str) -> Result<u64> {
-        match &self.backend {
-            Backend::Table(db) => {
-                let since = OffsetDateTime::now_utc() - self.window;
-                self.timed(
-                    entity::Entity::find()
-                        .filter(entity::Column::Key.eq(key))
-                        .filter(entity::Column::At.gt(since))
-                        .count(db),
-                )
-                .await
-            }
-            #[cfg(feature = "redis")]
-            Backend::Redis { client, prefix } => {
-                use fred::interfaces::KeysInterface;
-                let count: Option<u64> = self
-                    .timed_redis(client.get(format!("{prefix}{key}")))
-                    .await?;
-                Ok(count.unwrap_or(0))
+    /// Counts one attempt on `key` in one atomic step (an upsert that
+    /// starts a new window when the old one has passed), and returns the
+    /// count it made and the window's end: the k-th attempt of a burst
+    /// sees exactly k, as `INCR` does.
+    async fn count_row(&self, db: &DatabaseConnection, key: &str) -> Result<(u64, i64)> {
+        let now = now_millis();
+        let end = now.saturating_add(i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX));
+        let backend = db.get_database_backend();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let counted = match backend {
+                DbBackend::MySql => self.timed(count_row_mysql(db, key, now, end)).await,
+                _ => self.timed(count_row_returning(db, key, now, end)).await,
+            };
+            match counted {
+                // Two upserts of a new key can deadlock on MySQL: retry.
+                Err(Error::Database(err)) if tries < 4 && is_retryable(&err) => continue,
+                other => return other,
             }
         }
     }
 
-    async fn add(&self, key: &str) -> Result<()> {
+    #[cfg(feature = "redis")]
+    async fn reserve_redis(
+        &self,
+        client: &fred::clients::Client,
+        prefix: &str,
+        slots: &mut [Slot],
+    ) -> Result<Vec<u64>> {
+        use fred::interfaces::LuaInterface;
+        let window = i64::try_from(self.window.as_millis().max(1)).unwrap_or(i64::MAX);
+        let counts = slots.iter().map(|slot| {
+            let key = format!("{prefix}{}", slot.key);
+            self.timed_redis(client.eval::<(u64, i64), _, _, _>(REDIS_RESERVE, key, window))
+        });
+        let counted = futures_util::future::try_join_all(counts).await?;
+        Ok(slots
+            .iter_mut()
+            .zip(counted)
+            .map(|(slot, (count, end))| {
+                slot.window = end;
+                count
+            })
+            .collect())
+    }
+
+    /// Removes the attempt's slots: clears the counters that reset when
+    /// `success`, gives back one slot on the others.
+    async fn release(&self, reservation: Reservation, success: bool) -> Result<()> {
+        let slots = reservation.slots;
+        if slots.is_empty() {
+            return Ok(());
+        }
+        let clears = |slot: &&Slot| success && slot.reset_on_success;
         match &self.backend {
             Backend::Table(db) => {
-                let row = entity::ActiveModel {
-                    key: Set(key.to_owned()),
-                    at: Set(OffsetDateTime::now_utc()),
-                    ..Default::default()
-                };
-                self.timed(entity::Entity::insert(row).exec_without_returning(db))
-                    .await?;
+                for slot in &slots {
+                    if clears(&slot) {
+                        self.timed(entity::Entity::delete_by_id(slot.key.clone()).exec(db))
+                            .await?;
+                    } else {
+                        self.timed(
+                            entity::Entity::update_many()
+                                .col_expr(
+                                    entity::Column::Attempts,
+                                    Expr::col(entity::Column::Attempts).sub(1),
+                                )
+                                .filter(entity::Column::CounterKey.eq(slot.key.clone()))
+                                .filter(entity::Column::ExpiresAt.eq(slot.window))
+                                .filter(entity::Column::Attempts.gt(0))
+                                .exec(db),
+                        )
+                        .await?;
+                    }
+                }
             }
             #[cfg(feature = "redis")]
             Backend::Redis { client, prefix } => {
-                use fred::{
-                    interfaces::KeysInterface,
-                    types::{Expiration, SetOptions},
-                };
-                let key = format!("{prefix}{key}");
-                let window = i64::try_from(self.window.as_secs().max(1)).unwrap_or(i64::MAX);
-                // The window starts at the first failure: create the
-                // counter with its expiry, then count (INCR keeps the TTL).
-                let _: Option<String> = self
-                    .timed_redis(client.set(
-                        &key,
-                        0,
-                        Some(Expiration::EX(window)),
-                        Some(SetOptions::NX),
-                        false,
-                    ))
-                    .await?;
-                let _: i64 = self.timed_redis(client.incr(&key)).await?;
+                use fred::interfaces::{KeysInterface, LuaInterface};
+                let steps = slots.iter().map(|slot| {
+                    let key = format!("{prefix}{}", slot.key);
+                    let clear = clears(&slot);
+                    async move {
+                        if clear {
+                            self.timed_redis(client.del::<i64, _>(key)).await?;
+                        } else {
+                            self.timed_redis(client.eval::<i64, _, _, _>(
+                                REDIS_RELEASE,
+                                key,
+                                slot.window,
+                            ))
+                            .await?;
+                        }
+                        Ok::<(), Error>(())
+                    }
+                });
+                futures_util::future::try_join_all(steps).await?;
             }
         }
         Ok(())
@@ -243,7 +489,7 @@ impl Throttle {
     async fn timed<T>(&self, fut: impl Future<Output = Result<T, DbErr>>) -> Result<T> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(result) => Ok(result?),
-            Err(_) => Err(crate::Error::Timeout),
+            Err(_) => Err(Error::Timeout),
         }
     }
 
@@ -254,61 +500,210 @@ impl Throttle {
     ) -> Result<T> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(result) => Ok(result?),
-            Err(_) => Err(crate::Error::Timeout),
+            Err(_) => Err(Error::Timeout),
         }
     }
 }
 
-/// Creates the failures table if missing.
+/// Creates the counters table if missing.
 pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     crate::schema::create_table::<entity::Entity>(db).await
 }
 
-/// The client's address: the socket peer, or the rightmost entry of the
-/// header named by `AUTH_TRUSTED_PROXY_HEADER` when that is configured.
+/// The counters' table.
+const TABLE: &str = "auth_throttle_counter";
+
+/// Now, in milliseconds since the Unix epoch.
+fn now_millis() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The count and window end an upsert left.
+fn read_count(row: Option<sea_orm::QueryResult>) -> Result<(u64, i64), DbErr> {
+    let row = row.ok_or_else(|| DbErr::RecordNotFound("the counter just written".into()))?;
+    let attempts: i64 = row.try_get("", "attempts")?;
+    let expires_at: i64 = row.try_get("", "expires_at")?;
+    Ok((u64::try_from(attempts).unwrap_or(0), expires_at))
+}
+
+/// PostgreSQL and SQLite: one upsert that returns the count.
+async fn count_row_returning(
+    db: &DatabaseConnection,
+    key: &str,
+    now: i64,
+    end: i64,
+) -> Result<(u64, i64), DbErr> {
+    let backend = db.get_database_backend();
+    let (sql, values): (String, Vec<sea_orm::Value>) = if backend == DbBackend::Postgres {
+        (
+            format!(
+                "INSERT INTO {TABLE} (counter_key, attempts, expires_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (counter_key) DO UPDATE SET \
+                 attempts = CASE WHEN {TABLE}.expires_at <= $3 THEN 1 ELSE {TABLE}.attempts + 1 END, \
+                 expires_at = CASE WHEN {TABLE}.expires_at <= $3 THEN $2 ELSE {TABLE}.expires_at END \
+                 RETURNING attempts, expires_at"
+            ),
+            vec![key.into(), end.into(), now.into()],
+        )
+    } else {
+        (
+            format!(
+                "INSERT INTO {TABLE} (counter_key, attempts, expires_at) VALUES (?, 1, ?) \
+                 ON CONFLICT (counter_key) DO UPDATE SET \
+                 attempts = CASE WHEN {TABLE}.expires_at <= ? THEN 1 ELSE {TABLE}.attempts + 1 END, \
+                 expires_at = CASE WHEN {TABLE}.expires_at <= ? THEN ? ELSE {TABLE}.expires_at END \
+                 RETURNING attempts, expires_at"
+            ),
+            vec![key.into(), end.into(), now.into(), now.into(), end.into()],
+        )
+    };
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    read_count(row)
+}
+
+/// MySQL has no `RETURNING`: the upsert and the read in one transaction
+/// (the row stays locked by the upsert until the commit).
+async fn count_row_mysql(
+    db: &DatabaseConnection,
+    key: &str,
+    now: i64,
+    end: i64,
+) -> Result<(u64, i64), DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let upsert = format!(
+        "INSERT INTO {TABLE} (counter_key, attempts, expires_at) VALUES (?, 1, ?) \
+         ON DUPLICATE KEY UPDATE \
+         attempts = IF(expires_at <= ?, 1, attempts + 1), \
+         expires_at = IF(expires_at <= ?, ?, expires_at)"
+    );
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::MySql,
+        upsert,
+        [key.into(), end.into(), now.into(), now.into(), end.into()],
+    ))
+    .await?;
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::MySql,
+            format!("SELECT attempts, expires_at FROM {TABLE} WHERE counter_key = ?"),
+            [key.into()],
+        ))
+        .await?;
+    let counted = read_count(row)?;
+    txn.commit().await?;
+    Ok(counted)
+}
+
+/// A deadlock or a serialization failure: the statement can be retried.
+fn is_retryable(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("Deadlock") || text.contains("1213") || text.contains("40001")
+}
+
+/// The client's address: the socket peer, or, when
+/// `AUTH_TRUSTED_PROXY_HEADER` is set, the entry `proxy_count` from the
+/// right of that header, every line of it joined in order (a proxy that
+/// adds a line of its own leaves the client's forged one first). `None`
+/// when the header has fewer entries than trusted proxies, or the entry
+/// is not an address.
 pub(crate) fn client_ip(
     headers: &http::HeaderMap,
     peer: Option<IpAddr>,
     proxy_header: Option<&str>,
+    proxy_count: usize,
 ) -> Option<IpAddr> {
     let Some(name) = proxy_header else {
         return peer;
     };
-    let value = headers.get(name)?.to_str().ok()?;
-    let last = value.rsplit(',').next()?.trim();
-    last.parse::<IpAddr>()
+    let mut entries = Vec::new();
+    for line in headers.get_all(name) {
+        // A line that is not text makes the whole header untrustworthy.
+        let line = line.to_str().ok()?;
+        entries.extend(line.split(',').map(str::trim));
+    }
+    let index = entries.len().checked_sub(proxy_count.max(1))?;
+    let entry = entries[index];
+    entry
+        .parse::<IpAddr>()
         .ok()
-        .or_else(|| last.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_client_is_the_peer_or_the_proxys_last_hop() {
+    fn headers(lines: &[&str]) -> http::HeaderMap {
         let mut headers = http::HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            "203.0.113.9, 198.51.100.7".parse().unwrap(),
-        );
+        for line in lines {
+            headers.append("x-forwarded-for", line.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_client_is_the_peer_or_the_entry_the_trusted_proxy_wrote() {
         let peer: IpAddr = "10.0.0.1".parse().unwrap();
-        assert_eq!(client_ip(&headers, Some(peer), None), Some(peer));
+        let one = headers(&["203.0.113.9, 198.51.100.7"]);
+        assert_eq!(client_ip(&one, Some(peer), None, 1), Some(peer));
         assert_eq!(
-            client_ip(&headers, Some(peer), Some("x-forwarded-for")),
+            client_ip(&one, Some(peer), Some("x-forwarded-for"), 1),
             Some("198.51.100.7".parse().unwrap()),
             "the rightmost entry: the one the trusted proxy added"
         );
-        headers.insert("x-forwarded-for", "[2001:db8::1]:443".parse().unwrap());
         assert_eq!(
-            client_ip(&headers, None, Some("x-forwarded-for")),
-            Some("2001:db8::1".parse().unwrap())
+            client_ip(&one, Some(peer), Some("x-forwarded-for"), 2),
+            Some("203.0.113.9".parse().unwrap()),
+            "two proxies: the second from the right"
         );
-        headers.insert("x-forwarded-for", "garbage".parse().unwrap());
         assert_eq!(
-            client_ip(&headers, Some(peer), Some("x-forwarded-for")),
+            client_ip(&one, Some(peer), Some("x-forwarded-for"), 3),
             None
         );
-        assert_eq!(client_ip(&http::HeaderMap::new(), None, None), None);
+        let bracketed = headers(&["[2001:db8::1]:443"]);
+        assert_eq!(
+            client_ip(&bracketed, None, Some("x-forwarded-for"), 1),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(
+                &headers(&["garbage"]),
+                Some(peer),
+                Some("x-forwarded-for"),
+                1
+            ),
+            None
+        );
+        assert_eq!(client_ip(&http::HeaderMap::new(), None, None, 1), None);
+    }
+
+    #[test]
+    fn every_line_of_the_header_counts() {
+        // HAProxy's `option forwardfor` adds a line of its own after the
+        // client's forged one.
+        let lines = headers(&["6.6.6.6", "192.0.2.44"]);
+        assert_eq!(
+            client_ip(&lines, None, Some("x-forwarded-for"), 1),
+            Some("192.0.2.44".parse().unwrap())
+        );
+        let lines = headers(&["6.6.6.6, 7.7.7.7", "192.0.2.44, 10.0.0.2"]);
+        assert_eq!(
+            client_ip(&lines, None, Some("x-forwarded-for"), 2),
+            Some("192.0.2.44".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let key = |s: &str| client_key(Some(s.parse().unwrap()));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), "192.0.2.1", "IPv4-mapped");
+        assert_eq!(key("192.0.2.1"), "192.0.2.1");
+        assert_eq!(client_key(None), "unknown");
     }
 }

@@ -23,21 +23,9 @@ pub(crate) struct Limiter {
     running: Arc<Semaphore>,
     concurrency: usize,
     queue: usize,
-}
-
-static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-/// The most hashes that ran at the same time in this process (a test hook).
-#[doc(hidden)]
-pub fn peak_concurrent_hashes() -> usize {
-    PEAK.load(Ordering::Relaxed)
-}
-
-/// Forgets the peak (a test hook).
-#[doc(hidden)]
-pub fn reset_peak_concurrent_hashes() {
-    PEAK.store(IN_FLIGHT.load(Ordering::Relaxed), Ordering::Relaxed);
+    /// Hashes running now, and the most seen at once.
+    in_flight: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
 }
 
 /// In a debug build, says once how to make hashing fast when a hash takes
@@ -71,7 +59,20 @@ impl Limiter {
             running: Arc::new(Semaphore::new(concurrency)),
             concurrency,
             queue,
+            in_flight: Arc::default(),
+            peak: Arc::default(),
         }
+    }
+
+    /// The most hashes that ran at once since the last reset.
+    pub(crate) fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Forgets the peak.
+    pub(crate) fn reset_peak(&self) {
+        self.peak
+            .store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     /// How many hashes may run at once, and wait.
@@ -100,13 +101,14 @@ impl Limiter {
             .acquire_owned()
             .await
             .map_err(|_| Error::Overloaded)?;
+        let (in_flight, peak) = (self.in_flight.clone(), self.peak.clone());
         let task = tokio::task::spawn_blocking(move || {
-            let now = IN_FLIGHT.fetch_add(1, Ordering::Relaxed) + 1;
-            PEAK.fetch_max(now, Ordering::Relaxed);
+            let now = in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+            peak.fetch_max(now, Ordering::Relaxed);
             let started = std::time::Instant::now();
             let out = work();
             warn_if_unoptimised(started.elapsed());
-            IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+            in_flight.fetch_sub(1, Ordering::Relaxed);
             drop((permit, ticket));
             out
         });

@@ -20,8 +20,6 @@ use std::sync::{
 };
 
 use limiter::Limiter;
-#[doc(hidden)]
-pub use limiter::{peak_concurrent_hashes, reset_peak_concurrent_hashes};
 
 use crate::Result;
 
@@ -33,22 +31,6 @@ use subtle::ConstantTimeEq;
 /// The prefix of every unusable password (Django's `UNUSABLE_PASSWORD_PREFIX`).
 pub const UNUSABLE_PASSWORD_PREFIX: char = '!';
 const UNUSABLE_PASSWORD_SUFFIX_LENGTH: usize = 40;
-
-static HASH_COMPUTATIONS: AtomicU64 = AtomicU64::new(0);
-
-/// How many password hashes this process has computed so far (hashing and
-/// verifying both count, as does the dummy hash that equalises timing).
-///
-/// A test hook: tests use it to prove that a login for an unknown user
-/// costs exactly one hash, like a login for a known one.
-#[doc(hidden)]
-pub fn hash_computations() -> u64 {
-    HASH_COMPUTATIONS.load(Ordering::Relaxed)
-}
-
-fn count_hash() {
-    HASH_COMPUTATIONS.fetch_add(1, Ordering::Relaxed);
-}
 
 /// The outcome of [`Hasher::check`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +87,9 @@ pub struct Hasher {
     params: Params,
     limiter: Arc<Limiter>,
     blocks: Arc<BlockPool>,
+    /// How many hashes this hasher (and its clones) computed: hashing and
+    /// verifying both count, as does the dummy hash that equalises timing.
+    computed: Arc<AtomicU64>,
 }
 
 /// Argon2's working memory, kept between hashes: a fresh 19 MiB buffer per
@@ -166,6 +151,7 @@ impl Hasher {
             params,
             limiter: Arc::new(Limiter::new(cores, cores * QUEUE_PER_RUNNER)),
             blocks: Arc::default(),
+            computed: Arc::default(),
         })
     }
 
@@ -182,6 +168,30 @@ impl Hasher {
     /// How many hashes may run at once, and how many may wait.
     pub fn bounds(&self) -> (usize, usize) {
         self.limiter.bounds()
+    }
+
+    /// How many hashes this hasher computed so far (hashing, verifying and
+    /// the dummy hash that equalises timing all count): how tests prove
+    /// that every login costs exactly one hash, and a refused one none.
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
+    }
+
+    /// The most hashes that ran at once since the last
+    /// [`reset_peak`](Hasher::reset_peak) (a test hook).
+    #[doc(hidden)]
+    pub fn peak_concurrency(&self) -> usize {
+        self.limiter.peak()
+    }
+
+    /// Forgets the peak (a test hook).
+    #[doc(hidden)]
+    pub fn reset_peak(&self) {
+        self.limiter.reset_peak();
+    }
+
+    fn count_hash(&self) {
+        self.computed.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The memory cost, time cost and parallelism, in that order.
@@ -202,7 +212,7 @@ impl Hasher {
     /// CPU-heavy: call it from a blocking context, or use [`Hasher::make_async`].
     pub fn make(&self, raw: &str) -> String {
         use base64::{Engine as _, engine::general_purpose::STANDARD_NO_PAD};
-        count_hash();
+        self.count_hash();
         let salt: [u8; 16] = rand::rng().random();
         let mut out = [0u8; 32];
         self.run_argon2(&self.argon2(), &self.params, raw, &salt, &mut out)
@@ -256,13 +266,13 @@ impl Hasher {
         if encoded.starts_with("pbkdf2_sha256$") {
             return match pbkdf2::verify(raw, encoded) {
                 Some(true) => {
-                    count_hash();
+                    self.count_hash();
                     Check::Match {
                         needs_upgrade: true,
                     }
                 }
                 Some(false) => {
-                    count_hash();
+                    self.count_hash();
                     Check::Mismatch
                 }
                 None => self.fake_check(),
@@ -312,7 +322,7 @@ impl Hasher {
         let argon2 = Argon2::new(algorithm, version, params.clone());
         self.run_argon2(&argon2, &params, raw, salt, &mut out)
             .ok()?;
-        count_hash();
+        self.count_hash();
         Some(bool::from(out.ct_eq(expected.as_bytes())))
     }
 
@@ -436,10 +446,9 @@ mod tests {
         assert_eq!(unusable.len(), 41);
         assert!(!is_password_usable(&unusable));
         let h = weak();
-        let before = hash_computations();
         assert_eq!(h.check("", &unusable), Check::Mismatch);
         assert_eq!(h.check(&unusable[1..], &unusable), Check::Mismatch);
-        assert!(hash_computations() >= before + 2);
+        assert_eq!(h.computed(), 2);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::{borrow::Cow, sync::Arc};
 
 use axum::{body::Body, response::Response, routing::MethodRouter};
-use http::{Method, Request};
+use http::{Method, Request, StatusCode};
 
 use super::{
     FormData, View,
@@ -11,9 +11,10 @@ use super::{
     redirect, render, route,
 };
 use crate::{
-    Result,
+    Error, Result,
     password::validation::{password_validators_help_texts, validate_password},
     request::RequestAuth,
+    throttle::login_counters,
     user::LoadedUser,
 };
 
@@ -32,6 +33,32 @@ async fn require_login(
         Some(user) => Ok(user),
         None => Err(request.login_redirect(login_url, Some(crate::REDIRECT_FIELD_NAME))),
     })
+}
+
+/// Checks the form's old password against `user`'s, counted by the login
+/// throttle (username and client address, username, address) as a login
+/// attempt is. Checked without upgrading an outdated hash: a failed form
+/// must not change the stored hash (and with it this session's auth hash);
+/// a successful one replaces it anyway.
+async fn check_old_password(request: &RequestAuth, user: &LoadedUser, old: &str) -> Result<bool> {
+    let core = &request.core;
+    let base = user.base();
+    let counters = login_counters(&core.settings, &base.username, request.client_ip);
+    let reservation = core.throttle.reserve(&counters).await?;
+    match core.hasher.check_async(old, &base.password).await {
+        Ok(check) if check.is_match() => {
+            core.throttle.succeeded(reservation).await?;
+            Ok(true)
+        }
+        Ok(_) => {
+            core.throttle.failed(reservation);
+            Ok(false)
+        }
+        Err(err) => {
+            core.throttle.did_not_happen(reservation).await?;
+            Err(err)
+        }
+    }
 }
 
 /// Lets a logged-in user change their password: `old_password`,
@@ -108,17 +135,20 @@ impl PasswordChangeView {
             }
         }
         let core = &request.core;
-        // Checked without upgrading an outdated hash: a failed form must not
-        // change the stored hash (and with it this session's auth hash); a
-        // successful one replaces it anyway.
-        if !old.is_empty()
-            && !core
-                .hasher
-                .check_async(old, &user.base().password)
-                .await?
-                .is_match()
-        {
-            fields[0].errors.push(PASSWORD_INCORRECT.into());
+        if !old.is_empty() {
+            match check_old_password(request, &user, old).await {
+                Ok(true) => {}
+                Ok(false) => fields[0].errors.push(PASSWORD_INCORRECT.into()),
+                Err(Error::Throttled) => {
+                    // A hijacked session must not be an unthrottled oracle
+                    // for the password: the login's limits apply.
+                    fields[0].errors.push(Error::Throttled.to_string());
+                    let mut page = self.form_page(request, fields).await?;
+                    *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                    return Ok(page);
+                }
+                Err(err) => return Err(err),
+            }
         }
         if !new1.is_empty() && !new2.is_empty() {
             if new1 != new2 {
