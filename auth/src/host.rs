@@ -5,6 +5,12 @@
 use axum::body::Body;
 use http::{Request, header};
 
+/// Whether the request carries more than one `Host` header: malformed
+/// (RFC 9112 §3.2), answered 400 as Django does.
+pub(crate) fn has_several_hosts(req: &Request<Body>) -> bool {
+    req.headers().get_all(header::HOST).iter().nth(1).is_some()
+}
+
 /// The request's host with its port, lowercased: from `Host`, else the
 /// URI's authority; `None` when it is missing or not shaped like a host.
 pub(crate) fn request_host(req: &Request<Body>) -> Option<String> {

@@ -124,12 +124,16 @@ impl TokenGenerator {
         if hash.contains('-') {
             return false;
         }
-        let Some(timestamp) = from_base36(digits) else {
+        let Some(timestamp) = from_base36(digits).filter(|t| *t >= 0) else {
             return false;
         };
         let value = hash_value(user, timestamp);
+        // The token made now for that timestamp, compared whole: only the
+        // canonical form passes (no leading zeros, sign or capitals in the
+        // timestamp), as Django re-encodes it before comparing.
+        let canonical = to_base36(timestamp.unsigned_abs());
         let made_here = self.mac.hex_each(value.as_bytes()).iter().any(|hex| {
-            let expected = format!("{digits}-{}", every_other(hex));
+            let expected = format!("{canonical}-{}", every_other(hex));
             bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
         });
         made_here && seconds_since_epoch(now).saturating_sub(timestamp) <= self.timeout_seconds

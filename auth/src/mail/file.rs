@@ -1,6 +1,8 @@
 //! The `file` backend: one `.eml` file per message in a directory, named
 //! by time and a random id. Each file is written under a temporary name
-//! and renamed, so a reader never sees half a message.
+//! and renamed, so a reader never sees half a message, and is readable by
+//! its owner only (mode 0600, whatever the umask): messages carry live
+//! password-reset links.
 
 use std::path::PathBuf;
 
@@ -38,11 +40,23 @@ impl EmailBackend for FileBackend {
         let partial = self.dir.join(format!(".{name}.tmp"));
         let done = self.dir.join(format!("{name}.eml"));
         tokio::task::spawn_blocking(move || {
-            std::fs::write(&partial, formatted)?;
+            write_private(&partial, &formatted)?;
             std::fs::rename(&partial, &done)
         })
         .await
         .map_err(|e| Error::Io(std::io::Error::other(e)))??;
         Ok(())
     }
+}
+
+/// Writes a new file that only its owner may read or write.
+fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
 }

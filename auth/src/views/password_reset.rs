@@ -17,8 +17,15 @@ use super::{
     redirect, render, route,
 };
 use crate::{
-    Result, auth::Core, host, mail::EmailMessage, request::RequestAuth, templates::user_value,
-    throttle::Counter, tokens::encode_uid, user::LoadedUser,
+    Error, Result,
+    auth::Core,
+    host,
+    mail::EmailMessage,
+    request::RequestAuth,
+    templates::user_value,
+    throttle::{reset_mail_counters, reset_request_counters},
+    tokens::encode_uid,
+    user::LoadedUser,
 };
 
 /// Django's `EmailField` message.
@@ -152,7 +159,7 @@ impl PasswordResetView {
         let job = Job {
             view: self.clone(),
             email,
-            client: request.client_ip.map(|ip| ip.to_string()),
+            client: request.client_ip,
             origin,
         };
         tokio::spawn(async move {
@@ -168,46 +175,44 @@ impl PasswordResetView {
 struct Job {
     view: PasswordResetView,
     email: String,
-    client: Option<String>,
+    client: Option<std::net::IpAddr>,
     origin: Origin,
 }
 
 impl Job {
     async fn run(self, core: &Arc<Core>) -> Result<()> {
         let settings = &core.settings;
-        if let Some(client) = &self.client {
-            let counters = [Counter {
-                kind: "reset-ip",
-                value: client,
-                limit: settings.login_failure_limit_per_ip,
-            }];
-            if core.throttle.over_limit(&counters).await?.is_some() {
-                tracing::warn!(client = %client, "password reset requests throttled for this client");
-                return Ok(());
+        if let Some(client) = self.client {
+            // Each request from an address counts, whatever it matches.
+            match core
+                .throttle
+                .reserve(&reset_request_counters(settings, client))
+                .await
+            {
+                Ok(counted) => core.throttle.failed(counted),
+                Err(Error::Throttled) => {
+                    tracing::warn!(client = %client, "password reset requests throttled for this client");
+                    return Ok(());
+                }
+                Err(err) => return Err(err),
             }
-            core.throttle.record(&counters).await?;
         }
         let users = core
             .with_timeout(core.model.find_for_password_reset(&core.db, &self.email))
             .await?;
-        if users.is_empty() {
-            return Ok(());
-        }
-        let folded = self.email.to_lowercase();
-        let counters = [Counter {
-            kind: "reset-email",
-            value: &folded,
-            limit: settings.password_reset_email_limit,
-        }];
         for user in users {
-            if core.throttle.over_limit(&counters).await?.is_some() {
-                tracing::warn!(
-                    limit = settings.password_reset_email_limit,
-                    "password reset messages throttled for this address"
-                );
-                return Ok(());
+            let counters = reset_mail_counters(settings, user.base().id, self.client);
+            match core.throttle.reserve(&counters).await {
+                Ok(counted) => core.throttle.failed(counted),
+                Err(Error::Throttled) => {
+                    tracing::warn!(
+                        user_id = user.base().id,
+                        "password reset messages throttled for this user"
+                    );
+                    continue;
+                }
+                Err(err) => return Err(err),
             }
-            core.throttle.record(&counters).await?;
             let message = self.message(core, &user)?;
             core.mailer.send(&message).await?;
             tracing::info!(user_id = user.base().id, "password reset message sent");
@@ -263,13 +268,18 @@ struct Origin {
     domain: String,
 }
 
-/// The request's own host when `allowed_hosts` guards it; else
-/// `site_url`; else the request's host only when it is `localhost` or a
+/// `site_url` when set (the production setting: a `Host` header, even one
+/// `allowed_hosts` lets through with a port of the sender's choice, never
+/// shapes the link); else the request's own host when `allowed_hosts`
+/// guards it; else the request's host only when it is `localhost` or a
 /// loopback address (a poisoned `Host` could not point a link elsewhere);
 /// else nothing: a link to an unchecked host would let anyone who asks a
 /// reset for a victim receive the victim's token.
 fn link_origin(request: &RequestAuth) -> Option<Origin> {
     let settings = &request.core.settings;
+    if let Some(site) = &settings.site_url {
+        return site_origin(site);
+    }
     let protocol = if request.secure() { "https" } else { "http" };
     let guarded =
         !settings.allowed_hosts.is_empty() && !settings.allowed_hosts.iter().any(|h| h == "*");
@@ -281,9 +291,6 @@ fn link_origin(request: &RequestAuth) -> Option<Origin> {
     };
     if guarded {
         return own();
-    }
-    if let Some(site) = &settings.site_url {
-        return site_origin(site);
     }
     let host = request.host.as_deref()?;
     let (domain, _) = host::split_domain_port(host)?;

@@ -5,7 +5,9 @@
 //! As in Django, a valid `/reset/<uidb64>/<token>/` stores the token in the
 //! session and redirects to `/reset/<uidb64>/set-password/`, so the token
 //! is not in the address of the page that loads (and cannot leak through
-//! `Referer`). A used, expired, tampered or foreign token, or an unknown
+//! `Referer`); stricter than Django, the session gets a new id as the token
+//! moves in, so a session id planted in the browser beforehand leads
+//! nowhere. A used, expired, tampered or foreign token, or an unknown
 //! uid, gets the "invalid link" page.
 
 use std::{borrow::Cow, sync::Arc};
@@ -119,6 +121,11 @@ impl PasswordResetConfirmView {
         if token != RESET_URL_TOKEN {
             if !core.reset_tokens.check_token(user.base(), &token, now) {
                 return self.invalid(request).await;
+            }
+            // A new session id: a planted one (cookie tossing) must not
+            // lead its owner to this user's form.
+            if request.session.id().is_some() {
+                request.session.cycle_id().await?;
             }
             request
                 .session

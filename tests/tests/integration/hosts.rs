@@ -129,3 +129,20 @@ fn the_setting_reads_the_environment_and_warns_when_unset() {
             .any(|w| w.contains("AUTH_ALLOWED_HOSTS"))
     );
 }
+
+/// Two `Host` headers are a malformed request (RFC 9112 §3.2): 400, with
+/// or without `AUTH_ALLOWED_HOSTS`, before any handler runs.
+#[tokio::test]
+async fn two_host_headers_are_refused() {
+    for allowed in [&["example.com"][..], &[][..]] {
+        let (mut client, calls) = client(allowed).await;
+        let req = Request::get("/count/")
+            .header(header::HOST, "example.com")
+            .header(header::HOST, "evil.example")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let page = client.send(req).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{allowed:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+}

@@ -208,3 +208,144 @@ async fn a_message_goes_over_real_smtp_to_the_sink() {
         .any(|m| m.contains(&format!("To: {carol}")) && m.contains("/accounts/reset/"));
     assert!(reset, "the reset message reached the sink");
 }
+
+/// `settings()` with the client address read from `X-Forwarded-For`.
+fn behind_a_proxy() -> auth::Settings {
+    auth::Settings {
+        trusted_proxy_header: Some("x-forwarded-for".into()),
+        ..settings()
+    }
+}
+
+/// A reset request for `email` from `ip`.
+async fn request_reset_from(client: &mut Client, ip: &str, email: &str) -> StatusCode {
+    let token = client.csrf_token().await;
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("email", email), ("csrfmiddlewaretoken", token.as_str())])
+        .finish();
+    let page = client
+        .send(
+            http::Request::post("/accounts/reset/")
+                .header(
+                    http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .header("x-forwarded-for", ip)
+                .body(body.into())
+                .unwrap(),
+        )
+        .await;
+    page.status
+}
+
+/// The messages `auth` sent to `to`.
+async fn sent_to(auth: &auth::Auth<User>, to: &str) -> usize {
+    auth::testing::mail_idle(auth).await;
+    let outbox = auth.outbox().expect("the memory backend");
+    outbox
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == to))
+        .count()
+}
+
+auth_tests::backend_tests! {
+    /// The limit counts messages per user matched, whatever variant of the
+    /// address was typed (case, compatibility forms such as `ſ` for `s`,
+    /// which MariaDB's default collation matches), per client and in all.
+    async fn reset_mail_is_limited_per_user_whatever_the_address_typed(backend: Backend) {
+        let db = backend.database().await;
+        let auth = db.auth::<User>(behind_a_proxy()).await;
+        auth.create_user("sam", "sam@example.com", Some("sam-password-1")).await.unwrap();
+        let mut client = Client::new(urls::router().merge(app::routes(&auth)).layer(auth.layer()));
+        let variants = [
+            "sam@example.com",
+            "SAM@example.com",
+            "\u{17F}am@example.com",
+            "\u{17F}AM@example.com",
+            "Sam@EXAMPLE.com",
+            "\u{17F}am@EXAMPLE.COM",
+            "saM@example.com",
+            "\u{17F}aM@example.com",
+        ];
+        for email in variants {
+            assert_eq!(request_reset_from(&mut client, "198.51.100.1", email).await, StatusCode::SEE_OTHER);
+            auth::testing::mail_idle(&auth).await;
+        }
+        assert_eq!(sent_to(&auth, "sam@example.com").await, 3, "AUTH_PASSWORD_RESET_EMAIL_LIMIT per client");
+        // The owner, from another address, still gets one.
+        request_reset_from(&mut client, "192.0.2.200", "sam@example.com").await;
+        assert_eq!(sent_to(&auth, "sam@example.com").await, 4, "the owner is not locked out");
+        // Spread over many addresses: 10 in all.
+        for i in 0..12 {
+            request_reset_from(&mut client, &format!("203.0.113.{i}"), "sam@example.com").await;
+            auth::testing::mail_idle(&auth).await;
+        }
+        assert_eq!(sent_to(&auth, "sam@example.com").await, 10, "AUTH_PASSWORD_RESET_EMAIL_LIMIT_PER_USER");
+    }
+}
+
+/// With `AUTH_SITE_URL` set, links point there even when `ALLOWED_HOSTS`
+/// lets the request's host through with a port of the attacker's choice.
+#[tokio::test]
+async fn links_use_the_site_url_whatever_the_host_header() {
+    let auth = fresh_auth_with::<User>(auth::Settings {
+        allowed_hosts: vec!["good.example".into()],
+        site_url: Some("https://good.example".into()),
+        ..settings()
+    })
+    .await;
+    let mut client = client_for(&auth).await;
+    client.host = "good.example:6666".into();
+    assert_eq!(
+        request_reset(&mut client, "alice@example.com").await.status,
+        StatusCode::SEE_OTHER
+    );
+    auth::testing::mail_idle(&auth).await;
+    let outbox = auth.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    let body = &outbox[0].body;
+    assert!(
+        body.contains("https://good.example/accounts/reset/"),
+        "{body}"
+    );
+    assert!(!body.contains("6666"), "{body}");
+}
+
+/// A session id planted in the victim's browser (cookie tossing) does not
+/// give the attacker the victim's set-password form: the token moves into
+/// a new session.
+#[tokio::test]
+async fn the_reset_token_moves_into_a_new_session() {
+    let auth = fresh_auth_with::<User>(settings()).await;
+    let mut attacker = client_for(&auth).await;
+    // The attacker makes a session and plants its id in the victim's jar.
+    attacker.post_with_csrf("/cart/", &[("item", "x")]).await;
+    let planted = attacker.jar.get("sessionid").cloned().expect("a session");
+    let mut victim = Client::new(attacker.router());
+    victim.jar.insert("sessionid".into(), planted.clone());
+    request_reset(&mut victim, "alice@example.com").await;
+    auth::testing::mail_idle(&auth).await;
+    let path = link_path(&auth.outbox().unwrap()[0].body);
+    let moved = victim.get(&path).await;
+    let form = moved.location().expect("to the form").to_owned();
+    assert_ne!(
+        victim.jar.get("sessionid"),
+        Some(&planted),
+        "a new session id"
+    );
+    assert!(
+        victim.get(&form).await.body.contains("new_password1"),
+        "the victim has the form"
+    );
+    let seen = attacker.get(&form).await;
+    assert!(
+        !seen.body.contains("new_password1"),
+        "the planted id gets no form: {}",
+        seen.body
+    );
+    assert!(
+        seen.body.contains("Password reset unsuccessful"),
+        "{}",
+        seen.body
+    );
+}

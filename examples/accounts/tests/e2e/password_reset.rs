@@ -489,3 +489,19 @@ async fn links_never_point_at_an_unguarded_host() {
     );
     assert!(!message.contains("evil"), "{message}");
 }
+
+/// The file backend writes messages (live reset links) readable by their
+/// owner only, whatever the umask.
+#[cfg(unix)]
+#[tokio::test]
+async fn messages_on_disk_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = app().await;
+    let mut client = app.client();
+    request_reset(&mut client, "alice@example.com").await;
+    assert_eq!(app.messages().await.len(), 1);
+    for entry in std::fs::read_dir(&app.mail).unwrap() {
+        let mode = entry.unwrap().metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
+}
