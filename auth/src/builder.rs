@@ -50,8 +50,11 @@ pub struct AuthBuilder<U> {
 
 impl<U> std::fmt::Debug for AuthBuilder<U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |url: &Option<String>| url.as_deref().map(crate::settings::redact_url);
         f.debug_struct("AuthBuilder")
-            .field("database_url", &self.database_url)
+            .field("database_url", &redacted(&self.database_url))
+            .field("redis_url", &redacted(&self.redis_url))
+            .field("settings", &self.settings)
             .field("templates_dir", &self.templates_dir)
             .finish_non_exhaustive()
     }
@@ -209,8 +212,9 @@ impl<U: AuthUser> AuthBuilder<U> {
         let (sessions, throttle, where_sessions) = match (self.session_store, redis_url) {
             (Some(store), _) => (store, table_throttle(), SessionsIn::Elsewhere),
             (None, Some(url)) => {
-                let (store, throttle) = redis_store(&url, &settings, throttle_mac.clone()).await?;
-                (store, throttle, SessionsIn::Redis(url))
+                let (store, throttle, client) =
+                    redis_store(&url, &settings, throttle_mac.clone()).await?;
+                (store, throttle, SessionsIn::Redis(url, client))
             }
             (None, None) => (
                 DynStore::new(session_table.clone()),
@@ -302,8 +306,10 @@ impl<U: AuthUser> AuthBuilder<U> {
         };
         let mut watchers = Vec::new();
         watchers.extend(watch_database(watch, &auth.core.settings).await);
-        if let (SessionsIn::Redis(url), Some(cache)) = (&where_sessions, session_cache) {
-            watchers.extend(watch_redis(url.as_str(), &auth.core.settings, cache).await);
+        if let (SessionsIn::Redis(url, client), Some(cache)) = (&where_sessions, session_cache) {
+            watchers.extend(
+                watch_redis(url.as_str(), &auth.core.settings, client.clone(), cache).await,
+            );
         }
         auth.core
             .tasks
@@ -317,10 +323,17 @@ impl<U: AuthUser> AuthBuilder<U> {
 /// Where sessions are kept, for the cache's change notifications.
 enum SessionsIn {
     Database,
-    Redis(String),
+    /// Redis at this URL, through this connection.
+    Redis(String, RedisClient),
     /// The app's own store: not cached (nothing reports its changes).
     Elsewhere,
 }
+
+/// The sessions' Redis connection (nothing without the `redis` feature).
+#[cfg(feature = "redis")]
+type RedisClient = fred::clients::Client;
+#[cfg(not(feature = "redis"))]
+type RedisClient = ();
 
 /// Watches Redis for changes to session keys; `None` (cache off, with a
 /// warning) when it cannot.
@@ -328,10 +341,12 @@ enum SessionsIn {
 async fn watch_redis(
     url: &str,
     settings: &Settings,
+    store: RedisClient,
     sessions: SessionCache,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let prefix = settings.session_redis_key_prefix.clone();
-    match crate::coherence::redis::start(url, prefix, settings.database_timeout, sessions).await {
+    let heartbeat = crate::coherence::Heartbeat::new(settings);
+    match crate::coherence::redis::start(url, prefix, store, heartbeat, sessions).await {
         Ok(task) => Some(task),
         Err(err) => {
             tracing::warn!(
@@ -347,6 +362,7 @@ async fn watch_redis(
 async fn watch_redis(
     _url: &str,
     _settings: &Settings,
+    _store: RedisClient,
     _sessions: SessionCache,
 ) -> Option<tokio::task::JoinHandle<()>> {
     None
@@ -376,13 +392,14 @@ fn declared_permissions<U: AuthUser>(declared: &[Permission]) -> Vec<(String, St
     defaults.into_iter().chain(declared).collect()
 }
 
-/// Sessions in Redis, and the login throttle next to them.
+/// Sessions in Redis, the login throttle next to them, and their
+/// connection.
 #[cfg(feature = "redis")]
 async fn redis_store(
     url: &str,
     settings: &Settings,
     throttle_mac: crate::secret::SaltedMac,
-) -> Result<(DynStore, Throttle)> {
+) -> Result<(DynStore, Throttle, RedisClient)> {
     let prefix = settings.session_redis_key_prefix.clone();
     let store =
         crate::session::redis::RedisStore::connect(url, prefix.clone(), settings.database_timeout)
@@ -394,7 +411,8 @@ async fn redis_store(
         settings.login_failure_window,
         settings.database_timeout,
     );
-    Ok((DynStore::new(store), throttle))
+    let client = store.client();
+    Ok((DynStore::new(store), throttle, client))
 }
 
 #[cfg(not(feature = "redis"))]
@@ -402,7 +420,7 @@ async fn redis_store(
     _url: &str,
     _settings: &Settings,
     _throttle_mac: crate::secret::SaltedMac,
-) -> Result<(DynStore, Throttle)> {
+) -> Result<(DynStore, Throttle, RedisClient)> {
     Err(Error::Config(
         "REDIS_URL is set, but auth was built without its `redis` feature".into(),
     ))

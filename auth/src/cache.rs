@@ -263,11 +263,19 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
         }
         let ticket = self.ticket();
         let loaded = load.await?;
-        self.gate.pause().await;
         if let Some(value) = &loaded {
-            self.fill(key, value.clone(), ticket);
+            self.fill_after_gate(key, value.clone(), ticket).await;
+        } else {
+            self.gate.pause().await;
         }
         Ok(loaded)
+    }
+
+    /// [`fill`](CacheMap::fill), after the test barrier: for a value read
+    /// from, or written to, the store since `ticket` was taken.
+    pub(crate) async fn fill_after_gate(&self, key: K, value: V, ticket: Ticket) {
+        self.gate.pause().await;
+        self.fill(key, value, ticket);
     }
 
     /// The barrier between a read and its fill (a test hook).

@@ -1,12 +1,16 @@
 //! SQLite and MySQL: triggers on the user and session tables append to
-//! `auth_cache_change`, which this process polls. Each poll reads the rows
-//! past its cursor and, because MySQL may commit a lower id after a higher
-//! one, also rereads the last few seconds (rows already applied are
-//! skipped). Rows older than five minutes are pruned.
+//! `auth_cache_change`, which this process polls. Each poll reads every
+//! row past its cursor, in batches, however many a burst wrote. MySQL may
+//! commit a lower id after a higher one: the ids a poll skipped (gaps
+//! below the cursor) are remembered and looked up again on every poll
+//! until they appear or are older than a transaction may stay open. Each
+//! query is bounded by the staleness bound: a poll that cannot finish in
+//! time turns the caches off until one does. Rows older than five minutes
+//! are pruned.
 
 use std::{
-    collections::{HashSet, VecDeque},
-    time::Duration,
+    collections::BTreeMap,
+    time::{Duration, Instant},
 };
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
@@ -18,6 +22,12 @@ const TABLE: &str = "auth_cache_change";
 const RETENTION_SECONDS: i64 = 300;
 /// The most rows one query reads.
 const BATCH: i64 = 5000;
+/// The most ids one gap lookup names.
+const GAP_LOOKUP: usize = 1000;
+/// The most gaps remembered: past that (ids handed out in strides, a huge
+/// rollback), the poller cannot vouch for what it skipped and resets the
+/// caches instead.
+const MAX_GAPS: usize = 50_000;
 
 /// Creates the table and triggers, then polls in a task.
 pub(super) async fn start(
@@ -30,10 +40,10 @@ pub(super) async fn start(
         db: watch.db,
         watched: watch.watched,
         cursor: 0,
-        recent: VecDeque::new(),
-        seen: HashSet::new(),
+        gaps: BTreeMap::new(),
         // Longer than a transaction may stay open before it commits.
-        overlap: i64::try_from(database_timeout.as_secs()).unwrap_or(5) + 2,
+        overlap: database_timeout + Duration::from_secs(2),
+        query_timeout: interval * 2,
         live: false,
     };
     poller.cursor = poller.max_id().await?;
@@ -109,10 +119,12 @@ struct Poller {
     watched: Watched,
     /// The highest id applied.
     cursor: i64,
-    /// Ids applied within the overlap, oldest first, with their time.
-    recent: VecDeque<(i64, i64)>,
-    seen: HashSet<i64>,
-    overlap: i64,
+    /// Ids below the cursor not seen yet, with when they were skipped.
+    gaps: BTreeMap<i64, Instant>,
+    /// How long a skipped id may still commit.
+    overlap: Duration,
+    /// How long one query may take (the staleness bound).
+    query_timeout: Duration,
     live: bool,
 }
 
@@ -120,7 +132,7 @@ impl Poller {
     async fn run(&mut self, interval: Duration) {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_prune = std::time::Instant::now();
+        let mut last_prune = Instant::now();
         loop {
             ticker.tick().await;
             match self.poll().await {
@@ -128,6 +140,7 @@ impl Poller {
                     // Changes may have been missed while down: start afresh.
                     if let Ok(max) = self.max_id().await {
                         self.cursor = max;
+                        self.gaps.clear();
                         self.watched.set_live(true);
                         self.live = true;
                         tracing::info!("the session and user cache is back on");
@@ -138,7 +151,7 @@ impl Poller {
                     if self.live {
                         tracing::warn!(
                             error = %err,
-                            "cannot read cache changes; reading through until the database answers"
+                            "cannot read cache changes in time; reading through until the database answers"
                         );
                         self.watched.set_live(false);
                         self.live = false;
@@ -146,7 +159,7 @@ impl Poller {
                 }
             }
             if last_prune.elapsed() > Duration::from_secs(60) {
-                last_prune = std::time::Instant::now();
+                last_prune = Instant::now();
                 let sql = format!("DELETE FROM {TABLE} WHERE changed_at < ?");
                 let cutoff = now() - RETENTION_SECONDS;
                 let statement = Statement::from_sql_and_values(
@@ -166,54 +179,81 @@ impl Poller {
             self.db.get_database_backend(),
             format!("SELECT COALESCE(MAX(id), 0) AS m FROM {TABLE}"),
         );
-        let row = self.db.query_one_raw(statement).await?;
+        let row = self.query(self.db.query_one_raw(statement)).await?;
         Ok(row
             .and_then(|r| r.try_get::<i64>("", "m").ok())
             .unwrap_or(0))
     }
 
-    /// Reads and applies what changed since the last poll.
+    /// A query, bounded by the staleness bound.
+    async fn query<T>(&self, fut: impl Future<Output = Result<T, DbErr>>) -> Result<T, DbErr> {
+        tokio::time::timeout(self.query_timeout, fut)
+            .await
+            .map_err(|_| DbErr::Custom("the change log did not answer in time".into()))?
+    }
+
+    /// Reads and applies what changed since the last poll: every row past
+    /// the cursor, then the gaps that have appeared since.
     async fn poll(&mut self) -> Result<(), DbErr> {
-        let since = now() - self.overlap;
+        let backend = self.db.get_database_backend();
         loop {
             let statement = Statement::from_sql_and_values(
-                self.db.get_database_backend(),
+                backend,
                 format!(
-                    "SELECT id, kind, cache_key, changed_at FROM {TABLE} \
-                     WHERE id > ? OR changed_at >= ? ORDER BY id LIMIT {BATCH}"
+                    "SELECT id, kind, cache_key FROM {TABLE} WHERE id > ? ORDER BY id LIMIT {BATCH}"
                 ),
-                [self.cursor.into(), since.into()],
+                [self.cursor.into()],
             );
-            let rows = self.db.query_all_raw(statement).await?;
-            let mut fresh = 0;
+            let rows = self.query(self.db.query_all_raw(statement)).await?;
             let count = rows.len();
+            let now = Instant::now();
             for row in rows {
                 let id: i64 = row.try_get("", "id")?;
-                let at: i64 = row.try_get("", "changed_at")?;
-                if !self.seen.insert(id) {
-                    continue;
+                for skipped in (self.cursor + 1)..id {
+                    if self.gaps.len() >= MAX_GAPS {
+                        break;
+                    }
+                    self.gaps.insert(skipped, now);
                 }
-                fresh += 1;
-                self.recent.push_back((id, at));
+                if id - self.cursor > 1 && self.gaps.len() >= MAX_GAPS {
+                    tracing::warn!("too many ids skipped in the change log; emptying the caches");
+                    self.gaps.clear();
+                    self.watched.set_live(true);
+                }
                 self.cursor = self.cursor.max(id);
-                let kind: String = row.try_get("", "kind")?;
-                let key: String = row.try_get("", "cache_key")?;
-                if let Some(change) = Change::parse(&kind, &key) {
-                    self.watched.apply(&change);
-                }
+                self.apply(&row)?;
             }
-            while let Some((id, at)) = self.recent.front().copied() {
-                if at >= since {
-                    break;
-                }
-                self.recent.pop_front();
-                self.seen.remove(&id);
-            }
-            // A full batch of new rows: there may be more.
-            if count < BATCH as usize || fresh == 0 {
-                return Ok(());
+            if count < BATCH as usize {
+                break;
             }
         }
+        let overlap = self.overlap;
+        self.gaps.retain(|_, skipped| skipped.elapsed() < overlap);
+        let gaps: Vec<i64> = self.gaps.keys().copied().collect();
+        for chunk in gaps.chunks(GAP_LOOKUP) {
+            let placeholders = vec!["?"; chunk.len()].join(", ");
+            let statement = Statement::from_sql_and_values(
+                backend,
+                format!("SELECT id, kind, cache_key FROM {TABLE} WHERE id IN ({placeholders})"),
+                chunk.iter().map(|id| (*id).into()),
+            );
+            for row in self.query(self.db.query_all_raw(statement)).await? {
+                let id: i64 = row.try_get("", "id")?;
+                self.gaps.remove(&id);
+                self.apply(&row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Invalidates what one change row names.
+    fn apply(&self, row: &sea_orm::QueryResult) -> Result<(), DbErr> {
+        let kind: String = row.try_get("", "kind")?;
+        let key: String = row.try_get("", "cache_key")?;
+        if let Some(change) = Change::parse(&kind, &key) {
+            self.watched.apply(&change);
+        }
+        Ok(())
     }
 }
 

@@ -36,9 +36,17 @@ impl SessionStore for CachedStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        // The same check as a read's fill: an invalidation that lands
+        // between the write and the fill (a logout on another instance
+        // deleted the row just after this update) wins.
+        let ticket = self.cache.ticket();
         let saved = self.inner.save(record).await;
         match &saved {
-            Ok(()) => self.cache.put(record.id, record.clone()),
+            Ok(()) => {
+                self.cache
+                    .fill_after_gate(record.id, record.clone(), ticket)
+                    .await
+            }
             Err(_) => self.cache.remove(&record.id),
         }
         saved

@@ -167,6 +167,36 @@ auth_tests::backend_tests! {
         assert_eq!(whoami(&mut replay).await, "Welcome, Guest!");
     }
 
+    /// Instance A saves a session (the cart changes) while instance B
+    /// logs it out: B's invalidation lands between A's write and A's cache
+    /// fill, and wins: the session stays dead on A.
+    async fn a_save_racing_a_logout_elsewhere_cannot_bring_the_session_back(backend: Backend) {
+        let db = backend.database().await;
+        let a = instance(&db).await;
+        let b = instance(&db).await;
+        a.create_user("alice", "", Some("pw")).await.unwrap();
+        let mut on_a = logged_in(&a, "alice").await;
+        let mut on_b = Client::new(app::router(&b));
+        on_b.jar = on_a.jar.clone();
+        let token = on_a.csrf_token().await;
+        let gate = auth::testing::session_cache_gate(&a).expect("the cache is on");
+        gate.arm();
+        let mut saver = Client::new(app::router(&a));
+        saver.jar = on_a.jar.clone();
+        let save = tokio::spawn(async move {
+            saver.post("/cart/", &[("item", "book"), ("csrfmiddlewaretoken", &token)]).await
+        });
+        gate.paused().await; // written, not yet cached
+        let before = auth::testing::cache_invalidations(&a);
+        let page = on_b.post_with_csrf("/logout/", &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        notified(&a, before).await;
+        gate.release();
+        assert_eq!(save.await.unwrap().body, "added");
+        assert_eq!(whoami(&mut on_a).await, "Welcome, Guest!");
+        assert_eq!(on_a.get("/cart/").await.body, "", "the cart went with the session");
+    }
+
     /// An administrator deactivates alice in SQL: her cached session ends
     /// within the bound.
     async fn a_deactivation_in_sql_is_honoured_within_the_bound(backend: Backend) {
@@ -237,6 +267,104 @@ auth_tests::backend_tests! {
         assert_eq!(String::from_utf8(out).unwrap(), "Deleted 1 expired session(s).\n");
         let took = anonymous_within_bound(&mut client, started).await;
         eprintln!("clearsessions seen after {took:?} on {backend:?}");
+    }
+
+    /// A burst of 20,000 changes (an administrator's bulk delete of
+    /// sessions) does not hold back the change right after it: a
+    /// deactivation is still seen within the bound.
+    #[backends(sqlite, mysql)]
+    async fn a_burst_of_changes_does_not_delay_the_next_one(backend: Backend) {
+        let db = backend.database().await;
+        let staleness = Duration::from_millis(500);
+        let auth = db.auth::<User>(auth::Settings { cache_max_staleness: staleness, ..Default::default() }).await;
+        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        let mut client = logged_in(&auth, "alice").await;
+        // The login's own changes are read before the burst.
+        tokio::time::sleep(staleness * 2).await;
+        assert_eq!(whoami(&mut client).await, "Welcome, alice!");
+        let connection = auth::sea_orm::Database::connect(&db.url).await.unwrap();
+        for _ in 0..20 {
+            let rows: Vec<String> = (0..1000)
+                .map(|_| format!("('{}', '{{}}', '2001-01-01 00:00:00')", tower_sessions::session::Id::default()))
+                .collect();
+            connection
+                .execute_unprepared(&format!(
+                    "INSERT INTO auth_session (session_key, session_data, expire_date) VALUES {}",
+                    rows.join(", ")
+                ))
+                .await
+                .unwrap();
+        }
+        connection
+            .execute_unprepared("DELETE FROM auth_session WHERE expire_date < '2002-01-01'")
+            .await
+            .unwrap();
+        connection
+            .execute_unprepared("UPDATE accounts_user SET is_active = false WHERE username = 'alice'")
+            .await
+            .unwrap();
+        let started = Instant::now();
+        connection.close().await.unwrap();
+        let took = anonymous_within_bound(&mut client, started).await;
+        assert!(took <= staleness * 2, "seen after {took:?}, bound {staleness:?}");
+    }
+
+    /// A notification channel that goes silent without closing (a NAT
+    /// that stops forwarding): the heartbeat notices, the cache turns
+    /// off, and a logout or a password change on another instance is
+    /// honoured within twice the bound; when the channel is back, so is
+    /// the cache.
+    #[backends(postgres, postgres_redis)]
+    async fn a_silent_notification_channel_turns_the_cache_off(backend: Backend) {
+        use auth_tests::proxy::{Proxy, target, via};
+        let db = backend.database().await;
+        let database = Proxy::start(target(&db.url)).await;
+        let mut builder = db.builder::<User>(settings()).database_url(via(&db.url, database.addr));
+        let redis = match &db.redis {
+            Some((url, _)) => {
+                let proxy = Proxy::start(target(url)).await;
+                builder = builder.redis_url(via(url, proxy.addr));
+                Some(proxy)
+            }
+            None => None,
+        };
+        let silence = |on: bool| {
+            for (proxy, pattern) in [(Some(&database), &b"LISTEN"[..]), (redis.as_ref(), b"TRACKING")] {
+                match (proxy, on) {
+                    (Some(proxy), true) => proxy.stall(pattern),
+                    (Some(proxy), false) => proxy.unstall(),
+                    (None, _) => {}
+                }
+            }
+        };
+        let a = builder.build().await.unwrap();
+        let b = instance(&db).await;
+        a.create_user("alice", "", Some("pw")).await.unwrap();
+
+        // A logout on B.
+        let mut on_a = logged_in(&a, "alice").await;
+        silence(true);
+        let mut on_b = Client::new(app::router(&b));
+        on_b.jar = on_a.jar.clone();
+        assert_eq!(on_b.post_with_csrf("/logout/", &[]).await.status, StatusCode::SEE_OTHER);
+        let took = anonymous_within_bound(&mut on_a, Instant::now()).await;
+        assert!(took <= STALENESS * 2, "logout on B seen on A after {took:?}");
+
+        // Back on once the channel forwards again.
+        silence(false);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while auth::testing::cache_live(&a) != (Some(true), Some(true)) {
+            assert!(Instant::now() < deadline, "the cache did not come back");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        // A password change on B.
+        let mut on_a = logged_in(&a, "alice").await;
+        silence(true);
+        let mut alice = b.get_by_username("alice").await.unwrap().unwrap();
+        b.set_password(&mut alice, "a-new-password-9").await.unwrap();
+        let took = anonymous_within_bound(&mut on_a, Instant::now()).await;
+        assert!(took <= STALENESS * 2, "password change on B seen on A after {took:?}");
     }
 
     /// A lost notification source turns the cache off (read-through), and
