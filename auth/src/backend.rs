@@ -20,7 +20,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
     Auth, AuthUser, DateTime, Error, Result,
-    auth::{BoxFuture, Core, UserModel},
+    app::{BoxFuture, Core, UserModel},
     permissions::{UserPermissions, tables},
     throttle::login_counters,
     user::{self, LoadedUser},
@@ -242,7 +242,7 @@ impl<U: AuthUser> UserModel for Backends<U> {
         password: &'a str,
     ) -> BoxFuture<'a, Result<Option<(LoadedUser, &'static str)>>> {
         Box::pin(async move {
-            let request = crate::request::current();
+            let request = crate::session::request::current();
             let normalized = crate::normalize_username(username);
             let client = request.as_ref().and_then(|r| r.client_ip);
             let counters = login_counters(&core.settings, &normalized, client);
@@ -348,7 +348,7 @@ impl<U: AuthUser> UserModel for Backends<U> {
     }
 
     fn migrate<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>> {
-        Box::pin(crate::schema::create_table::<U::Entity>(db))
+        Box::pin(crate::app::schema::create_table::<U::Entity>(db))
     }
 
     fn permissions<'a>(

@@ -47,64 +47,70 @@
 
 #![warn(missing_docs)]
 
-mod auth;
+mod app;
 mod backend;
-mod body;
-mod builder;
-mod cache;
 pub mod cli;
-mod clock;
-mod coherence;
 mod csrf;
-mod error;
-mod guard;
-mod host;
-mod html;
-mod login_required;
+mod guards;
+mod http;
 pub mod mail;
 mod middleware;
 pub mod password;
-mod permission_required;
 mod permissions;
-pub mod redirect;
-mod request;
-mod schema;
-mod secret;
-mod security;
 mod session;
 mod settings;
 mod templates;
 mod throttle;
 mod tokens;
-mod urls;
 mod user;
-mod user_passes_test;
 pub mod views;
-
-#[doc(hidden)]
-pub mod __private;
-#[doc(hidden)]
-pub mod testing;
 
 /// The README's example, compiled as a doctest so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use crate::auth::{Auth, normalize_email, normalize_username};
+pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
+pub use app::error::{Error, Result, ValidationError};
+pub use app::{Auth, testing};
 pub use backend::{Backend, ModelBackend};
-pub use builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
-pub use error::{Error, Result, ValidationError};
-pub use login_required::LoginRequiredLayer;
+pub use guards::login_required::LoginRequiredLayer;
+pub use guards::permission_required::PermissionRequiredLayer;
+pub use guards::user_passes_test::UserPassesTestLayer;
+pub use http::redirect;
 pub use middleware::AuthLayer;
-pub use permission_required::PermissionRequiredLayer;
 pub use permissions::{Permission, PermissionName, UserPermissions};
-pub use request::CurrentUser;
+pub use session::request::CurrentUser;
 pub use session::{Session, login, logout, update_session_auth_hash};
 pub use settings::{EmailBackendKind, SameSite, Settings, SettingsError, UnknownValue};
 pub use templates::Templates;
-pub use user::{AbstractUser, AuthUser, USERNAME_MAX_LENGTH, validate_username};
-pub use user_passes_test::UserPassesTestLayer;
+pub use user::{
+    AbstractUser, AuthUser, USERNAME_MAX_LENGTH, normalize_email, normalize_username,
+    validate_username,
+};
+
+/// What generated code needs, so user crates need no direct dependency on
+/// these crates. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use axum;
+    pub use http;
+    pub use minijinja;
+    pub use sea_orm;
+    pub use time;
+    pub use uuid;
+
+    pub use crate::guards::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
+    pub use crate::guards::permission_required::{PermissionCheck, PermissionRequired};
+    pub use crate::guards::user_passes_test::{
+        AnyUser, AsyncVerdict, TestFuture, UserPassesTest, UserTest, Verdict, outcome,
+        user_for_test,
+    };
+    pub use crate::templates::TemplateField;
+    pub use crate::user::codegen::{stub, today};
+    pub use crate::user::{BaseColumn, ExtraField, FromInput, unknown_field};
+    pub use crate::views::urls::{Declared, declare};
+}
 
 /// The query parameter that carries the page to return to after login
 /// (Django's `REDIRECT_FIELD_NAME`).

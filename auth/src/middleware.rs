@@ -23,12 +23,14 @@ use tower_sessions::{
 
 use crate::{
     Auth, AuthUser, Settings,
-    auth::Core,
-    body, csrf, host,
-    html::error_page,
-    request::RequestAuth,
-    security,
+    app::Core,
+    csrf,
+    http::body,
+    http::host,
+    http::html::error_page,
+    http::security,
     session::fault::{StoreFault, watch},
+    session::request::RequestAuth,
     session::store::DynStore,
     settings::SameSite,
 };
@@ -262,7 +264,7 @@ where
                 .extensions()
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|info| info.0.ip());
-            let client_ip = crate::throttle::client_ip(
+            let client_ip = crate::http::client::client_ip(
                 req.headers(),
                 peer,
                 settings.trusted_proxy_header.as_deref(),
@@ -286,7 +288,7 @@ where
                     Err(response) => return Ok(finish(response, &request)),
                 }
             }
-            let response = crate::request::scope(request.clone(), inner.call(req)).await?;
+            let response = crate::session::request::scope(request.clone(), inner.call(req)).await?;
             Ok(finish(response, &request))
         })
     }

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use subtle::ConstantTimeEq;
 use time::{OffsetDateTime, PrimitiveDateTime, macros::datetime};
 
-use crate::{AbstractUser, secret::SaltedMac};
+use crate::{AbstractUser, settings::secret::SaltedMac};
 
 /// Django's `PasswordResetTokenGenerator.key_salt`.
 pub(crate) const RESET_TOKEN_SALT: &str = "django.contrib.auth.tokens.PasswordResetTokenGenerator";
@@ -164,7 +164,7 @@ pub(crate) fn decode_uid(uidb64: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::SecretKeys;
+    use crate::settings::secret::SecretKeys;
 
     fn generator(secret: &str, fallbacks: &[&str]) -> TokenGenerator {
         let keys =

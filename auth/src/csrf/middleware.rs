@@ -21,9 +21,9 @@ use super::{
 };
 use crate::{
     Settings,
-    body::{is_urlencoded_form, read_form_body},
-    html::error_page,
-    request::RequestAuth,
+    http::body::{is_urlencoded_form, read_form_body},
+    http::html::error_page,
+    session::request::RequestAuth,
 };
 
 /// Django's CSRF check for an unsafe request. Returns the request (with the

@@ -4,7 +4,7 @@
 //! a trusted one.
 
 use super::token::Rejection;
-use crate::host::is_same_domain;
+use crate::http::host::is_same_domain;
 
 /// Checks the `Origin` header of an unsafe request: this site, or one of
 /// `trusted_origins` (exact, or `https://*.example.com` for subdomains).

@@ -12,7 +12,7 @@ use tower_sessions::{
 };
 
 use super::store::{DynStore, Store};
-use crate::{cache::Gate, coherence::SessionCache};
+use crate::{session::cache::Gate, session::coherence::SessionCache};
 
 /// A write-through cache in front of a session store.
 #[derive(Debug)]

@@ -69,7 +69,7 @@ impl DbStore {
 
     /// Creates the session table if missing.
     pub(crate) async fn migrate(&self) -> Result<(), DbErr> {
-        crate::schema::create_table::<entity::Entity>(&self.db).await
+        crate::app::schema::create_table::<entity::Entity>(&self.db).await
     }
 
     /// Deletes expired rows; returns how many.

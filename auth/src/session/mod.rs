@@ -12,12 +12,15 @@
 //! `redis` (Django's `cache` engine), or a store the app gives; all behind
 //! [`store::DynStore`].
 
+pub(crate) mod cache;
 pub(crate) mod cached;
+pub(crate) mod coherence;
 pub(crate) mod db;
 pub(crate) mod fault;
 pub(crate) mod keys;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+pub(crate) mod request;
 pub(crate) mod store;
 
 use std::sync::Arc;
@@ -27,7 +30,7 @@ use http::request::Parts;
 
 use crate::{
     AuthUser, Result,
-    request::RequestAuth,
+    session::request::RequestAuth,
     user::{LoadedUser, downcast},
 };
 use keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY};
@@ -65,7 +68,7 @@ impl Session {
 
     /// Whether `url` is a safe redirect target for this request: relative,
     /// or on this request's host (see
-    /// [`url_has_allowed_host_and_scheme`](crate::redirect::url_has_allowed_host_and_scheme)).
+    /// [`url_has_allowed_host_and_scheme`](crate::http::redirect::url_has_allowed_host_and_scheme)).
     pub fn is_safe_redirect(&self, url: &str) -> bool {
         self.request.is_safe_redirect(url)
     }

@@ -31,7 +31,7 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
     /// store (for tests).
     fn clear_cache(&self) {}
     /// The barrier between a read and its cache fill (for tests).
-    fn cache_gate(&self) -> Option<std::sync::Arc<crate::cache::Gate>> {
+    fn cache_gate(&self) -> Option<std::sync::Arc<crate::session::cache::Gate>> {
         None
     }
     /// Whether an in-process cache is on and trusted (`None`: no cache).
@@ -70,7 +70,7 @@ impl DynStore {
         self.0.clear_cache();
     }
 
-    pub(crate) fn cache_gate(&self) -> Option<Arc<crate::cache::Gate>> {
+    pub(crate) fn cache_gate(&self) -> Option<Arc<crate::session::cache::Gate>> {
         self.0.cache_gate()
     }
 

@@ -202,7 +202,7 @@ fn django_escape_formatter(
         } else {
             value.to_string()
         };
-        write!(out, "{}", crate::html::escape(&text)).map_err(|_| {
+        write!(out, "{}", crate::http::html::escape(&text)).map_err(|_| {
             minijinja::Error::new(
                 minijinja::ErrorKind::WriteFailure,
                 "cannot write template output",

@@ -22,7 +22,7 @@ use minijinja::{
     value::{Enumerator, Object},
 };
 
-use crate::{Result, request::RequestAuth, user::LoadedUser};
+use crate::{Result, session::request::RequestAuth, user::LoadedUser};
 
 /// The `user` value for templates: the base fields, `is_authenticated`,
 /// `is_anonymous`, `pk`, `get_full_name`, and the extra fields. Fields are

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use minijinja::Value;
 
-use crate::html::escape as html_escape;
+use crate::http::html::escape as html_escape;
 
 /// One input of a built-in form.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ use super::{
     form::{FormField, REQUIRED, form_value},
     query_param, redirect, render, route, safe_next,
 };
-use crate::{Error, Result, request::RequestAuth, user::USERNAME_MAX_LENGTH};
+use crate::{Error, Result, session::request::RequestAuth, user::USERNAME_MAX_LENGTH};
 
 /// The generic failure message: the same for an unknown user, a wrong
 /// password and an inactive user, so accounts cannot be enumerated.
@@ -148,7 +148,7 @@ impl LoginView {
             form => form_value(&fields, &non_field_errors),
             next => next.unwrap_or_default(),
             title => "Log in",
-            password_reset_url => crate::urls::declared_view("PasswordResetView"),
+            password_reset_url => crate::views::urls::declared_view("PasswordResetView"),
         };
         let mut response = render(request, &self.template_name, context).await?;
         *response.status_mut() = StatusCode::OK;

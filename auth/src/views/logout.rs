@@ -10,7 +10,7 @@ use axum::{
 use http::{Method, Request, StatusCode, header};
 
 use super::{FormData, NEXT, View, query_param, redirect, render, route, safe_next};
-use crate::{Result, request::RequestAuth};
+use crate::{Result, session::request::RequestAuth};
 
 /// Logs out on POST, then redirects (303) to the safe `next`, else
 /// `next_page`, else `settings.logout_redirect_url`; without any of them

@@ -17,6 +17,7 @@ mod logout;
 mod password_change;
 mod password_reset;
 mod password_reset_confirm;
+pub(crate) mod urls;
 
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ pub use password_change::{
 pub use password_reset::{INVALID_EMAIL, PasswordResetDoneView, PasswordResetView};
 pub use password_reset_confirm::{PasswordResetCompleteView, PasswordResetConfirmView};
 
-use crate::{Result, body::FormData, request::RequestAuth, templates::Templates};
+use crate::{Result, http::body::FormData, session::request::RequestAuth, templates::Templates};
 
 /// The form field that carries the page to return to.
 const NEXT: &str = crate::REDIRECT_FIELD_NAME;
@@ -75,7 +76,7 @@ fn never_cache(mut response: Response) -> Response {
 
 /// `303 See Other` to `location`, never cached.
 fn redirect(location: &str) -> Response {
-    never_cache(crate::redirect::see_other(location))
+    never_cache(crate::http::redirect::see_other(location))
 }
 
 /// The `Allow` header that names `methods`.
@@ -87,7 +88,7 @@ fn allow(methods: &[Method]) -> HeaderValue {
 
 /// 405 with the allowed methods.
 fn method_not_allowed(methods: &[Method]) -> Response {
-    let mut response = crate::html::error_page(
+    let mut response = crate::http::html::error_page(
         StatusCode::METHOD_NOT_ALLOWED,
         "Method not allowed",
         "This page does not accept that request method.",

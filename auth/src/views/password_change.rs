@@ -13,7 +13,7 @@ use super::{
 use crate::{
     Error, Result,
     password::validation::{password_validators_help_texts, validate_password},
-    request::RequestAuth,
+    session::request::RequestAuth,
     throttle::login_counters,
     user::LoadedUser,
 };

@@ -18,10 +18,10 @@ use super::{
 };
 use crate::{
     Error, Result,
-    auth::Core,
-    host,
+    app::Core,
+    http::host,
     mail::EmailMessage,
-    request::RequestAuth,
+    session::request::RequestAuth,
     templates::user_value,
     throttle::{reset_mail_counters, reset_request_counters},
     tokens::encode_uid,

@@ -28,7 +28,7 @@ use super::{
 use crate::{
     Result,
     password::validation::{password_validators_help_texts, validate_password},
-    request::RequestAuth,
+    session::request::RequestAuth,
     tokens::decode_uid,
     user::LoadedUser,
     views::PASSWORD_MISMATCH,

@@ -14,11 +14,11 @@ use subtle::ConstantTimeEq;
 
 use crate::{
     AbstractUser, AuthUser, Error, Result, UserPermissions,
-    auth::Core,
+    app::Core,
     csrf::token as csrf,
-    redirect,
-    secret::KeyMatch,
+    http::redirect,
     session::keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
+    settings::secret::KeyMatch,
     user::{LoadedUser, downcast},
 };
 

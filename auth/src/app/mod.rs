@@ -6,26 +6,35 @@
 //! request layer and the built-in views share; every operation has one
 //! implementation, on the core, which both go through.
 
+pub(crate) mod builder;
+pub(crate) mod clock;
+pub(crate) mod error;
+pub(crate) mod schema;
+#[doc(hidden)]
+pub mod testing;
+
 use std::{future::Future, marker::PhantomData, pin::Pin, sync::Arc};
 
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
     DateTime, Error, Result, Settings, ValidationError,
-    clock::Clock,
-    coherence::UserCache,
+    app::clock::Clock,
     mail::{EmailMessage, Mailer},
     password::validation::{Validators, validate_password},
     password::{Check, Hasher},
     permissions::tables::{self, Link, Links},
     permissions::{PermissionName, UserPermissions},
-    secret::SaltedMac,
+    session::coherence::UserCache,
     session::db::DbStore,
     session::store::DynStore,
+    settings::secret::SaltedMac,
     templates::engine::Engine,
     throttle::Throttle,
     tokens::TokenGenerator,
-    user::{self, AbstractUser, AuthUser, LoadedUser, downcast},
+    user::{
+        self, AbstractUser, AuthUser, LoadedUser, downcast, normalize_email, normalize_username,
+    },
 };
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -116,7 +125,7 @@ pub(crate) struct Core {
     pub(crate) db: DatabaseConnection,
     pub(crate) settings: Settings,
     /// The security headers, parsed once.
-    pub(crate) security_headers: crate::security::SecurityHeaders,
+    pub(crate) security_headers: crate::http::security::SecurityHeaders,
     /// The session auth hash's HMAC, keyed once.
     pub(crate) session_mac: SaltedMac,
     /// Session auth hashes by password hash (see `Core::session_hash`).
@@ -604,44 +613,5 @@ impl<U: AuthUser> Auth<U> {
         let removed =
             tables::unlink(db, &self.core.links, Link::UserPermission, user.id, perm).await?;
         Ok(removed)
-    }
-}
-
-/// Django's `UsernameField` cleaning: surrounding whitespace stripped, NFKC
-/// normalisation (unless longer than the maximum length).
-pub fn normalize_username(raw: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let trimmed = raw.trim();
-    if trimmed.chars().count() > user::USERNAME_MAX_LENGTH {
-        trimmed.to_owned()
-    } else {
-        trimmed.nfkc().collect()
-    }
-}
-
-/// Django's `normalize_email`: the domain part lowercased.
-pub fn normalize_email(raw: &str) -> String {
-    let raw = raw.trim();
-    match raw.rsplit_once('@') {
-        Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
-        None => raw.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn usernames_are_stripped_and_nfkc_normalised() {
-        assert_eq!(normalize_username("  alice \n"), "alice");
-        // U+FB01 LATIN SMALL LIGATURE FI → "fi"; case is kept.
-        assert_eq!(normalize_username("\u{FB01}Bob"), "fiBob");
-    }
-
-    #[test]
-    fn email_domains_are_lowercased() {
-        assert_eq!(normalize_email("Alice@EXAMPLE.com"), "Alice@example.com");
-        assert_eq!(normalize_email(""), "");
     }
 }

@@ -14,9 +14,9 @@ use tower_layer::Layer;
 
 use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
-    guard::{Guard, GuardService},
-    login_required::LoginRedirect,
-    request::RequestAuth,
+    guards::layer::{Guard, GuardService},
+    guards::login_required::LoginRedirect,
+    session::request::RequestAuth,
 };
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

@@ -18,9 +18,9 @@ use tower_layer::Layer;
 
 use crate::{
     Error, PermissionName, REDIRECT_FIELD_NAME, UserPermissions,
-    guard::{Guard, GuardService},
-    login_required::LoginRedirect,
-    request::RequestAuth,
+    guards::layer::{Guard, GuardService},
+    guards::login_required::LoginRedirect,
+    session::request::RequestAuth,
 };
 
 /// What `#[permission_required]` checks; implemented by a hidden type the

@@ -8,19 +8,19 @@ use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
     Auth, Error, Permission, Result, Settings,
-    auth::Core,
+    app::Core,
+    app::clock::Clock,
     backend::{Backend, Backends, ModelBackend},
-    cache::CacheMap,
-    clock::Clock,
-    coherence::{DbWatch, SessionCache, UserCache, Watched, watch_database},
     mail::{EmailBackend, Mailer},
     password::validation::{Validators, default_validators},
     permissions::tables::Links,
-    secret::SecretKeys,
+    session::cache::CacheMap,
     session::cached::CachedStore,
+    session::coherence::{DbWatch, SessionCache, UserCache, Watched, watch_database},
     session::db::DbStore,
     session::keys::SESSION_HASH_SALT,
     session::store::{Custom, DynStore},
+    settings::secret::SecretKeys,
     templates::engine::Engine,
     throttle::{THROTTLE_SALT, Throttle},
     tokens::{RESET_TOKEN_SALT, TokenGenerator},
@@ -281,7 +281,7 @@ impl<U: AuthUser> AuthBuilder<U> {
             validators: self.validators.unwrap_or_else(default_validators),
             model: Box::new(backends),
             db,
-            security_headers: crate::security::SecurityHeaders::from_settings(&settings),
+            security_headers: crate::http::security::SecurityHeaders::from_settings(&settings),
             settings,
             hasher,
             session_table,
@@ -345,8 +345,8 @@ async fn watch_redis(
     sessions: SessionCache,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let prefix = settings.session_redis_key_prefix.clone();
-    let heartbeat = crate::coherence::Heartbeat::new(settings);
-    match crate::coherence::redis::start(url, prefix, store, heartbeat, sessions).await {
+    let heartbeat = crate::session::coherence::Heartbeat::new(settings);
+    match crate::session::coherence::redis::start(url, prefix, store, heartbeat, sessions).await {
         Ok(task) => Some(task),
         Err(err) => {
             tracing::warn!(
@@ -398,7 +398,7 @@ fn declared_permissions<U: AuthUser>(declared: &[Permission]) -> Vec<(String, St
 async fn redis_store(
     url: &str,
     settings: &Settings,
-    throttle_mac: crate::secret::SaltedMac,
+    throttle_mac: crate::settings::secret::SaltedMac,
 ) -> Result<(DynStore, Throttle, RedisClient)> {
     let prefix = settings.session_redis_key_prefix.clone();
     let store =
@@ -419,7 +419,7 @@ async fn redis_store(
 async fn redis_store(
     _url: &str,
     _settings: &Settings,
-    _throttle_mac: crate::secret::SaltedMac,
+    _throttle_mac: crate::settings::secret::SaltedMac,
 ) -> Result<(DynStore, Throttle, RedisClient)> {
     Err(Error::Config(
         "REDIS_URL is set, but auth was built without its `redis` feature".into(),

@@ -3,7 +3,7 @@
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
-use crate::html::error_page;
+use crate::http::html::error_page;
 
 /// Everything that can go wrong at run time.
 ///

@@ -8,6 +8,8 @@
 //! name prefixed with `AUTH_`, for example `AUTH_SESSION_COOKIE_AGE=3600`
 //! or `AUTH_CSRF_TRUSTED_ORIGINS=https://a.example,https://b.example`.
 
+pub(crate) mod secret;
+
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
 /// The `SameSite` attribute of a cookie.
@@ -495,7 +497,7 @@ impl Settings {
     pub fn login_url(&self) -> &str {
         self.login_url
             .as_deref()
-            .or_else(|| crate::urls::declared_view("LoginView"))
+            .or_else(|| crate::views::urls::declared_view("LoginView"))
             .unwrap_or(DEFAULT_LOGIN_URL)
     }
 

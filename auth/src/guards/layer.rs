@@ -18,7 +18,7 @@ use axum::{body::Body, response::Response};
 use http::Request;
 use tower_service::Service;
 
-use crate::request::RequestAuth;
+use crate::session::request::RequestAuth;
 
 /// A check run before the wrapped routes.
 pub(crate) trait Guard: Clone + Send + Sync + 'static {

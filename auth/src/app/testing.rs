@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-pub use crate::cache::Gate;
+pub use crate::session::cache::Gate;
 use crate::{Auth, Result, user::AuthUser};
 
 /// How many password hashes `auth`'s hasher computed so far.
@@ -38,7 +38,7 @@ pub fn advance_clock<U: AuthUser>(auth: &Auth<U>, seconds: i64) {
 /// Waits until every password-reset message in preparation is sent (or
 /// failed).
 pub async fn mail_idle<U: AuthUser>(auth: &Auth<U>) {
-    let all = u32::try_from(crate::builder::MAIL_SLOTS).unwrap_or(u32::MAX);
+    let all = u32::try_from(crate::app::builder::MAIL_SLOTS).unwrap_or(u32::MAX);
     if let Ok(permits) = auth.core.mail_slots.acquire_many(all).await {
         drop(permits);
     }

@@ -1,21 +1,5 @@
-//! What generated code needs, so user crates need no direct dependency on
-//! these crates. Not a public API.
-
-pub use axum;
-pub use http;
-pub use minijinja;
-pub use sea_orm;
-pub use time;
-pub use uuid;
-
-pub use crate::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
-pub use crate::permission_required::{PermissionCheck, PermissionRequired};
-pub use crate::templates::TemplateField;
-pub use crate::urls::{Declared, declare};
-pub use crate::user::{BaseColumn, ExtraField, FromInput, unknown_field};
-pub use crate::user_passes_test::{
-    AnyUser, AsyncVerdict, TestFuture, UserPassesTest, UserTest, Verdict, outcome, user_for_test,
-};
+//! What the code `#[derive(AuthUser)]` generates calls into (reached
+//! through `auth::__private`).
 
 /// `Date::today` in UTC, the default of a required date field.
 pub fn today() -> crate::Date {

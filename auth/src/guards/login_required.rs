@@ -17,8 +17,8 @@ use tower_layer::Layer;
 
 use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
-    guard::{Guard, GuardService},
-    request::RequestAuth,
+    guards::layer::{Guard, GuardService},
+    session::request::RequestAuth,
     user::downcast,
 };
 
