@@ -19,7 +19,7 @@
 //!     .database_url("sqlite://auth.db?mode=rwc")
 //!     .build()
 //!     .await?; // connects and creates missing tables
-//! let alice = auth.create_user("alice", "alice@example.com", Some("correct horse")).await?;
+//! let alice = auth.users().create_user("alice", "alice@example.com", Some("correct horse")).await?;
 //! assert_eq!(alice.username, "alice"); // Deref to the base fields
 //! assert!(auth.authenticate("alice", "correct horse").await?.is_some());
 //! # Ok(()) }
@@ -51,6 +51,7 @@ mod app;
 mod backend;
 pub mod cli;
 mod csrf;
+mod forms;
 mod guards;
 mod http;
 pub mod mail;
@@ -78,16 +79,18 @@ pub use guards::login_required::LoginRequiredLayer;
 pub use guards::permission_required::PermissionRequiredLayer;
 pub use guards::user_passes_test::UserPassesTestLayer;
 pub use http::redirect;
+pub use mail::Mail;
 pub use middleware::AuthLayer;
-pub use permissions::{Permission, PermissionName, UserPermissions};
+pub use permissions::{Permission, PermissionAdmin, PermissionName, UserPermissions};
 pub use session::request::CurrentUser;
-pub use session::{Session, login, logout, update_session_auth_hash};
+pub use session::{Session, authenticate, login, logout, update_session_auth_hash};
 pub use settings::{EmailBackendKind, SameSite, Settings, SettingsError, UnknownValue};
 pub use templates::Templates;
 pub use user::{
-    AbstractUser, AuthUser, USERNAME_MAX_LENGTH, normalize_email, normalize_username,
+    AbstractUser, AuthUser, USERNAME_MAX_LENGTH, Users, normalize_email, normalize_username,
     validate_username,
 };
+pub use views::urls::{Route, Urls};
 
 /// What generated code needs, so user crates need no direct dependency on
 /// these crates. Not a public API.
@@ -109,7 +112,6 @@ pub mod __private {
     pub use crate::templates::TemplateField;
     pub use crate::user::codegen::{stub, today};
     pub use crate::user::{BaseColumn, ExtraField, FromInput, unknown_field};
-    pub use crate::views::urls::{Declared, declare};
 }
 
 /// The query parameter that carries the page to return to after login
@@ -122,6 +124,15 @@ pub use sea_orm;
 
 /// minijinja, re-exported for template contexts (`auth::minijinja::context!`).
 pub use minijinja;
+
+/// tower-sessions' session type and store contract (`Session`,
+/// `SessionStore`, `Record`), re-exported: [`Session`] derefs to its
+/// `Session`, and [`AuthBuilder::session_store`] takes any of its stores.
+pub use tower_sessions;
+
+/// clap, re-exported: app commands ([`cli::Cli::command`]) are clap
+/// commands.
+pub use clap;
 
 pub use auth_macros::AuthUser;
 

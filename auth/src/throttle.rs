@@ -203,6 +203,7 @@ pub(crate) fn reset_request_counters(settings: &Settings, client: IpAddr) -> Vec
 }
 
 /// Where the counts live.
+#[derive(Clone)]
 enum Backend {
     Table(DatabaseConnection),
     #[cfg(feature = "redis")]
@@ -213,6 +214,7 @@ enum Backend {
 }
 
 /// Counts attempts per key within a window (see the module docs).
+#[derive(Clone)]
 pub(crate) struct Throttle {
     backend: Backend,
     mac: SaltedMac,
@@ -505,9 +507,18 @@ impl Throttle {
     }
 }
 
-/// Creates the counters table if missing.
-pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    crate::app::schema::create_table::<entity::Entity>(db).await
+impl Throttle {
+    /// Creates the counters table if missing (in the database even when
+    /// counts live in Redis, as the session table is).
+    pub(crate) async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Table(db) => {
+                Ok(crate::app::database::create_table::<entity::Entity>(db).await?)
+            }
+            #[cfg(feature = "redis")]
+            Backend::Redis { .. } => Ok(()),
+        }
+    }
 }
 
 /// The counters' table.

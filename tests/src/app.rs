@@ -52,12 +52,8 @@ struct Credentials {
     password: String,
 }
 
-async fn login(
-    axum::extract::State(auth): axum::extract::State<Auth>,
-    session: auth::Session,
-    Form(form): Form<Credentials>,
-) -> auth::Result<Response> {
-    match auth.authenticate(&form.username, &form.password).await? {
+async fn login(session: auth::Session, Form(form): Form<Credentials>) -> auth::Result<Response> {
+    match auth::authenticate::<User>(&session, &form.username, &form.password).await? {
         Some(user) => {
             auth::login(&session, &user).await?;
             Ok(Redirect::to("/profile/").into_response())
@@ -82,7 +78,7 @@ async fn change_password(
     mut user: User,
     Form(form): Form<NewPassword>,
 ) -> auth::Result<&'static str> {
-    auth.set_password(&mut user, &form.password).await?;
+    auth.users().set_password(&mut user, &form.password).await?;
     auth::update_session_auth_hash(&session, &user).await?;
     Ok("changed")
 }

@@ -64,7 +64,8 @@ impl Outage {
             }
         };
         let auth = builder.build().await.expect("the app builds");
-        auth.create_user("alice", "", Some("alice-password"))
+        auth.users()
+            .create_user("alice", "", Some("alice-password"))
             .await
             .unwrap();
         let mut client = Client::new(app::router(&auth));

@@ -133,26 +133,26 @@ pub(crate) fn expand(urls: &Urls, views: &[ViewKind]) -> TokenStream {
         let key = entry.name.to_string().trim_start_matches("r#").to_owned();
         let name = const_name(entry);
         let view = kind.name();
-        quote!(::auth::__private::Declared { name: #key, path: #name, view: #view })
+        quote!(::auth::Route { name: #key, path: #name, view: #view })
     });
     quote! {
         /// The auth URLs declared with `auth_urls!`: one const per name,
-        /// `ALL`, `reverse` and `router`.
+        /// `ALL`, `reverse`, `URLCONF` (for the builder) and `router`.
         #[allow(dead_code)]
         #vis mod #module {
             #names
 
-            #[doc(hidden)]
-            const DECLARED: &[::auth::__private::Declared] = &[#(#declared),*];
+            /// The declared routes, for the builder (`.urls(urls::URLCONF)`):
+            /// the login URL follows the declared `LoginView`, and the login
+            /// page links to the declared `PasswordResetView`.
+            pub const URLCONF: ::auth::Urls = ::auth::Urls::new(&[#(#declared),*]);
 
-            /// The routes, to merge into the app's router (inside the auth
-            /// layer). Building it also makes the declared login route the
-            /// default `login_url` (unless the settings name one).
+            /// The routes, to merge into the app's router (before the auth
+            /// layer is added).
             pub fn router<S>() -> ::auth::__private::axum::Router<S>
             where
                 S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
             {
-                ::auth::__private::declare(DECLARED);
                 ::auth::__private::axum::Router::new() #(#routes)*
             }
         }
@@ -168,6 +168,8 @@ pub(crate) fn stub(urls: Option<&Urls>) -> TokenStream {
         #[allow(dead_code, missing_docs)]
         #vis mod #module {
             #names
+
+            pub const URLCONF: ::auth::Urls = ::auth::Urls::new(&[]);
 
             pub fn router<S>() -> ::auth::__private::axum::Router<S>
             where

@@ -57,7 +57,8 @@ pub async fn app(cache: bool) -> (Router, String) {
         .build()
         .await
         .unwrap();
-    auth.create_user("bench", "", Some("bench-password"))
+    auth.users()
+        .create_user("bench", "", Some("bench-password"))
         .await
         .unwrap();
     let router = Router::new()

@@ -3,28 +3,35 @@
 
 use std::{marker::PhantomData, path::PathBuf, sync::Arc, time::Duration};
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database as SeaDatabase, DatabaseConnection};
 use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
     Auth, Error, Permission, Result, Settings,
-    app::Core,
-    app::clock::Clock,
-    backend::{Backend, Backends, ModelBackend},
-    mail::{EmailBackend, Mailer},
+    app::{Shared, clock::Clock, database::Database},
+    backend::{Backend, BackendList},
+    http::security::SecurityHeaders,
+    mail::{EmailBackend, Mail},
     password::validation::{Validators, default_validators},
-    permissions::tables::Links,
-    session::cache::CacheMap,
-    session::cached::CachedStore,
-    session::coherence::{DbWatch, SessionCache, UserCache, Watched, watch_database},
-    session::db::DbStore,
-    session::keys::SESSION_HASH_SALT,
-    session::store::{Custom, DynStore},
+    permissions::tables::PermissionTables,
+    session::{
+        auth_hash::AuthHash,
+        cache::CacheMap,
+        cached::CachedStore,
+        coherence::{DbWatch, SessionCache, UserCache, Watched, watch_database},
+        cookie::SessionCookie,
+        db::DbStore,
+        keys::SESSION_HASH_SALT,
+        login::OperationsFor,
+        sessions::Sessions,
+        store::{Custom, DynStore},
+    },
     settings::secret::SecretKeys,
     templates::engine::Engine,
     throttle::{THROTTLE_SALT, Throttle},
     tokens::{RESET_TOKEN_SALT, TokenGenerator},
-    user::AuthUser,
+    user::{AuthUser, store::UserStore},
+    views::urls::Urls,
 };
 
 /// The default database: a SQLite file in the working directory, created on
@@ -33,18 +40,19 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://auth.db?mode=rwc";
 
 /// Builds an [`Auth`]: see [`Auth::builder`].
 pub struct AuthBuilder<U> {
-    database_url: Option<String>,
-    connection: Option<DatabaseConnection>,
     settings: Option<Settings>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    connection: Option<DatabaseConnection>,
     migrate: bool,
     validators: Option<Validators>,
-    redis_url: Option<String>,
     session_store: Option<DynStore>,
     templates_dir: Option<PathBuf>,
     templates: Vec<(String, String)>,
-    backends: Backends<U>,
+    backends: BackendList<U>,
     permissions: Vec<Permission>,
-    mailer: Option<Mailer>,
+    mail: Option<Mail>,
+    urls: Urls,
     _user: PhantomData<fn() -> U>,
 }
 
@@ -56,36 +64,51 @@ impl<U> std::fmt::Debug for AuthBuilder<U> {
             .field("redis_url", &redacted(&self.redis_url))
             .field("settings", &self.settings)
             .field("templates_dir", &self.templates_dir)
+            .field("urls", &self.urls)
             .finish_non_exhaustive()
     }
 }
 
 impl<U: AuthUser> Auth<U> {
-    /// Starts building: `Auth::<User>::builder().database_url(..).build().await?`.
+    /// Starts building: `Auth::<User>::builder().urls(urls::URLCONF).build().await?`.
     pub fn builder() -> AuthBuilder<U> {
         AuthBuilder {
-            database_url: None,
-            connection: None,
             settings: None,
+            database_url: None,
+            redis_url: None,
+            connection: None,
             migrate: true,
             validators: None,
-            redis_url: None,
             session_store: None,
             templates_dir: None,
             templates: Vec::new(),
-            backends: Backends::new(),
+            backends: BackendList::new(),
             permissions: Vec::new(),
-            mailer: None,
+            mail: None,
+            urls: Urls::default(),
             _user: PhantomData,
         }
     }
 }
 
 impl<U: AuthUser> AuthBuilder<U> {
-    /// The database to connect to (default: `DATABASE_URL` from the
-    /// environment, else [`DEFAULT_DATABASE_URL`]).
+    /// The settings (default: [`Settings::from_env`]).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// The database to connect to, over `settings.database_url`
+    /// (`DATABASE_URL`); without either, [`DEFAULT_DATABASE_URL`].
     pub fn database_url(mut self, url: impl Into<String>) -> Self {
         self.database_url = Some(url.into());
+        self
+    }
+
+    /// Keep sessions in Redis, over `settings.redis_url` (`REDIS_URL`),
+    /// so several app instances share them. Needs the `redis` feature.
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
         self
     }
 
@@ -95,9 +118,13 @@ impl<U: AuthUser> AuthBuilder<U> {
         self
     }
 
-    /// The settings (default: [`Settings::from_env`]).
-    pub fn settings(mut self, settings: Settings) -> Self {
-        self.settings = Some(settings);
+    /// The auth URLs the app declared with
+    /// [`auth_urls!`](crate::auth_urls!) (`.urls(urls::URLCONF)`): the
+    /// login URL, unless `settings.login_url` names one, is the declared
+    /// `LoginView`'s path, and the login page links to the declared
+    /// `PasswordResetView`.
+    pub fn urls(mut self, urls: Urls) -> Self {
+        self.urls = urls;
         self
     }
 
@@ -105,14 +132,6 @@ impl<U: AuthUser> AuthBuilder<U> {
     /// [`default_validators`]).
     pub fn password_validators(mut self, validators: Validators) -> Self {
         self.validators = Some(validators);
-        self
-    }
-
-    /// Keep sessions in Redis instead of the database (default: `REDIS_URL`
-    /// from the environment, if set), so several app instances share them.
-    /// Needs the `redis` feature.
-    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
-        self.redis_url = Some(url.into());
         self
     }
 
@@ -126,8 +145,8 @@ impl<U: AuthUser> AuthBuilder<U> {
 
     /// Adds an authentication backend after those already added (Django's
     /// `AUTHENTICATION_BACKENDS`). Without any, the only backend is
-    /// [`ModelBackend`]; to keep it next to yours, add it first:
-    /// `.backend(ModelBackend).backend(EmailBackend)`.
+    /// [`ModelBackend`](crate::ModelBackend); to keep it next to yours, add
+    /// it first: `.backend(ModelBackend).backend(EmailBackend)`.
     pub fn backend(mut self, backend: impl Backend<U>) -> Self {
         self.backends.push(backend);
         self
@@ -144,7 +163,7 @@ impl<U: AuthUser> AuthBuilder<U> {
     /// Send email with this backend instead of the one `email_backend`
     /// names (`AUTH_EMAIL_BACKEND`).
     pub fn email_backend(mut self, backend: impl EmailBackend) -> Self {
-        self.mailer = Some(Mailer::custom(backend));
+        self.mail = Some(Mail::custom(backend));
         self
     }
 
@@ -176,32 +195,36 @@ impl<U: AuthUser> AuthBuilder<U> {
 
     /// Connects, and creates missing tables unless told not to.
     pub async fn build(self) -> Result<Auth<U>> {
-        let settings = match self.settings {
+        let mut settings = match self.settings {
             Some(settings) => settings,
             None => Settings::from_env()?,
         };
+        if let Some(url) = self.database_url {
+            settings.database_url = Some(url);
+        }
+        if let Some(url) = self.redis_url {
+            settings.redis_url = Some(url);
+        }
         let hasher = settings
             .hasher()
             .map_err(|e| Error::Config(e.to_string()))?;
         let secrets = SecretKeys::from_settings(&settings)?;
-        let db = match self.connection {
-            Some(db) => db,
+        let conn = match self.connection {
+            Some(conn) => conn,
             None => {
-                let url = self
+                let url = settings
                     .database_url
-                    .or_else(|| std::env::var("DATABASE_URL").ok())
-                    .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-                connect(&url, &settings).await?
+                    .as_deref()
+                    .unwrap_or(DEFAULT_DATABASE_URL);
+                connect(url, &settings).await?
             }
         };
-        let session_table = DbStore::new(db.clone(), settings.database_timeout);
-        let redis_url = self
-            .redis_url
-            .or_else(|| std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()));
+        let db = Database::new(conn, settings.database_timeout);
+        let session_table = DbStore::new(db.conn().clone(), settings.database_timeout);
         let throttle_mac = secrets.salted(THROTTLE_SALT);
         let table_throttle = || {
             Throttle::table(
-                db.clone(),
+                db.conn().clone(),
                 throttle_mac.clone(),
                 settings.login_failure_window,
                 settings.database_timeout,
@@ -209,22 +232,22 @@ impl<U: AuthUser> AuthBuilder<U> {
         };
         // Where sessions live decides who reports changes to them: this
         // database, Redis, or nobody (an app's own store is not cached).
-        let (sessions, throttle, where_sessions) = match (self.session_store, redis_url) {
-            (Some(store), _) => (store, table_throttle(), SessionsIn::Elsewhere),
-            (None, Some(url)) => {
-                let (store, throttle, client) =
-                    redis_store(&url, &settings, throttle_mac.clone()).await?;
-                (store, throttle, SessionsIn::Redis(url, client))
-            }
-            (None, None) => (
-                DynStore::new(session_table.clone()),
-                table_throttle(),
-                SessionsIn::Database,
-            ),
-        };
-        let throttle = Arc::new(throttle);
+        let (store, throttle, where_sessions) =
+            match (self.session_store, settings.redis_url.clone()) {
+                (Some(store), _) => (store, table_throttle(), SessionsIn::Elsewhere),
+                (None, Some(url)) => {
+                    let (store, throttle, client) =
+                        redis_store(&url, &settings, throttle_mac.clone()).await?;
+                    (store, throttle, SessionsIn::Redis(url, client))
+                }
+                (None, None) => (
+                    DynStore::new(session_table.clone()),
+                    table_throttle(),
+                    SessionsIn::Database,
+                ),
+            };
         // Not live until a watcher vouches for them (see `coherence`).
-        let cache_guard = settings.database_timeout * 2 + std::time::Duration::from_secs(1);
+        let cache_guard = settings.database_timeout * 2 + Duration::from_secs(1);
         let capacity = settings.cache_max_entries;
         let user_cache: Option<UserCache> = settings
             .cache
@@ -235,66 +258,57 @@ impl<U: AuthUser> AuthBuilder<U> {
                 .cache
                 .then(|| Arc::new(CacheMap::new(capacity, cache_guard, false))),
         };
-        let sessions = match &session_cache {
-            Some(cache) => DynStore::new(CachedStore::new(sessions, cache.clone())),
-            None => sessions,
+        let store = match &session_cache {
+            Some(cache) => DynStore::new(CachedStore::new(store, cache.clone())),
+            None => store,
         };
-        let cleanup = settings.session_cleanup_interval.map(|period| {
-            let (store, throttle) = (session_table.clone(), throttle.clone());
-            tokio::spawn(async move {
-                let mut interval = tokio::time::interval(period);
-                interval.tick().await; // the first tick is now
-                loop {
-                    interval.tick().await;
-                    if let Err(err) = store.delete_expired().await {
-                        tracing::error!(error = %err, "deleting expired sessions failed");
-                    }
-                    if let Err(err) = throttle.prune().await {
-                        tracing::error!(error = %err, "pruning old login failures failed");
-                    }
-                }
-            })
-        });
-        let mut backends = self.backends;
-        if backends.is_empty() {
-            backends.push(ModelBackend);
-        }
+        let cleanup = settings
+            .session_cleanup_interval
+            .map(|period| spawn_cleanup(period, session_table.clone(), throttle.clone()));
         let user_table = sea_orm::EntityName::table_name(&U::Entity::default()).to_owned();
-        let core = Core {
-            links: Links::new(&user_table),
-            declared_permissions: declared_permissions::<U>(&self.permissions),
-            permission_loads: Default::default(),
-            mailer: match self.mailer {
-                Some(mailer) => mailer,
-                None => Mailer::from_settings(&settings)?,
+        let shared = Shared {
+            users: UserStore::new::<U>(db.clone(), user_cache.clone()),
+            backends: self.backends.build(),
+            sessions: Sessions {
+                store: Arc::new(store),
+                table: session_table,
+                cookie: SessionCookie::from_settings(&settings),
+                auth_hash: AuthHash::new(
+                    secrets.salted(SESSION_HASH_SALT),
+                    settings.cache_max_entries,
+                ),
+            },
+            operations: Box::new(OperationsFor::<U>::new()),
+            permissions: PermissionTables::new(
+                &user_table,
+                declared_permissions::<U>(&self.permissions),
+            ),
+            mail: match self.mail {
+                Some(mail) => mail,
+                None => Mail::from_settings(&settings)?,
             },
             reset_tokens: TokenGenerator::new(
                 secrets.salted(RESET_TOKEN_SALT),
                 settings.password_reset_timeout,
             ),
             clock: Clock::default(),
-            mail_slots: Arc::new(tokio::sync::Semaphore::new(MAIL_SLOTS)),
-            session_mac: secrets.salted(SESSION_HASH_SALT),
-            session_hashes: Default::default(),
             templates: Engine::new(self.templates_dir, self.templates)?,
-            users: user_cache.clone(),
             validators: self.validators.unwrap_or_else(default_validators),
-            model: Box::new(backends),
-            db,
-            security_headers: crate::http::security::SecurityHeaders::from_settings(&settings),
-            settings,
+            security_headers: SecurityHeaders::from_settings(&settings),
+            urls: self.urls,
             hasher,
-            session_table,
-            sessions,
             throttle,
+            db,
+            settings,
             tasks: std::sync::Mutex::new(cleanup.into_iter().collect()),
         };
-        let auth = Auth::from_core(Arc::new(core));
+        let auth = Auth::from_shared(Arc::new(shared));
         if self.migrate {
             auth.migrate().await?;
         }
+        let shared = &auth.shared;
         let watch = DbWatch {
-            db: auth.core.db.clone(),
+            db: shared.db.conn().clone(),
             user_table,
             sessions_here: matches!(where_sessions, SessionsIn::Database),
             watched: Watched {
@@ -305,19 +319,39 @@ impl<U: AuthUser> AuthBuilder<U> {
             },
         };
         let mut watchers = Vec::new();
-        watchers.extend(watch_database(watch, &auth.core.settings).await);
+        watchers.extend(watch_database(watch, &shared.settings).await);
         if let (SessionsIn::Redis(url, client), Some(cache)) = (&where_sessions, session_cache) {
-            watchers.extend(
-                watch_redis(url.as_str(), &auth.core.settings, client.clone(), cache).await,
-            );
+            watchers
+                .extend(watch_redis(url.as_str(), &shared.settings, client.clone(), cache).await);
         }
-        auth.core
+        shared
             .tasks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .extend(watchers);
         Ok(auth)
     }
+}
+
+/// Deletes expired session rows and throttle counters every `period`.
+fn spawn_cleanup(
+    period: Duration,
+    table: DbStore,
+    throttle: Throttle,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.tick().await; // the first tick is now
+        loop {
+            interval.tick().await;
+            if let Err(err) = table.delete_expired().await {
+                tracing::error!(error = %err, "deleting expired sessions failed");
+            }
+            if let Err(err) = throttle.prune().await {
+                tracing::error!(error = %err, "pruning old throttle counters failed");
+            }
+        }
+    })
 }
 
 /// Where sessions are kept, for the cache's change notifications.
@@ -367,9 +401,6 @@ async fn watch_redis(
 ) -> Option<tokio::task::JoinHandle<()>> {
     None
 }
-
-/// How many password-reset messages may be in preparation at once.
-pub(crate) const MAIL_SLOTS: usize = 32;
 
 /// The permissions `migrate` makes sure exist: the user model's four
 /// defaults (`add_`, `change_`, `delete_`, `view_`) and the app's own.
@@ -444,7 +475,7 @@ pub async fn connect(url: &str, settings: &Settings) -> Result<DatabaseConnectio
     }
     #[cfg(not(feature = "sqlite"))]
     warm_pool(&mut options);
-    Ok(Database::connect(options).await?)
+    Ok(SeaDatabase::connect(options).await?)
 }
 
 /// A server database's pool: two connections per core (4 to 10), all

@@ -8,40 +8,38 @@ use crate::{Auth, Result, user::AuthUser};
 
 /// How many password hashes `auth`'s hasher computed so far.
 pub fn hash_computations<U: AuthUser>(auth: &Auth<U>) -> u64 {
-    auth.core.hasher.computed()
+    auth.shared.hasher.computed()
 }
 
 /// The most password hashes that ran at once in `auth` since the last
 /// [`reset_peak_concurrent_hashes`].
 pub fn peak_concurrent_hashes<U: AuthUser>(auth: &Auth<U>) -> usize {
-    auth.core.hasher.peak_concurrency()
+    auth.shared.hasher.peak_concurrency()
 }
 
 /// Forgets the peak of [`peak_concurrent_hashes`].
 pub fn reset_peak_concurrent_hashes<U: AuthUser>(auth: &Auth<U>) {
-    auth.core.hasher.reset_peak();
+    auth.shared.hasher.reset_peak();
 }
 
 /// How many times the model backend loaded permissions (one query each).
 pub fn permission_loads<U: AuthUser>(auth: &Auth<U>) -> u64 {
-    auth.core
-        .permission_loads
+    auth.shared
+        .permissions
+        .loads
         .load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Moves the clock password-reset tokens are made and checked with
 /// forward by `seconds` (to expire a token without waiting).
 pub fn advance_clock<U: AuthUser>(auth: &Auth<U>, seconds: i64) {
-    auth.core.clock.advance(seconds);
+    auth.shared.clock.advance(seconds);
 }
 
 /// Waits until every password-reset message in preparation is sent (or
 /// failed).
 pub async fn mail_idle<U: AuthUser>(auth: &Auth<U>) {
-    let all = u32::try_from(crate::app::builder::MAIL_SLOTS).unwrap_or(u32::MAX);
-    if let Ok(permits) = auth.core.mail_slots.acquire_many(all).await {
-        drop(permits);
-    }
+    auth.shared.mail.idle().await;
 }
 
 /// The `uidb64` of a user id in reset links.
@@ -51,24 +49,24 @@ pub fn encode_uid(id: i64) -> String {
 
 /// How many sessions the app's session store holds.
 pub async fn session_count<U: AuthUser>(auth: &Auth<U>) -> Result<u64> {
-    auth.core.sessions.count().await
+    auth.shared.sessions.store.count().await
 }
 
 /// Deletes every session in the app's session store.
 pub async fn clear_sessions<U: AuthUser>(auth: &Auth<U>) -> Result<u64> {
-    auth.core.sessions.clear_all().await
+    auth.shared.sessions.store.clear_all().await
 }
 
 /// The app's session store (the database's, Redis, or the app's own).
 pub fn session_store<U: AuthUser>(auth: &Auth<U>) -> crate::session::store::DynStore {
-    auth.core.sessions.clone()
+    crate::session::store::DynStore::clone(&auth.shared.sessions.store)
 }
 
 /// Forgets what the in-process caches hold (sessions and users), without
 /// touching the stores, so the next read misses.
 pub fn forget_cached<U: AuthUser>(auth: &Auth<U>) {
-    auth.core.sessions.clear_cache();
-    if let Some(users) = &auth.core.users {
+    auth.shared.sessions.store.clear_cache();
+    if let Some(users) = auth.shared.users.cache() {
         users.clear();
     }
 }
@@ -77,33 +75,33 @@ pub fn forget_cached<U: AuthUser>(auth: &Auth<U>) {
 /// such cache).
 pub fn cache_live<U: AuthUser>(auth: &Auth<U>) -> (Option<bool>, Option<bool>) {
     (
-        auth.core.sessions.cache_live(),
-        auth.core.users.as_ref().map(|users| users.is_live()),
+        auth.shared.sessions.store.cache_live(),
+        auth.shared.users.cache().map(|users| users.is_live()),
     )
 }
 
 /// How many invalidations the session and user caches took so far (from
 /// this process's writes and from change notifications).
 pub fn cache_invalidations<U: AuthUser>(auth: &Auth<U>) -> u64 {
-    auth.core.sessions.cache_invalidations()
+    auth.shared.sessions.store.cache_invalidations()
         + auth
-            .core
+            .shared
             .users
-            .as_ref()
+            .cache()
             .map_or(0, |users| users.invalidations())
 }
 
 /// How many users the cache holds.
 pub fn cached_users<U: AuthUser>(auth: &Auth<U>) -> usize {
-    auth.core.users.as_ref().map_or(0, |users| users.len())
+    auth.shared.users.cache().map_or(0, |users| users.len())
 }
 
 /// The barrier between a session read and its cache fill (with the cache on).
 pub fn session_cache_gate<U: AuthUser>(auth: &Auth<U>) -> Option<Arc<Gate>> {
-    auth.core.sessions.cache_gate()
+    auth.shared.sessions.store.cache_gate()
 }
 
 /// The barrier between a user read and its cache fill (with the cache on).
 pub fn user_cache_gate<U: AuthUser>(auth: &Auth<U>) -> Option<Arc<Gate>> {
-    auth.core.users.as_ref().map(|users| users.gate())
+    auth.shared.users.cache().map(|users| users.gate())
 }

@@ -303,8 +303,9 @@ impl Cli {
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-type Handler<U> = Box<dyn FnOnce(Auth<U>, ArgMatches) -> BoxFuture<Result<(), CommandError>>>;
+/// A command's future (commands run on the main task: no `Send` needed).
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+type Handler<U> = Box<dyn FnOnce(Auth<U>, ArgMatches) -> LocalBoxFuture<Result<(), CommandError>>>;
 
 /// The management command line of an app (Django's `ManagementUtility`):
 /// the built-in commands, the model's extra fields as options, and the
@@ -488,7 +489,7 @@ where
             let mut user = gather_new_user(auth, args, email, env, prompt, out).await?;
             user.base_mut().is_staff = true;
             user.base_mut().is_superuser = true;
-            auth.insert_user(user).await?;
+            auth.users().insert(user).await?;
             writeln!(out, "Superuser created successfully.")?;
             Ok(())
         }
@@ -505,7 +506,7 @@ where
             let mut user = gather_new_user(auth, args, email, env, prompt, out).await?;
             user.base_mut().is_active = !inactive;
             user.base_mut().is_staff = staff;
-            auth.insert_user(user).await?;
+            auth.users().insert(user).await?;
             writeln!(out, "User created successfully.")?;
             Ok(())
         }

@@ -10,7 +10,8 @@ use crate::{Auth, AuthUser, Error};
 
 /// The user named `username`, or a usage error saying it does not exist.
 async fn user<U: AuthUser>(auth: &Auth<U>, username: &str) -> Result<U, CommandError> {
-    auth.get_by_username(username)
+    auth.users()
+        .get_by_username(username)
         .await?
         .ok_or_else(|| CommandError::Usage(format!("User '{username}' does not exist.")))
 }
@@ -32,7 +33,7 @@ pub(super) async fn create_group<U: AuthUser>(
     perms: &[String],
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
-    let known = auth.all_permissions().await?;
+    let known = auth.permissions().all().await?;
     for perm in perms {
         let exists = known
             .iter()
@@ -43,9 +44,12 @@ pub(super) async fn create_group<U: AuthUser>(
             )));
         }
     }
-    auth.create_group(name).await.map_err(usage)?;
+    auth.permissions().create_group(name).await.map_err(usage)?;
     for perm in perms {
-        auth.grant_group(name, perm.as_str()).await.map_err(usage)?;
+        auth.permissions()
+            .grant_group(name, perm.as_str())
+            .await
+            .map_err(usage)?;
     }
     writeln!(out, "Group '{name}' created.")?;
     Ok(())
@@ -59,7 +63,12 @@ pub(super) async fn add_to_group<U: AuthUser>(
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
     let user = user(auth, username).await?;
-    if auth.add_to_group(&user, group).await.map_err(usage)? {
+    if auth
+        .permissions()
+        .add_to_group(&user, group)
+        .await
+        .map_err(usage)?
+    {
         writeln!(out, "Added '{username}' to group '{group}'.")?;
     } else {
         writeln!(out, "'{username}' is already in group '{group}'.")?;
@@ -75,7 +84,12 @@ pub(super) async fn remove_from_group<U: AuthUser>(
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
     let user = user(auth, username).await?;
-    if auth.remove_from_group(&user, group).await.map_err(usage)? {
+    if auth
+        .permissions()
+        .remove_from_group(&user, group)
+        .await
+        .map_err(usage)?
+    {
         writeln!(out, "Removed '{username}' from group '{group}'.")?;
     } else {
         writeln!(out, "'{username}' was not in group '{group}'.")?;
@@ -91,7 +105,7 @@ pub(super) async fn grant<U: AuthUser>(
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
     let user = user(auth, username).await?;
-    if auth.grant(&user, perm).await.map_err(usage)? {
+    if auth.permissions().grant(&user, perm).await.map_err(usage)? {
         writeln!(out, "Granted {perm} to '{username}'.")?;
     } else {
         writeln!(out, "'{username}' already had {perm}.")?;
@@ -107,7 +121,12 @@ pub(super) async fn revoke<U: AuthUser>(
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
     let user = user(auth, username).await?;
-    if auth.revoke(&user, perm).await.map_err(usage)? {
+    if auth
+        .permissions()
+        .revoke(&user, perm)
+        .await
+        .map_err(usage)?
+    {
         writeln!(out, "Revoked {perm} from '{username}'.")?;
     } else {
         writeln!(out, "'{username}' did not have {perm} directly.")?;
@@ -122,7 +141,12 @@ pub(super) async fn grant_group<U: AuthUser>(
     perm: &str,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
-    if auth.grant_group(group, perm).await.map_err(usage)? {
+    if auth
+        .permissions()
+        .grant_group(group, perm)
+        .await
+        .map_err(usage)?
+    {
         writeln!(out, "Granted {perm} to group '{group}'.")?;
     } else {
         writeln!(out, "Group '{group}' already had {perm}.")?;
@@ -139,13 +163,13 @@ pub(super) async fn list<U: AuthUser>(
 ) -> Result<(), CommandError> {
     match username {
         None => {
-            for (app, codename, name) in auth.all_permissions().await? {
+            for (app, codename, name) in auth.permissions().all().await? {
                 writeln!(out, "{app}.{codename}\t{name}")?;
             }
         }
         Some(username) => {
             let user = user(auth, username).await?;
-            for perm in auth.permissions(&user).await?.get_all_permissions() {
+            for perm in auth.permissions().of(&user).await?.get_all_permissions() {
                 writeln!(out, "{perm}")?;
             }
         }

@@ -45,6 +45,7 @@ where
             );
         }
         let mut user = auth
+            .users()
             .new_user(&username, &email.unwrap_or_default(), password.as_deref())
             .await?;
         for field in U::extra_fields() {
@@ -84,7 +85,7 @@ where
         Some(email) => email,
         None => prompt.line("Email address: ")?,
     };
-    let mut user = auth.new_user(&username, &email, None).await?;
+    let mut user = auth.users().new_user(&username, &email, None).await?;
     for field in U::extra_fields() {
         if let Some(raw) = args.field(field.name) {
             set_field(auth, &mut user, field.name, raw).await?;
@@ -107,7 +108,7 @@ where
         }
     }
     let password = ask_password(auth, user.base(), prompt, out)?;
-    auth.set_password_unsaved(&mut user, &password).await?;
+    auth.users().hash_into(&mut user, &password).await?;
     Ok(user)
 }
 
@@ -120,7 +121,7 @@ async fn set_field<U: AuthUser>(
     raw: &str,
 ) -> Result<(), CommandError> {
     user.set_extra(name, raw).map_err(|e| usage(name, &e))?;
-    if auth.extra_taken(user, name).await? {
+    if auth.users().extra_taken(user, name).await? {
         return Err(CommandError::Usage(format!(
             "That {} is already taken.",
             name.replace('_', " ")
@@ -178,7 +179,7 @@ fn ask_password<U: AuthUser>(
             writeln!(out, "Error: Blank passwords aren't allowed.")?;
             continue;
         }
-        if let Err(errors) = auth.validate_password(&first, Some(candidate)) {
+        if let Err(errors) = auth.users().validate_password(&first, Some(candidate)) {
             for error in errors {
                 writeln!(out, "{error}")?;
             }
@@ -201,7 +202,7 @@ where
         return Err(CommandError::Usage("Username cannot be blank.".into()));
     }
     validate_username(username).map_err(|e| CommandError::Usage(e.to_string()))?;
-    if auth.get_by_username(username).await?.is_some() {
+    if auth.users().get_by_username(username).await?.is_some() {
         return Err(CommandError::Usage(
             "That username is already taken.".into(),
         ));
@@ -223,7 +224,7 @@ where
     if validate_username(&name).is_err() {
         return None;
     }
-    match auth.get_by_username(&name).await {
+    match auth.users().get_by_username(&name).await {
         Ok(None) => Some(name),
         _ => None,
     }
@@ -250,7 +251,7 @@ where
             "Give the username: changepassword USERNAME".into(),
         ));
     };
-    let Some(mut user) = auth.get_by_username(&username).await? else {
+    let Some(mut user) = auth.users().get_by_username(&username).await? else {
         return Err(CommandError::Usage(format!(
             "user '{username}' does not exist"
         )));
@@ -267,13 +268,13 @@ where
             writeln!(out, "Passwords do not match. Please try again.")?;
             continue;
         }
-        if let Err(errors) = auth.validate_password(&second, Some(&user)) {
+        if let Err(errors) = auth.users().validate_password(&second, Some(&user)) {
             for error in errors {
                 writeln!(out, "{error}")?;
             }
             continue;
         }
-        auth.set_password(&mut user, &first).await?;
+        auth.users().set_password(&mut user, &first).await?;
         writeln!(out, "Password changed successfully for user '{username}'")?;
         return Ok(());
     }

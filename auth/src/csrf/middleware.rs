@@ -35,7 +35,7 @@ pub(crate) async fn check(
     settings: &Settings,
 ) -> Result<Request<Body>, Response> {
     check_source(req.headers(), request, settings).map_err(forbidden)?;
-    let secret = request.csrf_secret();
+    let secret = request.csrf.secret();
     if secret.is_none() {
         return Err(forbidden(Rejection::NoCookie));
     }
@@ -71,9 +71,9 @@ fn check_source(
 ) -> Result<(), Rejection> {
     let header = |name| headers.get(name).map(|v| v.to_str().unwrap_or("null"));
     let trusted = &settings.csrf_trusted_origins;
-    let host = request.host.as_deref();
+    let host = request.origin.host.as_deref();
     match header(header::ORIGIN) {
-        Some(origin) => check_origin(origin, host, request.scheme, trusted),
+        Some(origin) => check_origin(origin, host, request.origin.scheme, trusted),
         None if request.secure() => check_referer(header(header::REFERER), host, trusted),
         None => Ok(()),
     }

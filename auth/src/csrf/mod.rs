@@ -10,9 +10,12 @@
 //! else they get 403. The secret is replaced at login, so a token planted
 //! before login is useless afterwards.
 //!
-//! [`token`] holds the tokens, [`origin`] where a request may come from,
-//! [`middleware`] the check the auth layer runs.
+//! [`token`] holds the tokens, [`state`] the request's secret, [`origin`]
+//! where a request may come from, [`middleware`] the check the auth layer
+//! runs and [`cookie`] the cookie it sets.
 
+pub(crate) mod cookie;
 pub(crate) mod middleware;
 pub(crate) mod origin;
+pub(crate) mod state;
 pub(crate) mod token;

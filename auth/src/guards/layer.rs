@@ -9,7 +9,6 @@
 
 use std::{
     convert::Infallible,
-    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -18,7 +17,7 @@ use axum::{body::Body, response::Response};
 use http::Request;
 use tower_service::Service;
 
-use crate::session::request::RequestAuth;
+use crate::{app::future::BoxFuture, session::request::RequestAuth};
 
 /// A check run before the wrapped routes.
 pub(crate) trait Guard: Clone + Send + Sync + 'static {
@@ -37,8 +36,6 @@ pub struct GuardService<S, G> {
     pub(crate) guard: G,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
 impl<S, G> Service<Request<Body>> for GuardService<S, G>
 where
     S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -47,16 +44,14 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<Result<Response, Infallible>>;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        // The clone that was polled ready serves this call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = crate::http::take_ready(&mut self.inner);
         let guard = self.guard.clone();
         Box::pin(async move {
             let request = match RequestAuth::from_extensions(req.extensions()) {

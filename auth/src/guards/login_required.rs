@@ -19,7 +19,7 @@ use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
     guards::layer::{Guard, GuardService},
     session::request::RequestAuth,
-    user::downcast,
+    user::erased::downcast,
 };
 
 /// Where `#[login_required]` sends anonymous users; implemented by a
@@ -162,7 +162,7 @@ impl Guard for Arc<LoginRequiredLayer> {
         let login_url = self
             .login_url
             .as_deref()
-            .unwrap_or_else(|| request.core.settings.login_url());
+            .unwrap_or_else(|| request.shared.login_url());
         if self.is_exempt(&path, login_url) {
             return None;
         }

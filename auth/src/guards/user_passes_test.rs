@@ -3,7 +3,7 @@
 //! whole routers. Anonymous users, and users failing the test, are sent to
 //! the login page with `next`, as Django's decorator does.
 
-use std::{any::Any, marker::PhantomData, pin::Pin, sync::Arc};
+use std::{any::Any, marker::PhantomData, sync::Arc};
 
 use axum::{
     extract::FromRequestParts,
@@ -14,16 +14,15 @@ use tower_layer::Layer;
 
 use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
+    app::future::BoxFuture,
     guards::layer::{Guard, GuardService},
     guards::login_required::LoginRedirect,
     session::request::RequestAuth,
 };
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
 /// The future of a test's answer.
 #[doc(hidden)]
-pub type TestFuture = BoxFuture<bool>;
+pub type TestFuture = BoxFuture<'static, bool>;
 
 /// A loaded user of any model, as a predicate receives it.
 #[doc(hidden)]
@@ -119,7 +118,7 @@ impl<S: Send + Sync, C: UserTest> FromRequestParts<S> for UserPassesTest<C> {
     }
 }
 
-type Predicate<U> = Arc<dyn Fn(Arc<U>) -> BoxFuture<bool> + Send + Sync>;
+type Predicate<U> = Arc<dyn Fn(Arc<U>) -> BoxFuture<'static, bool> + Send + Sync>;
 
 /// Requires a user passing a test for every route it wraps; anyone else is
 /// sent to the login page with `next`. Put it inside the auth layer:

@@ -2,12 +2,39 @@
 //! `ALLOWED_HOSTS`): read from `Host`, checked for shape, and matched
 //! against the hosts the site serves.
 
-use axum::body::Body;
-use http::{Request, header};
+use axum::{body::Body, response::Response};
+use http::{Request, StatusCode, header};
+
+/// Django's `get_host` with its `DisallowedHost`: the request's host when
+/// `allowed` lets it through (an empty list lets every host through), else
+/// a 400 page, logged, before anything else runs. Two `Host` headers are
+/// always a 400 (RFC 9112 §3.2).
+#[allow(clippy::result_large_err, reason = "the refusal is the response")]
+pub(crate) fn check(req: &Request<Body>, allowed: &[String]) -> Result<Option<String>, Response> {
+    let host = request_host(req);
+    if !has_several_hosts(req) && is_allowed(host.as_deref(), allowed) {
+        return Ok(host);
+    }
+    let sent: Vec<String> = req
+        .headers()
+        .get_all(header::HOST)
+        .iter()
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+        .collect();
+    tracing::warn!(
+        host = ?sent,
+        "refused a request for a host not in AUTH_ALLOWED_HOSTS (or with several Host headers)"
+    );
+    Err(super::html::error_page(
+        StatusCode::BAD_REQUEST,
+        "Bad request",
+        "This site does not serve that host.",
+    ))
+}
 
 /// Whether the request carries more than one `Host` header: malformed
 /// (RFC 9112 §3.2), answered 400 as Django does.
-pub(crate) fn has_several_hosts(req: &Request<Body>) -> bool {
+fn has_several_hosts(req: &Request<Body>) -> bool {
     req.headers().get_all(header::HOST).iter().nth(1).is_some()
 }
 

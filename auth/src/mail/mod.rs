@@ -14,7 +14,7 @@ mod memory;
 #[cfg(feature = "smtp")]
 mod smtp;
 
-use std::{pin::Pin, sync::Arc};
+use std::sync::Arc;
 
 use crate::{EmailBackendKind, Error, Result, Settings};
 
@@ -97,45 +97,70 @@ pub trait EmailBackend: Send + Sync + 'static {
     fn send(&self, message: &EmailMessage) -> impl Future<Output = Result<()>> + Send;
 }
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// [`EmailBackend`] with its future boxed.
 trait DynBackend: Send + Sync {
-    fn send<'a>(&'a self, message: &'a EmailMessage) -> BoxFuture<'a, Result<()>>;
+    fn send<'a>(
+        &'a self,
+        message: &'a EmailMessage,
+    ) -> crate::app::future::BoxFuture<'a, Result<()>>;
 }
 
 impl<B: EmailBackend> DynBackend for B {
-    fn send<'a>(&'a self, message: &'a EmailMessage) -> BoxFuture<'a, Result<()>> {
+    fn send<'a>(
+        &'a self,
+        message: &'a EmailMessage,
+    ) -> crate::app::future::BoxFuture<'a, Result<()>> {
         Box::pin(EmailBackend::send(self, message))
     }
 }
 
-/// The app's email backend.
+/// How many messages may be in preparation off the request path at once
+/// (password-reset requests): a flood drops the excess.
+pub(crate) const MAIL_SLOTS: usize = 32;
+
+/// The app's email backend ([`Auth::mail`](crate::Auth::mail)).
 #[derive(Clone)]
-pub(crate) struct Mailer {
+pub struct Mail {
     backend: Arc<dyn DynBackend>,
     outbox: Option<Outbox>,
+    /// Messages being rendered and sent off the request path: a bounded
+    /// number at a time.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
-impl std::fmt::Debug for Mailer {
+impl std::fmt::Debug for Mail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer").finish_non_exhaustive()
+        f.debug_struct("Mail").finish_non_exhaustive()
     }
 }
 
-impl Mailer {
+impl Mail {
     /// An app's own backend.
     pub(crate) fn custom(backend: impl EmailBackend) -> Self {
-        Mailer {
+        Mail {
             backend: Arc::new(backend),
             outbox: None,
+            slots: Arc::new(tokio::sync::Semaphore::new(MAIL_SLOTS)),
+        }
+    }
+
+    /// A slot to prepare a message off the request path, if one is free.
+    pub(crate) fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// Waits until no message is in preparation (a test hook).
+    pub(crate) async fn idle(&self) {
+        let all = u32::try_from(MAIL_SLOTS).unwrap_or(u32::MAX);
+        if let Ok(permits) = self.slots.acquire_many(all).await {
+            drop(permits);
         }
     }
 
     /// The backend the settings name.
     pub(crate) fn from_settings(settings: &Settings) -> Result<Self> {
         Ok(match settings.email_backend {
-            EmailBackendKind::Console => Mailer::custom(console::ConsoleBackend),
+            EmailBackendKind::Console => Mail::custom(console::ConsoleBackend),
             EmailBackendKind::File => {
                 let Some(dir) = &settings.email_file_path else {
                     return Err(Error::Config(
@@ -144,37 +169,38 @@ impl Mailer {
                             .into(),
                     ));
                 };
-                Mailer::custom(file::FileBackend::new(dir.clone())?)
+                Mail::custom(file::FileBackend::new(dir.clone())?)
             }
             EmailBackendKind::Smtp => smtp_backend(settings)?,
             EmailBackendKind::Memory => {
                 let outbox = Outbox::default();
-                Mailer {
-                    backend: Arc::new(outbox.clone()),
-                    outbox: Some(outbox),
+                Mail {
+                    outbox: Some(outbox.clone()),
+                    ..Mail::custom(outbox)
                 }
             }
         })
     }
 
-    /// Sends one message.
-    pub(crate) async fn send(&self, message: &EmailMessage) -> Result<()> {
+    /// Sends one message (Django's `send_mail`).
+    pub async fn send(&self, message: &EmailMessage) -> Result<()> {
         self.backend.send(message).await
     }
 
-    /// The messages kept by the `memory` backend.
-    pub(crate) fn outbox(&self) -> Option<Vec<EmailMessage>> {
+    /// The messages the `memory` backend kept (Django's `mail.outbox`);
+    /// `None` with another backend.
+    pub fn outbox(&self) -> Option<Vec<EmailMessage>> {
         self.outbox.as_ref().map(Outbox::messages)
     }
 }
 
 #[cfg(feature = "smtp")]
-fn smtp_backend(settings: &Settings) -> Result<Mailer> {
-    Ok(Mailer::custom(smtp::SmtpBackend::new(settings)?))
+fn smtp_backend(settings: &Settings) -> Result<Mail> {
+    Ok(Mail::custom(smtp::SmtpBackend::new(settings)?))
 }
 
 #[cfg(not(feature = "smtp"))]
-fn smtp_backend(_settings: &Settings) -> Result<Mailer> {
+fn smtp_backend(_settings: &Settings) -> Result<Mail> {
     Err(Error::Config(
         "AUTH_EMAIL_BACKEND=smtp needs the `smtp` feature of the `auth` crate".into(),
     ))

@@ -15,8 +15,8 @@ use sea_orm::{
     },
 };
 
-use super::split_name;
-use crate::{Error, Result};
+use super::name::split_name;
+use crate::{Error, Result, app::database::Database};
 
 const PERMISSION: &str = "auth_permission";
 const GROUP: &str = "auth_group";
@@ -24,6 +24,58 @@ const GROUP_PERMISSIONS: &str = "auth_group_permissions";
 
 fn a(name: &str) -> Alias {
     Alias::new(name)
+}
+
+/// The group and permission tables of an app: the link tables of its
+/// user model and the permissions `migrate` makes sure exist.
+#[derive(Debug)]
+pub(crate) struct PermissionTables {
+    pub(crate) links: Links,
+    /// The user model's four defaults and the app's declared permissions,
+    /// `(app_label, codename, name)`.
+    declared: Vec<(String, String, String)>,
+    /// How many times a user's permissions were loaded (a test hook: one
+    /// per request however many checks).
+    pub(crate) loads: std::sync::atomic::AtomicU64,
+}
+
+impl PermissionTables {
+    pub(crate) fn new(user_table: &str, declared: Vec<(String, String, String)>) -> Self {
+        PermissionTables {
+            links: Links::new(user_table),
+            declared,
+            loads: Default::default(),
+        }
+    }
+
+    /// Creates the tables if missing and inserts the declared permissions
+    /// that are missing.
+    pub(crate) async fn migrate(&self, db: &Database) -> Result<()> {
+        migrate(db.conn(), &self.links).await?;
+        insert_missing(db.conn(), &self.declared).await?;
+        Ok(())
+    }
+
+    /// `user`'s permissions from the tables, in one query (every
+    /// permission for a superuser).
+    pub(crate) async fn load(
+        &self,
+        db: &Database,
+        user: &crate::AbstractUser,
+    ) -> Result<super::user_permissions::UserPermissions> {
+        self.loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (direct, groups, every) = db
+            .run(load(db.conn(), &self.links, user.id, user.is_superuser))
+            .await?;
+        Ok(super::user_permissions::UserPermissions::new(
+            true,
+            user.is_superuser,
+            direct,
+            groups,
+            every,
+        ))
+    }
 }
 
 /// The link tables of one user model.

@@ -14,10 +14,7 @@ use tower_sessions::{
     session_store,
 };
 
-use super::{
-    fault::{StoreFault, record_fault, timed},
-    store::Store,
-};
+use super::store::{Store, interrupted, timed};
 
 /// The session table's entity (`auth_session`: `session_key`,
 /// `session_data`, `expire_date`).
@@ -69,7 +66,7 @@ impl DbStore {
 
     /// Creates the session table if missing.
     pub(crate) async fn migrate(&self) -> Result<(), DbErr> {
-        crate::app::schema::create_table::<entity::Entity>(&self.db).await
+        crate::app::database::create_table::<entity::Entity>(&self.db).await
     }
 
     /// Deletes expired rows; returns how many.
@@ -114,12 +111,8 @@ impl SessionStore for DbStore {
                 Ok(Ok(_)) => return Ok(()),
                 Ok(Err(err))
                     if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-                Ok(Err(err)) => {
-                    record_fault(StoreFault::Unavailable);
-                    return Err(session_store::Error::Backend(err.to_string()));
-                }
+                Ok(Err(err)) => return Err(session_store::Error::Backend(err.to_string())),
                 Err(_) => {
-                    record_fault(StoreFault::Unavailable);
                     return Err(session_store::Error::Backend(
                         "the session store did not answer in time".into(),
                     ));
@@ -146,10 +139,7 @@ impl SessionStore for DbStore {
         if updated.rows_affected == 0 {
             // Deleted since it was loaded (logged out elsewhere, expired and
             // cleared): refuse to bring it back.
-            record_fault(StoreFault::Interrupted);
-            return Err(session_store::Error::Backend(
-                "the session was deleted while in use".into(),
-            ));
+            return Err(interrupted());
         }
         Ok(())
     }

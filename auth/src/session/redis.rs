@@ -19,10 +19,7 @@ use tower_sessions::{
     session_store,
 };
 
-use super::{
-    fault::{StoreFault, record_fault, timed},
-    store::Store,
-};
+use super::store::{Store, interrupted, timed};
 
 /// A tower-sessions store in Redis, with the same contract as
 /// [`DbStore`](super::store::DbStore): `create` never overwrites (`SET NX`),
@@ -141,10 +138,7 @@ impl SessionStore for RedisStore {
         if self.set(record, SetOptions::XX).await? {
             Ok(())
         } else {
-            record_fault(StoreFault::Interrupted);
-            Err(session_store::Error::Backend(
-                "the session was deleted while in use".into(),
-            ))
+            Err(interrupted())
         }
     }
 

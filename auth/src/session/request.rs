@@ -1,7 +1,10 @@
 //! The authentication state of one request (Django's `request.user`,
-//! `request.session` and the CSRF state): the auth layer puts one in every
-//! request's extensions, extractors and views read it. Also
-//! [`CurrentUser`], the extractor for `request.user`.
+//! `request.session` and the CSRF state): the auth layer makes one per
+//! request and puts it in the request's extensions; the [`Session`]
+//! handle, the extractors and the views read it. Also [`CurrentUser`], the
+//! extractor for `request.user`.
+//!
+//! [`Session`]: crate::Session
 
 use std::sync::{Arc, Mutex};
 
@@ -10,56 +13,22 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use http::request::Parts;
-use subtle::ConstantTimeEq;
 
 use crate::{
     AbstractUser, AuthUser, Error, Result, UserPermissions,
-    app::Core,
-    csrf::token as csrf,
+    app::shared::Shared,
+    csrf::state::CsrfState,
     http::redirect,
-    session::keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
     settings::secret::KeyMatch,
-    user::{LoadedUser, downcast},
+    user::erased::{LoadedUser, downcast},
 };
 
-/// CSRF state of one request.
-#[derive(Default)]
-struct CsrfState {
-    /// The secret in effect: from the cookie, or newly made.
-    secret: Option<String>,
-    /// Whether the response must (re)set the cookie.
-    send_cookie: bool,
-}
+use super::keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY};
 
-tokio::task_local! {
-    /// The request being served, for code that has no handle on it (the
-    /// typed `Auth::authenticate`, called from a handler).
-    static CURRENT: Arc<RequestAuth>;
-}
-
-/// Runs `fut` (the rest of the request) with `request` as the current one.
-pub(crate) async fn scope<F: Future>(request: Arc<RequestAuth>, fut: F) -> F::Output {
-    CURRENT.scope(request, fut).await
-}
-
-/// The request being served on this task, if any.
-pub(crate) fn current() -> Option<Arc<RequestAuth>> {
-    CURRENT.try_with(Arc::clone).ok()
-}
-
-/// The authentication state of one request.
-pub(crate) struct RequestAuth {
-    pub(crate) core: Arc<Core>,
-    pub(crate) session: tower_sessions::Session,
-    /// `None` until resolved; then the user, or `None` for anonymous.
-    user: tokio::sync::Mutex<Option<Option<LoadedUser>>>,
-    /// The user's permissions, loaded on first use.
-    permissions: tokio::sync::Mutex<Option<Arc<UserPermissions>>>,
-    csrf: Mutex<CsrfState>,
-    /// The user id and backend of the last successful `authenticate` in
-    /// this request (Django tags the user with `user.backend`), which
-    /// `login` records in the session.
-    authenticated_by: Mutex<Option<(i64, &'static str)>>,
+/// Where the request is: its host, scheme, address and client, as the
+/// layer read them once.
+#[derive(Debug)]
+pub(crate) struct Origin {
     /// The `Host` of the request, for `next` URLs and origin checks.
     pub(crate) host: Option<String>,
     /// The request's scheme, when known (see `SECURE_PROXY_SSL_HEADER`).
@@ -69,30 +38,37 @@ pub(crate) struct RequestAuth {
     pub(crate) client_ip: Option<std::net::IpAddr>,
 }
 
+/// The authentication state of one request.
+pub(crate) struct RequestAuth {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) session: tower_sessions::Session,
+    /// `None` until resolved; then the user, or `None` for anonymous.
+    user: tokio::sync::Mutex<Option<Option<LoadedUser>>>,
+    /// The user's permissions, loaded on first use.
+    permissions: tokio::sync::Mutex<Option<Arc<UserPermissions>>>,
+    pub(crate) csrf: CsrfState,
+    /// The user id and backend of the last successful `authenticate` in
+    /// this request (Django tags the user with `user.backend`), which
+    /// `login` records in the session.
+    authenticated_by: Mutex<Option<(i64, &'static str)>>,
+    pub(crate) origin: Origin,
+}
+
 impl RequestAuth {
     pub(crate) fn new(
-        core: Arc<Core>,
+        shared: Arc<Shared>,
         session: tower_sessions::Session,
-        csrf_cookie: Option<String>,
-        (host, scheme): (Option<String>, Option<&'static str>),
-        uri: http::Uri,
-        client_ip: Option<std::net::IpAddr>,
+        csrf: CsrfState,
+        origin: Origin,
     ) -> Self {
-        let secret = csrf_cookie.filter(|s| csrf::is_valid_secret(s));
         RequestAuth {
-            core,
+            shared,
             session,
             user: tokio::sync::Mutex::new(None),
             permissions: tokio::sync::Mutex::new(None),
-            csrf: Mutex::new(CsrfState {
-                secret,
-                send_cookie: false,
-            }),
+            csrf,
             authenticated_by: Mutex::new(None),
-            host,
-            scheme,
-            uri,
-            client_ip,
+            origin,
         }
     }
 
@@ -152,7 +128,12 @@ impl RequestAuth {
             return Ok(loaded.clone());
         }
         let loaded = Arc::new(match self.user().await? {
-            Some(user) => self.core.model.permissions(&self.core, &user).await?,
+            Some(user) => {
+                self.shared
+                    .backends
+                    .permissions(&self.shared, &user)
+                    .await?
+            }
             None => UserPermissions::none(),
         });
         *slot = Some(loaded.clone());
@@ -171,27 +152,21 @@ impl RequestAuth {
         let Some(backend) = self.session_string(BACKEND_SESSION_KEY).await? else {
             return Ok(None);
         };
-        let core = &self.core;
-        let Some(user) = core.model.get_user(core, &backend, id).await? else {
+        let shared = &self.shared;
+        let Some(user) = shared.backends.get_user(shared, &backend, id).await? else {
             return Ok(None);
         };
         let stored = self.session_string(HASH_SESSION_KEY).await?;
+        let hashes = &shared.sessions.auth_hash;
         let verdict = stored.map_or(KeyMatch::NoMatch, |stored| {
-            let password = user.base().password.as_bytes();
-            let current = core.session_hash(&user.base().password);
-            if bool::from(current.as_bytes().ct_eq(stored.as_bytes())) {
-                KeyMatch::Current
-            } else {
-                // Made under a fallback key, or not by this site.
-                core.session_mac.verify(password, &stored)
-            }
+            hashes.verify(&user.base().password, &stored)
         });
         match verdict {
             KeyMatch::Current => Ok(Some(user)),
             KeyMatch::Fallback => {
                 // Made under a fallback key: move the session to the current key.
                 self.session.cycle_id().await?;
-                let hash = core.session_hash(&user.base().password);
+                let hash = hashes.of(&user.base().password);
                 self.session.insert(HASH_SESSION_KEY, hash).await?;
                 Ok(Some(user))
             }
@@ -213,6 +188,7 @@ impl RequestAuth {
 
     /// Whether the session's stored auth hash equals `hash` (constant time).
     pub(crate) async fn session_hash_matches(&self, hash: &str) -> Result<bool> {
+        use subtle::ConstantTimeEq;
         Ok(self
             .session_string(HASH_SESSION_KEY)
             .await?
@@ -224,43 +200,6 @@ impl RequestAuth {
             Some(serde_json::Value::String(s)) => Some(s),
             _ => None,
         })
-    }
-
-    /// A masked token; creates the secret (and its cookie) if needed.
-    pub(crate) fn csrf_token(&self) -> String {
-        let mut state = self.csrf.lock().unwrap_or_else(|p| p.into_inner());
-        let secret = match &state.secret {
-            Some(secret) => secret.clone(),
-            None => {
-                let secret = csrf::new_secret();
-                state.secret = Some(secret.clone());
-                state.send_cookie = true;
-                secret
-            }
-        };
-        csrf::mask(&secret)
-    }
-
-    /// Replaces the secret (at login).
-    pub(crate) fn rotate_csrf(&self) {
-        let mut state = self.csrf.lock().unwrap_or_else(|p| p.into_inner());
-        state.secret = Some(csrf::new_secret());
-        state.send_cookie = true;
-    }
-
-    /// The secret to set in a cookie on the response, if it changed.
-    pub(crate) fn csrf_cookie_to_send(&self) -> Option<String> {
-        let state = self.csrf.lock().unwrap_or_else(|p| p.into_inner());
-        state.send_cookie.then(|| state.secret.clone()).flatten()
-    }
-
-    /// The secret from the request's cookie (before any rotation).
-    pub(crate) fn csrf_secret(&self) -> Option<String> {
-        self.csrf
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .secret
-            .clone()
     }
 
     /// Notes which backend accepted user `id` in this request.
@@ -283,26 +222,30 @@ impl RequestAuth {
 
     /// Whether the request is known to have come over HTTPS.
     pub(crate) fn secure(&self) -> bool {
-        self.scheme == Some("https")
+        self.origin.scheme == Some("https")
     }
 
     /// Whether `url` is a safe redirect target for this request: relative,
     /// or on this request's host.
     pub(crate) fn is_safe_redirect(&self, url: &str) -> bool {
-        let hosts: Vec<&str> = self.host.iter().map(String::as_str).collect();
+        let hosts: Vec<&str> = self.origin.host.iter().map(String::as_str).collect();
         redirect::url_has_allowed_host_and_scheme(url, &hosts, self.secure())
     }
 
-    /// 303 to the login page (`login_url`, else `settings.login_url`) with
+    /// 303 to the login page (`login_url`, else the app's login URL) with
     /// this request as `redirect_field`.
     pub(crate) fn login_redirect(
         &self,
         login_url: Option<&str>,
         redirect_field: Option<&str>,
     ) -> Response {
-        let login_url = login_url.unwrap_or_else(|| self.core.settings.login_url());
-        let next =
-            redirect::next_for_request(&self.uri, self.host.as_deref(), self.secure(), login_url);
+        let login_url = login_url.unwrap_or_else(|| self.shared.login_url());
+        let next = redirect::next_for_request(
+            &self.origin.uri,
+            self.origin.host.as_deref(),
+            self.secure(),
+            login_url,
+        );
         let location = redirect::redirect_to_login(&next, login_url, redirect_field);
         redirect::see_other(&location)
     }

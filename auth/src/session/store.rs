@@ -17,6 +17,30 @@ use tower_sessions::{
 
 use crate::Result;
 
+/// The store error of a save that found its session deleted meanwhile (a
+/// logout in another tab): the layer answers it with a 400, any other
+/// store error with a 503.
+pub(crate) const INTERRUPTED: &str = "the session was deleted while in use";
+
+/// A store call within `timeout`; a failure or a timeout is a store error.
+pub(crate) async fn timed<T, E: std::fmt::Display>(
+    timeout: std::time::Duration,
+    fut: impl Future<Output = std::result::Result<T, E>>,
+) -> session_store::Result<T> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(session_store::Error::Backend(err.to_string())),
+        Err(_) => Err(session_store::Error::Backend(
+            "the session store did not answer in time".into(),
+        )),
+    }
+}
+
+/// The error of a save that found its session gone.
+pub(crate) fn interrupted() -> session_store::Error {
+    session_store::Error::Backend(INTERRUPTED.into())
+}
+
 /// What the runtime needs of a session store beyond tower-sessions'
 /// `SessionStore`.
 #[async_trait]

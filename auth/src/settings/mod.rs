@@ -94,6 +94,11 @@ mod show {
         value
     }
 
+    /// A URL: shown without its password.
+    pub(super) fn url(value: &Option<String>) -> Box<dyn Debug + '_> {
+        Box::new(value.as_deref().map(super::redact_url))
+    }
+
     /// A secret: only whether it is set.
     pub(super) fn secret<T: Secret>(value: &T) -> &dyn Debug {
         if value.is_set() {
@@ -242,13 +247,14 @@ macro_rules! settings {
         impl std::fmt::Debug for Settings {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct("Settings")
-                    $(.field(stringify!($name), show::$show(&self.$name)))*
+                    $(.field(stringify!($name), &show::$show(&self.$name)))*
                     .finish()
             }
         }
 
         impl Settings {
-            /// The environment variables settings are read from, with
+            /// The environment variables settings are read from (Django's
+            /// name with `AUTH_`, and `DATABASE_URL`, `REDIS_URL`), with
             /// each one's field name.
             pub const VARIABLES: &'static [(&'static str, &'static str)] =
                 &[$(($env, stringify!($name)),)*];
@@ -273,6 +279,16 @@ macro_rules! settings {
 }
 
 settings! {
+    /// The database: `DATABASE_URL` (no `AUTH_` prefix, as every
+    /// framework reads it), such as `postgres://user:pass@host/db` or
+    /// `mysql://…`; `None`: the builder's `database_url`, else
+    /// [`DEFAULT_DATABASE_URL`](crate::DEFAULT_DATABASE_URL), a SQLite file
+    /// in the working directory.
+    database_url: Option<String> = None, "DATABASE_URL" => parse::optional, url;
+    /// Where sessions live when several instances share them: `REDIS_URL`
+    /// (`redis://host:6379/0`); `None`: the database's session table.
+    /// Needs the `redis` feature.
+    redis_url: Option<String> = None, "REDIS_URL" => parse::optional, url;
     /// `SECRET_KEY`: signs session auth hashes, reset tokens and the
     /// throttle's keys. When `None`, a development key is generated and
     /// persisted in [`Settings::secret_key_file`] with a warning. Set it in
@@ -491,16 +507,6 @@ pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
 pub const DEFAULT_LOGIN_REDIRECT_URL: &str = "/accounts/profile/";
 
 impl Settings {
-    /// The login URL in effect: `login_url` if set, else the path of the
-    /// `LoginView` declared with `auth_urls!` (once its `router()` is
-    /// built), else Django's `/accounts/login/`.
-    pub fn login_url(&self) -> &str {
-        self.login_url
-            .as_deref()
-            .or_else(|| crate::views::urls::declared_view("LoginView"))
-            .unwrap_or(DEFAULT_LOGIN_URL)
-    }
-
     /// Where a login without `next` goes: `login_redirect_url`, else
     /// Django's `/accounts/profile/`.
     pub fn login_redirect_url(&self) -> &str {
@@ -605,7 +611,6 @@ mod tests {
         assert_eq!(s.session_cookie_age, 1_209_600);
         assert!(s.session_cookie_httponly && !s.session_cookie_secure);
         assert_eq!(s.session_cookie_samesite, SameSite::Lax);
-        assert_eq!(s.login_url(), "/accounts/login/");
         assert_eq!(s.login_redirect_url(), "/accounts/profile/");
         assert_eq!(s.csrf_cookie_name, "csrftoken");
     }
@@ -630,7 +635,7 @@ mod tests {
             s.csrf_trusted_origins,
             ["https://a.example", "https://b.example"]
         );
-        assert_eq!(s.login_url(), "/login/");
+        assert_eq!(s.login_url.as_deref(), Some("/login/"));
         let s = from(&[("AUTH_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https")]).unwrap();
         assert_eq!(
             s.secure_proxy_ssl_header,
@@ -696,7 +701,10 @@ mod tests {
         // Each variable of the table reaches its field: a value that does
         // not parse names it.
         for (variable, field) in Settings::VARIABLES {
-            assert!(variable.starts_with("AUTH_"), "{variable}");
+            assert!(
+                variable.starts_with("AUTH_") || ["DATABASE_URL", "REDIS_URL"].contains(variable),
+                "{variable}"
+            );
             let err = from(&[(variable, "\u{1}not a value\u{1}")]);
             if let Err(err) = err {
                 assert!(err.to_string().contains(variable), "{err}");

@@ -22,7 +22,7 @@ use minijinja::{
     value::{Enumerator, Object},
 };
 
-use crate::{Result, session::request::RequestAuth, user::LoadedUser};
+use crate::{Result, session::request::RequestAuth, user::erased::LoadedUser};
 
 /// The `user` value for templates: the base fields, `is_authenticated`,
 /// `is_anonymous`, `pk`, `get_full_name`, and the extra fields. Fields are
@@ -194,14 +194,14 @@ impl Templates {
     }
 
     pub(crate) async fn render_string(&self, name: &str, context: Value) -> Result<String> {
-        let perms = if self.request.core.templates.reads_perms(name) {
+        let perms = if self.request.shared.templates.reads_perms(name) {
             perms::perms_value(self.request.permissions().await?)
         } else {
             Value::UNDEFINED
         };
         // Made only if the template prints one (no form, no cookie).
         let request = self.request.clone();
-        let (csrf_token, csrf_input) = csrf::values(move || request.csrf_token());
+        let (csrf_token, csrf_input) = csrf::values(move || request.csrf.token());
         let base = minijinja::context! {
             user => self.user.clone(),
             perms => perms,
@@ -210,7 +210,7 @@ impl Templates {
         };
         // The handler's context wins over the defaults.
         let merged = minijinja::context! { ..context, ..base };
-        self.request.core.templates.render(name, merged)
+        self.request.shared.templates.render(name, merged)
     }
 }
 

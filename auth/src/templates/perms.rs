@@ -30,7 +30,7 @@ impl Object for Perms {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let key = key.as_str()?;
-        Some(match crate::permissions::split_name(key) {
+        Some(match crate::permissions::name::split_name(key) {
             Some(_) => Value::from(self.perms.has_perm(key)),
             None => Value::from_object(AppPerms {
                 perms: self.perms.clone(),

@@ -1,16 +1,20 @@
 //! The user model (Django's `models.py`): [`AbstractUser`] (Django's
 //! `AbstractUser` fields), the [`AuthUser`] trait that `#[derive(AuthUser)]`
-//! implements, the type-erased user the request layer passes around, and
-//! the queries the runtime runs against any user table.
+//! implements, username and email normalisation; the user table the
+//! runtime queries (`store.rs`), the manager apps use ([`Users`], Django's
+//! `User.objects`), and the type-erased user the request layer passes
+//! around (`erased.rs`).
 
-use std::{any::Any, sync::Arc};
-
-use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    FromQueryResult, IntoActiveModel, ModelTrait, QueryFilter, sea_query::Expr,
-};
+use sea_orm::{ActiveModelBehavior, EntityTrait, FromQueryResult, IntoActiveModel, ModelTrait};
 
 pub(crate) mod codegen;
+pub(crate) mod erased;
+pub(crate) mod manager;
+pub(crate) mod normalize;
+pub(crate) mod store;
+
+pub use manager::Users;
+pub use normalize::{normalize_email, normalize_username};
 
 use crate::{DateTime, ValidationError};
 
@@ -111,14 +115,6 @@ impl AbstractUser {
     /// longer log in with a password). Save the user to persist it.
     pub fn set_unusable_password(&mut self) {
         self.password = crate::password::make_unusable_password();
-    }
-
-    /// Hashes `raw` with the default hasher and stores it in the `password`
-    /// field. CPU-heavy: from async code prefer
-    /// [`Auth::set_password`](crate::Auth::set_password), which hashes on a
-    /// blocking thread and saves.
-    pub fn set_password(&mut self, raw: &str) {
-        self.password = crate::password::make_password(raw);
     }
 }
 
@@ -350,188 +346,9 @@ impl<T: FromInput> FromInput for Option<T> {
     }
 }
 
-/// A loaded user of some model, behind a type-erased pointer, so the
-/// request layer and the built-in views serve any user model without being
-/// generic.
-pub(crate) trait ErasedUser: Any + Send + Sync {
-    fn base(&self) -> &AbstractUser;
-    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-    /// The extra fields, as templates see them.
-    fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)>;
-}
-
-impl<U: AuthUser> ErasedUser for U {
-    fn base(&self) -> &AbstractUser {
-        AuthUser::base(self)
-    }
-    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-    fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
-        self.template_fields()
-    }
-}
-
-/// A loaded user, shared by every extractor of one request.
-pub(crate) type LoadedUser = Arc<dyn ErasedUser>;
-
-/// The typed user inside a [`LoadedUser`]: moved out when this is the last
-/// reference, cloned otherwise; `None` for another model.
-pub(crate) fn downcast<U: AuthUser>(user: LoadedUser) -> Option<U> {
-    let user = user.as_any().downcast::<U>().ok()?;
-    Some(Arc::try_unwrap(user).unwrap_or_else(|shared| (*shared).clone()))
-}
-
-/// Finds a user by exact (case-sensitive) username.
-pub(crate) async fn find_by_username<U: AuthUser>(
-    db: &impl ConnectionTrait,
-    username: &str,
-) -> Result<Option<U>, DbErr> {
-    let found = U::Entity::find()
-        .filter(U::column(BaseColumn::Username).eq(username))
-        .one(db)
-        .await?
-        .map(U::from_model);
-    // Case-insensitive collations (MySQL's default) match "Alice" for
-    // "alice": usernames stay case-sensitive, as documented.
-    Ok(found.filter(|user| user.username == username))
-}
-
-/// The active users with a usable password whose email is `email`, case
-/// and compatibility forms aside (Django's `PasswordResetForm.get_users`).
-pub(crate) async fn find_for_password_reset<U: AuthUser>(
-    db: &impl ConnectionTrait,
-    email: &str,
-) -> Result<Vec<U>, DbErr> {
-    use sea_orm::{
-        QuerySelect,
-        sea_query::{Expr, ExprTrait, Func},
-    };
-    let wanted = fold_email(email);
-    let candidates = U::Entity::find()
-        .filter(
-            Expr::expr(Func::lower(Expr::col(U::column(BaseColumn::Email))))
-                .eq(email.to_lowercase()),
-        )
-        .filter(U::column(BaseColumn::IsActive).eq(true))
-        .limit(100)
-        .all(db)
-        .await?;
-    Ok(candidates
-        .into_iter()
-        .map(U::from_model)
-        .filter(|user| user.has_usable_password() && fold_email(&user.email) == wanted)
-        .collect())
-}
-
-/// An address compared as Django's `_unicode_ci_compare`: compatibility
-/// normalised (NFKC) and case-folded.
-fn fold_email(email: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    email.nfkc().collect::<String>().to_lowercase()
-}
-
-/// Finds a user by primary key.
-pub(crate) async fn find_by_id<U: AuthUser>(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<U>, DbErr> {
-    Ok(U::Entity::find()
-        .filter(U::column(BaseColumn::Id).eq(id))
-        .one(db)
-        .await?
-        .map(U::from_model))
-}
-
-/// Inserts a new user (its `id` must be 0) and returns it with its id.
-pub(crate) async fn insert<U: AuthUser>(db: &impl ConnectionTrait, user: U) -> Result<U, DbErr> {
-    let model = user.into_active_model().insert(db).await?;
-    Ok(U::from_model(model))
-}
-
-/// Writes every column of an existing user.
-pub(crate) async fn update<U: AuthUser>(db: &impl ConnectionTrait, user: U) -> Result<U, DbErr> {
-    let model = user.into_active_model().update(db).await?;
-    Ok(U::from_model(model))
-}
-
-/// Writes only the password column of user `id`.
-pub(crate) async fn update_password<U: AuthUser>(
-    db: &impl ConnectionTrait,
-    id: i64,
-    hash: &str,
-) -> Result<(), DbErr> {
-    U::Entity::update_many()
-        .col_expr(
-            U::column(BaseColumn::Password),
-            Expr::value(hash.to_owned()),
-        )
-        .filter(U::column(BaseColumn::Id).eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Writes only the `last_login` column of user `id`.
-pub(crate) async fn update_last_login<U: AuthUser>(
-    db: &impl ConnectionTrait,
-    id: i64,
-    when: DateTime,
-) -> Result<(), DbErr> {
-    U::Entity::update_many()
-        .col_expr(U::column(BaseColumn::LastLogin), Expr::value(when))
-        .filter(U::column(BaseColumn::Id).eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Deletes user `id`.
-pub(crate) async fn delete<U: AuthUser>(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
-    U::Entity::delete_many()
-        .filter(U::column(BaseColumn::Id).eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Django's `UsernameField` cleaning: surrounding whitespace stripped, NFKC
-/// normalisation (unless longer than the maximum length).
-pub fn normalize_username(raw: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let trimmed = raw.trim();
-    if trimmed.chars().count() > USERNAME_MAX_LENGTH {
-        trimmed.to_owned()
-    } else {
-        trimmed.nfkc().collect()
-    }
-}
-
-/// Django's `normalize_email`: the domain part lowercased.
-pub fn normalize_email(raw: &str) -> String {
-    let raw = raw.trim();
-    match raw.rsplit_once('@') {
-        Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
-        None => raw.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn usernames_are_stripped_and_nfkc_normalised() {
-        assert_eq!(normalize_username("  alice \n"), "alice");
-        // U+FB01 LATIN SMALL LIGATURE FI → "fi"; case is kept.
-        assert_eq!(normalize_username("\u{FB01}Bob"), "fiBob");
-    }
-
-    #[test]
-    fn email_domains_are_lowercased() {
-        assert_eq!(normalize_email("Alice@EXAMPLE.com"), "Alice@example.com");
-        assert_eq!(normalize_email(""), "");
-    }
 
     #[test]
     fn username_rules_match_django() {

@@ -11,12 +11,12 @@
 //!
 #![doc = include_str!("../docs/templates.md")]
 
-mod form;
 mod login;
 mod logout;
 mod password_change;
 mod password_reset;
 mod password_reset_confirm;
+mod table;
 pub(crate) mod urls;
 
 use std::sync::Arc;
@@ -28,15 +28,18 @@ use axum::{
 };
 use http::{HeaderValue, Method, Request, StatusCode, header};
 
-pub use login::{INVALID_LOGIN, LoginView};
-pub use logout::LogoutView;
-pub use password_change::{
-    PASSWORD_INCORRECT, PASSWORD_MISMATCH, PasswordChangeDoneView, PasswordChangeView,
+pub use crate::forms::{
+    login::INVALID_LOGIN, password_change::PASSWORD_INCORRECT, password_reset::INVALID_EMAIL,
+    set_password::PASSWORD_MISMATCH,
 };
-pub use password_reset::{INVALID_EMAIL, PasswordResetDoneView, PasswordResetView};
-pub use password_reset_confirm::{PasswordResetCompleteView, PasswordResetConfirmView};
+pub use table::{
+    LoginView, LogoutView, PasswordChangeDoneView, PasswordChangeView, PasswordResetCompleteView,
+    PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView,
+};
 
-use crate::{Result, http::body::FormData, session::request::RequestAuth, templates::Templates};
+use crate::{
+    Result, Session, http::body::FormData, session::request::RequestAuth, templates::Templates,
+};
 
 /// The form field that carries the page to return to.
 const NEXT: &str = crate::REDIRECT_FIELD_NAME;
@@ -51,12 +54,8 @@ fn query_param(req: &Request<Body>, name: &str) -> Option<String> {
 }
 
 /// Renders `template` for this request with `context`.
-async fn render(
-    request: &Arc<RequestAuth>,
-    template: &str,
-    context: minijinja::Value,
-) -> Result<Response> {
-    let templates = Templates::for_request(request.clone()).await?;
+async fn render(session: &Session, template: &str, context: minijinja::Value) -> Result<Response> {
+    let templates = Templates::for_request(session.request.clone()).await?;
     let html = templates.render_string(template, context).await?;
     Ok(never_cache(axum::response::Html(html).into_response()))
 }
@@ -99,7 +98,7 @@ fn method_not_allowed(methods: &[Method]) -> Response {
 
 /// The safe `next` of a request: from the form first, then the query.
 fn safe_next(
-    request: &RequestAuth,
+    session: &Session,
     form: Option<&FormData>,
     req_query: Option<String>,
 ) -> Option<String> {
@@ -107,18 +106,45 @@ fn safe_next(
         .and_then(|f| f.get(NEXT).map(str::to_owned))
         .filter(|v| !v.is_empty())
         .or(req_query)?;
-    request.is_safe_redirect(&candidate).then_some(candidate)
+    session.is_safe_redirect(&candidate).then_some(candidate)
 }
 
-/// A built-in view: the methods it answers and what it does.
-trait View: Send + Sync + 'static {
-    /// The methods it answers; others get 405 with these in `Allow`.
-    const METHODS: &'static [Method];
+/// The logged-in user, or the login redirect for anonymous requests.
+async fn require_login(
+    session: &Session,
+    login_url: Option<&str>,
+) -> Result<std::result::Result<crate::user::erased::LoadedUser, Response>> {
+    let request = &session.request;
+    Ok(match request.user().await? {
+        Some(user) => Ok(user),
+        None => Err(request.login_redirect(login_url, Some(crate::REDIRECT_FIELD_NAME))),
+    })
+}
 
+/// Renders `template` with `form`, `title` and `extra`.
+async fn form_page(
+    session: &Session,
+    template: &str,
+    form: &crate::forms::Form,
+    title: &str,
+    extra: minijinja::Value,
+) -> Result<Response> {
+    let context = minijinja::context! { form => form.to_value(), title => title, ..extra };
+    render(session, template, context).await
+}
+
+/// The methods a view answers (from the table); others get 405 with
+/// these in `Allow`.
+trait Methods {
+    const METHODS: &'static [Method];
+}
+
+/// A built-in view: what it does with a request it answers.
+trait View: Methods + Send + Sync + 'static {
     /// Answers one request.
     fn run(
         &self,
-        request: Arc<RequestAuth>,
+        session: Session,
         req: Request<Body>,
     ) -> impl Future<Output = Result<Response>> + Send;
 }
@@ -136,7 +162,7 @@ fn route<V: View, S: Clone + Send + Sync + 'static>(view: V) -> MethodRouter<S> 
                 Ok(request) => request,
                 Err(response) => return response,
             };
-            view.run(request, req)
+            view.run(Session { request }, req)
                 .await
                 .unwrap_or_else(IntoResponse::into_response)
         }

@@ -1,169 +1,76 @@
 //! `PasswordResetView` and `PasswordResetDoneView`: asking for a reset
-//! link by email (Django's `PasswordResetView` and `PasswordResetForm`).
+//! link by email (Django's `PasswordResetView` and `PasswordResetForm`;
+//! their options are in `table.rs`).
 //!
 //! The answer to a valid request is always the redirect to the done page,
 //! at once: looking up the address, throttling, rendering and sending
 //! happen after the response, in a bounded number of background tasks, so
 //! neither the page nor its timing tells whether an account exists.
 
-use std::{borrow::Cow, sync::Arc};
+use std::sync::Arc;
 
-use axum::{body::Body, response::Response, routing::MethodRouter};
+use axum::{body::Body, response::Response};
 use http::{Method, Request};
 
-use super::{
-    FormData, View,
-    form::{FormField, REQUIRED, form_value},
-    redirect, render, route,
-};
+use super::{PasswordResetDoneView, PasswordResetView, View, form_page, redirect, render};
 use crate::{
-    Error, Result,
-    app::Core,
-    http::host,
+    Error, Result, Session,
+    app::shared::Shared,
+    forms::password_reset::PasswordResetForm,
+    http::{body::FormData, host},
     mail::EmailMessage,
     session::request::RequestAuth,
     templates::user_value,
     throttle::{reset_mail_counters, reset_request_counters},
     tokens::encode_uid,
-    user::LoadedUser,
+    user::erased::LoadedUser,
 };
 
-/// Django's `EmailField` message.
-pub const INVALID_EMAIL: &str = "Enter a valid email address.";
-
-/// The longest address accepted (RFC 5321's path limit, Django's
-/// `EmailField` maximum).
-const EMAIL_MAX_LENGTH: usize = 254;
-
-/// Asks for a password-reset link: a form with `email`; a valid POST
-/// redirects (303) to `success_url` whatever the address, and a message
-/// goes to every active user with that address and a usable password.
-#[derive(Clone, Debug)]
-pub struct PasswordResetView {
-    template_name: Cow<'static, str>,
-    email_template_name: Cow<'static, str>,
-    subject_template_name: Cow<'static, str>,
-    success_url: Cow<'static, str>,
-    from_email: Option<Cow<'static, str>>,
-    confirm_url: Cow<'static, str>,
-}
-
-impl Default for PasswordResetView {
-    fn default() -> Self {
-        PasswordResetView {
-            template_name: Cow::Borrowed("registration/password_reset_form.html"),
-            email_template_name: Cow::Borrowed("registration/password_reset_email.html"),
-            subject_template_name: Cow::Borrowed("registration/password_reset_subject.txt"),
-            success_url: Cow::Borrowed("/password_reset/done/"),
-            from_email: None,
-            confirm_url: Cow::Borrowed("/reset/<uidb64>/<token>/"),
-        }
-    }
-}
-
 impl PasswordResetView {
-    /// With Django's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The form template.
-    pub fn template_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.template_name = name.into();
-        self
-    }
-
-    /// The message body's template (`protocol`, `domain`, `site_name`,
-    /// `uid`, `token`, `reset_path`, `user`, `email`).
-    pub fn email_template_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.email_template_name = name.into();
-        self
-    }
-
-    /// The subject's template (its lines are joined into one).
-    pub fn subject_template_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.subject_template_name = name.into();
-        self
-    }
-
-    /// Where a valid request goes.
-    pub fn success_url(mut self, url: impl Into<Cow<'static, str>>) -> Self {
-        self.success_url = url.into();
-        self
-    }
-
-    /// The sender (default `settings.default_from_email`).
-    pub fn from_email(mut self, from: impl Into<Cow<'static, str>>) -> Self {
-        self.from_email = Some(from.into());
-        self
-    }
-
-    /// The route of [`PasswordResetConfirmView`](super::PasswordResetConfirmView),
-    /// with `<uidb64>` and `<token>` segments (`auth_urls!` fills it in).
-    pub fn confirm_url(mut self, pattern: impl Into<Cow<'static, str>>) -> Self {
-        self.confirm_url = pattern.into();
-        self
-    }
-
-    /// The route: GET and POST; anything else is 405.
-    pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        route(self)
-    }
-
-    async fn handle(&self, request: &Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
+    async fn handle(&self, session: &Session, req: Request<Body>) -> Result<Response> {
         if req.method() != Method::POST {
-            return self.form_page(request, email_field()).await;
+            return self.page(session, &PasswordResetForm::blank()).await;
         }
-        let form = match FormData::read(req, &request.core.settings).await {
-            Ok(form) => form,
+        let data = match FormData::read(req, &session.request.shared.settings).await {
+            Ok(data) => data,
             Err(response) => return Ok(response),
         };
-        let email = form.get("email").unwrap_or("").trim().to_owned();
-        let mut field = email_field();
-        field.value = email.clone();
-        if email.is_empty() {
-            field.errors.push(REQUIRED.into());
-        } else if !is_email(&email) {
-            field.errors.push(INVALID_EMAIL.into());
+        let reset = PasswordResetForm::bound(&data);
+        if !reset.form.is_valid() {
+            return self.page(session, &reset.form).await;
         }
-        if !field.errors.is_empty() {
-            return self.form_page(request, field).await;
-        }
-        self.send_in_background(request, email);
+        self.send_in_background(&session.request, reset.email);
         Ok(redirect(&self.success_url))
     }
 
-    async fn form_page(&self, request: &Arc<RequestAuth>, field: FormField) -> Result<Response> {
-        let context = minijinja::context! {
-            form => form_value(&[field], &[]),
-            title => "Password reset",
-        };
-        render(request, &self.template_name, context).await
+    async fn page(&self, session: &Session, form: &crate::forms::Form) -> Result<Response> {
+        let extra = minijinja::context! {};
+        form_page(session, &self.template_name, form, "Password reset", extra).await
     }
 
     /// Hands the work to a background task, when a slot is free.
     fn send_in_background(&self, request: &RequestAuth, email: String) {
-        let core = request.core.clone();
+        let shared = request.shared.clone();
         let Some(origin) = link_origin(request) else {
             tracing::error!(
-                host = request.host.as_deref().unwrap_or(""),
+                host = request.origin.host.as_deref().unwrap_or(""),
                 "password reset not sent: the Host header is not guarded; set \
                  AUTH_ALLOWED_HOSTS to the site's host names, or AUTH_SITE_URL"
             );
             return;
         };
-        let Ok(slot) = core.mail_slots.clone().try_acquire_owned() else {
+        let Some(slot) = shared.mail.slot() else {
             tracing::warn!("password reset not sent: too many messages in preparation");
             return;
         };
         let job = Job {
             view: self.clone(),
             email,
-            client: request.client_ip,
+            client: request.origin.client_ip,
             origin,
         };
         tokio::spawn(async move {
-            if let Err(err) = job.run(&core).await {
+            if let Err(err) = job.run(&shared).await {
                 tracing::error!(error = %err, "password reset message not sent");
             }
             drop(slot);
@@ -180,16 +87,16 @@ struct Job {
 }
 
 impl Job {
-    async fn run(self, core: &Arc<Core>) -> Result<()> {
-        let settings = &core.settings;
+    async fn run(self, shared: &Arc<Shared>) -> Result<()> {
+        let settings = &shared.settings;
         if let Some(client) = self.client {
             // Each request from an address counts, whatever it matches.
-            match core
+            match shared
                 .throttle
                 .reserve(&reset_request_counters(settings, client))
                 .await
             {
-                Ok(counted) => core.throttle.failed(counted),
+                Ok(counted) => shared.throttle.failed(counted),
                 Err(Error::Throttled) => {
                     tracing::warn!(client = %client, "password reset requests throttled for this client");
                     return Ok(());
@@ -197,13 +104,11 @@ impl Job {
                 Err(err) => return Err(err),
             }
         }
-        let users = core
-            .with_timeout(core.model.find_for_password_reset(&core.db, &self.email))
-            .await?;
+        let users = shared.users.find_for_password_reset(&self.email).await?;
         for user in users {
             let counters = reset_mail_counters(settings, user.base().id, self.client);
-            match core.throttle.reserve(&counters).await {
-                Ok(counted) => core.throttle.failed(counted),
+            match shared.throttle.reserve(&counters).await {
+                Ok(counted) => shared.throttle.failed(counted),
                 Err(Error::Throttled) => {
                     tracing::warn!(
                         user_id = user.base().id,
@@ -213,17 +118,17 @@ impl Job {
                 }
                 Err(err) => return Err(err),
             }
-            let message = self.message(core, &user)?;
-            core.mailer.send(&message).await?;
+            let message = self.message(shared, &user)?;
+            shared.mail.send(&message).await?;
             tracing::info!(user_id = user.base().id, "password reset message sent");
         }
         Ok(())
     }
 
-    fn message(&self, core: &Core, user: &LoadedUser) -> Result<EmailMessage> {
+    fn message(&self, shared: &Shared, user: &LoadedUser) -> Result<EmailMessage> {
         let base = user.base();
         let uid = encode_uid(base.id);
-        let token = core.reset_tokens.make_token(base, core.clock.now());
+        let token = shared.reset_tokens.make_token(base, shared.clock.now());
         let reset_path = self
             .view
             .confirm_url
@@ -239,12 +144,12 @@ impl Job {
             reset_path => reset_path,
             user => user_value(Some(user.clone())),
         };
-        let subject = core
+        let subject = shared
             .templates
             .render(&self.view.subject_template_name, context.clone())?;
         // Django: "Email subject *must not* contain newlines".
         let subject = subject.lines().collect::<Vec<_>>().join("");
-        let body = core
+        let body = shared
             .templates
             .render(&self.view.email_template_name, context)?;
         Ok(EmailMessage {
@@ -254,7 +159,7 @@ impl Job {
                 .view
                 .from_email
                 .as_deref()
-                .unwrap_or(&core.settings.default_from_email)
+                .unwrap_or(&shared.settings.default_from_email)
                 .to_owned(),
             to: vec![base.email.clone()],
         })
@@ -276,7 +181,7 @@ struct Origin {
 /// else nothing: a link to an unchecked host would let anyone who asks a
 /// reset for a victim receive the victim's token.
 fn link_origin(request: &RequestAuth) -> Option<Origin> {
-    let settings = &request.core.settings;
+    let settings = &request.shared.settings;
     if let Some(site) = &settings.site_url {
         return site_origin(site);
     }
@@ -285,6 +190,7 @@ fn link_origin(request: &RequestAuth) -> Option<Origin> {
         !settings.allowed_hosts.is_empty() && !settings.allowed_hosts.iter().any(|h| h == "*");
     let own = || {
         request
+            .origin
             .host
             .clone()
             .map(|domain| Origin { protocol, domain })
@@ -292,7 +198,7 @@ fn link_origin(request: &RequestAuth) -> Option<Origin> {
     if guarded {
         return own();
     }
-    let host = request.host.as_deref()?;
+    let host = request.origin.host.as_deref()?;
     let (domain, _) = host::split_domain_port(host)?;
     is_loopback(domain).then(own).flatten()
 }
@@ -329,85 +235,16 @@ fn is_loopback(domain: &str) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A plausible address: one `@` with text on both sides, a dot-free
-/// local part edge, a domain with a dot or `localhost`, no spaces or
-/// control characters, at most 254 characters (Django's `EmailValidator`,
-/// loosely: the message decides the rest).
-fn is_email(value: &str) -> bool {
-    if value.len() > EMAIL_MAX_LENGTH || value.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return false;
-    }
-    let Some((local, domain)) = value.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !local.contains('@')
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !domain.is_empty()
-        && (domain.contains('.') || domain == "localhost")
-        && !domain.starts_with(['.', '-'])
-        && !domain.ends_with(['.', '-'])
-        && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
-}
-
-fn email_field() -> FormField {
-    FormField::new("email", "Email", "email")
-        .attr("autocomplete", "email")
-        .attr("maxlength", EMAIL_MAX_LENGTH.to_string())
-        .attr("autofocus", "")
-}
-
-/// The "check your email" page.
-#[derive(Clone, Debug)]
-pub struct PasswordResetDoneView {
-    template_name: Cow<'static, str>,
-}
-
-impl Default for PasswordResetDoneView {
-    fn default() -> Self {
-        PasswordResetDoneView {
-            template_name: Cow::Borrowed("registration/password_reset_done.html"),
-        }
-    }
-}
-
-impl PasswordResetDoneView {
-    /// With Django's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The template.
-    pub fn template_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.template_name = name.into();
-        self
-    }
-
-    /// The route: GET only.
-    pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> MethodRouter<S> {
-        route(self)
-    }
-}
-
 impl View for PasswordResetView {
-    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD, Method::POST];
-
-    async fn run(&self, request: Arc<RequestAuth>, req: Request<Body>) -> Result<Response> {
-        self.handle(&request, req).await
+    async fn run(&self, session: Session, req: Request<Body>) -> Result<Response> {
+        self.handle(&session, req).await
     }
 }
 
 impl View for PasswordResetDoneView {
-    const METHODS: &'static [Method] = &[Method::GET, Method::HEAD];
-
-    async fn run(&self, request: Arc<RequestAuth>, _req: Request<Body>) -> Result<Response> {
+    async fn run(&self, session: Session, _req: Request<Body>) -> Result<Response> {
         render(
-            &request,
+            &session,
             &self.template_name,
             minijinja::context! { title => "Password reset sent" },
         )
@@ -418,37 +255,6 @@ impl View for PasswordResetDoneView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses_are_checked_loosely_but_safely() {
-        for good in [
-            "a@example.com",
-            "first.last+tag@sub.example.co",
-            "x@localhost",
-            "ü@bücher.de",
-        ] {
-            assert!(is_email(good), "{good}");
-        }
-        for bad in [
-            "",
-            "a",
-            "@example.com",
-            "a@",
-            "a@b",
-            "a @example.com",
-            "a@exa mple.com",
-            "a@example.com\n",
-            ".a@example.com",
-            "a.@example.com",
-            "a@.example.com",
-            "a@example..com",
-            "a@example.com.",
-            "a@@example.com",
-        ] {
-            assert!(!is_email(bad), "{bad:?}");
-        }
-        assert!(!is_email(&format!("{}@example.com", "a".repeat(250))));
-    }
 
     #[test]
     fn loopback_hosts_are_recognised() {

@@ -1,14 +1,12 @@
-//! The auth URLs the app declared with `auth_urls!` (Django's URLconf, as
-//! far as settings need it): `urls::router()` records them here, so
-//! settings left unset follow them (`login_url` defaults to the declared
-//! login route).
-
-use std::sync::RwLock;
+//! The auth URLs an app declared with `auth_urls!` (Django's URLconf, as
+//! far as the runtime needs it): the macro makes `urls::URLCONF`, the
+//! builder takes it (`.urls(urls::URLCONF)`), and what is left unset
+//! follows it: the login URL is the declared `LoginView`'s path, the login
+//! page links to the declared `PasswordResetView`.
 
 /// One declared route: its name, path and built-in view.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub struct Declared {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
     /// The URL name (`login`).
     pub name: &'static str,
     /// The path (`/login/`).
@@ -17,21 +15,38 @@ pub struct Declared {
     pub view: &'static str,
 }
 
-static DECLARED: RwLock<&'static [Declared]> = RwLock::new(&[]);
-
-/// Records the routes of an `auth_urls!` router being built (the last one
-/// built wins). Called by the generated `router()`.
-#[doc(hidden)]
-pub fn declare(routes: &'static [Declared]) {
-    *DECLARED.write().unwrap_or_else(|p| p.into_inner()) = routes;
+/// The auth URLs of an app: what `auth_urls!` declared, as the builder
+/// takes it (`.urls(urls::URLCONF)`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Urls {
+    routes: &'static [Route],
 }
 
-/// The path of the declared route served by `view`, if any.
-pub(crate) fn declared_view(view: &str) -> Option<&'static str> {
-    DECLARED
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .find(|route| route.view == view)
-        .map(|route| route.path)
+impl Urls {
+    /// The routes `auth_urls!` declared (the macro calls this).
+    pub const fn new(routes: &'static [Route]) -> Self {
+        Urls { routes }
+    }
+
+    /// Every declared route, in declaration order.
+    pub fn routes(&self) -> &'static [Route] {
+        self.routes
+    }
+
+    /// The path declared under `name` (Django's `reverse`).
+    pub fn reverse(&self, name: &str) -> Option<&'static str> {
+        self.routes
+            .iter()
+            .find(|route| route.name == name)
+            .map(|route| route.path)
+    }
+
+    /// The path of the declared route served by `view` (`LoginView`), if
+    /// any.
+    pub fn path_of_view(&self, view: &str) -> Option<&'static str> {
+        self.routes
+            .iter()
+            .find(|route| route.view == view)
+            .map(|route| route.path)
+    }
 }

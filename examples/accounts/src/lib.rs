@@ -62,6 +62,7 @@ pub fn settings() -> Result<auth::Settings, auth::SettingsError> {
 pub fn builder(settings: auth::Settings) -> auth::AuthBuilder<User> {
     auth::Auth::<User>::builder()
         .settings(settings)
+        .urls(urls::URLCONF)
         .permissions(perms::ALL)
         .template(
             "accounts/base.html",
@@ -151,12 +152,11 @@ async fn custom_login_form(templates: auth::Templates) -> auth::Result<Html<Stri
 }
 
 async fn custom_login(
-    State(auth): State<auth::Auth<User>>,
     session: auth::Session,
     templates: auth::Templates,
     Form(form): Form<Credentials>,
 ) -> auth::Result<Response> {
-    match auth.authenticate(&form.username, &form.password).await? {
+    match auth::authenticate::<User>(&session, &form.username, &form.password).await? {
         Some(user) => {
             auth::login(&session, &user).await?;
             Ok(Redirect::to("/").into_response())

@@ -18,13 +18,13 @@ async fn serve(auth: auth::Auth<Member>, bind: SocketAddr) -> auth::Result<()> {
 async fn give_karma(auth: auth::Auth<Member>, args: ArgMatches) -> Result<(), CommandError> {
     let username: &String = args.get_one("username").expect("required");
     let points: i32 = *args.get_one("points").expect("required");
-    let Some(mut member) = auth.get_by_username(username).await? else {
+    let Some(mut member) = auth.users().get_by_username(username).await? else {
         return Err(CommandError::Usage(format!(
             "user '{username}' does not exist"
         )));
     };
     member.karma += points;
-    let member = auth.save_user(member).await?;
+    let member = auth.users().save(member).await?;
     println!("{} now has {} karma.", member.display_name, member.karma);
     Ok(())
 }

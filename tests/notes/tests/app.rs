@@ -248,7 +248,12 @@ async fn createsuperuser_asks_for_the_required_field_until_it_is_valid() {
         .build()
         .await
         .unwrap();
-    let grace = auth.get_by_username("grace").await.unwrap().unwrap();
+    let grace = auth
+        .users()
+        .get_by_username("grace")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((grace.display_name.as_str(), grace.karma), ("Grace", 0));
     assert!(grace.is_superuser);
     assert!(
@@ -274,11 +279,12 @@ async fn the_guard_and_the_login_follow_the_declared_urls_and_the_settings() {
         .await
         .unwrap();
     let mut ada = auth
+        .users()
         .create_user("ada", "", Some("ada-password-12"))
         .await
         .unwrap();
     ada.display_name = "Ada".into();
-    auth.save_user(ada).await.unwrap();
+    auth.users().save(ada).await.unwrap();
     let mut client = Client::new(notes::app(&auth));
 
     // A bare #[login_required] sends visitors to the declared login route.

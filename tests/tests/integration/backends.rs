@@ -38,12 +38,16 @@ impl Backend<User> for EmailBackend {
         let Some(mut user) = found.map(User::from) else {
             return Ok(None);
         };
-        let ok = auth.check_password(&mut user, password).await?;
+        let ok = auth.users().check_password(&mut user, password).await?;
         Ok((ok && user.is_active).then_some(user))
     }
 
     async fn get_user(&self, auth: &Auth<User>, id: i64) -> Result<Option<User>> {
-        Ok(auth.get_by_id(id).await?.filter(|user| user.is_active))
+        Ok(auth
+            .users()
+            .get_by_id(id)
+            .await?
+            .filter(|user| user.is_active))
     }
 }
 
@@ -91,7 +95,7 @@ auth_tests::backend_tests! {
     async fn a_second_backend_logs_users_in_by_email(backend: Backend) {
         let db = backend.database().await;
         let auth = build(&db, true).await;
-        auth.create_user("alice", "alice@example.com", Some("alice-password"))
+        auth.users().create_user("alice", "alice@example.com", Some("alice-password"))
             .await
             .unwrap();
         let mut client = Client::new(router(&auth));
@@ -114,7 +118,7 @@ auth_tests::backend_tests! {
             "a wrong password re-renders the form"
         );
 
-        // `Auth::authenticate` + `auth::login` in a custom view remember the
+        // `auth::authenticate` + `auth::login` in a custom view remember the
         // backend that accepted the user.
         let mut custom = Client::new(router(&auth));
         let page = custom

@@ -53,7 +53,7 @@ async fn run(
 #[tokio::test]
 async fn createsuperuser_prompts_until_the_answers_are_valid() {
     let auth = fresh_auth::<User>().await;
-    auth.create_user("taken", "", None).await.unwrap();
+    auth.users().create_user("taken", "", None).await.unwrap();
     let mut script = Script::new(&[
         "taken",             // username: refused
         "bad name",          // username: refused
@@ -109,7 +109,7 @@ async fn createuser_can_create_inactive_users() {
     .await;
     result.unwrap();
     assert_eq!(out, "User created successfully.\n");
-    let ivy = auth.get_by_username("ivy").await.unwrap().unwrap();
+    let ivy = auth.users().get_by_username("ivy").await.unwrap().unwrap();
     assert!(!ivy.is_active && !ivy.is_staff);
     assert!(
         auth.authenticate("ivy", "ivy-password-1")
@@ -152,6 +152,7 @@ async fn noinput_needs_a_free_username() {
     result.unwrap();
     assert!(
         !auth
+            .users()
             .get_by_username("zed")
             .await
             .unwrap()
@@ -187,7 +188,8 @@ async fn interactive_commands_refuse_to_run_without_a_terminal() {
 #[tokio::test]
 async fn changepassword_gives_three_tries() {
     let auth = fresh_auth::<User>().await;
-    auth.create_user("alice", "", Some("old-password"))
+    auth.users()
+        .create_user("alice", "", Some("old-password"))
         .await
         .unwrap();
 
@@ -268,7 +270,8 @@ async fn validation_can_be_bypassed_interactively() {
 #[tokio::test]
 async fn changepassword_runs_the_validators() {
     let auth = fresh_auth::<User>().await;
-    auth.create_user("alice", "", Some("old-password"))
+    auth.users()
+        .create_user("alice", "", Some("old-password"))
         .await
         .unwrap();
     let mut script = Script::new(&[

@@ -75,7 +75,7 @@ auth_tests::backend_tests! {
     async fn a_read_racing_a_deactivation_cannot_revive_the_user(backend: Backend) {
         let db = backend.database().await;
         let auth = instance(&db).await;
-        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let client = logged_in(&auth, "alice").await;
         auth::testing::forget_cached(&auth);
         let gate = auth::testing::user_cache_gate(&auth).expect("the cache is on");
@@ -84,9 +84,9 @@ auth_tests::backend_tests! {
         reader.jar = client.jar.clone();
         let read = tokio::spawn(async move { whoami(&mut reader).await });
         gate.paused().await; // read the active user, not yet cached
-        let mut alice = auth.get_by_username("alice").await.unwrap().unwrap();
+        let mut alice = auth.users().get_by_username("alice").await.unwrap().unwrap();
         alice.is_active = false;
-        auth.save_user(alice).await.unwrap();
+        auth.users().save(alice).await.unwrap();
         gate.release();
         read.await.unwrap();
         let mut after = Client::new(app::router(&auth));
@@ -99,7 +99,7 @@ auth_tests::backend_tests! {
         use tower_sessions::SessionStore as _;
         let db = backend.database().await;
         let auth = instance(&db).await;
-        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         let store = auth::testing::session_store(&auth);
         let id = client.jar["sessionid"].parse().unwrap();
@@ -116,7 +116,7 @@ auth_tests::backend_tests! {
         let db = backend.database().await;
         let a = instance(&db).await;
         let b = instance(&db).await;
-        a.create_user("alice", "", Some("pw")).await.unwrap();
+        a.users().create_user("alice", "", Some("pw")).await.unwrap();
         let _on_a = logged_in(&a, "alice").await;
         let on_b = logged_in(&b, "alice").await;
         auth::testing::forget_cached(&b);
@@ -127,8 +127,8 @@ auth_tests::backend_tests! {
         let read = tokio::spawn(async move { whoami(&mut reader).await });
         gate.paused().await;
         let before = auth::testing::cache_invalidations(&b);
-        let mut alice = a.get_by_username("alice").await.unwrap().unwrap();
-        a.set_password(&mut alice, "new-pw").await.unwrap();
+        let mut alice = a.users().get_by_username("alice").await.unwrap().unwrap();
+        a.users().set_password(&mut alice, "new-pw").await.unwrap();
         notified(&b, before).await;
         gate.release();
         read.await.unwrap();
@@ -143,7 +143,7 @@ auth_tests::backend_tests! {
         let db = backend.database().await;
         let a = instance(&db).await;
         let b = instance(&db).await;
-        a.create_user("alice", "", Some("pw")).await.unwrap();
+        a.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut on_a = logged_in(&a, "alice").await;
         let cookie = on_a.jar["sessionid"].clone();
         let mut on_b = Client::new(app::router(&b));
@@ -174,7 +174,7 @@ auth_tests::backend_tests! {
         let db = backend.database().await;
         let a = instance(&db).await;
         let b = instance(&db).await;
-        a.create_user("alice", "", Some("pw")).await.unwrap();
+        a.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut on_a = logged_in(&a, "alice").await;
         let mut on_b = Client::new(app::router(&b));
         on_b.jar = on_a.jar.clone();
@@ -202,7 +202,7 @@ auth_tests::backend_tests! {
     async fn a_deactivation_in_sql_is_honoured_within_the_bound(backend: Backend) {
         let db = backend.database().await;
         let auth = instance(&db).await;
-        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         let started = Instant::now();
         admin_sql(&db, "UPDATE accounts_user SET is_active = false WHERE username = 'alice'").await;
@@ -215,7 +215,7 @@ auth_tests::backend_tests! {
     async fn a_password_change_from_the_cli_is_honoured_within_the_bound(backend: Backend) {
         let db = backend.database().await;
         let auth = instance(&db).await;
-        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         let cli = instance(&db).await;
         let command = auth::cli::Cli::try_parse_for::<User, _, _>(["app", "changepassword", "alice"])
@@ -237,7 +237,7 @@ auth_tests::backend_tests! {
     async fn sessions_cleared_elsewhere_end_within_the_bound(backend: Backend) {
         let db = backend.database().await;
         let auth = instance(&db).await;
-        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         let other = instance(&db).await;
         let started = Instant::now();
@@ -252,7 +252,7 @@ auth_tests::backend_tests! {
     async fn the_cli_clearsessions_is_honoured_within_the_bound(backend: Backend) {
         let db = backend.database().await;
         let auth = instance(&db).await;
-        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         let past = "2001-01-01 00:00:00";
         let started = Instant::now();
@@ -277,7 +277,7 @@ auth_tests::backend_tests! {
         let db = backend.database().await;
         let staleness = Duration::from_millis(500);
         let auth = db.auth::<User>(auth::Settings { cache_max_staleness: staleness, ..Default::default() }).await;
-        auth.create_user("alice", "", Some("pw")).await.unwrap();
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         // The login's own changes are read before the burst.
         tokio::time::sleep(staleness * 2).await;
@@ -339,7 +339,7 @@ auth_tests::backend_tests! {
         };
         let a = builder.build().await.unwrap();
         let b = instance(&db).await;
-        a.create_user("alice", "", Some("pw")).await.unwrap();
+        a.users().create_user("alice", "", Some("pw")).await.unwrap();
 
         // A logout on B.
         let mut on_a = logged_in(&a, "alice").await;
@@ -361,8 +361,8 @@ auth_tests::backend_tests! {
         // A password change on B.
         let mut on_a = logged_in(&a, "alice").await;
         silence(true);
-        let mut alice = b.get_by_username("alice").await.unwrap().unwrap();
-        b.set_password(&mut alice, "a-new-password-9").await.unwrap();
+        let mut alice = b.users().get_by_username("alice").await.unwrap().unwrap();
+        b.users().set_password(&mut alice, "a-new-password-9").await.unwrap();
         let took = anonymous_within_bound(&mut on_a, Instant::now()).await;
         assert!(took <= STALENESS * 2, "password change on B seen on A after {took:?}");
     }

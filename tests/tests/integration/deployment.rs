@@ -96,7 +96,7 @@ auth_tests::backend_tests! {
         let db = backend.database().await;
         let a = db.auth::<User>(settings()).await;
         let b = db.auth::<User>(settings()).await;
-        a.create_user("alice", "", Some("alice-password"))
+        a.users().create_user("alice", "", Some("alice-password"))
             .await
             .unwrap();
         let (base_a, server_a) = serve(app::router(&a)).await;

@@ -20,7 +20,8 @@ async fn a_login_flood_is_bounded_and_answered() {
         ..Default::default()
     };
     let auth = fresh_auth_with::<User>(settings).await;
-    auth.create_user("alice", "", Some("alice-password"))
+    auth.users()
+        .create_user("alice", "", Some("alice-password"))
         .await
         .unwrap();
     let router = auth_tests::app::routes(&auth)

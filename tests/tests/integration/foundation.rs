@@ -78,9 +78,9 @@ auth_tests::backend_tests! {
             points: Some(-3),
             admin_flag: Some(true),
         };
-        let saved = auth.insert_user(member.clone()).await.unwrap();
+        let saved = auth.users().insert(member.clone()).await.unwrap();
         assert!(saved.id > 0);
-        let loaded = auth.get_by_username("marie").await.unwrap().unwrap();
+        let loaded = auth.users().get_by_username("marie").await.unwrap().unwrap();
         assert_eq!(loaded.id, saved.id);
         assert_eq!(loaded.first_name, "Marie");
         assert_eq!(
@@ -109,7 +109,7 @@ auth_tests::backend_tests! {
         // The unique column is enforced by the database.
         let mut twin = member;
         twin.base = AbstractUser::new("pierre");
-        assert!(auth.insert_user(twin).await.is_err());
+        assert!(auth.users().insert(twin).await.is_err());
 
         // The generated entity works with ordinary SeaORM queries.
         let rows = member_entity::Entity::find().all(auth.db()).await.unwrap();
@@ -120,6 +120,7 @@ auth_tests::backend_tests! {
     async fn create_user_normalises_and_hashes(backend: Backend) {
         let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
         let alice = auth
+            .users()
             .create_user("  alice ", "Alice@EXAMPLE.COM", Some("pw-123456"))
             .await
             .unwrap();
@@ -135,35 +136,36 @@ auth_tests::backend_tests! {
         assert!(alice.is_active && !alice.is_staff && !alice.is_superuser);
         assert_eq!(alice.bio, "");
 
-        let admin = auth.create_superuser("root", "", None).await.unwrap();
+        let admin = auth.users().create_superuser("root", "", None).await.unwrap();
         assert!(admin.is_staff && admin.is_superuser);
         assert!(!admin.has_usable_password());
 
         // Usernames are unique.
-        assert!(auth.create_user("alice", "", None).await.is_err());
+        assert!(auth.users().create_user("alice", "", None).await.is_err());
         // Blank usernames are refused.
-        assert!(auth.create_user("   ", "", None).await.is_err());
+        assert!(auth.users().create_user("   ", "", None).await.is_err());
     }
 
     async fn migrate_is_idempotent(backend: Backend) {
         let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
-        auth.create_user("alice", "", None).await.unwrap();
+        auth.users().create_user("alice", "", None).await.unwrap();
         auth.migrate().await.unwrap();
         auth.migrate().await.unwrap();
-        assert!(auth.get_by_username("alice").await.unwrap().is_some());
+        assert!(auth.users().get_by_username("alice").await.unwrap().is_some());
     }
 
     async fn authenticate_accepts_only_the_right_active_user(backend: Backend) {
         let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
-        auth.create_user("alice", "", Some("correct horse"))
+        auth.users().create_user("alice", "", Some("correct horse"))
             .await
             .unwrap();
         let mut bob = auth
+            .users()
             .create_user("bob", "", Some("battery staple"))
             .await
             .unwrap();
         bob.is_active = false;
-        auth.save_user(bob).await.unwrap();
+        auth.users().save(bob).await.unwrap();
 
         let found = auth.authenticate("alice", "correct horse").await.unwrap();
         assert_eq!(found.map(|u| u.username.clone()).as_deref(), Some("alice"));
@@ -212,13 +214,13 @@ auth_tests::backend_tests! {
 
     async fn outdated_hashes_are_upgraded_only_after_a_successful_check(backend: Backend) {
         let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
-        let mut carol = auth.create_user("carol", "", None).await.unwrap();
+        let mut carol = auth.users().create_user("carol", "", None).await.unwrap();
         let weak = Hasher::new(8, 1, 1).unwrap().make("old secret");
         carol.password = weak.clone();
-        auth.save_user(carol).await.unwrap();
+        auth.users().save(carol).await.unwrap();
 
         assert!(auth.authenticate("carol", "wrong").await.unwrap().is_none());
-        let stored = auth.get_by_username("carol").await.unwrap().unwrap();
+        let stored = auth.users().get_by_username("carol").await.unwrap().unwrap();
         assert_eq!(
             stored.password, weak,
             "a failed check leaves the hash alone"
@@ -229,7 +231,7 @@ auth_tests::backend_tests! {
             .await
             .unwrap()
             .unwrap();
-        let stored = auth.get_by_username("carol").await.unwrap().unwrap();
+        let stored = auth.users().get_by_username("carol").await.unwrap().unwrap();
         assert!(
             stored
                 .password
@@ -257,17 +259,17 @@ auth_tests::backend_tests! {
 
     async fn django_hashes_are_imported_and_upgraded(backend: Backend) {
         let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
-        let mut dave = auth.create_user("dave", "", None).await.unwrap();
+        let mut dave = auth.users().create_user("dave", "", None).await.unwrap();
         // Made with Python's hashlib.pbkdf2_hmac, in Django's format.
         dave.password = "pbkdf2_sha256$1000$pepper$QaTwlQZS+av8xpxxEwll5NAb1iuYWklZWVbdjHtudhY=".into();
-        auth.save_user(dave).await.unwrap();
+        auth.users().save(dave).await.unwrap();
         assert!(
             auth.authenticate("dave", "lètmein")
                 .await
                 .unwrap()
                 .is_some()
         );
-        let stored = auth.get_by_username("dave").await.unwrap().unwrap();
+        let stored = auth.users().get_by_username("dave").await.unwrap().unwrap();
         assert!(
             stored.password.starts_with("$argon2id$"),
             "{}",
@@ -277,10 +279,10 @@ auth_tests::backend_tests! {
 
     async fn set_password_and_check_password(backend: Backend) {
         let (auth, _db) = backend.auth::<User>(auth::Settings::default()).await;
-        let mut erin = auth.create_user("erin", "", Some("first")).await.unwrap();
-        auth.set_password(&mut erin, "second").await.unwrap();
-        assert!(auth.check_password(&mut erin, "second").await.unwrap());
-        assert!(!auth.check_password(&mut erin, "first").await.unwrap());
+        let mut erin = auth.users().create_user("erin", "", Some("first")).await.unwrap();
+        auth.users().set_password(&mut erin, "second").await.unwrap();
+        assert!(auth.users().check_password(&mut erin, "second").await.unwrap());
+        assert!(!auth.users().check_password(&mut erin, "first").await.unwrap());
         assert!(auth.authenticate("erin", "first").await.unwrap().is_none());
         assert!(auth.authenticate("erin", "second").await.unwrap().is_some());
     }
@@ -289,9 +291,9 @@ auth_tests::backend_tests! {
         let db = backend.database().await;
         let users = db.auth::<User>(auth::Settings::default()).await;
         let members = db.auth::<Member>(auth::Settings::default()).await;
-        users.create_user("same", "", None).await.unwrap();
-        members.create_user("same", "", None).await.unwrap();
-        assert!(users.get_by_username("same").await.unwrap().is_some());
-        assert!(members.get_by_username("same").await.unwrap().is_some());
+        users.users().create_user("same", "", None).await.unwrap();
+        members.users().create_user("same", "", None).await.unwrap();
+        assert!(users.users().get_by_username("same").await.unwrap().is_some());
+        assert!(members.users().get_by_username("same").await.unwrap().is_some());
     }
 }

@@ -13,11 +13,18 @@ async fn hashes_during<F: std::future::Future>(auth: &auth::Auth<User>, f: F) ->
 #[tokio::test]
 async fn every_failed_login_costs_exactly_one_hash() {
     let auth = fresh_auth::<User>().await;
-    auth.create_user("alice", "", Some("pw")).await.unwrap();
-    let mut bob = auth.create_user("bob", "", Some("pw")).await.unwrap();
+    auth.users()
+        .create_user("alice", "", Some("pw"))
+        .await
+        .unwrap();
+    let mut bob = auth
+        .users()
+        .create_user("bob", "", Some("pw"))
+        .await
+        .unwrap();
     bob.is_active = false;
-    auth.save_user(bob).await.unwrap();
-    auth.create_user("carl", "", None).await.unwrap(); // unusable password
+    auth.users().save(bob).await.unwrap();
+    auth.users().create_user("carl", "", None).await.unwrap(); // unusable password
 
     for (username, password, why) in [
         ("alice", "pw", "existing user, right password"),
@@ -40,7 +47,10 @@ async fn a_locked_out_attempt_costs_no_hash() {
         ..Default::default()
     };
     let auth = auth_tests::fresh_auth_with::<User>(settings).await;
-    auth.create_user("dana", "", Some("pw")).await.unwrap();
+    auth.users()
+        .create_user("dana", "", Some("pw"))
+        .await
+        .unwrap();
     for _ in 0..2 {
         auth.authenticate("dana", "wrong").await.unwrap();
     }

@@ -34,7 +34,8 @@ fn settings() -> auth::Settings {
 }
 
 async fn client_for(auth: &auth::Auth<User>) -> Client {
-    auth.create_user("alice", "alice@example.com", Some("wonderland-42"))
+    auth.users()
+        .create_user("alice", "alice@example.com", Some("wonderland-42"))
         .await
         .unwrap();
     Client::new(urls::router().merge(app::routes(auth)).layer(auth.layer()))
@@ -58,7 +59,7 @@ async fn the_memory_backend_keeps_messages_and_post_reset_login_logs_in() {
     let page = request_reset(&mut client, "alice@example.com").await;
     assert_eq!(page.location(), Some("/accounts/reset/sent/"));
     auth::testing::mail_idle(&auth).await;
-    let outbox = auth.outbox().expect("the memory backend");
+    let outbox = auth.mail().outbox().expect("the memory backend");
     assert_eq!(outbox.len(), 1);
     let message = &outbox[0];
     assert_eq!(message.to, ["alice@example.com"]);
@@ -120,7 +121,7 @@ async fn an_app_can_bring_its_own_backend() {
     request_reset(&mut client, "alice@example.com").await;
     auth::testing::mail_idle(&auth).await;
     assert_eq!(recorder.sent.lock().unwrap().len(), 1);
-    assert!(auth.outbox().is_none());
+    assert!(auth.mail().outbox().is_none());
 }
 
 #[tokio::test]
@@ -172,14 +173,15 @@ async fn a_message_goes_over_real_smtp_to_the_sink() {
     })
     .await;
     let marker = auth::Uuid::new_v4().simple().to_string();
-    auth.send_mail(&EmailMessage {
-        subject: format!("Test {marker}"),
-        body: "Grüße from the tests.\nhttp://testserver/reset/MQ/abc-def/\n".into(),
-        from_email: "site@example.com".into(),
-        to: vec!["alice@example.com".into()],
-    })
-    .await
-    .expect("the sink accepts the message");
+    auth.mail()
+        .send(&EmailMessage {
+            subject: format!("Test {marker}"),
+            body: "Grüße from the tests.\nhttp://testserver/reset/MQ/abc-def/\n".into(),
+            from_email: "site@example.com".into(),
+            to: vec!["alice@example.com".into()],
+        })
+        .await
+        .expect("the sink accepts the message");
     let found = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -197,7 +199,10 @@ async fn a_message_goes_over_real_smtp_to_the_sink() {
     // The reset view through the same server.
     let mut client = client_for(&auth).await;
     let carol = format!("carol-{marker}@example.com");
-    auth.create_user("carol", &carol, Some("pw")).await.unwrap();
+    auth.users()
+        .create_user("carol", &carol, Some("pw"))
+        .await
+        .unwrap();
     request_reset(&mut client, &carol).await;
     auth::testing::mail_idle(&auth).await;
     let reset = std::fs::read_dir(&dir)
@@ -241,7 +246,7 @@ async fn request_reset_from(client: &mut Client, ip: &str, email: &str) -> Statu
 /// The messages `auth` sent to `to`.
 async fn sent_to(auth: &auth::Auth<User>, to: &str) -> usize {
     auth::testing::mail_idle(auth).await;
-    let outbox = auth.outbox().expect("the memory backend");
+    let outbox = auth.mail().outbox().expect("the memory backend");
     outbox
         .iter()
         .filter(|m| m.to.iter().any(|t| t == to))
@@ -255,7 +260,7 @@ auth_tests::backend_tests! {
     async fn reset_mail_is_limited_per_user_whatever_the_address_typed(backend: Backend) {
         let db = backend.database().await;
         let auth = db.auth::<User>(behind_a_proxy()).await;
-        auth.create_user("sam", "sam@example.com", Some("sam-password-1")).await.unwrap();
+        auth.users().create_user("sam", "sam@example.com", Some("sam-password-1")).await.unwrap();
         let mut client = Client::new(urls::router().merge(app::routes(&auth)).layer(auth.layer()));
         let variants = [
             "sam@example.com",
@@ -301,7 +306,7 @@ async fn links_use_the_site_url_whatever_the_host_header() {
         StatusCode::SEE_OTHER
     );
     auth::testing::mail_idle(&auth).await;
-    let outbox = auth.outbox().unwrap();
+    let outbox = auth.mail().outbox().unwrap();
     assert_eq!(outbox.len(), 1);
     let body = &outbox[0].body;
     assert!(
@@ -325,7 +330,7 @@ async fn the_reset_token_moves_into_a_new_session() {
     victim.jar.insert("sessionid".into(), planted.clone());
     request_reset(&mut victim, "alice@example.com").await;
     auth::testing::mail_idle(&auth).await;
-    let path = link_path(&auth.outbox().unwrap()[0].body);
+    let path = link_path(&auth.mail().outbox().unwrap()[0].body);
     let moved = victim.get(&path).await;
     let form = moved.location().expect("to the form").to_owned();
     assert_ne!(

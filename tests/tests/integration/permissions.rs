@@ -42,9 +42,13 @@ async fn setup(backend: Backend) -> (Auth, auth_tests::TestDb) {
 }
 
 async fn user(auth: &Auth, name: &str) -> User {
-    match auth.get_by_username(name).await.unwrap() {
+    match auth.users().get_by_username(name).await.unwrap() {
         Some(user) => user,
-        None => auth.create_user(name, "", Some("pw")).await.unwrap(),
+        None => auth
+            .users()
+            .create_user(name, "", Some("pw"))
+            .await
+            .unwrap(),
     }
 }
 
@@ -144,7 +148,8 @@ auth_tests::backend_tests! {
     async fn migrate_makes_the_default_and_declared_permissions(backend: Backend) {
         let (auth, db) = setup(backend).await;
         let all: Vec<String> = auth
-            .all_permissions()
+            .permissions()
+            .all()
             .await
             .unwrap()
             .into_iter()
@@ -154,7 +159,7 @@ auth_tests::backend_tests! {
         expected.extend(["accounts.publish_report", "accounts.view_report", "blog.publish_post"]);
         expected.sort();
         assert_eq!(all, expected);
-        let described = auth.all_permissions().await.unwrap();
+        let described = auth.permissions().all().await.unwrap();
         assert!(described.contains(&(
             "accounts".into(),
             "add_user".into(),
@@ -168,20 +173,20 @@ auth_tests::backend_tests! {
         // Another instance declaring nothing: migrate keeps every row.
         let other = db.auth::<User>(auth::Settings::default()).await;
         other.migrate().await.unwrap();
-        assert_eq!(other.all_permissions().await.unwrap().len(), expected.len());
+        assert_eq!(other.permissions().all().await.unwrap().len(), expected.len());
     }
 
     /// Direct grants, group grants and their union, as Django reports them.
     async fn direct_and_group_grants_add_up(backend: Backend) {
         let (auth, _db) = setup(backend).await;
         let alice = user(&auth, "alice").await;
-        assert!(auth.grant(&alice, perms::accounts::VIEW_REPORT).await.unwrap());
-        assert!(!auth.grant(&alice, "accounts.view_report").await.unwrap(), "granted once");
-        auth.create_group("editors").await.unwrap();
-        auth.grant_group("editors", perms::blog::PUBLISH_POST).await.unwrap();
-        auth.grant_group("editors", "accounts.view_report").await.unwrap();
-        assert!(auth.add_to_group(&alice, "editors").await.unwrap());
-        let perms = auth.permissions(&alice).await.unwrap();
+        assert!(auth.permissions().grant(&alice, perms::accounts::VIEW_REPORT).await.unwrap());
+        assert!(!auth.permissions().grant(&alice, "accounts.view_report").await.unwrap(), "granted once");
+        auth.permissions().create_group("editors").await.unwrap();
+        auth.permissions().grant_group("editors", perms::blog::PUBLISH_POST).await.unwrap();
+        auth.permissions().grant_group("editors", "accounts.view_report").await.unwrap();
+        assert!(auth.permissions().add_to_group(&alice, "editors").await.unwrap());
+        let perms = auth.permissions().of(&alice).await.unwrap();
         assert_eq!(names(&perms.get_user_permissions()), ["accounts.view_report"]);
         assert_eq!(
             names(&perms.get_group_permissions()),
@@ -196,16 +201,16 @@ auth_tests::backend_tests! {
         assert!(!perms.has_perms(&["accounts.view_report", "accounts.publish_report"]));
         assert!(perms.has_module_perms("blog"));
         assert!(!perms.has_module_perms("shop"));
-        assert!(auth.has_perm(&alice, "blog.publish_post").await.unwrap());
+        assert!(auth.permissions().has_perm(&alice, "blog.publish_post").await.unwrap());
 
         let bob = user(&auth, "bob").await;
-        let none = auth.permissions(&bob).await.unwrap();
+        let none = auth.permissions().of(&bob).await.unwrap();
         assert!(none.get_all_permissions().is_empty());
         assert!(!none.has_module_perms("accounts"));
 
-        assert!(auth.remove_from_group(&alice, "editors").await.unwrap());
-        assert!(!auth.remove_from_group(&alice, "editors").await.unwrap());
-        let perms = auth.permissions(&alice).await.unwrap();
+        assert!(auth.permissions().remove_from_group(&alice, "editors").await.unwrap());
+        assert!(!auth.permissions().remove_from_group(&alice, "editors").await.unwrap());
+        let perms = auth.permissions().of(&alice).await.unwrap();
         assert_eq!(names(&perms.get_all_permissions()), ["accounts.view_report"]);
     }
 
@@ -216,17 +221,17 @@ auth_tests::backend_tests! {
         let (auth, _db) = setup(backend).await;
         let mut root = user(&auth, "root").await;
         root.is_superuser = true;
-        let root = auth.save_user(root).await.unwrap();
-        let perms = auth.permissions(&root).await.unwrap();
+        let root = auth.users().save(root).await.unwrap();
+        let perms = auth.permissions().of(&root).await.unwrap();
         assert_eq!(perms.get_all_permissions().len(), DEFAULTS.len() + 3);
         assert!(perms.has_perm("anything.at_all"));
         assert!(perms.has_module_perms("accounts"));
 
         let mut retired = root.clone();
         retired.is_active = false;
-        let retired = auth.save_user(retired).await.unwrap();
-        auth.grant(&retired, "accounts.view_report").await.unwrap();
-        let perms = auth.permissions(&retired).await.unwrap();
+        let retired = auth.users().save(retired).await.unwrap();
+        auth.permissions().grant(&retired, "accounts.view_report").await.unwrap();
+        let perms = auth.permissions().of(&retired).await.unwrap();
         assert!(!perms.has_perm("accounts.view_report"));
         assert!(!perms.has_module_perms("accounts"));
         assert!(perms.get_all_permissions().is_empty());
@@ -237,15 +242,15 @@ auth_tests::backend_tests! {
     async fn unknown_groups_and_permissions_are_errors(backend: Backend) {
         let (auth, _db) = setup(backend).await;
         let alice = user(&auth, "alice").await;
-        let err = auth.grant(&alice, "accounts.fly").await.unwrap_err();
+        let err = auth.permissions().grant(&alice, "accounts.fly").await.unwrap_err();
         assert_eq!(err.to_string(), "Permission accounts.fly does not exist.");
-        let err = auth.add_to_group(&alice, "ghosts").await.unwrap_err();
+        let err = auth.permissions().add_to_group(&alice, "ghosts").await.unwrap_err();
         assert_eq!(err.to_string(), "Group 'ghosts' does not exist.");
-        auth.create_group("editors").await.unwrap();
-        let err = auth.create_group("editors").await.unwrap_err();
+        auth.permissions().create_group("editors").await.unwrap();
+        let err = auth.permissions().create_group("editors").await.unwrap_err();
         assert_eq!(err.to_string(), "Group 'editors' already exists.");
-        assert!(auth.create_group("").await.is_err());
-        assert!(auth.create_group(&"g".repeat(151)).await.is_err());
+        assert!(auth.permissions().create_group("").await.is_err());
+        assert!(auth.permissions().create_group(&"g".repeat(151)).await.is_err());
     }
 
     /// Deleting a user or a group takes its links with it (foreign keys
@@ -253,12 +258,12 @@ auth_tests::backend_tests! {
     async fn deleting_users_and_groups_cascades(backend: Backend) {
         let (auth, _db) = setup(backend).await;
         let alice = user(&auth, "alice").await;
-        auth.create_group("editors").await.unwrap();
-        auth.grant_group("editors", "blog.publish_post").await.unwrap();
-        auth.add_to_group(&alice, "editors").await.unwrap();
-        auth.grant(&alice, "accounts.view_report").await.unwrap();
+        auth.permissions().create_group("editors").await.unwrap();
+        auth.permissions().grant_group("editors", "blog.publish_post").await.unwrap();
+        auth.permissions().add_to_group(&alice, "editors").await.unwrap();
+        auth.permissions().grant(&alice, "accounts.view_report").await.unwrap();
         let bob = user(&auth, "bob").await;
-        auth.add_to_group(&bob, "editors").await.unwrap();
+        auth.permissions().add_to_group(&bob, "editors").await.unwrap();
 
         let links = |table: &'static str| {
             let auth = auth.clone();
@@ -279,16 +284,16 @@ auth_tests::backend_tests! {
         };
         assert_eq!(links("accounts_user_user_permissions").await, 1);
         assert_eq!(links("accounts_user_groups").await, 2);
-        auth.delete_user(alice).await.unwrap();
+        auth.users().delete(alice).await.unwrap();
         assert_eq!(links("accounts_user_user_permissions").await, 0);
         assert_eq!(links("accounts_user_groups").await, 1);
         assert_eq!(links("auth_group_permissions").await, 1);
 
-        assert!(auth.delete_group("editors").await.unwrap());
-        assert!(!auth.delete_group("editors").await.unwrap());
+        assert!(auth.permissions().delete_group("editors").await.unwrap());
+        assert!(!auth.permissions().delete_group("editors").await.unwrap());
         assert_eq!(links("accounts_user_groups").await, 0);
         assert_eq!(links("auth_group_permissions").await, 0);
-        assert!(auth.permissions(&bob).await.unwrap().get_all_permissions().is_empty());
+        assert!(auth.permissions().of(&bob).await.unwrap().get_all_permissions().is_empty());
     }
 
     /// However many checks a request makes (the guard, the extractor, a
@@ -296,7 +301,7 @@ auth_tests::backend_tests! {
     async fn one_permissions_query_per_request(backend: Backend) {
         let (auth, _db) = setup(backend).await;
         let alice = user(&auth, "alice").await;
-        auth.grant(&alice, perms::accounts::VIEW_REPORT).await.unwrap();
+        auth.permissions().grant(&alice, perms::accounts::VIEW_REPORT).await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         for _ in 0..3 {
             let before = auth::testing::permission_loads(&auth);
@@ -316,17 +321,17 @@ auth_tests::backend_tests! {
     async fn revoking_takes_effect_on_the_next_request(backend: Backend) {
         let (auth, _db) = setup(backend).await;
         let alice = user(&auth, "alice").await;
-        auth.grant(&alice, "accounts.view_report").await.unwrap();
+        auth.permissions().grant(&alice, "accounts.view_report").await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         assert_eq!(client.get("/report/").await.status, StatusCode::OK);
-        auth.revoke(&alice, perms::accounts::VIEW_REPORT).await.unwrap();
+        auth.permissions().revoke(&alice, perms::accounts::VIEW_REPORT).await.unwrap();
         assert_eq!(client.get("/report/").await.status, StatusCode::FORBIDDEN);
 
-        auth.create_group("readers").await.unwrap();
-        auth.grant_group("readers", "accounts.view_report").await.unwrap();
-        auth.add_to_group(&alice, "readers").await.unwrap();
+        auth.permissions().create_group("readers").await.unwrap();
+        auth.permissions().grant_group("readers", "accounts.view_report").await.unwrap();
+        auth.permissions().add_to_group(&alice, "readers").await.unwrap();
         assert_eq!(client.get("/report/").await.status, StatusCode::OK);
-        auth.remove_from_group(&alice, "readers").await.unwrap();
+        auth.permissions().remove_from_group(&alice, "readers").await.unwrap();
         assert_eq!(client.get("/report/").await.status, StatusCode::FORBIDDEN);
     }
 
@@ -346,18 +351,18 @@ auth_tests::backend_tests! {
         assert_eq!(anonymous.get("/layered/test/").await.status, StatusCode::SEE_OTHER);
 
         let alice = user(&auth, "alice").await;
-        auth.grant(&alice, "accounts.view_report").await.unwrap();
+        auth.permissions().grant(&alice, "accounts.view_report").await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         assert_eq!(client.get("/report/").await.status, StatusCode::OK);
         assert_eq!(client.get("/publish/").await.status, StatusCode::FORBIDDEN, "needs both");
-        auth.grant(&alice, "accounts.publish_report").await.unwrap();
+        auth.permissions().grant(&alice, "accounts.publish_report").await.unwrap();
         assert_eq!(client.get("/publish/").await.body, "published");
         assert_eq!(client.get("/root/").await.status, StatusCode::SEE_OTHER);
         assert_eq!(client.get("/bob/").await.status, StatusCode::SEE_OTHER);
         assert_eq!(client.get("/layered/perm/").await.status, StatusCode::FORBIDDEN);
         assert_eq!(client.get("/layered/test/").await.status, StatusCode::SEE_OTHER);
         assert_eq!(client.get("/layered/async/").await.status, StatusCode::SEE_OTHER);
-        auth.grant(&alice, perms::blog::PUBLISH_POST).await.unwrap();
+        auth.permissions().grant(&alice, perms::blog::PUBLISH_POST).await.unwrap();
         assert_eq!(client.get("/layered/perm/").await.body, "perm");
         assert_eq!(client.get("/rendered/").await.body, "ABVP");
 
@@ -365,10 +370,10 @@ auth_tests::backend_tests! {
         assert_eq!(bob.get("/bob/").await.body, "bob");
         assert_eq!(bob.get("/layered/async/").await.body, "async");
         assert_eq!(bob.get("/rendered/").await.body, "");
-        let mut staff = auth.get_by_username("bob").await.unwrap().unwrap();
+        let mut staff = auth.users().get_by_username("bob").await.unwrap().unwrap();
         staff.is_staff = true;
         staff.is_superuser = true;
-        auth.save_user(staff).await.unwrap();
+        auth.users().save(staff).await.unwrap();
         assert_eq!(bob.get("/layered/test/").await.body, "test");
         assert_eq!(bob.get("/root/").await.body, "root");
         assert_eq!(bob.get("/rendered/").await.body, "ABVP");

@@ -39,7 +39,8 @@ fn fixture() -> &'static Fixture {
             .unwrap();
         let (auth, router, cookie, token) = runtime.block_on(async {
             let auth = fresh_auth::<User>().await;
-            auth.create_user("alice", "", Some("alice-password"))
+            auth.users()
+                .create_user("alice", "", Some("alice-password"))
                 .await
                 .unwrap();
             let router = auth_tests::app::routes(&auth)

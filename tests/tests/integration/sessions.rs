@@ -23,10 +23,12 @@ fn settings() -> auth::Settings {
 
 async fn setup(backend: Backend) -> (auth::Auth<User>, Client, TestDb) {
     let (auth, db) = backend.auth::<User>(settings()).await;
-    auth.create_user("alice", "alice@example.com", Some("alice-password"))
+    auth.users()
+        .create_user("alice", "alice@example.com", Some("alice-password"))
         .await
         .unwrap();
-    auth.create_user("bob", "", Some("bob-password"))
+    auth.users()
+        .create_user("bob", "", Some("bob-password"))
         .await
         .unwrap();
     let client = Client::new(app::router(&auth));
@@ -57,7 +59,10 @@ async fn session_cookie_settings_are_applied() {
         ..Default::default()
     };
     let auth = fresh_auth_with::<User>(settings).await;
-    auth.create_user("alice", "", Some("pw")).await.unwrap();
+    auth.users()
+        .create_user("alice", "", Some("pw"))
+        .await
+        .unwrap();
     let mut client = Client::new(app::router(&auth));
     let page = login(&mut client, "alice", "pw").await;
     let cookie = page.set_cookie("sid").expect("a session cookie named sid");
@@ -122,7 +127,10 @@ async fn debug_output_never_shows_the_session_id() {
 #[tokio::test]
 async fn login_required_layer_guards_whole_routers() {
     let auth = fresh_auth_with::<User>(settings()).await;
-    auth.create_user("alice", "", Some("pw")).await.unwrap();
+    auth.users()
+        .create_user("alice", "", Some("pw"))
+        .await
+        .unwrap();
     let app = app::routes(&auth)
         .route("/reports/", axum::routing::get(|| async { "reports" }))
         .route("/static/app.css", axum::routing::get(|| async { "css" }))
@@ -309,8 +317,8 @@ auth_tests::backend_tests! {
         check(&mut client, "alice", "alice-password", "same user").await;
         check(&mut client, "bob", "bob-password", "another user").await;
         // Bob's password changes elsewhere: this session's hash is stale.
-        let mut bob = auth.get_by_username("bob").await.unwrap().unwrap();
-        auth.set_password(&mut bob, "bob-new-password").await.unwrap();
+        let mut bob = auth.users().get_by_username("bob").await.unwrap().unwrap();
+        auth.users().set_password(&mut bob, "bob-new-password").await.unwrap();
         check(&mut client, "bob", "bob-new-password", "stale auth hash").await;
     }
 
@@ -473,22 +481,22 @@ auth_tests::backend_tests! {
     async fn inactive_and_deleted_users_are_anonymous(backend: Backend) {
         let (auth, mut client, _db) = setup(backend).await;
         login(&mut client, "alice", "alice-password").await;
-        let mut alice = auth.get_by_username("alice").await.unwrap().unwrap();
+        let mut alice = auth.users().get_by_username("alice").await.unwrap().unwrap();
         alice.is_active = false;
-        let alice = auth.save_user(alice).await.unwrap();
+        let alice = auth.users().save(alice).await.unwrap();
         assert_eq!(whoami(&mut client).await, "Welcome, Guest!");
         assert_eq!(client.get("/profile/").await.status, StatusCode::SEE_OTHER);
 
         let mut alice = alice;
         alice.is_active = true;
-        let alice = auth.save_user(alice).await.unwrap();
+        let alice = auth.users().save(alice).await.unwrap();
         assert_eq!(
             whoami(&mut client).await,
             "Welcome, alice!",
             "not flushed: reactivation restores it"
         );
 
-        auth.delete_user(alice).await.unwrap();
+        auth.users().delete(alice).await.unwrap();
         assert_eq!(whoami(&mut client).await, "Welcome, Guest!");
     }
 
@@ -706,7 +714,7 @@ auth_tests::backend_tests! {
         let old = "old-secret-key-old-secret-key-old-secret-key".to_owned();
         let new = "new-secret-key-new-secret-key-new-secret-key".to_owned();
         let first = build(&old, vec![]).await.unwrap();
-        first.create_user("alice", "", Some("pw")).await.unwrap();
+        first.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut client = Client::new(app::router(&first));
         login(&mut client, "alice", "pw").await;
         let id_before = client.jar["sessionid"].clone();
@@ -796,7 +804,7 @@ auth_tests::backend_tests! {
                 ..Default::default()
             })
             .await;
-        auth.create_user("alice", "alice@example.com", Some("alice-password"))
+        auth.users().create_user("alice", "alice@example.com", Some("alice-password"))
             .await
             .unwrap();
         let mut client = Client::new(app::router(&auth));
@@ -814,6 +822,7 @@ auth_tests::backend_tests! {
         let db = backend.database().await;
         let first = db.auth::<User>(auth::Settings::default()).await;
         first
+            .users()
             .create_user("alice", "", Some("alice-password"))
             .await
             .unwrap();

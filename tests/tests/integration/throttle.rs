@@ -110,7 +110,7 @@ auth_tests::backend_tests! {
         };
         let (a, mut client_a) = instance_with(&db, settings.clone()).await;
         let (b, mut client_b) = instance_with(&db, settings).await;
-        a.create_user("alice", "", Some("alice-password")).await.unwrap();
+        a.users().create_user("alice", "", Some("alice-password")).await.unwrap();
         let token = client_a.csrf_token().await;
         let jar = client_a.jar.clone();
         client_b.jar = jar.clone();
@@ -156,7 +156,7 @@ auth_tests::backend_tests! {
     async fn the_owner_is_not_locked_out_by_failures_from_another_address(backend: Backend) {
         let db = backend.database().await;
         let (auth, mut a) = instance(&db, Duration::from_secs(900)).await;
-        auth.create_user("bob", "", Some("bob-password")).await.unwrap();
+        auth.users().create_user("bob", "", Some("bob-password")).await.unwrap();
         let (_other, mut b) = instance(&db, Duration::from_secs(900)).await;
         for _ in 0..3 {
             assert_eq!(attempt(&mut a, "198.51.100.66", "bob", "wrong").await.0, StatusCode::OK);
@@ -177,7 +177,7 @@ auth_tests::backend_tests! {
     async fn a_username_is_locked_after_its_limit_across_addresses_and_instances(backend: Backend) {
         let db = backend.database().await;
         let (auth, mut a) = instance(&db, Duration::from_secs(900)).await;
-        auth.create_user("alice", "", Some("alice-password")).await.unwrap();
+        auth.users().create_user("alice", "", Some("alice-password")).await.unwrap();
         let (_other, mut b) = instance(&db, Duration::from_secs(900)).await;
 
         // Two failures from one address, then that address logs in: the
@@ -202,7 +202,7 @@ auth_tests::backend_tests! {
             assert!(body.contains(LOCKED), "{body}");
         }
         // Other users are not affected.
-        auth.create_user("bob", "", Some("bob-password")).await.unwrap();
+        auth.users().create_user("bob", "", Some("bob-password")).await.unwrap();
         assert_eq!(
             attempt(&mut b, "203.0.113.6", "bob", "bob-password").await.0,
             StatusCode::SEE_OTHER
@@ -212,7 +212,7 @@ auth_tests::backend_tests! {
     async fn a_client_address_is_locked_after_its_limit(backend: Backend) {
         let db = backend.database().await;
         let (auth, mut client) = instance(&db, Duration::from_secs(900)).await;
-        auth.create_user("carol", "", Some("carol-password")).await.unwrap();
+        auth.users().create_user("carol", "", Some("carol-password")).await.unwrap();
         for i in 0..6 {
             let (status, _) = attempt(&mut client, "198.51.100.7", &format!("guess{i}"), "x").await;
             assert_eq!(status, StatusCode::OK);
@@ -230,7 +230,7 @@ auth_tests::backend_tests! {
     async fn ipv6_clients_count_by_their_64(backend: Backend) {
         let db = backend.database().await;
         let (auth, mut client) = instance(&db, Duration::from_secs(900)).await;
-        auth.create_user("dora", "", Some("dora-password")).await.unwrap();
+        auth.users().create_user("dora", "", Some("dora-password")).await.unwrap();
         for host in ["2001:db8:7:7::1", "2001:db8:7:7::2", "2001:db8:7:7:ffff::3"] {
             assert_eq!(attempt(&mut client, host, "dora", "wrong").await.0, StatusCode::OK);
         }
@@ -252,7 +252,7 @@ auth_tests::backend_tests! {
     async fn every_line_of_the_proxy_header_counts(backend: Backend) {
         let db = backend.database().await;
         let (auth, mut client) = instance(&db, Duration::from_secs(900)).await;
-        auth.create_user("fred", "", Some("fred-password")).await.unwrap();
+        auth.users().create_user("fred", "", Some("fred-password")).await.unwrap();
         let proxy_line = "192.0.2.77";
         for i in 0..6 {
             let (forged, username) = (format!("10.9.9.{i}"), format!("guess{i}"));
@@ -284,7 +284,7 @@ auth_tests::backend_tests! {
         // Two seconds: MySQL keeps attempt times to the second, which can
         // shorten a window by up to one.
         let (auth, mut client) = instance(&db, Duration::from_secs(2)).await;
-        auth.create_user("dave", "", Some("dave-password")).await.unwrap();
+        auth.users().create_user("dave", "", Some("dave-password")).await.unwrap();
         for _ in 0..3 {
             attempt(&mut client, "192.0.2.1", "dave", "wrong").await;
         }
@@ -303,7 +303,7 @@ auth_tests::backend_tests! {
     async fn custom_login_views_get_the_same_protection(backend: Backend) {
         let db = backend.database().await;
         let (auth, mut client) = instance(&db, Duration::from_secs(900)).await;
-        auth.create_user("erin", "", Some("erin-password")).await.unwrap();
+        auth.users().create_user("erin", "", Some("erin-password")).await.unwrap();
         // The test app's /login/ calls Auth::authenticate and auth::login.
         for _ in 0..3 {
             let page = client
@@ -331,7 +331,7 @@ auth_tests::backend_tests! {
     async fn the_old_password_of_the_change_form_is_throttled(backend: Backend) {
         let db = backend.database().await;
         let (auth, mut client) = instance(&db, Duration::from_secs(900)).await;
-        auth.create_user("gina", "", Some("gina-password")).await.unwrap();
+        auth.users().create_user("gina", "", Some("gina-password")).await.unwrap();
         assert_eq!(attempt(&mut client, "192.0.2.9", "gina", "gina-password").await.0, StatusCode::SEE_OTHER);
         let change = |old: &'static str| [("old_password", old), ("new_password1", "new-pass-7781"), ("new_password2", "new-pass-7781")];
         for _ in 0..3 {
@@ -364,7 +364,7 @@ auth_tests::backend_tests! {
             ..settings(Duration::from_secs(1))
         };
         let auth = db.builder::<User>(settings).redis_url(via(&redis_url, proxy.addr)).build().await.unwrap();
-        auth.create_user("hank", "", Some("hank-password")).await.unwrap();
+        auth.users().create_user("hank", "", Some("hank-password")).await.unwrap();
         assert!(auth.authenticate("hank", "wrong").await.unwrap().is_none());
         // The second failure's increment waits while the counters expire.
         let hold = proxy.hold(b"INCR");

@@ -67,6 +67,7 @@ fn only_the_canonical_token_is_accepted() {
     let (auth, alice) = runtime.block_on(async {
         let auth = fresh_auth::<User>().await;
         let alice = auth
+            .users()
             .create_user("alice", "alice@example.com", Some("pw"))
             .await
             .unwrap();

@@ -19,7 +19,8 @@ async fn guarded() -> &'static str {
 
 async fn setup(settings: auth::Settings) -> Client {
     let auth = fresh_auth_with::<User>(settings).await;
-    auth.create_user("alice", "alice@example.com", Some("wonderland-42"))
+    auth.users()
+        .create_user("alice", "alice@example.com", Some("wonderland-42"))
         .await
         .unwrap();
     let app = urls::router()
@@ -358,6 +359,7 @@ async fn a_failed_password_change_keeps_the_session_even_with_an_outdated_hash()
     };
     let before = db.auth::<User>(weak).await;
     before
+        .users()
         .create_user("alice", "", Some("wonderland-42"))
         .await
         .unwrap();
@@ -378,6 +380,7 @@ async fn a_failed_password_change_keeps_the_session_even_with_an_outdated_hash()
     client.jar = jar;
     assert_eq!(client.get("/").await.body, "Welcome, alice!");
     let stored = after
+        .users()
         .get_by_username("alice")
         .await
         .unwrap()
@@ -405,6 +408,7 @@ async fn a_failed_password_change_keeps_the_session_even_with_an_outdated_hash()
     );
     assert_eq!(
         after
+            .users()
             .get_by_username("alice")
             .await
             .unwrap()

@@ -26,7 +26,7 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 use sea_orm::{DatabaseConnection, DbBackend};
 use tower_sessions::session::{Id, Record};
 
-use crate::{Settings, session::cache::CacheMap, user::LoadedUser};
+use crate::{Settings, session::cache::CacheMap, user::erased::LoadedUser};
 
 /// The cached sessions (by id) and users (by primary key).
 pub(crate) type SessionCache = Arc<CacheMap<Id, Record>>;

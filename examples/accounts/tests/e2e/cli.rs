@@ -48,7 +48,12 @@ async fn createsuperuser_noinput_creates_one_argon2id_user() {
         .build()
         .await
         .unwrap();
-    let alice = auth.get_by_username("alice").await.unwrap().unwrap();
+    let alice = auth
+        .users()
+        .get_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         alice
             .password

@@ -24,11 +24,12 @@ async fn app() -> (auth::Auth<User>, Client) {
         .await
         .unwrap();
     let mut alice = auth
+        .users()
         .create_user("alice", "alice@example.com", Some("wonderland-42"))
         .await
         .unwrap();
     alice.bio = "Curious.".into();
-    auth.save_user(alice).await.unwrap();
+    auth.users().save(alice).await.unwrap();
     let client = Client::new(accounts::app(&auth));
     (auth, client)
 }
@@ -101,11 +102,12 @@ async fn the_login_form_is_a_djangoish_form() {
 async fn failed_logins_show_one_generic_message() {
     let (auth, mut client) = app().await;
     let mut bob = auth
+        .users()
         .create_user("bob", "", Some("builder-99"))
         .await
         .unwrap();
     bob.is_active = false;
-    auth.save_user(bob).await.unwrap();
+    auth.users().save(bob).await.unwrap();
     for (username, password) in [
         ("alice", "wrong"),
         ("nobody", "wonderland-42"),
@@ -468,6 +470,7 @@ async fn fifty_concurrent_clients_see_only_themselves() {
     let router = client.router();
     for i in 0..50 {
         let mut user = auth
+            .users()
             .create_user(&format!("user{i}"), "", None)
             .await
             .unwrap();
@@ -476,7 +479,7 @@ async fn fifty_concurrent_clients_see_only_themselves() {
             .unwrap()
             .make(&format!("password-{i}"));
         user.bio = format!("bio of user{i}");
-        auth.save_user(user).await.unwrap();
+        auth.users().save(user).await.unwrap();
     }
     let tasks: Vec<_> = (0..50)
         .map(|i| {

@@ -41,10 +41,12 @@ async fn app_with(adjust: impl FnOnce(&mut auth::Settings)) -> App {
         .build()
         .await
         .unwrap();
-    auth.create_user("alice", "alice@example.com", Some(OLD))
+    auth.users()
+        .create_user("alice", "alice@example.com", Some(OLD))
         .await
         .unwrap();
-    auth.create_user("bob", "bob@example.com", Some(OLD))
+    auth.users()
+        .create_user("bob", "bob@example.com", Some(OLD))
         .await
         .unwrap();
     App { auth, mail }
@@ -66,7 +68,12 @@ impl App {
     }
 
     async fn user(&self, name: &str) -> User {
-        self.auth.get_by_username(name).await.unwrap().unwrap()
+        self.auth
+            .users()
+            .get_by_username(name)
+            .await
+            .unwrap()
+            .unwrap()
     }
 }
 
@@ -363,6 +370,7 @@ async fn a_login_a_password_change_or_a_new_email_kills_the_link() {
     let before_change = link(&app.messages().await[1]);
     let mut alice = app.user("alice").await;
     app.auth
+        .users()
         .set_password(&mut alice, "another-password-5")
         .await
         .unwrap();
@@ -372,7 +380,7 @@ async fn a_login_a_password_change_or_a_new_email_kills_the_link() {
     let before_email = link(&app.messages().await[2]);
     let mut alice = app.user("alice").await;
     alice.email = "alice@elsewhere.example".into();
-    app.auth.save_user(alice).await.unwrap();
+    app.auth.users().save(alice).await.unwrap();
     assert!(is_invalid(&open_link(&mut client, &before_email).await));
 }
 
@@ -381,12 +389,14 @@ async fn unknown_inactive_and_passwordless_addresses_look_the_same_and_get_nothi
     let app = app().await;
     let mut carol = app
         .auth
+        .users()
         .create_user("carol", "carol@example.com", Some(OLD))
         .await
         .unwrap();
     carol.is_active = false;
-    app.auth.save_user(carol).await.unwrap();
+    app.auth.users().save(carol).await.unwrap();
     app.auth
+        .users()
         .create_user("dave", "dave@example.com", None)
         .await
         .unwrap();

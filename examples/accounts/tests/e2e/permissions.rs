@@ -32,29 +32,35 @@ async fn app() -> (auth::Auth<User>, Client) {
         .await
         .unwrap();
     for name in ["plain", "granted", "member", "staffer", "root", "retired"] {
-        auth.create_user(name, "", Some(PASSWORD)).await.unwrap();
+        auth.users()
+            .create_user(name, "", Some(PASSWORD))
+            .await
+            .unwrap();
     }
     let user = |name: &'static str| {
         let auth = auth.clone();
-        async move { auth.get_by_username(name).await.unwrap().unwrap() }
+        async move { auth.users().get_by_username(name).await.unwrap().unwrap() }
     };
-    auth.grant(&user("granted").await, perms::accounts::VIEW_REPORT)
+    auth.permissions()
+        .grant(&user("granted").await, perms::accounts::VIEW_REPORT)
         .await
         .unwrap();
-    auth.create_group("analysts").await.unwrap();
-    auth.grant_group("analysts", perms::accounts::VIEW_REPORT)
+    auth.permissions().create_group("analysts").await.unwrap();
+    auth.permissions()
+        .grant_group("analysts", perms::accounts::VIEW_REPORT)
         .await
         .unwrap();
-    auth.add_to_group(&user("member").await, "analysts")
+    auth.permissions()
+        .add_to_group(&user("member").await, "analysts")
         .await
         .unwrap();
     let mut staffer = user("staffer").await;
     staffer.is_staff = true;
-    auth.save_user(staffer).await.unwrap();
+    auth.users().save(staffer).await.unwrap();
     let mut root = user("root").await;
     root.is_staff = true;
     root.is_superuser = true;
-    auth.save_user(root).await.unwrap();
+    auth.users().save(root).await.unwrap();
     let client = Client::new(accounts::app(&auth));
     (auth, client)
 }
@@ -184,8 +190,18 @@ async fn revoking_takes_effect_on_the_next_request() {
     let (auth, mut client) = app().await;
     log_in(&mut client, "granted").await;
     assert_eq!(client.get("/reports/").await.status, StatusCode::OK);
-    let granted = auth.get_by_username("granted").await.unwrap().unwrap();
-    assert!(auth.revoke(&granted, "accounts.view_report").await.unwrap());
+    let granted = auth
+        .users()
+        .get_by_username("granted")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        auth.permissions()
+            .revoke(&granted, "accounts.view_report")
+            .await
+            .unwrap()
+    );
     assert_eq!(client.get("/reports/").await.status, StatusCode::FORBIDDEN);
 }
 

@@ -1,5 +1,6 @@
-//! Form fields as templates see them: label, value, errors and a rendered
-//! accessible widget.
+//! Form fields as templates see them (Django's bound fields and
+//! widgets): label, value, errors, help texts and a rendered accessible
+//! `<input>`.
 
 use std::collections::BTreeMap;
 
@@ -25,9 +26,6 @@ pub(crate) struct FormField {
     /// Extra attributes (`autocomplete`, `maxlength`, …).
     pub(crate) attrs: Vec<(&'static str, String)>,
 }
-
-/// "This field is required."
-pub(crate) const REQUIRED: &str = "This field is required.";
 
 impl FormField {
     pub(crate) fn new(name: &'static str, label: &'static str, input_type: &'static str) -> Self {

@@ -1,0 +1,65 @@
+//! The app's database: the connection with the one timeout every query
+//! runs under ([`Database::run`]), and creating tables (`migrate`): every
+//! statement is "create if not exists", generated from the SeaORM entities
+//! for the connected backend, so running it again is harmless.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Schema};
+
+use crate::{Error, Result};
+
+/// The database connection and the timeout its queries run under
+/// (`AUTH_DATABASE_TIMEOUT`: past it, a 503).
+#[derive(Clone, Debug)]
+pub(crate) struct Database {
+    conn: DatabaseConnection,
+    timeout: Duration,
+}
+
+impl Database {
+    pub(crate) fn new(conn: DatabaseConnection, timeout: Duration) -> Self {
+        Database { conn, timeout }
+    }
+
+    /// The connection.
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Runs a query within the timeout.
+    pub(crate) async fn run<T, E: Into<Error>>(
+        &self,
+        query: impl Future<Output = std::result::Result<T, E>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.timeout, query).await {
+            Ok(result) => result.map_err(Into::into),
+            Err(_) => Err(Error::Timeout),
+        }
+    }
+}
+
+/// Creates `entity`'s table and its indexes if they do not exist yet.
+pub(crate) async fn create_table<E: EntityTrait + Default>(
+    db: &impl ConnectionTrait,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let schema = Schema::new(backend);
+    let mut table = schema.create_table_from_entity(E::default());
+    table.if_not_exists();
+    let mut indexes = schema.create_index_from_entity(E::default());
+    if backend == DbBackend::MySql {
+        // MySQL has no `CREATE INDEX IF NOT EXISTS`: declare the indexes in
+        // the `CREATE TABLE IF NOT EXISTS` itself.
+        for index in &mut indexes {
+            table.index(index);
+        }
+        indexes.clear();
+    }
+    db.execute(&table).await?;
+    for mut index in indexes {
+        index.if_not_exists();
+        db.execute(&index).await?;
+    }
+    Ok(())
+}

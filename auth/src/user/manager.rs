@@ -1,0 +1,186 @@
+//! [`Users`]: the users of one app (Django's `User.objects` with the
+//! model's password methods): find, create, save and delete them, set and
+//! check their passwords with the configured hasher.
+
+use std::sync::Arc;
+
+use sea_orm::{EntityTrait, QueryFilter};
+
+use super::{
+    AbstractUser, AuthUser,
+    normalize::{normalize_email, normalize_username},
+    store,
+};
+use crate::{
+    Error, Result, ValidationError, app::shared::Shared, password::Check,
+    password::validation::validate_password,
+};
+
+/// The users of an app, from [`Auth::users`](crate::Auth::users) (Django's
+/// `User.objects`).
+pub struct Users<'a, U> {
+    shared: &'a Arc<Shared>,
+    _user: std::marker::PhantomData<fn() -> U>,
+}
+
+impl<U> std::fmt::Debug for Users<'_, U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Users").finish_non_exhaustive()
+    }
+}
+
+impl<'a, U: AuthUser> Users<'a, U> {
+    pub(crate) fn new(shared: &'a Arc<Shared>) -> Self {
+        Users {
+            shared,
+            _user: std::marker::PhantomData,
+        }
+    }
+
+    /// The user with exactly this username (case-sensitive).
+    pub async fn get_by_username(&self, username: &str) -> Result<Option<U>> {
+        let db = &self.shared.db;
+        db.run(store::find_by_username::<U>(db.conn(), username))
+            .await
+    }
+
+    /// The user with this id (from the cache when it is on).
+    pub async fn get_by_id(&self, id: i64) -> Result<Option<U>> {
+        Ok(self
+            .shared
+            .users
+            .get(id)
+            .await?
+            .and_then(super::erased::downcast::<U>))
+    }
+
+    /// Creates an active, non-staff user (Django's `create_user`): the
+    /// username is normalised, the email's domain lowercased, and a `None`
+    /// password stored as unusable.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password: Option<&str>,
+    ) -> Result<U> {
+        let user = self.new_user(username, email, password).await?;
+        self.insert(user).await
+    }
+
+    /// Creates an active staff superuser (Django's `create_superuser`).
+    pub async fn create_superuser(
+        &self,
+        username: &str,
+        email: &str,
+        password: Option<&str>,
+    ) -> Result<U> {
+        let mut user = self.new_user(username, email, password).await?;
+        let base = user.base_mut();
+        base.is_staff = true;
+        base.is_superuser = true;
+        self.insert(user).await
+    }
+
+    /// Inserts a user built by hand (its `id` must be 0); the user with
+    /// its id.
+    pub async fn insert(&self, user: U) -> Result<U> {
+        let db = &self.shared.db;
+        db.run(store::insert(db.conn(), user)).await
+    }
+
+    /// Writes every column of an existing user.
+    pub async fn save(&self, user: U) -> Result<U> {
+        let id = user.id;
+        self.shared
+            .users
+            .write(id, store::update(self.shared.db.conn(), user))
+            .await
+    }
+
+    /// Deletes a user (their sessions become anonymous on their next
+    /// request).
+    pub async fn delete(&self, user: U) -> Result<()> {
+        let id = user.id;
+        self.shared
+            .users
+            .write(id, store::delete::<U>(self.shared.db.conn(), id))
+            .await
+    }
+
+    /// Hashes `raw` with the configured hasher (on a blocking thread,
+    /// within its bound), stores it on `user` and saves the password
+    /// column: every session of the user made with the old password stops
+    /// being valid (Django's `set_password` and `save`).
+    pub async fn set_password(&self, user: &mut U, raw: &str) -> Result<()> {
+        let hash = self.shared.hasher.make_async(raw).await?;
+        self.shared.users.set_password_hash(user.id, &hash).await?;
+        user.base_mut().password = hash;
+        Ok(())
+    }
+
+    /// Checks `raw` against `user`'s stored hash (on a blocking thread),
+    /// storing a fresh hash when the stored one is outdated (Django's
+    /// `check_password`).
+    pub async fn check_password(&self, user: &mut U, raw: &str) -> Result<bool> {
+        match self.shared.hasher.check_async(raw, &user.password).await? {
+            Check::Mismatch => Ok(false),
+            Check::Match { needs_upgrade } => {
+                if needs_upgrade {
+                    self.set_password(user, raw).await?;
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// Runs the password validators for `user` (Django's
+    /// `validate_password`).
+    pub fn validate_password(
+        &self,
+        password: &str,
+        user: Option<&AbstractUser>,
+    ) -> std::result::Result<(), Vec<ValidationError>> {
+        validate_password(password, user, &self.shared.validators)
+    }
+
+    /// An unsaved active user as `create_user` makes it: username
+    /// normalised (refused when empty), email domain lowercased, password
+    /// hashed or unusable, extra fields at their defaults.
+    pub(crate) async fn new_user(
+        &self,
+        username: &str,
+        email: &str,
+        password: Option<&str>,
+    ) -> Result<U> {
+        let username = normalize_username(username);
+        if username.is_empty() {
+            return Err(Error::Invalid("The given username must be set".into()));
+        }
+        let mut base = AbstractUser::new(username);
+        base.email = normalize_email(email);
+        let mut user = U::from_base(base);
+        if let Some(raw) = password {
+            self.hash_into(&mut user, raw).await?;
+        }
+        Ok(user)
+    }
+
+    /// Hashes `raw` into an unsaved user's password field.
+    pub(crate) async fn hash_into(&self, user: &mut U, raw: &str) -> Result<()> {
+        user.base_mut().password = self.shared.hasher.make_async(raw).await?;
+        Ok(())
+    }
+
+    /// Whether another user already has `user`'s value of the unique extra
+    /// field `name`.
+    pub(crate) async fn extra_taken(&self, user: &U, name: &str) -> Result<bool> {
+        let Some(condition) = user.extra_taken(name) else {
+            return Ok(false);
+        };
+        let db = &self.shared.db;
+        let found = db
+            .run(U::Entity::find().filter(condition).one(db.conn()))
+            .await?;
+        Ok(found.is_some())
+    }
+}
