@@ -30,12 +30,12 @@ pub(crate) struct Attr<'c, T> {
     /// What the key belongs to, for messages: "`auth` attribute",
     /// "`login_required` argument", "option of `LoginView`".
     what: &'c str,
-    name: &'static str,
+    name: &'c str,
     value: Option<T>,
 }
 
 impl<'c, T> Attr<'c, T> {
-    pub(crate) fn none(cx: &'c Ctxt, what: &'c str, name: &'static str) -> Self {
+    pub(crate) fn none(cx: &'c Ctxt, what: &'c str, name: &'c str) -> Self {
         Attr {
             cx,
             what,
@@ -70,7 +70,7 @@ impl<'c, T> Attr<'c, T> {
 pub(crate) struct Flag<'c>(Attr<'c, ()>);
 
 impl<'c> Flag<'c> {
-    pub(crate) fn none(cx: &'c Ctxt, what: &'c str, name: &'static str) -> Self {
+    pub(crate) fn none(cx: &'c Ctxt, what: &'c str, name: &'c str) -> Self {
         Flag(Attr::none(cx, what, name))
     }
 

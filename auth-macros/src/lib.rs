@@ -3,6 +3,7 @@
 //! named directly.
 
 mod attr;
+mod callback;
 mod ctxt;
 mod guard;
 mod permissions;
@@ -10,7 +11,6 @@ mod urls;
 mod user;
 
 use proc_macro::TokenStream;
-use syn::{DeriveInput, parse_macro_input};
 
 /// Derives a user model (Django's `class User(AbstractUser)`) from a struct
 /// with one `#[auth(base)]` field of type `auth::AbstractUser` and any number
@@ -79,8 +79,15 @@ use syn::{DeriveInput, parse_macro_input};
 /// the tokens, with what to write instead.
 #[proc_macro_derive(AuthUser, attributes(auth))]
 pub fn derive_auth_user(input: TokenStream) -> TokenStream {
-    let input = parse_macro_input!(input as DeriveInput);
-    user::expand(&input).into()
+    user::derive(input.into()).into()
+}
+
+/// The second stage of `#[derive(AuthUser)]`: the runtime's list of base
+/// columns calls it back with the struct and the list. Not a public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn derive_auth_user_with_columns(input: TokenStream) -> TokenStream {
+    user::expand_with_columns(input.into()).into()
 }
 
 /// Requires a logged-in user for an axum handler, like Django's
@@ -206,7 +213,8 @@ pub fn permissions(input: TokenStream) -> TokenStream {
 /// links to the declared confirm route, and each view redirects to the
 /// declared done or complete view unless given `success_url`.
 ///
-/// Checked at compile time: known views and options per view
+/// Checked at compile time, against the runtime's one table of views
+/// (`auth/src/views/table.rs`): known views and options per view
 /// (`template_name`, `next_page`, `success_url`,
 /// `redirect_authenticated_user`, `email_template_name`,
 /// `subject_template_name`, `from_email`, `post_reset_login`), option value
@@ -215,4 +223,12 @@ pub fn permissions(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn auth_urls(input: TokenStream) -> TokenStream {
     urls::expand(input.into()).into()
+}
+
+/// The second stage of [`auth_urls!`]: the runtime's table of views calls
+/// it back with the table and the app's entries. Not a public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn auth_urls_with_views(input: TokenStream) -> TokenStream {
+    urls::expand_with_views(input.into()).into()
 }

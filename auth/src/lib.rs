@@ -103,6 +103,8 @@ pub mod __private {
     pub use time;
     pub use uuid;
 
+    pub use crate::__auth_base_columns as base_columns;
+    pub use crate::__auth_views as views;
     pub use crate::guards::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
     pub use crate::guards::permission_required::{PermissionCheck, PermissionRequired};
     pub use crate::guards::user_passes_test::{
@@ -111,7 +113,9 @@ pub mod __private {
     };
     pub use crate::templates::TemplateField;
     pub use crate::user::codegen::{stub, today};
+    pub use crate::user::columns;
     pub use crate::user::{BaseColumn, ExtraField, FromInput, unknown_field};
+    pub use auth_macros::{auth_urls_with_views, derive_auth_user_with_columns};
 }
 
 /// The query parameter that carries the page to return to after login

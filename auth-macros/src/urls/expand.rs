@@ -78,16 +78,15 @@ fn names(urls: &Urls) -> TokenStream {
     }
 }
 
-pub(crate) fn expand(urls: &Urls, views: &[ViewKind]) -> TokenStream {
+pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
     let (vis, module) = module(Some(urls));
-    let declared = |kind: ViewKind| {
+    let declared = |view: &str| {
         urls.entries
             .iter()
-            .zip(views)
-            .find(|(_, v)| **v == kind)
-            .map(|(e, _)| const_name(e))
+            .find(|entry| entry.view == view)
+            .map(const_name)
     };
-    let login = declared(ViewKind::Login);
+    let login = declared("LoginView");
     let routes = urls.entries.iter().zip(views).map(|(entry, kind)| {
         let name = const_name(entry);
         let view = &entry.view;

@@ -1,6 +1,10 @@
 //! `auth_urls!`: declares the auth routes and names their URLs.
-//! parse → check (views and options, as [`views::ViewKind`]) → expand; on
-//! error, the errors plus a stub module (`fallback`).
+//!
+//! Two stages: `auth_urls!` hands the app's entries to the runtime's table
+//! of views (`auth::__private::views!`), which calls back
+//! `auth_urls_with_views!` with the table and the entries; that stage
+//! parses both → checks (views and options, as the table declares them) →
+//! expands; on error, the errors plus a stub module.
 
 mod expand;
 mod parse;
@@ -10,12 +14,29 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Lit;
 
-use crate::{attr::Attr, ctxt::Ctxt};
+use crate::{
+    attr::Attr,
+    callback::{self, Handed},
+    ctxt::Ctxt,
+};
 use parse::Urls;
-use views::{OptionKind, ViewKind};
+use views::{OptionKind, ViewKind, Views};
 
+/// The first stage: the entries, handed to the runtime's table.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    let urls: Urls = match syn::parse2(input) {
+    callback::through("views", "auth_urls_with_views", input)
+}
+
+/// The second stage: the entries checked against the table, expanded.
+pub(crate) fn expand_with_views(input: TokenStream) -> TokenStream {
+    let Handed {
+        input: entries,
+        list: views,
+    } = match syn::parse2::<Handed<TokenStream, Views>>(input) {
+        Ok(parsed) => parsed,
+        Err(err) => return err.into_compile_error(),
+    };
+    let urls: Urls = match syn::parse2(entries) {
         Ok(urls) => urls,
         Err(err) => {
             let error = err.into_compile_error();
@@ -24,9 +45,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         }
     };
     let cx = Ctxt::new();
-    let views = check(&cx, &urls);
+    let kinds = check(&cx, &urls, &views);
     match cx.check() {
-        Ok(()) => expand::expand(&urls, &views),
+        Ok(()) => expand::expand(&urls, &kinds),
         Err(err) => {
             let error = err.into_compile_error();
             let stub = expand::stub(Some(&urls));
@@ -37,7 +58,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 
 /// Checks every entry; returns the view of each (in order) when all are
 /// known.
-fn check(cx: &Ctxt, urls: &Urls) -> Vec<ViewKind> {
+fn check<'v>(cx: &Ctxt, urls: &Urls, table: &'v Views) -> Vec<&'v ViewKind> {
     if urls.entries.is_empty() {
         cx.push(syn::Error::new(
             proc_macro2::Span::call_site(),
@@ -55,7 +76,7 @@ fn check(cx: &Ctxt, urls: &Urls) -> Vec<ViewKind> {
         names.push(name);
 
         let path = entry.path.value();
-        let kind = ViewKind::from_ident(&entry.view);
+        let kind = table.find(&entry.view);
         if !path.starts_with('/') || !path.ends_with('/') {
             cx.error_spanned_by(
                 &entry.path,
@@ -75,7 +96,7 @@ fn check(cx: &Ctxt, urls: &Urls) -> Vec<ViewKind> {
         paths.push(path);
 
         let Some(kind) = kind else {
-            let known: Vec<&str> = ViewKind::ALL.iter().map(|v| v.name()).collect();
+            let known = table.names();
             cx.error_spanned_by(
                 &entry.view,
                 format!(
@@ -88,36 +109,28 @@ fn check(cx: &Ctxt, urls: &Urls) -> Vec<ViewKind> {
         };
         views.push(kind);
         check_options(cx, kind, entry);
+        let declared = |view: &str| urls.entries.iter().any(|e| e.view == view);
         if let Some(success) = kind.success_view()
             && !entry.options.iter().any(|o| o.key == "success_url")
-            && !urls
-                .entries
-                .iter()
-                .any(|e| ViewKind::from_ident(&e.view) == Some(success))
+            && !declared(success)
         {
             cx.error_spanned_by(
                 &entry.view,
                 format!(
-                    "`{}` needs `success_url: \"...\"` or a `{}` entry to redirect to",
+                    "`{}` needs `success_url: \"...\"` or a `{success}` entry to redirect to",
                     kind.name(),
-                    success.name()
                 ),
             );
         }
         if let Some(target) = kind.links_to()
-            && !urls
-                .entries
-                .iter()
-                .any(|e| ViewKind::from_ident(&e.view) == Some(target))
+            && !declared(target)
         {
             cx.error_spanned_by(
                 &entry.view,
                 format!(
-                    "`{}` sends links to a `{}`; declare one, such as \
-                     `password_reset_confirm: \"/reset/<uidb64>/<token>/\" => {}`",
+                    "`{}` sends links to a `{target}`; declare one, such as \
+                     `password_reset_confirm: \"/reset/<uidb64>/<token>/\" => {target}`",
                     kind.name(),
-                    target.name(),
-                    target.name()
                 ),
             );
         }
@@ -148,7 +161,7 @@ pub(crate) fn parameters(path: &str) -> Result<Vec<&str>, &str> {
 }
 
 /// A view's path has exactly the parameters it needs.
-fn check_parameters(cx: &Ctxt, kind: ViewKind, entry: &parse::Entry) {
+fn check_parameters(cx: &Ctxt, kind: &ViewKind, entry: &parse::Entry) {
     let path = entry.path.value();
     let found = match parameters(&path) {
         Ok(found) => found,
@@ -178,7 +191,7 @@ fn check_parameters(cx: &Ctxt, kind: ViewKind, entry: &parse::Entry) {
     }
     let mut sorted = found.clone();
     sorted.sort_unstable();
-    let mut expected = needed.to_vec();
+    let mut expected: Vec<&str> = needed.iter().map(String::as_str).collect();
     expected.sort_unstable();
     if sorted != expected {
         cx.error_spanned_by(
@@ -192,17 +205,17 @@ fn check_parameters(cx: &Ctxt, kind: ViewKind, entry: &parse::Entry) {
     }
 }
 
-fn check_options(cx: &Ctxt, kind: ViewKind, entry: &parse::Entry) {
+fn check_options(cx: &Ctxt, kind: &ViewKind, entry: &parse::Entry) {
     let what = format!("`{}` option", kind.name());
-    let mut seen: Vec<Attr<()>> = kind
-        .options()
+    let options: Vec<_> = kind.options().collect();
+    let mut seen: Vec<Attr<()>> = options
         .iter()
-        .map(|(name, _)| Attr::none(cx, &what, name))
+        .map(|option| Attr::none(cx, &what, &option.name))
         .collect();
     for option in &entry.options {
         let key = option.key.to_string();
-        let Some(index) = kind.options().iter().position(|(name, _)| *name == key) else {
-            let known: Vec<&str> = kind.options().iter().map(|(n, _)| *n).collect();
+        let Some(index) = options.iter().position(|o| o.name == key) else {
+            let known: Vec<&str> = options.iter().map(|o| o.name.as_str()).collect();
             cx.error_spanned_by(
                 &option.key,
                 format!(
@@ -214,7 +227,7 @@ fn check_options(cx: &Ctxt, kind: ViewKind, entry: &parse::Entry) {
             continue;
         };
         seen[index].set(&option.key, ());
-        match (kind.options()[index].1, &option.value) {
+        match (options[index].kind, &option.value) {
             (OptionKind::Str, Lit::Str(_)) | (OptionKind::Bool, Lit::Bool(_)) => {}
             (OptionKind::Str, other) => {
                 cx.error_spanned_by(other, format!("`{key}` takes a string literal"));

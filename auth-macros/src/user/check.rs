@@ -7,24 +7,10 @@ use syn::{Ident, Lit};
 
 use super::{
     ast::{Field, Input},
+    columns::BaseColumns,
     model::{Extra, FieldKind, Scalar, User, is_sql_name, last_segment},
 };
 use crate::{attr::is_app_label, ctxt::Ctxt};
-
-/// The columns (and `Model` fields) that `AbstractUser` already provides.
-pub(crate) const BASE_COLUMNS: [&str; 11] = [
-    "id",
-    "username",
-    "password",
-    "email",
-    "first_name",
-    "last_name",
-    "is_staff",
-    "is_active",
-    "is_superuser",
-    "last_login",
-    "date_joined",
-];
 
 /// The struct name in snake case (`StaffMember` → `staff_member`).
 pub(crate) fn snake_name(ident: &Ident) -> String {
@@ -60,7 +46,11 @@ pub(crate) fn module_name(input: &Input) -> Ident {
     }
 }
 
-pub(crate) fn validate<'a>(cx: &Ctxt, input: &Input<'a>) -> Option<User<'a>> {
+pub(crate) fn validate<'a>(
+    cx: &Ctxt,
+    input: &Input<'a>,
+    base_columns: &BaseColumns,
+) -> Option<User<'a>> {
     let mut ok = true;
     let mut fail = |tokens: &dyn quote::ToTokens, message: String| {
         cx.error_spanned_by(tokens, message);
@@ -144,7 +134,7 @@ pub(crate) fn validate<'a>(cx: &Ctxt, input: &Input<'a>) -> Option<User<'a>> {
     let mut extras = Vec::new();
     let mut columns: Vec<String> = Vec::new();
     for field in input.fields.iter().filter(|f| f.base.is_none()) {
-        match extra(cx, field, &mut columns) {
+        match extra(cx, field, &mut columns, base_columns) {
             Some(extra) => extras.push(extra),
             None => ok = false,
         }
@@ -187,7 +177,12 @@ fn is_abstract_user(ty: &syn::Type) -> bool {
 }
 
 /// One extra field, checked; `None` when something was reported.
-fn extra<'a>(cx: &Ctxt, field: &Field<'a>, columns: &mut Vec<String>) -> Option<Extra<'a>> {
+fn extra<'a>(
+    cx: &Ctxt,
+    field: &Field<'a>,
+    columns: &mut Vec<String>,
+    base_columns: &BaseColumns,
+) -> Option<Extra<'a>> {
     let mut ok = true;
     let name = field.ident.to_string().trim_start_matches("r#").to_owned();
     let column = field
@@ -203,7 +198,7 @@ fn extra<'a>(cx: &Ctxt, field: &Field<'a>, columns: &mut Vec<String>) -> Option<
         );
         ok = false;
     }
-    if BASE_COLUMNS.contains(&name.as_str()) {
+    if base_columns.contains(&name) {
         cx.error_spanned_by(
             field.ident,
             format!(
@@ -215,7 +210,7 @@ fn extra<'a>(cx: &Ctxt, field: &Field<'a>, columns: &mut Vec<String>) -> Option<
     } else if let Some(lit) = field
         .column
         .as_ref()
-        .filter(|_| BASE_COLUMNS.contains(&column.as_str()))
+        .filter(|_| base_columns.contains(&column))
     {
         cx.error_spanned_by(
             lit,

@@ -6,95 +6,95 @@ use syn::{Ident, Lit, spanned::Spanned};
 
 use heck::ToUpperCamelCase;
 
-use super::model::{Extra, Scalar, User};
+use super::{
+    columns::BaseColumns,
+    model::{Extra, FieldKind, Scalar, User},
+};
 
 /// One column of `AbstractUser`: its `Model` field, its `BaseColumn` (and
 /// `Column`) variant, its `#[sea_orm]` options and its type.
 struct BaseColumnSpec {
-    field: &'static str,
-    variant: &'static str,
+    field: Ident,
+    variant: Ident,
     options: TokenStream,
     ty: TokenStream,
 }
 
-fn base_columns() -> Vec<BaseColumnSpec> {
-    let varchar = |n: u32| {
-        let ty = format!("String(StringLen::N({n}))");
-        quote!(#[sea_orm(column_type = #ty)])
-    };
-    let spec = |field, variant, options, ty| BaseColumnSpec {
-        field,
-        variant,
-        options,
-        ty,
-    };
-    let datetime = quote!(TimeDateTimeWithTimeZone);
-    vec![
-        spec("id", "Id", quote!(#[sea_orm(primary_key)]), quote!(i64)),
-        spec(
-            "username",
-            "Username",
-            {
-                let v = varchar(150);
-                quote!(#[sea_orm(unique)] #v)
-            },
-            quote!(String),
-        ),
-        spec("password", "Password", varchar(255), quote!(String)),
-        spec("email", "Email", varchar(254), quote!(String)),
-        spec("first_name", "FirstName", varchar(150), quote!(String)),
-        spec("last_name", "LastName", varchar(150), quote!(String)),
-        spec("is_staff", "IsStaff", quote!(), quote!(bool)),
-        spec("is_active", "IsActive", quote!(), quote!(bool)),
-        spec("is_superuser", "IsSuperuser", quote!(), quote!(bool)),
-        spec(
-            "last_login",
-            "LastLogin",
-            quote!(),
-            quote!(Option<#datetime>),
-        ),
-        spec("date_joined", "DateJoined", quote!(), datetime),
-    ]
+/// `span`'s place with the expansion's own name resolution: the tokens of
+/// the struct reach this stage through the runtime's `macro_rules!`, so a
+/// local (`__auth_model`, `self`) spanned at them would not see the
+/// bindings this expansion makes.
+fn at(span: proc_macro2::Span) -> proc_macro2::Span {
+    span.resolved_at(proc_macro2::Span::call_site())
 }
 
-pub(crate) fn expand(user: &User) -> TokenStream {
+/// The base columns as the entity's `Model` declares them, from the
+/// runtime's list.
+fn base_columns(columns: &BaseColumns) -> Vec<BaseColumnSpec> {
+    columns
+        .0
+        .iter()
+        .map(|column| {
+            let mut options = Vec::new();
+            if column.primary_key {
+                options.push(quote!(primary_key));
+            }
+            if column.unique {
+                options.push(quote!(unique));
+            }
+            if let Some(length) = &column.max_length {
+                let column_type = format!("String(StringLen::N({}))", quote!(#length));
+                options.push(quote!(column_type = #column_type));
+            }
+            let kind = FieldKind::from_type(&column.ty).expect("the runtime's base column types");
+            BaseColumnSpec {
+                field: column.field.clone(),
+                variant: column.variant.clone(),
+                options: if options.is_empty() {
+                    quote!()
+                } else {
+                    quote!(#[sea_orm(#(#options),*)])
+                },
+                ty: model_type(kind),
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
     let ident = user.ident;
     let vis = user.vis;
     let table = &user.table;
     let module = &user.module;
     let base = user.base;
-    let base_cols = base_columns();
+    let base_cols = base_columns(columns);
 
     let base_model_fields = base_cols.iter().map(|c| {
-        let field = format_ident!("{}", c.field);
-        let (options, ty) = (&c.options, &c.ty);
+        let (field, options, ty) = (&c.field, &c.options, &c.ty);
         quote!(#options pub #field: #ty,)
     });
     let extra_model_fields = user.extras.iter().map(extra_model_field);
 
-    let base_field_idents: Vec<Ident> = base_cols
-        .iter()
-        .map(|c| format_ident!("{}", c.field))
-        .collect();
+    let base_field_idents: Vec<&Ident> = base_cols.iter().map(|c| &c.field).collect();
     let extra_idents: Vec<&Ident> = user.extras.iter().map(|f| f.ident).collect();
     let from_model_extras = user.extras.iter().map(|f| {
         let name = f.ident;
-        quote_spanned!(f.ty.span()=> #name: __auth_model.#name)
+        quote_spanned!(at(f.ty.span())=> #name: __auth_model.#name)
     });
     let defaults = user.extras.iter().map(|f| {
         let name = f.ident;
         let value = default_value(f);
-        quote_spanned!(f.ty.span()=> #name: #value)
+        quote_spanned!(at(f.ty.span())=> #name: #value)
     });
     let column_arms = base_cols.iter().map(|c| {
-        let variant = format_ident!("{}", c.variant);
+        let variant = &c.variant;
         quote!(::auth::__private::BaseColumn::#variant => #module::Column::#variant)
     });
     let (app_label, model_name, verbose_name) = &user.permission_model;
     let template_fields = user.extras.iter().map(|f| {
         let name = f.ident;
         let key = name.to_string().trim_start_matches("r#").to_owned();
-        quote_spanned!(f.ty.span()=> (#key, ::auth::__private::TemplateField::to_template(&self.#name)))
+        quote_spanned!(at(f.ty.span())=> (#key, ::auth::__private::TemplateField::to_template(&self.#name)))
     });
     let field_infos = user.extras.iter().map(|f| {
         let name = f.ident.to_string().trim_start_matches("r#").to_owned();
@@ -105,7 +105,7 @@ pub(crate) fn expand(user: &User) -> TokenStream {
     let set_arms = user.extras.iter().map(|f| {
         let field = f.ident;
         let name = field.to_string().trim_start_matches("r#").to_owned();
-        quote_spanned!(f.ty.span()=> #name => {
+        quote_spanned!(at(f.ty.span())=> #name => {
             self.#field = ::auth::__private::FromInput::from_input(__auth_raw)?;
             ::core::result::Result::Ok(())
         })
@@ -299,10 +299,8 @@ pub(crate) fn expand(user: &User) -> TokenStream {
     }
 }
 
-/// One extra field of the entity's `Model`, with its column options.
-fn extra_model_field(field: &Extra) -> TokenStream {
-    let name = field.ident;
-    let kind = field.kind;
+/// The `Model` type of a column of this kind.
+fn model_type(kind: FieldKind) -> TokenStream {
     let scalar = match kind.scalar {
         Scalar::String => quote!(String),
         Scalar::Bool => quote!(bool),
@@ -313,12 +311,18 @@ fn extra_model_field(field: &Extra) -> TokenStream {
         Scalar::DateTime => quote!(TimeDateTimeWithTimeZone),
         Scalar::Uuid => quote!(Uuid),
     };
-    let ty = if kind.optional {
+    if kind.optional {
         quote!(Option<#scalar>)
     } else {
         scalar
-    };
+    }
+}
 
+/// One extra field of the entity's `Model`, with its column options.
+fn extra_model_field(field: &Extra) -> TokenStream {
+    let name = field.ident;
+    let kind = field.kind;
+    let ty = model_type(kind);
     let mut options = Vec::new();
     if let Some(column) = &field.column {
         options.push(quote!(column_name = #column));

@@ -8,6 +8,7 @@
 use sea_orm::{ActiveModelBehavior, EntityTrait, FromQueryResult, IntoActiveModel, ModelTrait};
 
 pub(crate) mod codegen;
+pub mod columns;
 pub(crate) mod erased;
 pub(crate) mod manager;
 pub(crate) mod normalize;
@@ -19,57 +20,58 @@ pub use normalize::{normalize_email, normalize_username};
 use crate::{DateTime, ValidationError};
 
 /// The longest username accepted, as Django's `AbstractUser.username`.
-pub const USERNAME_MAX_LENGTH: usize = 150;
+pub const USERNAME_MAX_LENGTH: usize = columns::USERNAME as usize;
 
-/// The fields every user has, as in Django's `AbstractUser`.
-///
-/// A custom user model embeds it as its `#[auth(base)]` field and derefs to
-/// it, so `user.username` works on the custom model. Its `Debug` output
-/// leaves the password hash out.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AbstractUser {
-    /// Primary key; 0 for a user that has not been saved yet.
-    pub id: i64,
-    /// Unique login name (at most 150 characters, case-sensitive).
-    pub username: String,
-    /// The stored password hash (a PHC string), or an unusable password.
-    pub password: String,
-    /// Email address; may be empty.
-    pub email: String,
-    /// Given name; may be empty.
-    pub first_name: String,
-    /// Family name; may be empty.
-    pub last_name: String,
-    /// Whether the user may log into an admin site.
-    pub is_staff: bool,
-    /// Inactive users cannot log in, and existing sessions of theirs are
-    /// treated as anonymous.
-    pub is_active: bool,
-    /// Whether the user has every permission.
-    pub is_superuser: bool,
-    /// When the user last logged in, if ever.
-    pub last_login: Option<DateTime>,
-    /// When the account was created.
-    pub date_joined: DateTime,
+/// Makes [`AbstractUser`] (its fields, and a `Debug` that leaves the
+/// password hash out) and [`BaseColumn`] from the one list of base
+/// columns (`columns.rs`).
+macro_rules! define_base {
+    ($(
+        $(#[doc = $doc:literal])*
+        $field:ident: $ty:ty = $variant:ident [$($option:tt)*],
+    )*) => {
+        /// The fields every user has, as in Django's `AbstractUser`.
+        ///
+        /// A custom user model embeds it as its `#[auth(base)]` field and
+        /// derefs to it, so `user.username` works on the custom model. Its
+        /// `Debug` output leaves the password hash out.
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct AbstractUser {
+            $(
+                $(#[doc = $doc])*
+                pub $field: $ty,
+            )*
+        }
+
+        impl std::fmt::Debug for AbstractUser {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("AbstractUser")
+                    $(.field(stringify!($field), show(stringify!($field), &self.$field)))*
+                    .finish()
+            }
+        }
+
+        /// The columns of [`AbstractUser`], so the runtime can query any
+        /// user table.
+        #[doc(hidden)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum BaseColumn {
+            $($variant,)*
+        }
+    };
 }
 
-impl std::fmt::Debug for AbstractUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AbstractUser")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .field("email", &self.email)
-            .field("first_name", &self.first_name)
-            .field("last_name", &self.last_name)
-            .field("is_staff", &self.is_staff)
-            .field("is_active", &self.is_active)
-            .field("is_superuser", &self.is_superuser)
-            .field("last_login", &self.last_login)
-            .field("date_joined", &self.date_joined)
-            .finish()
+/// A field as `Debug` shows it: the password hash never.
+fn show<'a>(name: &str, value: &'a dyn std::fmt::Debug) -> &'a dyn std::fmt::Debug {
+    if name == "password" {
+        &"<redacted>"
+    } else {
+        value
     }
 }
+
+crate::__auth_base_columns!(define_base);
 
 impl AbstractUser {
     /// A new, unsaved, active user with an unusable password.
@@ -133,24 +135,6 @@ pub(crate) fn anonymous() -> AbstractUser {
         last_login: None,
         date_joined: time::OffsetDateTime::UNIX_EPOCH,
     }
-}
-
-/// The columns of [`AbstractUser`], so the runtime can query any user table.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum BaseColumn {
-    Id,
-    Username,
-    Password,
-    Email,
-    FirstName,
-    LastName,
-    IsStaff,
-    IsActive,
-    IsSuperuser,
-    LastLogin,
-    DateJoined,
 }
 
 /// A user model: implemented by `#[derive(AuthUser)]`, not by hand.

@@ -37,11 +37,11 @@ macro_rules! __auth_views {
             LoginView [GET, HEAD, POST, PUT] {
                 /// The template to render.
                 template_name: text = "registration/login.html",
+                /// Where to go after login when there is no safe `next`.
+                next_page: optional_text = None,
                 /// Send users who are already logged in straight to the
                 /// success URL.
                 redirect_authenticated_user: flag = false,
-                /// Where to go after login when there is no safe `next`.
-                next_page: optional_text = None,
             }
 
             /// Logs out on POST (Django's `LogoutView`, POST only since
