@@ -71,9 +71,11 @@ pub mod views;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+pub use app::Auth;
 pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
 pub use app::error::{Error, Result, ValidationError};
-pub use app::{Auth, testing};
+#[cfg(feature = "test-util")]
+pub use app::testing;
 pub use backend::{Backend, ModelBackend};
 pub use guards::login_required::LoginRequiredLayer;
 pub use guards::permission_required::PermissionRequiredLayer;

@@ -236,9 +236,9 @@ impl<U: AuthUser> AuthBuilder<U> {
             match (self.session_store, settings.redis_url.clone()) {
                 (Some(store), _) => (store, table_throttle(), SessionsIn::Elsewhere),
                 (None, Some(url)) => {
-                    let (store, throttle, client) =
+                    let (store, throttle, redis) =
                         redis_store(&url, &settings, throttle_mac.clone()).await?;
-                    (store, throttle, SessionsIn::Redis(url, client))
+                    (store, throttle, SessionsIn::Redis(redis))
                 }
                 (None, None) => (
                     DynStore::new(session_table.clone()),
@@ -320,9 +320,8 @@ impl<U: AuthUser> AuthBuilder<U> {
         };
         let mut watchers = Vec::new();
         watchers.extend(watch_database(watch, &shared.settings).await);
-        if let (SessionsIn::Redis(url, client), Some(cache)) = (&where_sessions, session_cache) {
-            watchers
-                .extend(watch_redis(url.as_str(), &shared.settings, client.clone(), cache).await);
+        if let (SessionsIn::Redis(redis), Some(cache)) = (where_sessions, session_cache) {
+            watchers.extend(redis.watch(&shared.settings, cache).await);
         }
         shared
             .tasks
@@ -357,49 +356,60 @@ fn spawn_cleanup(
 /// Where sessions are kept, for the cache's change notifications.
 enum SessionsIn {
     Database,
-    /// Redis at this URL, through this connection.
-    Redis(String, RedisClient),
+    Redis(RedisSessions),
     /// The app's own store: not cached (nothing reports its changes).
     Elsewhere,
 }
 
-/// The sessions' Redis connection (nothing without the `redis` feature).
+/// Sessions in Redis: its URL and the store's connection.
 #[cfg(feature = "redis")]
-type RedisClient = fred::clients::Client;
-#[cfg(not(feature = "redis"))]
-type RedisClient = ();
-
-/// Watches Redis for changes to session keys; `None` (cache off, with a
-/// warning) when it cannot.
-#[cfg(feature = "redis")]
-async fn watch_redis(
-    url: &str,
-    settings: &Settings,
-    store: RedisClient,
-    sessions: SessionCache,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let prefix = settings.session_redis_key_prefix.clone();
-    let heartbeat = crate::session::coherence::Heartbeat::new(settings);
-    match crate::session::coherence::redis::start(url, prefix, store, heartbeat, sessions).await {
-        Ok(task) => Some(task),
-        Err(err) => {
-            tracing::warn!(
-                error = %err,
-                "cannot watch Redis for session changes; the session cache stays off"
-            );
-            None
-        }
-    }
+struct RedisSessions {
+    url: String,
+    client: fred::clients::Client,
 }
 
+/// Without the `redis` feature there are no sessions in Redis.
 #[cfg(not(feature = "redis"))]
-async fn watch_redis(
-    _url: &str,
-    _settings: &Settings,
-    _store: RedisClient,
-    _sessions: SessionCache,
-) -> Option<tokio::task::JoinHandle<()>> {
-    None
+enum RedisSessions {}
+
+impl RedisSessions {
+    /// Watches Redis for changes to session keys; `None` (cache off, with
+    /// a warning) when it cannot.
+    #[cfg(feature = "redis")]
+    async fn watch(
+        self,
+        settings: &Settings,
+        sessions: SessionCache,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let prefix = settings.session_redis_key_prefix.clone();
+        let heartbeat = crate::session::coherence::Heartbeat::new(settings);
+        let started = crate::session::coherence::redis::start(
+            &self.url,
+            prefix,
+            self.client,
+            heartbeat,
+            sessions,
+        );
+        match started.await {
+            Ok(task) => Some(task),
+            Err(err) => {
+                tracing::warn!(
+                    error = %err,
+                    "cannot watch Redis for session changes; the session cache stays off"
+                );
+                None
+            }
+        }
+    }
+
+    #[cfg(not(feature = "redis"))]
+    async fn watch(
+        self,
+        _settings: &Settings,
+        _sessions: SessionCache,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        match self {}
+    }
 }
 
 /// The permissions `migrate` makes sure exist: the user model's four
@@ -430,7 +440,7 @@ async fn redis_store(
     url: &str,
     settings: &Settings,
     throttle_mac: crate::settings::secret::SaltedMac,
-) -> Result<(DynStore, Throttle, RedisClient)> {
+) -> Result<(DynStore, Throttle, RedisSessions)> {
     let prefix = settings.session_redis_key_prefix.clone();
     let store =
         crate::session::redis::RedisStore::connect(url, prefix.clone(), settings.database_timeout)
@@ -442,8 +452,11 @@ async fn redis_store(
         settings.login_failure_window,
         settings.database_timeout,
     );
-    let client = store.client();
-    Ok((DynStore::new(store), throttle, client))
+    let redis = RedisSessions {
+        url: url.to_owned(),
+        client: store.client(),
+    };
+    Ok((DynStore::new(store), throttle, redis))
 }
 
 #[cfg(not(feature = "redis"))]
@@ -451,7 +464,7 @@ async fn redis_store(
     _url: &str,
     _settings: &Settings,
     _throttle_mac: crate::settings::secret::SaltedMac,
-) -> Result<(DynStore, Throttle, RedisClient)> {
+) -> Result<(DynStore, Throttle, RedisSessions)> {
     Err(Error::Config(
         "REDIS_URL is set, but auth was built without its `redis` feature".into(),
     ))

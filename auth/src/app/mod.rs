@@ -15,6 +15,7 @@ pub(crate) mod error;
 pub(crate) mod future;
 pub(crate) mod shared;
 #[doc(hidden)]
+#[cfg(feature = "test-util")]
 pub mod testing;
 
 use std::{marker::PhantomData, sync::Arc};

@@ -150,6 +150,7 @@ impl Mail {
     }
 
     /// Waits until no message is in preparation (a test hook).
+    #[cfg(feature = "test-util")]
     pub(crate) async fn idle(&self) {
         let all = u32::try_from(MAIL_SLOTS).unwrap_or(u32::MAX);
         if let Ok(permits) = self.slots.acquire_many(all).await {

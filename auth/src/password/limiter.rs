@@ -5,10 +5,9 @@
 //! `Retry-After`, so a flood of login attempts costs bounded memory and
 //! never queues without limit.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
+use std::sync::Arc;
+#[cfg(feature = "test-util")]
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 
@@ -23,8 +22,10 @@ pub(crate) struct Limiter {
     running: Arc<Semaphore>,
     concurrency: usize,
     queue: usize,
-    /// Hashes running now, and the most seen at once.
+    /// Hashes running now, and the most seen at once (test hooks).
+    #[cfg(feature = "test-util")]
     in_flight: Arc<AtomicUsize>,
+    #[cfg(feature = "test-util")]
     peak: Arc<AtomicUsize>,
 }
 
@@ -59,17 +60,21 @@ impl Limiter {
             running: Arc::new(Semaphore::new(concurrency)),
             concurrency,
             queue,
+            #[cfg(feature = "test-util")]
             in_flight: Arc::default(),
+            #[cfg(feature = "test-util")]
             peak: Arc::default(),
         }
     }
 
     /// The most hashes that ran at once since the last reset.
+    #[cfg(feature = "test-util")]
     pub(crate) fn peak(&self) -> usize {
         self.peak.load(Ordering::Relaxed)
     }
 
     /// Forgets the peak.
+    #[cfg(feature = "test-util")]
     pub(crate) fn reset_peak(&self) {
         self.peak
             .store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -101,13 +106,18 @@ impl Limiter {
             .acquire_owned()
             .await
             .map_err(|_| Error::Overloaded)?;
+        #[cfg(feature = "test-util")]
         let (in_flight, peak) = (self.in_flight.clone(), self.peak.clone());
         let task = tokio::task::spawn_blocking(move || {
-            let now = in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-            peak.fetch_max(now, Ordering::Relaxed);
+            #[cfg(feature = "test-util")]
+            peak.fetch_max(
+                in_flight.fetch_add(1, Ordering::Relaxed) + 1,
+                Ordering::Relaxed,
+            );
             let started = std::time::Instant::now();
             let out = work();
             warn_if_unoptimised(started.elapsed());
+            #[cfg(feature = "test-util")]
             in_flight.fetch_sub(1, Ordering::Relaxed);
             drop((permit, ticket));
             out

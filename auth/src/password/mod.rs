@@ -14,10 +14,9 @@ mod limiter;
 mod pbkdf2;
 pub mod validation;
 
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicU64, Ordering},
-};
+#[cfg(feature = "test-util")]
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use limiter::Limiter;
 
@@ -89,6 +88,7 @@ pub struct Hasher {
     blocks: Arc<BlockPool>,
     /// How many hashes this hasher (and its clones) computed: hashing and
     /// verifying both count, as does the dummy hash that equalises timing.
+    #[cfg(feature = "test-util")]
     computed: Arc<AtomicU64>,
 }
 
@@ -151,6 +151,7 @@ impl Hasher {
             params,
             limiter: Arc::new(Limiter::new(cores, cores * QUEUE_PER_RUNNER)),
             blocks: Arc::default(),
+            #[cfg(feature = "test-util")]
             computed: Arc::default(),
         })
     }
@@ -173,24 +174,27 @@ impl Hasher {
     /// How many hashes this hasher computed so far (hashing, verifying and
     /// the dummy hash that equalises timing all count): how tests prove
     /// that every login costs exactly one hash, and a refused one none.
+    #[cfg(feature = "test-util")]
     pub fn computed(&self) -> u64 {
         self.computed.load(Ordering::Relaxed)
     }
 
     /// The most hashes that ran at once since the last
-    /// [`reset_peak`](Hasher::reset_peak) (a test hook).
-    #[doc(hidden)]
+    /// [`reset_peak`](Hasher::reset_peak).
+    #[cfg(feature = "test-util")]
     pub fn peak_concurrency(&self) -> usize {
         self.limiter.peak()
     }
 
-    /// Forgets the peak (a test hook).
-    #[doc(hidden)]
+    /// Forgets the peak of [`peak_concurrency`](Hasher::peak_concurrency).
+    #[cfg(feature = "test-util")]
     pub fn reset_peak(&self) {
         self.limiter.reset_peak();
     }
 
+    /// Counts one hash (with the `test-util` feature).
     fn count_hash(&self) {
+        #[cfg(feature = "test-util")]
         self.computed.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -448,6 +452,7 @@ mod tests {
         let h = weak();
         assert_eq!(h.check("", &unusable), Check::Mismatch);
         assert_eq!(h.check(&unusable[1..], &unusable), Check::Mismatch);
+        #[cfg(feature = "test-util")]
         assert_eq!(h.computed(), 2);
     }
 

@@ -36,6 +36,7 @@ pub(crate) struct PermissionTables {
     declared: Vec<(String, String, String)>,
     /// How many times a user's permissions were loaded (a test hook: one
     /// per request however many checks).
+    #[cfg(feature = "test-util")]
     pub(crate) loads: std::sync::atomic::AtomicU64,
 }
 
@@ -44,6 +45,7 @@ impl PermissionTables {
         PermissionTables {
             links: Links::new(user_table),
             declared,
+            #[cfg(feature = "test-util")]
             loads: Default::default(),
         }
     }
@@ -63,6 +65,7 @@ impl PermissionTables {
         db: &Database,
         user: &crate::AbstractUser,
     ) -> Result<super::user_permissions::UserPermissions> {
+        #[cfg(feature = "test-util")]
         self.loads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (direct, groups, every) = db

@@ -18,11 +18,13 @@
 //! - At most `AUTH_CACHE_MAX_ENTRIES` entries; the least recently used go
 //!   first.
 
+#[cfg(feature = "test-util")]
+use std::sync::Arc;
 use std::{
     collections::HashMap,
     hash::Hash,
     sync::{
-        Arc, Mutex,
+        Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
@@ -65,8 +67,10 @@ pub(crate) struct CacheMap<K, V> {
     /// nothing is filled.
     live: AtomicBool,
     state: Mutex<State<K, V>>,
+    #[cfg(feature = "test-util")]
     gate: Arc<Gate>,
     /// How many invalidations it took (a test hook).
+    #[cfg(feature = "test-util")]
     invalidations: std::sync::atomic::AtomicU64,
 }
 
@@ -92,12 +96,15 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
                 floor: 0,
                 uses: 0,
             }),
+            #[cfg(feature = "test-util")]
             gate: Arc::default(),
+            #[cfg(feature = "test-util")]
             invalidations: Default::default(),
         }
     }
 
     /// How many keys were invalidated so far.
+    #[cfg(feature = "test-util")]
     pub(crate) fn invalidations(&self) -> u64 {
         self.invalidations.load(Ordering::Acquire)
     }
@@ -233,10 +240,12 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
             key.clone(),
             Slot::Tombstone(tick, Instant::now()),
         );
+        #[cfg(feature = "test-util")]
         self.invalidations.fetch_add(1, Ordering::Release);
     }
 
     /// Invalidates everything.
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn clear(&self) {
         let mut state = self.state();
         state.clock += 1;
@@ -245,6 +254,7 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
     }
 
     /// How many values are cached (tombstones aside).
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn len(&self) -> usize {
         self.state()
             .entries
@@ -266,7 +276,7 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
         if let Some(value) = &loaded {
             self.fill_after_gate(key, value.clone(), ticket).await;
         } else {
-            self.gate.pause().await;
+            self.pause().await;
         }
         Ok(loaded)
     }
@@ -274,11 +284,18 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
     /// [`fill`](CacheMap::fill), after the test barrier: for a value read
     /// from, or written to, the store since `ticket` was taken.
     pub(crate) async fn fill_after_gate(&self, key: K, value: V, ticket: Ticket) {
-        self.gate.pause().await;
+        self.pause().await;
         self.fill(key, value, ticket);
     }
 
+    /// Waits at the test barrier, when one is armed.
+    async fn pause(&self) {
+        #[cfg(feature = "test-util")]
+        self.gate.pause().await;
+    }
+
     /// The barrier between a read and its fill (a test hook).
+    #[cfg(feature = "test-util")]
     pub(crate) fn gate(&self) -> Arc<Gate> {
         self.gate.clone()
     }
@@ -286,8 +303,8 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
 
 /// A one-shot barrier between a read of the backing store and the cache
 /// fill that follows it, so tests can put a write in between without
-/// timing. Disarmed, it costs one atomic load.
-#[doc(hidden)]
+/// timing (with the `test-util` feature).
+#[cfg(feature = "test-util")]
 #[derive(Debug, Default)]
 pub struct Gate {
     armed: AtomicBool,
@@ -295,6 +312,7 @@ pub struct Gate {
     release: tokio::sync::Notify,
 }
 
+#[cfg(feature = "test-util")]
 impl Gate {
     /// The next read stops before its fill, until [`Gate::release`].
     pub fn arm(&self) {

@@ -2,6 +2,7 @@
 //! [`crate::cache`] for why a fill racing a delete is dropped, and
 //! `coherence/` for how writes made elsewhere reach it).
 
+#[cfg(feature = "test-util")]
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,7 +13,9 @@ use tower_sessions::{
 };
 
 use super::store::{DynStore, Store};
-use crate::{session::cache::Gate, session::coherence::SessionCache};
+#[cfg(feature = "test-util")]
+use crate::session::cache::Gate;
+use crate::session::coherence::SessionCache;
 
 /// A write-through cache in front of a session store.
 #[derive(Debug)]
@@ -80,27 +83,33 @@ impl Store for CachedStore {
         self.inner.clear_expired().await
     }
 
+    #[cfg(feature = "test-util")]
     async fn count(&self) -> crate::Result<u64> {
         self.inner.count().await
     }
 
+    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> crate::Result<u64> {
         self.cache.clear();
         self.inner.clear_all().await
     }
 
+    #[cfg(feature = "test-util")]
     fn clear_cache(&self) {
         self.cache.clear();
     }
 
+    #[cfg(feature = "test-util")]
     fn cache_gate(&self) -> Option<Arc<Gate>> {
         Some(self.cache.gate())
     }
 
+    #[cfg(feature = "test-util")]
     fn cache_live(&self) -> Option<bool> {
         Some(self.cache.is_live())
     }
 
+    #[cfg(feature = "test-util")]
     fn cache_invalidations(&self) -> u64 {
         self.cache.invalidations()
     }

@@ -196,11 +196,13 @@ impl Store for DbStore {
         Ok(self.delete_expired_rows().await?)
     }
 
+    #[cfg(feature = "test-util")]
     async fn count(&self) -> crate::Result<u64> {
         use sea_orm::PaginatorTrait;
         Ok(entity::Entity::find().count(&self.db).await?)
     }
 
+    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> crate::Result<u64> {
         Ok(entity::Entity::delete_many()
             .exec(&self.db)

@@ -78,7 +78,8 @@ impl RedisStore {
     }
 
     /// The keys under this store's prefix. `KEYS` scans the whole keyspace:
-    /// for diagnostics and tests only.
+    /// for tests only.
+    #[cfg(feature = "test-util")]
     async fn keys(&self) -> Result<Vec<String>, crate::Error> {
         // Session ids are 22 characters; other keys under the prefix (the
         // login throttle's) are longer.
@@ -174,10 +175,12 @@ impl Store for RedisStore {
         Ok(0)
     }
 
+    #[cfg(feature = "test-util")]
     async fn count(&self) -> crate::Result<u64> {
         Ok(self.keys().await?.len() as u64)
     }
 
+    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> crate::Result<u64> {
         let keys = self.keys().await?;
         if keys.is_empty() {

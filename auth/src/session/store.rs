@@ -47,22 +47,28 @@ pub(crate) fn interrupted() -> session_store::Error {
 pub(crate) trait Store: SessionStore + std::fmt::Debug {
     /// Deletes expired sessions (Django's `clearsessions`); how many.
     async fn clear_expired(&self) -> Result<u64>;
-    /// How many sessions exist (for diagnostics and tests).
+    /// How many sessions exist (a test hook).
+    #[cfg(feature = "test-util")]
     async fn count(&self) -> Result<u64>;
-    /// Deletes every session (for tests).
+    /// Deletes every session (a test hook).
+    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> Result<u64>;
     /// Forgets what an in-process cache holds, without touching the
-    /// store (for tests).
+    /// store (a test hook).
+    #[cfg(feature = "test-util")]
     fn clear_cache(&self) {}
-    /// The barrier between a read and its cache fill (for tests).
+    /// The barrier between a read and its cache fill (a test hook).
+    #[cfg(feature = "test-util")]
     fn cache_gate(&self) -> Option<std::sync::Arc<crate::session::cache::Gate>> {
         None
     }
     /// Whether an in-process cache is on and trusted (`None`: no cache).
+    #[cfg(feature = "test-util")]
     fn cache_live(&self) -> Option<bool> {
         None
     }
-    /// How many invalidations an in-process cache took.
+    /// How many invalidations an in-process cache took (a test hook).
+    #[cfg(feature = "test-util")]
     fn cache_invalidations(&self) -> u64 {
         0
     }
@@ -82,26 +88,32 @@ impl DynStore {
         self.0.clear_expired().await
     }
 
+    #[cfg(feature = "test-util")]
     pub(crate) async fn count(&self) -> Result<u64> {
         self.0.count().await
     }
 
+    #[cfg(feature = "test-util")]
     pub(crate) async fn clear_all(&self) -> Result<u64> {
         self.0.clear_all().await
     }
 
+    #[cfg(feature = "test-util")]
     pub(crate) fn clear_cache(&self) {
         self.0.clear_cache();
     }
 
+    #[cfg(feature = "test-util")]
     pub(crate) fn cache_gate(&self) -> Option<Arc<crate::session::cache::Gate>> {
         self.0.cache_gate()
     }
 
+    #[cfg(feature = "test-util")]
     pub(crate) fn cache_live(&self) -> Option<bool> {
         self.0.cache_live()
     }
 
+    #[cfg(feature = "test-util")]
     pub(crate) fn cache_invalidations(&self) -> u64 {
         self.0.cache_invalidations()
     }
@@ -151,11 +163,13 @@ impl<S: SessionStore> Store for Custom<S> {
     async fn clear_expired(&self) -> Result<u64> {
         Ok(0)
     }
+    #[cfg(feature = "test-util")]
     async fn count(&self) -> Result<u64> {
         Err(crate::Error::Config(
             "a custom session store cannot count its sessions".into(),
         ))
     }
+    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> Result<u64> {
         Err(crate::Error::Config(
             "a custom session store cannot be cleared".into(),

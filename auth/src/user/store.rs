@@ -123,6 +123,7 @@ impl UserStore {
     }
 
     /// The cache, when it is on.
+    #[cfg(feature = "test-util")]
     pub(crate) fn cache(&self) -> Option<&UserCache> {
         self.cache.as_ref()
     }

@@ -112,6 +112,7 @@ pub(crate) struct DbWatch {
 /// as silent. With both derived from `AUTH_CACHE_MAX_STALENESS` (half of
 /// it, and all of it), a channel that stops forwarding without closing is
 /// noticed within one and a half times the bound.
+#[cfg(any(feature = "postgres", feature = "redis"))]
 pub(crate) struct Heartbeat {
     pub(crate) period: Duration,
     pub(crate) deadline: Duration,
@@ -120,6 +121,7 @@ pub(crate) struct Heartbeat {
     sent: u64,
 }
 
+#[cfg(any(feature = "postgres", feature = "redis"))]
 impl Heartbeat {
     pub(crate) fn new(settings: &Settings) -> Self {
         Heartbeat {
