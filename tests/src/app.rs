@@ -52,6 +52,16 @@ struct Credentials {
     password: String,
 }
 
+/// The login form, as an app's own template would render it.
+async fn login_form(session: auth::Session) -> axum::response::Html<String> {
+    axum::response::Html(format!(
+        "<form method=\"post\"><input type=\"hidden\" name=\"csrfmiddlewaretoken\" \
+         value=\"{}\"><input name=\"username\"><input name=\"password\" \
+         type=\"password\"></form>",
+        session.csrf_token()
+    ))
+}
+
 async fn login(session: auth::Session, Form(form): Form<Credentials>) -> auth::Result<Response> {
     match auth::authenticate::<User>(&session, &form.username, &form.password).await? {
         Some(user) => {
@@ -118,7 +128,7 @@ pub fn routes(auth: &Auth) -> Router {
         .route("/private/", get(private))
         .route("/custom/", get(custom))
         .route("/csrf/", get(csrf))
-        .route("/login/", post(login))
+        .route("/login/", get(login_form).post(login))
         .route("/logout/", post(logout))
         .route("/password/", post(change_password))
         .route("/cart/", get(cart).post(add_to_cart))

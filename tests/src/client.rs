@@ -113,6 +113,30 @@ impl Client {
         self.post(uri, &all).await
     }
 
+    /// Submits the form at `url` as a browser would: GETs the page, sends
+    /// back its hidden `csrfmiddlewaretoken` and `next` with `fields`.
+    pub async fn submit_form(&mut self, url: &str, fields: &[(&str, &str)]) -> Page {
+        let form = self.get(url).await;
+        assert_eq!(form.status, StatusCode::OK, "GET {url}: {}", form.body);
+        let token = form
+            .input_value("csrfmiddlewaretoken")
+            .unwrap_or_else(|| panic!("GET {url}: no CSRF input in {}", form.body));
+        let next = form.input_value("next");
+        let mut all = vec![("csrfmiddlewaretoken", token.as_str())];
+        if let Some(next) = &next {
+            all.push(("next", next));
+        }
+        all.extend_from_slice(fields);
+        self.post(url, &all).await
+    }
+
+    /// Logs in through the login form at `url` (the built-in view, the
+    /// test app's or the example's); the response is the form's.
+    pub async fn log_in(&mut self, url: &str, username: &str, password: &str) -> Page {
+        self.submit_form(url, &[("username", username), ("password", password)])
+            .await
+    }
+
     /// A token from the test app's `/csrf/` route (sets the cookie if needed).
     pub async fn csrf_token(&mut self) -> String {
         self.get("/csrf/").await.body

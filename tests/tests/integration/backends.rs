@@ -80,17 +80,6 @@ fn router(auth: &Auth<User>) -> axum::Router {
         .layer(auth.layer())
 }
 
-/// Logs in through the built-in login view.
-async fn log_in(client: &mut Client, username: &str, password: &str) -> StatusCode {
-    client
-        .post_with_csrf(
-            urls::LOGIN,
-            &[("username", username), ("password", password)],
-        )
-        .await
-        .status
-}
-
 auth_tests::backend_tests! {
     async fn a_second_backend_logs_users_in_by_email(backend: Backend) {
         let db = backend.database().await;
@@ -101,19 +90,19 @@ auth_tests::backend_tests! {
         let mut client = Client::new(router(&auth));
 
         // The model backend first, as listed.
-        assert_eq!(log_in(&mut client, "alice", "alice-password").await, StatusCode::SEE_OTHER);
+        assert_eq!(client.log_in(urls::LOGIN, "alice", "alice-password").await.status, StatusCode::SEE_OTHER);
         assert_eq!(client.get("/backend/").await.body, ModelBackend::NAME);
 
         // The email backend when the model backend finds nobody.
         let mut by_email = Client::new(router(&auth));
         assert_eq!(
-            log_in(&mut by_email, "alice@EXAMPLE.com", "alice-password").await,
+            by_email.log_in(urls::LOGIN, "alice@EXAMPLE.com", "alice-password").await.status,
             StatusCode::SEE_OTHER
         );
         assert_eq!(by_email.get("/").await.body, "Welcome, alice!");
         assert_eq!(by_email.get("/backend/").await.body, EmailBackend::NAME);
         assert_eq!(
-            log_in(&mut Client::new(router(&auth)), "alice@example.com", "wrong").await,
+            Client::new(router(&auth)).log_in(urls::LOGIN, "alice@example.com", "wrong").await.status,
             StatusCode::OK,
             "a wrong password re-renders the form"
         );

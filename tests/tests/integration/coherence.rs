@@ -25,9 +25,7 @@ async fn instance(db: &TestDb) -> auth::Auth<User> {
 
 async fn logged_in(auth: &auth::Auth<User>, username: &str) -> Client {
     let mut client = Client::new(app::router(auth));
-    let page = client
-        .post_with_csrf("/login/", &[("username", username), ("password", "pw")])
-        .await;
+    let page = client.log_in("/login/", username, "pw").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert_eq!(whoami(&mut client).await, format!("Welcome, {username}!"));
     client

@@ -1,8 +1,11 @@
-//! CSRF beyond the basics: the `Referer` check on secure requests without
-//! `Origin`, no `http://` origin on a secure request, and the token in
-//! `multipart/form-data` bodies.
+//! CSRF: unsafe methods refused without a valid token, the secret rotated
+//! at login, a failed check that logs nobody in; the `Referer` check on
+//! secure requests without `Origin`, no `http://` origin on a secure
+//! request, and the token in `multipart/form-data` bodies.
 
 use auth_tests::{User, client::Client, fresh_auth_with};
+
+use crate::sessions::{session_count, setup, whoami};
 use axum::{body::Bytes, routing::post};
 use http::{Request, StatusCode, header};
 
@@ -184,4 +187,127 @@ async fn multipart_forms_carry_the_token_and_arrive_whole() {
     )
     .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+auth_tests::backend_tests! {
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+
+    async fn csrf_protects_unsafe_methods(backend: Backend) {
+        let (_auth, mut client, _db) = setup(backend).await;
+        // No cookie at all.
+        let page = client.post("/ping/", &[]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(
+            page.body
+                .contains("CSRF verification failed. Request aborted."),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("CSRF cookie not set."));
+
+        let token = client.csrf_token().await;
+        assert_eq!(token.len(), 64);
+        let secret = client.jar["csrftoken"].clone();
+        assert_eq!(secret.len(), 32);
+        assert!(!token.contains(&secret), "the page never shows the secret");
+
+        let missing = client.post("/ping/", &[]).await;
+        assert_eq!(missing.status, StatusCode::FORBIDDEN);
+        assert!(missing.body.contains("CSRF token missing."));
+        let forged = "a".repeat(64);
+        let page = client
+            .post("/ping/", &[("csrfmiddlewaretoken", &forged)])
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(page.body.contains("CSRF token incorrect."));
+        let page = client
+            .post("/ping/", &[("csrfmiddlewaretoken", "short")])
+            .await;
+        assert!(page.body.contains("incorrect length"));
+
+        assert_eq!(
+            client
+                .post("/ping/", &[("csrfmiddlewaretoken", &token)])
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let via_header = Request::post("/ping/")
+            .header("X-CSRFToken", &token)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(client.send(via_header).await.status, StatusCode::OK);
+        for method in ["PUT", "PATCH", "DELETE"] {
+            let req = Request::builder()
+                .method(method)
+                .uri("/ping/")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            assert_eq!(
+                client.send(req).await.status,
+                StatusCode::FORBIDDEN,
+                "{method}"
+            );
+        }
+
+        // A cross-site origin is refused even with a good token.
+        let cross = Request::post("/ping/")
+            .header("X-CSRFToken", &token)
+            .header(header::ORIGIN, "https://evil.example")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let page = client.send(cross).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(page.body.contains("Origin checking failed"));
+        let same = Request::post("/ping/")
+            .header("X-CSRFToken", &token)
+            .header(header::ORIGIN, "http://testserver")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(client.send(same).await.status, StatusCode::OK);
+    }
+
+    async fn a_failed_csrf_check_logs_nobody_in(backend: Backend) {
+        let (auth, mut client, _db) = setup(backend).await;
+        client.csrf_token().await;
+        let page = client
+            .post(
+                "/login/",
+                &[("username", "alice"), ("password", "alice-password")],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert_eq!(session_count(&auth).await, 0);
+        assert_eq!(whoami(&mut client).await, "Welcome, Guest!");
+    }
+
+    async fn login_rotates_the_csrf_secret(backend: Backend) {
+        let (_auth, mut client, _db) = setup(backend).await;
+        let planted = client.csrf_token().await;
+        let before = client.jar["csrftoken"].clone();
+        let page = client
+            .post(
+                "/login/",
+                &[
+                    ("username", "alice"),
+                    ("password", "alice-password"),
+                    ("csrfmiddlewaretoken", &planted),
+                ],
+            )
+            .await;
+        let cookie = page.set_cookie("csrftoken").expect("a new CSRF cookie");
+        assert!(
+            cookie.contains("Max-Age=31449600") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert_ne!(client.jar["csrftoken"], before);
+        let page = client
+            .post("/ping/", &[("csrfmiddlewaretoken", &planted)])
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::FORBIDDEN,
+            "the planted token is useless now"
+        );
+    }
 }

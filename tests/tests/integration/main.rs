@@ -19,6 +19,7 @@ mod deployment;
 mod early_refusals;
 mod flood;
 mod foundation;
+mod guards;
 mod hash_count;
 mod headers;
 mod hosts;

@@ -132,9 +132,7 @@ fn router(auth: &Auth) -> Router {
 async fn logged_in(auth: &Auth, name: &str) -> Client {
     user(auth, name).await;
     let mut client = Client::new(router(auth));
-    let page = client
-        .post_with_csrf("/login/", &[("username", name), ("password", "pw")])
-        .await;
+    let page = client.log_in("/login/", name, "pw").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     client
 }

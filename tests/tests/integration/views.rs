@@ -33,21 +33,6 @@ async fn setup(settings: auth::Settings) -> Client {
     Client::new(app)
 }
 
-async fn login(client: &mut Client, url: &str) -> auth_tests::client::Page {
-    let form = client.get(url).await;
-    let token = form.input_value("csrfmiddlewaretoken").expect("csrf input");
-    client
-        .post(
-            url,
-            &[
-                ("csrfmiddlewaretoken", token.as_str()),
-                ("username", "alice"),
-                ("password", "wonderland-42"),
-            ],
-        )
-        .await
-}
-
 /// Each built-in view answers the methods its `Allow` lists, and any other
 /// with 405 and that list (unsafe methods carry a valid CSRF token, so the
 /// CSRF check is not what answers).
@@ -116,7 +101,9 @@ async fn default_templates_render_accessible_forms() {
 #[tokio::test]
 async fn login_options_are_applied() {
     let mut client = setup(auth::Settings::default()).await;
-    let page = login(&mut client, urls::PLAIN_LOGIN).await;
+    let page = client
+        .log_in(urls::PLAIN_LOGIN, "alice", "wonderland-42")
+        .await;
     assert_eq!(page.location(), Some("/after/"), "next_page");
 
     // redirect_authenticated_user sends a logged-in user on.
@@ -134,7 +121,7 @@ async fn login_falls_back_to_login_redirect_url() {
         ..Default::default()
     };
     let mut client = setup(settings).await;
-    let page = login(&mut client, urls::LOGIN).await;
+    let page = client.log_in(urls::LOGIN, "alice", "wonderland-42").await;
     assert_eq!(page.location(), Some("/custom/"));
 }
 
@@ -145,7 +132,9 @@ async fn a_login_redirect_loop_is_an_error_not_a_redirect() {
         ..Default::default()
     };
     let mut client = setup(settings).await;
-    login(&mut client, urls::PLAIN_LOGIN).await;
+    client
+        .log_in(urls::PLAIN_LOGIN, "alice", "wonderland-42")
+        .await;
     let page = client.get(urls::LOGIN).await;
     // A misconfiguration (Django raises ValueError): a server error page
     // that says nothing internal, and no redirect to follow forever.
@@ -166,7 +155,7 @@ async fn a_login_redirect_loop_is_an_error_not_a_redirect() {
 #[tokio::test]
 async fn logout_renders_logged_out_or_redirects() {
     let mut client = setup(auth::Settings::default()).await;
-    login(&mut client, urls::LOGIN).await;
+    client.log_in(urls::LOGIN, "alice", "wonderland-42").await;
     let token = client.get("/csrf/").await.body;
     let page = client
         .post(urls::LOGOUT, &[("csrfmiddlewaretoken", token.as_str())])
@@ -182,7 +171,7 @@ async fn logout_renders_logged_out_or_redirects() {
             .contains("no-store")
     );
 
-    login(&mut client, urls::LOGIN).await;
+    client.log_in(urls::LOGIN, "alice", "wonderland-42").await;
     let token = client.get("/csrf/").await.body;
     let page = client
         .post(
@@ -192,7 +181,7 @@ async fn logout_renders_logged_out_or_redirects() {
         .await;
     assert_eq!(page.location(), Some("/accounts/login/"));
 
-    login(&mut client, urls::LOGIN).await;
+    client.log_in(urls::LOGIN, "alice", "wonderland-42").await;
     let token = client.get("/csrf/").await.body;
     let page = client
         .post(
@@ -231,7 +220,7 @@ async fn logout_redirect_url_setting_is_used() {
         ..Default::default()
     };
     let mut client = setup(settings).await;
-    login(&mut client, urls::LOGIN).await;
+    client.log_in(urls::LOGIN, "alice", "wonderland-42").await;
     let token = client.get("/csrf/").await.body;
     let page = client
         .post(
@@ -256,7 +245,7 @@ async fn password_views_send_anonymous_users_to_the_declared_login() {
         Some("/plain-login/?next=/guarded/"),
         "a const from auth_urls! as login_url"
     );
-    login(&mut client, urls::LOGIN).await;
+    client.log_in(urls::LOGIN, "alice", "wonderland-42").await;
     let page = client.get(urls::PASSWORD_CHANGE).await;
     assert_eq!(page.status, StatusCode::OK);
     for name in ["old_password", "new_password1", "new_password2"] {
@@ -370,7 +359,10 @@ async fn a_failed_password_change_keeps_the_session_even_with_an_outdated_hash()
     };
     let mut client = Client::new(app(&before));
     assert_eq!(
-        login(&mut client, urls::PLAIN_LOGIN).await.status,
+        client
+            .log_in(urls::PLAIN_LOGIN, "alice", "wonderland-42")
+            .await
+            .status,
         StatusCode::SEE_OTHER
     );
     // The site moves to stronger hashing; alice's stored hash is outdated.

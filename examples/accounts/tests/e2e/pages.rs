@@ -34,30 +34,9 @@ async fn app() -> (auth::Auth<User>, Client) {
     (auth, client)
 }
 
-/// GET the login form and submit it with its hidden inputs.
-async fn login_via_form(client: &mut Client, url: &str, username: &str, password: &str) -> Page {
-    let form = client.get(url).await;
-    assert_eq!(form.status, StatusCode::OK);
-    let token = form
-        .input_value("csrfmiddlewaretoken")
-        .expect("a CSRF input");
-    let next = form.input_value("next").unwrap_or_default();
-    client
-        .post(
-            url,
-            &[
-                ("csrfmiddlewaretoken", &token),
-                ("next", &next),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
-}
-
 async fn logged_in() -> (auth::Auth<User>, Client) {
     let (auth, mut client) = app().await;
-    let page = login_via_form(&mut client, "/login/", "alice", "wonderland-42").await;
+    let page = client.log_in("/login/", "alice", "wonderland-42").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     (auth, client)
 }
@@ -114,7 +93,7 @@ async fn failed_logins_show_one_generic_message() {
         ("bob", "builder-99"),
         ("ALICE", "wonderland-42"),
     ] {
-        let page = login_via_form(&mut client, "/login/", username, password).await;
+        let page = client.log_in("/login/", username, password).await;
         assert_eq!(page.status, StatusCode::OK, "{username}");
         assert!(
             page.body.contains(
@@ -125,7 +104,7 @@ async fn failed_logins_show_one_generic_message() {
         );
         assert!(page.set_cookie("sessionid").is_none());
     }
-    let page = login_via_form(&mut client, "/login/", "", "").await;
+    let page = client.log_in("/login/", "", "").await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(
         page.body.matches("This field is required.").count(),
@@ -139,7 +118,7 @@ async fn failed_logins_show_one_generic_message() {
 #[tokio::test]
 async fn a_successful_login_goes_to_the_profile() {
     let (_auth, mut client) = app().await;
-    let page = login_via_form(&mut client, "/login/", "alice", "wonderland-42").await;
+    let page = client.log_in("/login/", "alice", "wonderland-42").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), Some("/profile/"));
     let cookie = page.set_cookie("sessionid").unwrap();
@@ -166,13 +145,9 @@ async fn a_successful_login_goes_to_the_profile() {
 #[tokio::test]
 async fn next_is_honoured_when_safe_and_ignored_otherwise() {
     let (_auth, mut client) = app().await;
-    let page = login_via_form(
-        &mut client,
-        "/login/?next=/password-change/",
-        "alice",
-        "wonderland-42",
-    )
-    .await;
+    let page = client
+        .log_in("/login/?next=/password-change/", "alice", "wonderland-42")
+        .await;
     assert_eq!(page.location(), Some("/password-change/"));
 
     // The form's next wins over the query string's.
@@ -249,13 +224,9 @@ async fn control_characters_in_next_never_leave_the_site_nor_break_the_redirect(
         let encoded: String = form_urlencoded::byte_serialize(bad.as_bytes()).collect();
         // From the query string, carried through the form as a browser would.
         let (auth, mut client) = app().await;
-        let page = login_via_form(
-            &mut client,
-            &format!("/login/?next={encoded}"),
-            "alice",
-            "wonderland-42",
-        )
-        .await;
+        let page = client
+            .log_in(&format!("/login/?next={encoded}"), "alice", "wonderland-42")
+            .await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{bad:?}: {}", page.body);
         assert_eq!(page.location(), Some("/profile/"), "{bad:?}");
         // From the POST body.
@@ -298,13 +269,13 @@ async fn control_characters_in_next_never_leave_the_site_nor_break_the_redirect(
 #[tokio::test]
 async fn every_redirect_target_is_percent_encoded_like_iri_to_uri() {
     let (_auth, mut client) = app().await;
-    let page = login_via_form(
-        &mut client,
-        "/login/?next=/caf%C3%A9/%3Fq%3Da%20b%22%3C%3E%5E%60%7B%7C%7D",
-        "alice",
-        "wonderland-42",
-    )
-    .await;
+    let page = client
+        .log_in(
+            "/login/?next=/caf%C3%A9/%3Fq%3Da%20b%22%3C%3E%5E%60%7B%7C%7D",
+            "alice",
+            "wonderland-42",
+        )
+        .await;
     assert_eq!(
         page.location(),
         Some("/caf%C3%A9/?q=a%20b%22%3C%3E%5E%60%7B%7C%7D"),
@@ -343,14 +314,10 @@ async fn logout_needs_post_and_a_token() {
 }
 
 async fn change_password(client: &mut Client, old: &str, new1: &str, new2: &str) -> Page {
-    let form = client.get("/password-change/").await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    let token = form.input_value("csrfmiddlewaretoken").unwrap();
     client
-        .post(
+        .submit_form(
             "/password-change/",
             &[
-                ("csrfmiddlewaretoken", &token),
                 ("old_password", old),
                 ("new_password1", new1),
                 ("new_password2", new2),
@@ -369,9 +336,9 @@ async fn password_change_end_to_end() {
         Some("/login/?next=/password-change/done/")
     );
 
-    login_via_form(&mut client, "/login/", "alice", "wonderland-42").await;
+    client.log_in("/login/", "alice", "wonderland-42").await;
     let mut other = Client::new(client.router());
-    login_via_form(&mut other, "/login/", "alice", "wonderland-42").await;
+    other.log_in("/login/", "alice", "wonderland-42").await;
 
     let page = change_password(&mut client, "nope", "brand-new-pass-7", "brand-new-pass-7").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -439,13 +406,15 @@ async fn password_change_end_to_end() {
     );
     let mut fresh = Client::new(client.router());
     assert_eq!(
-        login_via_form(&mut fresh, "/login/", "alice", "wonderland-42")
+        fresh
+            .log_in("/login/", "alice", "wonderland-42")
             .await
             .status,
         StatusCode::OK
     );
     assert_eq!(
-        login_via_form(&mut fresh, "/login/", "alice", "brand-new-pass-7")
+        fresh
+            .log_in("/login/", "alice", "brand-new-pass-7")
             .await
             .status,
         StatusCode::SEE_OTHER
@@ -455,10 +424,12 @@ async fn password_change_end_to_end() {
 #[tokio::test]
 async fn the_custom_login_view_uses_the_primitives() {
     let (_auth, mut client) = app().await;
-    let page = login_via_form(&mut client, "/custom-login/", "alice", "wrong").await;
+    let page = client.log_in("/custom-login/", "alice", "wrong").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Invalid credentials"));
-    let page = login_via_form(&mut client, "/custom-login/", "alice", "wonderland-42").await;
+    let page = client
+        .log_in("/custom-login/", "alice", "wonderland-42")
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), Some("/"));
     assert!(client.get("/").await.body.contains("Welcome, alice!"));
@@ -486,13 +457,9 @@ async fn fifty_concurrent_clients_see_only_themselves() {
             let router = router.clone();
             tokio::spawn(async move {
                 let mut client = Client::new(router);
-                let page = login_via_form(
-                    &mut client,
-                    "/login/",
-                    &format!("user{i}"),
-                    &format!("password-{i}"),
-                )
-                .await;
+                let page = client
+                    .log_in("/login/", &format!("user{i}"), &format!("password-{i}"))
+                    .await;
                 assert_eq!(page.status, StatusCode::SEE_OTHER, "user{i}: {}", page.body);
                 let profile = client.get("/profile/").await;
                 assert_eq!(profile.status, StatusCode::OK, "user{i}");

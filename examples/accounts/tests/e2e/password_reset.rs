@@ -105,14 +105,8 @@ fn path(link: &str) -> &str {
 }
 
 async fn request_reset(client: &mut Client, email: &str) -> Page {
-    let form = client.get("/password-reset/").await;
-    assert_eq!(form.status, StatusCode::OK);
-    let token = form.input_value("csrfmiddlewaretoken").unwrap();
     client
-        .post(
-            "/password-reset/",
-            &[("csrfmiddlewaretoken", &token), ("email", email)],
-        )
+        .submit_form("/password-reset/", &[("email", email)])
         .await
 }
 
@@ -122,33 +116,10 @@ async fn open_link(client: &mut Client, link: &str) -> Page {
 }
 
 async fn set_password(client: &mut Client, form_path: &str, new1: &str, new2: &str) -> Page {
-    let form = client.get(form_path).await;
-    let token = form
-        .input_value("csrfmiddlewaretoken")
-        .expect("the new-password form");
     client
-        .post(
+        .submit_form(
             form_path,
-            &[
-                ("csrfmiddlewaretoken", &token),
-                ("new_password1", new1),
-                ("new_password2", new2),
-            ],
-        )
-        .await
-}
-
-async fn log_in(client: &mut Client, username: &str, password: &str) -> Page {
-    let form = client.get("/login/").await;
-    let token = form.input_value("csrfmiddlewaretoken").unwrap();
-    client
-        .post(
-            "/login/",
-            &[
-                ("csrfmiddlewaretoken", &token),
-                ("username", username),
-                ("password", password),
-            ],
+            &[("new_password1", new1), ("new_password2", new2)],
         )
         .await
 }
@@ -247,11 +218,11 @@ async fn the_whole_flow_works_once() {
     assert!(is_invalid(&client.get(&form_path).await));
     let mut other = app.client();
     assert_eq!(
-        log_in(&mut other, "alice", OLD).await.status,
+        other.log_in("/login/", "alice", OLD).await.status,
         StatusCode::OK
     );
     assert_eq!(
-        log_in(&mut other, "alice", NEW).await.status,
+        other.log_in("/login/", "alice", NEW).await.status,
         StatusCode::SEE_OTHER
     );
 }
@@ -261,13 +232,13 @@ async fn other_sessions_of_the_user_end() {
     let app = app().await;
     let mut elsewhere = app.client();
     assert_eq!(
-        log_in(&mut elsewhere, "alice", OLD).await.status,
+        elsewhere.log_in("/login/", "alice", OLD).await.status,
         StatusCode::SEE_OTHER
     );
     assert_eq!(elsewhere.get("/profile/").await.status, StatusCode::OK);
     let mut bob = app.client();
     assert_eq!(
-        log_in(&mut bob, "bob", OLD).await.status,
+        bob.log_in("/login/", "bob", OLD).await.status,
         StatusCode::SEE_OTHER
     );
 
@@ -361,7 +332,7 @@ async fn a_login_a_password_change_or_a_new_email_kills_the_link() {
     request_reset(&mut client, "alice@example.com").await;
     let before_login = link(&app.messages().await[0]);
     assert_eq!(
-        log_in(&mut app.client(), "alice", OLD).await.status,
+        app.client().log_in("/login/", "alice", OLD).await.status,
         StatusCode::SEE_OTHER
     );
     assert!(is_invalid(&open_link(&mut client, &before_login).await));

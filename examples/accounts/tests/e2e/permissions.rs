@@ -66,18 +66,7 @@ async fn app() -> (auth::Auth<User>, Client) {
 }
 
 async fn log_in(client: &mut Client, username: &str) {
-    let form = client.get("/login/").await;
-    let token = form.input_value("csrfmiddlewaretoken").unwrap();
-    let page = client
-        .post(
-            "/login/",
-            &[
-                ("csrfmiddlewaretoken", &token),
-                ("username", username),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let page = client.log_in("/login/", username, PASSWORD).await;
     assert_eq!(
         page.status,
         StatusCode::SEE_OTHER,
