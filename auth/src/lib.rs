@@ -27,25 +27,31 @@
 //!
 //! # Where Django's pieces live
 //!
+//! One folder or file per piece of `django.contrib.auth` (and the parts of
+//! `contrib.sessions`, `middleware.csrf` and `conf` it leans on):
+//!
 //! | Django | here |
 //! |---|---|
-//! | `models.py` (`AbstractUser`, `AnonymousUser`) | `user.rs`: [`AbstractUser`], [`AuthUser`] |
-//! | `backends.py` (`ModelBackend`, `AUTHENTICATION_BACKENDS`) | `backend.rs`: [`Backend`], [`ModelBackend`] |
-//! | `authenticate`, the user model's manager | `auth.rs`: [`Auth`]; `builder.rs`: [`AuthBuilder`] |
-//! | `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`login`], [`logout`], [`Session`]; stores in `session/db.rs`, `session/redis.rs` |
-//! | `AuthenticationMiddleware`, `request.user` | `request.rs`: [`CurrentUser`]; `middleware.rs`: [`AuthLayer`] |
-//! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `login_required.rs`: [`login_required`], [`LoginRequiredLayer`]; `permission_required.rs`: [`permission_required`], [`PermissionRequiredLayer`]; `user_passes_test.rs`: [`user_passes_test`], [`UserPassesTestLayer`] |
-//! | `Permission`, `Group`, `PermissionsMixin`, `ModelBackend`'s permission lookups | `permissions/`: [`Permission`], [`UserPermissions`], [`permissions!`]; tables in `permissions/tables.rs` |
-//! | the `perms` template variable (`PermWrapper`) | `templates/perms.rs` |
-//! | `CsrfViewMiddleware`, `get_token` | `csrf/` |
-//! | `views.py`, `forms.py`, `urls.py` | `views/`, [`auth_urls!`] |
-//! | `hashers.py`, `password_validation.py` | `password/` |
-//! | `utils.http.url_has_allowed_host_and_scheme` | [`redirect`] |
-//! | `conf.settings` | `settings.rs`: [`Settings`] |
-//! | template context processors | `templates/`: [`Templates`] |
+//! | `models.py`: `AbstractUser`, `User.objects` | `user/`: [`AbstractUser`], [`AuthUser`], [`Users`] (`auth.users()`) |
+//! | `backends.py`: `ModelBackend`, `AUTHENTICATION_BACKENDS` | `backend.rs`: [`Backend`], [`ModelBackend`] |
+//! | `authenticate`, `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`authenticate`], [`login`], [`logout`], [`update_session_auth_hash`], [`Session`]; the stores, their cache and its coherence |
+//! | `AuthenticationMiddleware`, `request.user` | `middleware.rs`: [`AuthLayer`]; `session/request.rs`: [`CurrentUser`] |
+//! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `guards/`: [`login_required`], [`permission_required`], [`user_passes_test`] and their layers |
+//! | `Permission`, `Group`, `PermissionsMixin` | `permissions/`: [`Permission`], [`UserPermissions`], [`PermissionAdmin`] (`auth.permissions()`), [`permissions!`] |
+//! | `hashers.py`, `password_validation.py` | [`password`] |
+//! | `forms.py` | `forms/`: login, set-password, password-change, reset-request |
+//! | `views.py`, `urls.py` | [`views`], [`auth_urls!`], [`Urls`] |
+//! | `tokens.py` (`PasswordResetTokenGenerator`) | `tokens.rs` |
+//! | `core.mail` | [`mail`]: [`Mail`] (`auth.mail()`) |
+//! | `middleware.csrf`, `get_token` | `csrf/` |
+//! | `http`, `utils.http`, `SecurityMiddleware`, `ALLOWED_HOSTS` | `http/`: [`redirect`], host check, body limits, client address, security headers |
+//! | `conf.settings` | `settings/`: [`Settings`] |
+//! | templates and context processors (`user`, `perms`, `csrf_token`) | `templates/`: [`Templates`] |
 //! | `management/commands/` | [`cli`] |
+//! | login throttling (`django-axes`' job) | `throttle.rs` |
+//! | the app itself: settings, database, hasher, stores | `app/`: [`Auth`], [`AuthBuilder`], [`Error`] |
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod app;
 mod backend;

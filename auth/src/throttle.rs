@@ -61,7 +61,7 @@ pub(crate) mod entity {
     /// One counter.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "auth_throttle_counter")]
-    pub struct Model {
+    pub(crate) struct Model {
         /// What is counted: a kind and the HMAC of the value.
         #[sea_orm(
             primary_key,
@@ -78,7 +78,7 @@ pub(crate) mod entity {
 
     /// Counters have no relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub(crate) enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }

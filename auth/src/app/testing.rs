@@ -58,7 +58,7 @@ pub async fn clear_sessions<U: AuthUser>(auth: &Auth<U>) -> Result<u64> {
 }
 
 /// The app's session store (the database's, Redis, or the app's own).
-pub fn session_store<U: AuthUser>(auth: &Auth<U>) -> crate::session::store::DynStore {
+pub fn session_store<U: AuthUser>(auth: &Auth<U>) -> impl tower_sessions::SessionStore + Clone {
     crate::session::store::DynStore::clone(&auth.shared.sessions.store)
 }
 

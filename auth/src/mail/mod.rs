@@ -2,10 +2,10 @@
 //! trait and four backends chosen by `AUTH_EMAIL_BACKEND`: `console` (the
 //! default: each message on standard output), `file` (one `.eml` file per
 //! message in `AUTH_EMAIL_FILE_PATH`), `smtp` (`AUTH_EMAIL_HOST`, …, with
-//! the `smtp` feature) and `memory` (kept for tests: [`Auth::outbox`]).
+//! the `smtp` feature) and `memory` (kept for tests: [`Mail::outbox`],
+//! through `auth.mail()`).
 //! An app can bring its own with [`AuthBuilder::email_backend`].
 //!
-//! [`Auth::outbox`]: crate::Auth::outbox
 //! [`AuthBuilder::email_backend`]: crate::AuthBuilder::email_backend
 
 mod console;

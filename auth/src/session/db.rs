@@ -24,7 +24,7 @@ pub(crate) mod entity {
     /// A stored session.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "auth_session")]
-    pub struct Model {
+    pub(crate) struct Model {
         /// The session id, as sent in the cookie.
         #[sea_orm(
             primary_key,
@@ -42,7 +42,7 @@ pub(crate) mod entity {
 
     /// Sessions have no relations.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub(crate) enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -77,7 +77,7 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
 /// The app's session store, behind one type (it appears in the type of
 /// the layer's service; apps never need to name it).
 #[derive(Clone, Debug)]
-pub struct DynStore(Arc<dyn Store>);
+pub(crate) struct DynStore(Arc<dyn Store>);
 
 impl DynStore {
     pub(crate) fn new(store: impl Store + 'static) -> Self {

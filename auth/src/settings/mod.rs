@@ -502,9 +502,9 @@ impl Settings {
 }
 
 /// Django's `LOGIN_URL` default.
-pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
+pub(crate) const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
 /// Django's `LOGIN_REDIRECT_URL` default.
-pub const DEFAULT_LOGIN_REDIRECT_URL: &str = "/accounts/profile/";
+pub(crate) const DEFAULT_LOGIN_REDIRECT_URL: &str = "/accounts/profile/";
 
 impl Settings {
     /// Where a login without `next` goes: `login_redirect_url`, else
