@@ -382,7 +382,7 @@ impl RedisSessions {
         sessions: SessionCache,
     ) -> Option<tokio::task::JoinHandle<()>> {
         let prefix = settings.session_redis_key_prefix.clone();
-        let heartbeat = crate::session::coherence::Heartbeat::new(settings);
+        let heartbeat = crate::session::coherence::heartbeat::Heartbeat::new(settings);
         let started = crate::session::coherence::redis::start(
             &self.url,
             prefix,

@@ -77,6 +77,7 @@ use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcom
 pub use prompt::{Prompt, TerminalPrompt};
 
 use crate::{Auth, AuthBuilder, AuthUser, Error};
+use permissions::Change;
 use users::{NoInputEnv, change_password, gather_new_user};
 
 /// The environment variable `createsuperuser --noinput` reads the password
@@ -520,21 +521,42 @@ where
             permissions::create_group(auth, &name, &perms, out).await
         }
         Command::Addtogroup { username, group } => {
-            permissions::add_to_group(auth, &username, &group, out).await
+            Change::AddToGroup { username, group }.run(auth, out).await
         }
         Command::Removefromgroup { username, group } => {
-            permissions::remove_from_group(auth, &username, &group, out).await
+            Change::RemoveFromGroup { username, group }
+                .run(auth, out)
+                .await
         }
         Command::Grant {
             username,
             permission,
-        } => permissions::grant(auth, &username, &permission, out).await,
+        } => {
+            Change::Grant {
+                username,
+                perm: permission,
+            }
+            .run(auth, out)
+            .await
+        }
         Command::Revoke {
             username,
             permission,
-        } => permissions::revoke(auth, &username, &permission, out).await,
+        } => {
+            Change::Revoke {
+                username,
+                perm: permission,
+            }
+            .run(auth, out)
+            .await
+        }
         Command::Grantgroup { group, permission } => {
-            permissions::grant_group(auth, &group, &permission, out).await
+            Change::GrantGroup {
+                group,
+                perm: permission,
+            }
+            .run(auth, out)
+            .await
         }
         Command::Listperms { username } => permissions::list(auth, username.as_deref(), out).await,
     }

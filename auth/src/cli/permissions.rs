@@ -55,103 +55,68 @@ pub(super) async fn create_group<U: AuthUser>(
     Ok(())
 }
 
-/// `addtogroup USERNAME GROUP`.
-pub(super) async fn add_to_group<U: AuthUser>(
-    auth: &Auth<U>,
-    username: &str,
-    group: &str,
-    out: &mut dyn Write,
-) -> Result<(), CommandError> {
-    let user = user(auth, username).await?;
-    if auth
-        .permissions()
-        .add_to_group(&user, group)
-        .await
-        .map_err(usage)?
-    {
-        writeln!(out, "Added '{username}' to group '{group}'.")?;
-    } else {
-        writeln!(out, "'{username}' is already in group '{group}'.")?;
-    }
-    Ok(())
+/// A command that adds or removes one membership or grant.
+pub(super) enum Change {
+    /// `addtogroup USERNAME GROUP`.
+    AddToGroup { username: String, group: String },
+    /// `removefromgroup USERNAME GROUP`.
+    RemoveFromGroup { username: String, group: String },
+    /// `grant USERNAME APP.CODENAME`.
+    Grant { username: String, perm: String },
+    /// `revoke USERNAME APP.CODENAME`.
+    Revoke { username: String, perm: String },
+    /// `grantgroup GROUP APP.CODENAME`.
+    GrantGroup { group: String, perm: String },
 }
 
-/// `removefromgroup USERNAME GROUP`.
-pub(super) async fn remove_from_group<U: AuthUser>(
-    auth: &Auth<U>,
-    username: &str,
-    group: &str,
-    out: &mut dyn Write,
-) -> Result<(), CommandError> {
-    let user = user(auth, username).await?;
-    if auth
-        .permissions()
-        .remove_from_group(&user, group)
-        .await
-        .map_err(usage)?
-    {
-        writeln!(out, "Removed '{username}' from group '{group}'.")?;
-    } else {
-        writeln!(out, "'{username}' was not in group '{group}'.")?;
+impl Change {
+    /// Makes the change and says whether it did, as Django's commands do
+    /// (neither answer is an error).
+    pub(super) async fn run<U: AuthUser>(
+        self,
+        auth: &Auth<U>,
+        out: &mut dyn Write,
+    ) -> Result<(), CommandError> {
+        let admin = auth.permissions();
+        let (changed, done, unchanged) = match self {
+            Change::AddToGroup { username, group } => (
+                admin
+                    .add_to_group(&user(auth, &username).await?, &group)
+                    .await,
+                format!("Added '{username}' to group '{group}'."),
+                format!("'{username}' is already in group '{group}'."),
+            ),
+            Change::RemoveFromGroup { username, group } => (
+                admin
+                    .remove_from_group(&user(auth, &username).await?, &group)
+                    .await,
+                format!("Removed '{username}' from group '{group}'."),
+                format!("'{username}' was not in group '{group}'."),
+            ),
+            Change::Grant { username, perm } => (
+                admin
+                    .grant(&user(auth, &username).await?, perm.as_str())
+                    .await,
+                format!("Granted {perm} to '{username}'."),
+                format!("'{username}' already had {perm}."),
+            ),
+            Change::Revoke { username, perm } => (
+                admin
+                    .revoke(&user(auth, &username).await?, perm.as_str())
+                    .await,
+                format!("Revoked {perm} from '{username}'."),
+                format!("'{username}' did not have {perm} directly."),
+            ),
+            Change::GrantGroup { group, perm } => (
+                admin.grant_group(&group, perm.as_str()).await,
+                format!("Granted {perm} to group '{group}'."),
+                format!("Group '{group}' already had {perm}."),
+            ),
+        };
+        let changed = changed.map_err(usage)?;
+        writeln!(out, "{}", if changed { done } else { unchanged })?;
+        Ok(())
     }
-    Ok(())
-}
-
-/// `grant USERNAME APP.CODENAME`.
-pub(super) async fn grant<U: AuthUser>(
-    auth: &Auth<U>,
-    username: &str,
-    perm: &str,
-    out: &mut dyn Write,
-) -> Result<(), CommandError> {
-    let user = user(auth, username).await?;
-    if auth.permissions().grant(&user, perm).await.map_err(usage)? {
-        writeln!(out, "Granted {perm} to '{username}'.")?;
-    } else {
-        writeln!(out, "'{username}' already had {perm}.")?;
-    }
-    Ok(())
-}
-
-/// `revoke USERNAME APP.CODENAME`.
-pub(super) async fn revoke<U: AuthUser>(
-    auth: &Auth<U>,
-    username: &str,
-    perm: &str,
-    out: &mut dyn Write,
-) -> Result<(), CommandError> {
-    let user = user(auth, username).await?;
-    if auth
-        .permissions()
-        .revoke(&user, perm)
-        .await
-        .map_err(usage)?
-    {
-        writeln!(out, "Revoked {perm} from '{username}'.")?;
-    } else {
-        writeln!(out, "'{username}' did not have {perm} directly.")?;
-    }
-    Ok(())
-}
-
-/// `grantgroup GROUP APP.CODENAME`.
-pub(super) async fn grant_group<U: AuthUser>(
-    auth: &Auth<U>,
-    group: &str,
-    perm: &str,
-    out: &mut dyn Write,
-) -> Result<(), CommandError> {
-    if auth
-        .permissions()
-        .grant_group(group, perm)
-        .await
-        .map_err(usage)?
-    {
-        writeln!(out, "Granted {perm} to group '{group}'.")?;
-    } else {
-        writeln!(out, "Group '{group}' already had {perm}.")?;
-    }
-    Ok(())
 }
 
 /// `listperms [USERNAME]`: every permission that exists (`app.codename`

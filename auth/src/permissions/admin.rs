@@ -111,13 +111,11 @@ impl<'a, U: AuthUser> PermissionAdmin<'a, U> {
 
     async fn link(&self, link: Link, left: i64, right: i64) -> Result<bool> {
         let (db, links) = (&self.shared.db, &self.shared.permissions.links);
-        db.run(tables::link(db.conn(), links, link, left, right))
-            .await
+        db.run(link.row(links, left, right).add(db.conn())).await
     }
 
     async fn unlink(&self, link: Link, left: i64, right: i64) -> Result<bool> {
         let (db, links) = (&self.shared.db, &self.shared.permissions.links);
-        db.run(tables::unlink(db.conn(), links, link, left, right))
-            .await
+        db.run(link.row(links, left, right).remove(db.conn())).await
     }
 }

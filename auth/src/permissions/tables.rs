@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, SqlErr,
     sea_query::{
-        Alias, ColumnDef, Expr, ExprTrait, ForeignKey, ForeignKeyAction, Index,
+        Alias, ColumnDef, Condition, Expr, ExprTrait, ForeignKey, ForeignKeyAction, Index,
         IndexCreateStatement, Query, SelectStatement, Table, TableCreateStatement, UnionType,
     },
 };
@@ -447,52 +447,62 @@ impl Link {
     }
 }
 
-/// Adds a link if missing; whether it was added.
-pub(crate) async fn link(
-    db: &impl ConnectionTrait,
-    links: &Links,
-    kind: Link,
-    left: i64,
-    right: i64,
-) -> Result<bool, DbErr> {
-    let (table, left_column, right_column) = kind.table_and_columns(links);
-    let exists = Query::select()
-        .column(a("id"))
-        .from(a(table))
-        .and_where(Expr::col(a(left_column)).eq(left))
-        .and_where(Expr::col(a(right_column)).eq(right))
-        .to_owned();
-    let statement = db.get_database_backend().build(&exists);
-    if db.query_one_raw(statement).await?.is_some() {
-        return Ok(false);
-    }
-    let insert = Query::insert()
-        .into_table(a(table))
-        .columns([a(left_column), a(right_column)])
-        .values_panic([left.into(), right.into()])
-        .to_owned();
-    match db.execute(&insert).await {
-        Ok(_) => Ok(true),
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            Ok(false)
+impl Link {
+    /// The `left`–`right` row of this link table.
+    pub(crate) fn row(self, links: &Links, left: i64, right: i64) -> LinkRow<'_> {
+        let (table, left_column, right_column) = self.table_and_columns(links);
+        LinkRow {
+            table,
+            columns: [(left_column, left), (right_column, right)],
         }
-        Err(err) => Err(err),
     }
 }
 
-/// Removes a link; whether there was one.
-pub(crate) async fn unlink(
-    db: &impl ConnectionTrait,
-    links: &Links,
-    kind: Link,
-    left: i64,
-    right: i64,
-) -> Result<bool, DbErr> {
-    let (table, left_column, right_column) = kind.table_and_columns(links);
-    let delete = Query::delete()
-        .from_table(a(table))
-        .and_where(Expr::col(a(left_column)).eq(left))
-        .and_where(Expr::col(a(right_column)).eq(right))
-        .to_owned();
-    Ok(db.execute(&delete).await?.rows_affected() > 0)
+/// One row of a link table: its table and its two columns' values.
+pub(crate) struct LinkRow<'a> {
+    table: &'a str,
+    columns: [(&'static str, i64); 2],
+}
+
+impl LinkRow<'_> {
+    fn matching(&self) -> Condition {
+        let [(left, l), (right, r)] = self.columns;
+        Condition::all()
+            .add(Expr::col(a(left)).eq(l))
+            .add(Expr::col(a(right)).eq(r))
+    }
+
+    /// Adds the row if missing; whether it was added.
+    pub(crate) async fn add(&self, db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+        let exists = Query::select()
+            .column(a("id"))
+            .from(a(self.table))
+            .cond_where(self.matching())
+            .to_owned();
+        let statement = db.get_database_backend().build(&exists);
+        if db.query_one_raw(statement).await?.is_some() {
+            return Ok(false);
+        }
+        let insert = Query::insert()
+            .into_table(a(self.table))
+            .columns(self.columns.map(|(column, _)| a(column)))
+            .values_panic(self.columns.map(|(_, value)| value.into()))
+            .to_owned();
+        match db.execute(&insert).await {
+            Ok(_) => Ok(true),
+            Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                Ok(false)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Removes the row; whether there was one.
+    pub(crate) async fn remove(&self, db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+        let delete = Query::delete()
+            .from_table(a(self.table))
+            .cond_where(self.matching())
+            .to_owned();
+        Ok(db.execute(&delete).await?.rows_affected() > 0)
+    }
 }

@@ -12,10 +12,12 @@
 //!
 //! Whenever a source cannot vouch that no change was missed (not yet
 //! connected, connection lost, a poll failing or late, a notification
-//! channel gone silent: see [`Heartbeat`]), the caches it feeds are off:
+//! channel gone silent: see `heartbeat.rs`), the caches it feeds are off:
 //! emptied, and every read goes to the store until it is back.
 
 mod changelog;
+#[cfg(any(feature = "postgres", feature = "redis"))]
+pub(crate) mod heartbeat;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]
@@ -106,40 +108,6 @@ pub(crate) struct DbWatch {
     pub(crate) watched: Watched,
 }
 
-/// A notification channel's heartbeat: the watcher sends itself one
-/// every `period` through the ordinary connection, and it must come back
-/// on the notification connection within `deadline`, or the channel counts
-/// as silent. With both derived from `AUTH_CACHE_MAX_STALENESS` (half of
-/// it, and all of it), a channel that stops forwarding without closing is
-/// noticed within one and a half times the bound.
-#[cfg(any(feature = "postgres", feature = "redis"))]
-pub(crate) struct Heartbeat {
-    pub(crate) period: Duration,
-    pub(crate) deadline: Duration,
-    /// This process's mark, so instances ignore each other's heartbeats.
-    nonce: String,
-    sent: u64,
-}
-
-#[cfg(any(feature = "postgres", feature = "redis"))]
-impl Heartbeat {
-    pub(crate) fn new(settings: &Settings) -> Self {
-        Heartbeat {
-            period: poll_interval(settings),
-            deadline: settings.cache_max_staleness.max(Duration::from_millis(20)),
-            nonce: uuid::Uuid::new_v4().simple().to_string(),
-            sent: 0,
-        }
-    }
-
-    /// The payload of the next heartbeat: `ping:<nonce>:<n>`, which no
-    /// other reader takes for a change.
-    pub(crate) fn next_payload(&mut self) -> String {
-        self.sent += 1;
-        format!("ping:{}:{}", self.nonce, self.sent)
-    }
-}
-
 /// How often a source retries after a failure, and how often the change
 /// log is polled.
 pub(crate) fn poll_interval(settings: &Settings) -> Duration {
@@ -160,7 +128,7 @@ pub(crate) async fn watch_database(
     let backend = watch.db.get_database_backend();
     let started = match backend {
         #[cfg(feature = "postgres")]
-        DbBackend::Postgres => postgres::start(watch, Heartbeat::new(settings)).await,
+        DbBackend::Postgres => postgres::start(watch, heartbeat::Heartbeat::new(settings)).await,
         #[cfg(not(feature = "postgres"))]
         DbBackend::Postgres => Err(sea_orm::DbErr::Custom("no PostgreSQL support".into())),
         _ => changelog::start(watch, interval, settings.database_timeout).await,

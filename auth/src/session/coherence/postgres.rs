@@ -3,20 +3,20 @@
 //! `TRUNCATE`), delivered when the writing transaction commits. A
 //! dedicated connection `LISTEN`s.
 //!
-//! A connection can go silent without closing (a NAT or a firewall that
-//! stops forwarding): the watcher sends itself a heartbeat, a `NOTIFY`
-//! through the app's own pool, every half staleness bound, and each must
-//! come back on the listening connection within the bound. When one
-//! does not, or the connection drops, the caches go off (every read goes
-//! to the database) until a new connection listens and a heartbeat has
-//! come back on it.
+//! Its heartbeat (see `heartbeat.rs`) is a `NOTIFY` through the app's own
+//! pool that must come back on the listening connection.
+
+use std::time::Duration;
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, sqlx::postgres::PgListener,
 };
-use tokio::{sync::mpsc, time::Instant};
+use tokio::sync::mpsc;
 
-use super::{Change, DbWatch, Heartbeat, Watched};
+use super::{
+    Change, DbWatch, Watched,
+    heartbeat::{Channel, Heartbeat, Watcher},
+};
 
 const CHANNEL: &str = "auth_cache";
 
@@ -32,19 +32,16 @@ pub(super) async fn start(
     let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect_lazy_with(options);
-    let mut watcher = Watcher {
-        pool,
-        db: watch.db,
-        watched: watch.watched,
-        heartbeat,
-    };
-    // Listening, and heard, before the caches go live: nothing is missed.
-    let channel = watcher
-        .connect()
+    let channel = Notifications { pool, db: watch.db };
+    Watcher::start(channel, heartbeat, watch.watched)
         .await
-        .map_err(|e| DbErr::Custom(format!("cannot listen for cache changes: {e}")))?;
-    watcher.watched.set_live(true);
-    Ok(tokio::spawn(watcher.run(channel)))
+        .map_err(|e| DbErr::Custom(format!("cannot listen for cache changes: {e}")))
+}
+
+/// `LISTEN` on a pool of its own; heartbeats `NOTIFY` through the app's.
+struct Notifications {
+    pool: sea_orm::sqlx::PgPool,
+    db: DatabaseConnection,
 }
 
 /// What the listening task reports.
@@ -57,127 +54,61 @@ enum Heard {
 /// A listening connection, read by a task of its own (so waiting for a
 /// notification can be given up without losing half of one); dropping it
 /// closes the connection.
-struct Channel {
+struct Listening {
     heard: mpsc::UnboundedReceiver<Heard>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for Channel {
+impl Drop for Listening {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-struct Watcher {
-    pool: sea_orm::sqlx::PgPool,
-    /// The app's pool, which heartbeats go through.
-    db: DatabaseConnection,
-    watched: Watched,
-    heartbeat: Heartbeat,
-}
+impl Channel for Notifications {
+    type Listener = Listening;
+    const NAME: &'static str = "PostgreSQL cache notifications";
 
-impl Watcher {
-    /// A new listening connection, proven by a heartbeat.
-    async fn connect(&mut self) -> Result<Channel, String> {
-        let listener = tokio::time::timeout(self.heartbeat.deadline, listen(&self.pool))
+    async fn open(&mut self, deadline: Duration) -> Result<Listening, String> {
+        let listener = tokio::time::timeout(deadline, listen(&self.pool))
             .await
             .map_err(|_| "LISTEN did not answer in time".to_owned())?
             .map_err(|e| e.to_string())?;
         let (sender, heard) = mpsc::unbounded_channel();
         let task = tokio::spawn(read(listener, sender));
-        let mut channel = Channel { heard, task };
-        let payload = self.send_heartbeat().await?;
-        let due = Instant::now() + self.heartbeat.deadline;
-        loop {
-            match tokio::time::timeout_at(due, channel.heard.recv()).await {
-                Err(_) => return Err("the first heartbeat did not come back".into()),
-                Ok(Some(Heard::Notification(text))) if text == payload => return Ok(channel),
-                Ok(Some(Heard::Notification(text))) => self.apply(&text),
-                Ok(Some(Heard::Lost(why))) => return Err(why),
-                Ok(None) => return Err("the listening task ended".into()),
-            }
-        }
+        Ok(Listening { heard, task })
     }
 
-    /// `NOTIFY`s a fresh heartbeat through the app's pool; its payload.
-    async fn send_heartbeat(&mut self) -> Result<String, String> {
-        let payload = self.heartbeat.next_payload();
+    async fn send(&mut self, payload: String) -> Result<String, String> {
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT pg_notify($1, $2)",
             [CHANNEL.into(), payload.clone().into()],
         );
-        tokio::time::timeout(self.heartbeat.deadline, self.db.execute_raw(statement))
+        self.db
+            .execute_raw(statement)
             .await
-            .map_err(|_| "the heartbeat could not be sent in time".to_owned())?
             .map_err(|e| e.to_string())?;
         Ok(payload)
     }
 
-    fn apply(&self, text: &str) {
-        let (kind, key) = text.split_once(':').unwrap_or((text, ""));
-        if let Some(change) = Change::parse(kind, key) {
-            self.watched.apply(&change);
-        }
-    }
-
-    /// Applies notifications while heartbeats come back in time; on a
-    /// failure, turns the caches off until a new channel is proven.
-    async fn run(mut self, mut channel: Channel) {
-        loop {
-            let failure = self.watch(&mut channel).await;
-            tracing::warn!(
-                reason = %failure,
-                "cache notifications went silent; reading through until they are heard again"
-            );
-            self.watched.set_live(false);
-            drop(channel);
-            channel = self.reconnect().await;
-            self.watched.set_live(true);
-            tracing::info!("the session and user cache is back on");
-        }
-    }
-
-    /// A new proven channel, retried every heartbeat period until one is.
-    async fn reconnect(&mut self) -> Channel {
-        loop {
-            tokio::time::sleep(self.heartbeat.period).await;
-            match self.connect().await {
-                Ok(fresh) => return fresh,
-                Err(err) => tracing::debug!(error = %err, "cache notifications still silent"),
-            }
-        }
-    }
-
-    /// Serves `channel` until it fails; why it failed.
-    async fn watch(&mut self, channel: &mut Channel) -> String {
-        let mut next_beat = Instant::now() + self.heartbeat.period;
-        let mut pending: Option<(String, Instant)> = None;
-        loop {
-            let wake = pending.as_ref().map_or(next_beat, |(_, due)| *due);
-            tokio::select! {
-                heard = channel.heard.recv() => match heard {
-                    Some(Heard::Notification(text)) => {
-                        if pending.as_ref().is_some_and(|(payload, _)| *payload == text) {
-                            pending = None;
-                            next_beat = Instant::now() + self.heartbeat.period;
-                        } else {
-                            self.apply(&text);
-                        }
-                    }
-                    Some(Heard::Lost(why)) => return why,
-                    None => return "the listening task ended".into(),
-                },
-                () = tokio::time::sleep_until(wake) => {
-                    if pending.is_some() {
-                        return "a heartbeat did not come back in time".into();
-                    }
-                    match self.send_heartbeat().await {
-                        Ok(payload) => pending = Some((payload, Instant::now() + self.heartbeat.deadline)),
-                        Err(err) => return err,
-                    }
+    async fn hear(
+        &mut self,
+        listener: &mut Listening,
+        watched: &Watched,
+        awaited: Option<&str>,
+    ) -> Result<bool, String> {
+        match listener.heard.recv().await {
+            Some(Heard::Notification(text)) if awaited == Some(text.as_str()) => Ok(true),
+            Some(Heard::Notification(text)) => {
+                let (kind, key) = text.split_once(':').unwrap_or((&text, ""));
+                if let Some(change) = Change::parse(kind, key) {
+                    watched.apply(&change);
                 }
+                Ok(false)
             }
+            Some(Heard::Lost(why)) => Err(why),
+            None => Err("the listening task ended".into()),
         }
     }
 }

@@ -3,12 +3,9 @@
 //! Redis reports every change to a session key (a write, a delete, an
 //! expiry, from any client) as an invalidation.
 //!
-//! That connection can go silent without closing (a NAT or a firewall
-//! that stops forwarding): every half staleness bound the watcher writes a
-//! heartbeat key under the prefix through the store's own connection, and
-//! its invalidation must come back on the tracking connection within the
-//! bound. When one does not, or the connection fails, the session cache
-//! goes off until a new tracking connection has heard a heartbeat.
+//! Its heartbeat (see `heartbeat.rs`) is a key written under the prefix
+//! through the store's own connection, whose invalidation must come back
+//! on the tracking connection.
 
 use std::{str::FromStr, time::Duration};
 
@@ -18,10 +15,12 @@ use fred::{
     prelude::{Builder, Config, ReconnectPolicy},
     types::{Expiration, RespVersion, config::TcpConfig},
 };
-use tokio::time::Instant;
 use tower_sessions::session::Id;
 
-use super::{Heartbeat, SessionCache, Watched};
+use super::{
+    SessionCache, Watched,
+    heartbeat::{Channel, Heartbeat, Watcher},
+};
 
 /// Connects, starts tracking `prefix`, proves the channel with a
 /// heartbeat, and handles invalidations in a task. `store` is the
@@ -35,33 +34,32 @@ pub(crate) async fn start(
 ) -> Result<tokio::task::JoinHandle<()>, crate::Error> {
     let config =
         Config::from_url(url).map_err(|e| crate::Error::Config(format!("REDIS_URL: {e}")))?;
-    let mut watcher = Watcher {
+    let channel = Invalidations {
         config,
         heartbeats: format!("{prefix}heartbeat:"),
         prefix,
         store,
-        heartbeat,
-        watched: Watched {
-            sessions: Some(sessions),
-            users: None,
-        },
+        lifetime: heartbeat.deadline() * 10,
     };
-    let tracker = watcher
-        .connect()
+    let watched = Watched {
+        sessions: Some(sessions),
+        users: None,
+    };
+    Watcher::start(channel, heartbeat, watched)
         .await
-        .map_err(|e| crate::Error::Config(format!("cannot track session keys in Redis: {e}")))?;
-    watcher.watched.set_live(true);
-    Ok(tokio::spawn(watcher.run(tracker)))
+        .map_err(|e| crate::Error::Config(format!("cannot track session keys in Redis: {e}")))
 }
 
-struct Watcher {
+/// Redis's invalidations for the session key prefix; heartbeats are keys
+/// under it, written through the store's connection.
+struct Invalidations {
     config: Config,
     prefix: String,
     /// The prefix of heartbeat keys (under the tracked prefix).
     heartbeats: String,
     store: Client,
-    heartbeat: Heartbeat,
-    watched: Watched,
+    /// How long a heartbeat key lives (ten deadlines).
+    lifetime: Duration,
 }
 
 /// A tracking connection and what it reports.
@@ -82,10 +80,11 @@ impl Drop for Tracker {
     }
 }
 
-impl Watcher {
-    /// A new tracking connection, proven by a heartbeat.
-    async fn connect(&mut self) -> Result<Tracker, String> {
-        let deadline = self.heartbeat.deadline;
+impl Channel for Invalidations {
+    type Listener = Tracker;
+    const NAME: &'static str = "Redis session invalidations";
+
+    async fn open(&mut self, deadline: Duration) -> Result<Tracker, String> {
         let mut config = self.config.clone();
         config.version = RespVersion::RESP3;
         let client = Builder::from_config(config)
@@ -103,12 +102,12 @@ impl Watcher {
                 };
             })
             .with_performance_config(|p| p.default_command_timeout = deadline)
-            // A lost connection is rebuilt here, with tracking, not by
-            // the client behind the watcher's back.
+            // A lost connection is rebuilt by the watcher, with tracking,
+            // not by the client behind its back.
             .set_policy(ReconnectPolicy::new_constant(0, 0))
             .build()
             .map_err(|e| e.to_string())?;
-        let mut tracker = Tracker {
+        let tracker = Tracker {
             invalidations: client.invalidation_rx(),
             errors: client.error_rx(),
             client,
@@ -117,53 +116,55 @@ impl Watcher {
             .await
             .map_err(|_| "Redis did not answer in time".to_owned())?
             .map_err(|e| e.to_string())?;
-        tokio::time::timeout(
-            deadline,
+        let tracking =
             tracker
                 .client
-                .start_tracking(self.prefix.clone(), true, false, false, false),
-        )
-        .await
-        .map_err(|_| "CLIENT TRACKING did not answer in time".to_owned())?
-        .map_err(|e| e.to_string())?;
-        let due = Instant::now() + deadline;
-        let sent = self.send_heartbeat().await?;
-        loop {
-            match tokio::time::timeout_at(due, tracker.invalidations.recv()).await {
-                Err(_) => return Err("the first heartbeat did not come back".into()),
-                Ok(Ok(invalidation)) => {
-                    if self.apply(&invalidation.keys, Some(&sent)) {
-                        return Ok(tracker);
-                    }
-                }
-                Ok(Err(_)) => self.watched.set_live(false),
-            }
-        }
+                .start_tracking(self.prefix.clone(), true, false, false, false);
+        tokio::time::timeout(deadline, tracking)
+            .await
+            .map_err(|_| "CLIENT TRACKING did not answer in time".to_owned())?
+            .map_err(|e| e.to_string())?;
+        Ok(tracker)
     }
 
-    /// Writes a fresh heartbeat key through the store's connection; its
-    /// name.
-    async fn send_heartbeat(&mut self) -> Result<String, String> {
-        let key = format!("{}{}", self.heartbeats, self.heartbeat.next_payload());
-        let lifetime =
-            i64::try_from(self.heartbeat.deadline.as_millis().max(1) * 10).unwrap_or(i64::MAX);
-        let written: Result<Option<String>, _> = tokio::time::timeout(
-            self.heartbeat.deadline,
-            self.store
-                .set(&key, 1, Some(Expiration::PX(lifetime)), None, false),
-        )
-        .await
-        .map_err(|_| "the heartbeat could not be written in time".to_owned())?;
+    async fn send(&mut self, payload: String) -> Result<String, String> {
+        let key = format!("{}{payload}", self.heartbeats);
+        let lifetime = i64::try_from(self.lifetime.as_millis().max(1)).unwrap_or(i64::MAX);
+        let written: Result<Option<String>, _> = self
+            .store
+            .set(&key, 1, Some(Expiration::PX(lifetime)), None, false)
+            .await;
         written.map_err(|e| e.to_string())?;
         Ok(key)
     }
 
+    async fn hear(
+        &mut self,
+        tracker: &mut Tracker,
+        watched: &Watched,
+        awaited: Option<&str>,
+    ) -> Result<bool, String> {
+        tokio::select! {
+            invalidation = tracker.invalidations.recv() => match invalidation {
+                Ok(invalidation) => Ok(self.apply(&invalidation.keys, watched, awaited)),
+                // Missed some (lagged): nothing cached can be trusted.
+                Err(_) => Err("invalidations were missed".into()),
+            },
+            error = tracker.errors.recv() => Err(match error {
+                Ok((error, _)) => format!("the tracking connection failed: {error}"),
+                Err(_) => "the tracking connection failed".into(),
+            }),
+        }
+    }
+}
+
+impl Invalidations {
     /// Invalidates the sessions named in `keys`; whether the awaited
     /// heartbeat key is among them.
-    fn apply(&self, keys: &[fred::types::Key], awaited: Option<&str>) -> bool {
+    fn apply(&self, keys: &[fred::types::Key], watched: &Watched, awaited: Option<&str>) -> bool {
         if keys.is_empty() {
             // A FLUSHALL or FLUSHDB.
-            self.watched.set_live(true);
+            watched.set_live(true);
         }
         let mut heard = false;
         for key in keys {
@@ -176,74 +177,9 @@ impl Watcher {
                 .strip_prefix(self.prefix.as_str())
                 .and_then(|rest| Id::from_str(rest).ok())
             {
-                self.watched.apply(&super::Change::Session(id));
+                watched.apply(&super::Change::Session(id));
             }
         }
         heard
-    }
-
-    /// Applies invalidations while heartbeats come back in time; on a
-    /// failure, turns the cache off until a new tracker is proven.
-    async fn run(mut self, mut tracker: Tracker) {
-        loop {
-            let failure = self.watch(&mut tracker).await;
-            tracing::warn!(
-                reason = %failure,
-                "Redis invalidations went silent; reading sessions through until they are heard again"
-            );
-            self.watched.set_live(false);
-            drop(tracker);
-            tracker = self.reconnect().await;
-            self.watched.set_live(true);
-            tracing::info!("the session cache is back on");
-        }
-    }
-
-    /// A new proven tracking connection, retried every heartbeat period until one is.
-    async fn reconnect(&mut self) -> Tracker {
-        loop {
-            tokio::time::sleep(self.heartbeat.period).await;
-            match self.connect().await {
-                Ok(fresh) => return fresh,
-                Err(err) => tracing::debug!(error = %err, "cache notifications still silent"),
-            }
-        }
-    }
-
-    /// Serves `tracker` until it fails; why it failed.
-    async fn watch(&mut self, tracker: &mut Tracker) -> String {
-        let mut next_beat = Instant::now() + self.heartbeat.period;
-        let mut pending: Option<(String, Instant)> = None;
-        loop {
-            let wake = pending.as_ref().map_or(next_beat, |(_, due)| *due);
-            tokio::select! {
-                invalidation = tracker.invalidations.recv() => match invalidation {
-                    Ok(invalidation) => {
-                        let awaited = pending.as_ref().map(|(key, _)| key.as_str());
-                        if self.apply(&invalidation.keys, awaited) {
-                            pending = None;
-                            next_beat = Instant::now() + self.heartbeat.period;
-                        }
-                    }
-                    // Missed some (lagged): nothing cached can be trusted.
-                    Err(_) => return "invalidations were missed".into(),
-                },
-                error = tracker.errors.recv() => {
-                    return match error {
-                        Ok((error, _)) => format!("the tracking connection failed: {error}"),
-                        Err(_) => "the tracking connection failed".into(),
-                    };
-                }
-                () = tokio::time::sleep_until(wake) => {
-                    if pending.is_some() {
-                        return "a heartbeat did not come back in time".into();
-                    }
-                    match self.send_heartbeat().await {
-                        Ok(key) => pending = Some((key, Instant::now() + self.heartbeat.deadline)),
-                        Err(err) => return err,
-                    }
-                }
-            }
-        }
     }
 }
