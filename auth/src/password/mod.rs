@@ -8,7 +8,9 @@
 //! the caller can re-hash after a successful login.
 //!
 //! Hashing costs tens of milliseconds of CPU by design: the async functions
-//! here run it on tokio's blocking pool so it never stalls the executor.
+//! here run it on tokio's blocking pool so it never stalls the executor. An
+//! app hashes through its configured hasher, within its bound:
+//! `auth.users().set_password(..)`, or `auth.hasher().make_async(..)`.
 
 mod limiter;
 mod pbkdf2;
@@ -362,16 +364,6 @@ impl Hasher {
     }
 }
 
-/// Hashes `raw` with the default (OWASP) parameters. CPU-heavy.
-pub fn make_password(raw: &str) -> String {
-    Hasher::default().make(raw)
-}
-
-/// Checks `raw` against `encoded` with the default parameters. CPU-heavy.
-pub fn check_password(raw: &str, encoded: &str) -> Check {
-    Hasher::default().check(raw, encoded)
-}
-
 /// A password that never verifies: `!` followed by 40 random characters.
 pub fn make_unusable_password() -> String {
     format!(
@@ -403,18 +395,19 @@ mod tests {
 
     #[test]
     fn default_hash_is_owasp_argon2id() {
-        let hash = make_password("s3cret");
+        let hasher = Hasher::default();
+        let hash = hasher.make("s3cret");
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
         assert_eq!(
-            check_password("s3cret", &hash),
+            hasher.check("s3cret", &hash),
             Check::Match {
                 needs_upgrade: false
             }
         );
-        assert_eq!(check_password("S3cret", &hash), Check::Mismatch);
+        assert_eq!(hasher.check("S3cret", &hash), Check::Mismatch);
     }
 
     #[test]
