@@ -224,7 +224,7 @@ impl<U: AuthUser> BackendList<U> {
         if self.list.is_empty() {
             self.push(ModelBackend);
         }
-        Backends::new(self)
+        Box::new(self)
     }
 }
 

@@ -135,71 +135,38 @@ impl Shared {
 
 /// The configured backends, behind one type (the request layer and the
 /// views serve any user model).
-pub(crate) struct Backends(Box<dyn AnyBackends>);
+pub(crate) type Backends = Box<dyn AnyBackends>;
 
 /// What the app asks of its backends (implemented in `backend.rs` for
 /// the app's user model).
 pub(crate) trait AnyBackends: Send + Sync {
+    /// Each backend in turn: the first user one returns, with its name.
     fn authenticate<'a>(
         &'a self,
         shared: &'a Arc<Shared>,
         username: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<Option<(LoadedUser, &'static str)>>>;
+
+    /// Django's `backend.get_user(id)` for the backend named in a session;
+    /// `None` when that backend is no longer configured.
     fn get_user<'a>(
         &'a self,
         shared: &'a Arc<Shared>,
         backend: &'a str,
         id: i64,
     ) -> BoxFuture<'a, Result<Option<LoadedUser>>>;
+
+    /// The user's permissions from every backend, merged.
     fn permissions<'a>(
         &'a self,
         shared: &'a Arc<Shared>,
         user: &'a LoadedUser,
     ) -> BoxFuture<'a, Result<UserPermissions>>;
-    fn first(&self) -> &'static str;
-}
-
-impl Backends {
-    pub(crate) fn new(list: impl AnyBackends + 'static) -> Self {
-        Backends(Box::new(list))
-    }
-
-    /// Each backend in turn: the first user one returns, with its name.
-    pub(crate) async fn authenticate(
-        &self,
-        shared: &Arc<Shared>,
-        username: &str,
-        password: &str,
-    ) -> Result<Option<(LoadedUser, &'static str)>> {
-        self.0.authenticate(shared, username, password).await
-    }
-
-    /// Django's `backend.get_user(id)` for the backend named in a session;
-    /// `None` when that backend is no longer configured.
-    pub(crate) async fn get_user(
-        &self,
-        shared: &Arc<Shared>,
-        backend: &str,
-        id: i64,
-    ) -> Result<Option<LoadedUser>> {
-        self.0.get_user(shared, backend, id).await
-    }
-
-    /// The user's permissions from every backend, merged.
-    pub(crate) async fn permissions(
-        &self,
-        shared: &Arc<Shared>,
-        user: &LoadedUser,
-    ) -> Result<UserPermissions> {
-        self.0.permissions(shared, user).await
-    }
 
     /// The name of the first backend (what [`login`](crate::login)
     /// records when the user came from elsewhere).
-    pub(crate) fn first(&self) -> &'static str {
-        self.0.first()
-    }
+    fn first(&self) -> &'static str;
 }
 
 /// `authenticate`, `login` and `update_session_auth_hash` for the app's
