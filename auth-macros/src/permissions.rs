@@ -218,6 +218,14 @@ fn generate(declaration: &Declaration, apps: &BTreeMap<String, Vec<&Entry>>) -> 
             /// Every permission declared here, for
             /// `AuthBuilder::permissions`.
             pub const ALL: &[::auth::Permission] = &[#(#all),*];
+
+            // For the system checks: a block not given to the builder.
+            ::auth::__private::inventory::submit! {
+                ::auth::__private::PermissionsDeclaration {
+                    module: ::core::module_path!(),
+                    all: ALL,
+                }
+            }
         }
     }
 }

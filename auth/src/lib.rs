@@ -48,6 +48,7 @@
 //! | `conf.settings` | `settings/`: [`Settings`] |
 //! | templates and context processors (`user`, `perms`, `csrf_token`) | `templates/`: [`Templates`] |
 //! | `management/commands/` | [`cli`] |
+//! | `core.checks` (`manage.py check`) | [`checks`] |
 //! | login throttling (`django-axes`' job) | `throttle.rs` |
 //! | the app itself: settings, database, hasher, stores | `app/`: [`Auth`], [`AuthBuilder`], [`Error`] |
 
@@ -55,6 +56,7 @@
 
 mod app;
 mod backend;
+pub mod checks;
 pub mod cli;
 mod csrf;
 mod forms;
@@ -106,6 +108,7 @@ pub use views::urls::{Route, Urls};
 pub mod __private {
     pub use axum;
     pub use http;
+    pub use inventory;
     pub use minijinja;
     pub use sea_orm;
     pub use time;
@@ -113,6 +116,7 @@ pub mod __private {
 
     pub use crate::__auth_base_columns as base_columns;
     pub use crate::__auth_views as views;
+    pub use crate::checks::registry::{GuardDeclaration, PermissionsDeclaration};
     pub use crate::guards::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
     pub use crate::guards::permission_required::{PermissionCheck, PermissionRequired};
     pub use crate::guards::user_passes_test::{

@@ -178,6 +178,7 @@ fn generate(kind: Kind, args: &Args, mut function: ItemFn) -> TokenStream {
         ),
     };
     function.sig.inputs.insert(0, guard);
+    let declaration = declaration(kind, &marker, &handler);
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
@@ -193,24 +194,53 @@ fn generate(kind: Kind, args: &Args, mut function: ItemFn) -> TokenStream {
 
         #check
 
+        #declaration
+
         #function
+    }
+}
+
+/// The guard's entry in the registry the system checks read at start-up
+/// (`auth::checks`): its handler, `login_url` and permissions.
+fn declaration(kind: Kind, marker: &syn::Ident, handler: &str) -> TokenStream {
+    let guard = kind.name();
+    let handler = handler.trim_start_matches("r#");
+    let permissions = match kind {
+        Kind::PermissionRequired => quote! {
+            || <#marker as ::auth::__private::PermissionCheck>::required().to_vec()
+        },
+        _ => quote!(::std::vec::Vec::new),
+    };
+    quote! {
+        ::auth::__private::inventory::submit! {
+            ::auth::__private::GuardDeclaration {
+                handler: ::core::concat!(::core::module_path!(), "::", #handler),
+                guard: #guard,
+                login_url: <#marker as ::auth::__private::LoginRedirect>::login_url,
+                permissions: #permissions,
+            }
+        }
     }
 }
 
 fn permission_check(marker: &syn::Ident, args: &Args) -> TokenStream {
     let raise = args.raise_exception;
-    let checks = args.permissions.iter().map(|perm| match perm {
-        Perm::Literal(lit) => quote!(__auth_perms.has_perm(#lit)),
+    let names = args.permissions.iter().map(|perm| match perm {
+        Perm::Literal(lit) => quote!(::std::string::String::from(#lit)),
         // The trait bound's message says what may name a permission,
         // pointing at the path.
-        Perm::Path(path) => quote_spanned!(path.span()=> __auth_perms.has_perm(#path)),
+        Perm::Path(path) => quote_spanned! {path.span()=>
+            ::auth::PermissionName::permission_name(&#path).into_owned()
+        },
     });
     quote! {
         #[automatically_derived]
         impl ::auth::__private::PermissionCheck for #marker {
             const RAISE_EXCEPTION: bool = #raise;
-            fn passes(__auth_perms: &::auth::UserPermissions) -> bool {
-                true #(&& #checks)*
+            fn required() -> &'static [::std::string::String] {
+                static NAMES: ::std::sync::OnceLock<::std::vec::Vec<::std::string::String>> =
+                    ::std::sync::OnceLock::new();
+                NAMES.get_or_init(|| ::std::vec![#(#names),*])
             }
         }
     }

@@ -216,6 +216,9 @@ impl<U: AuthUser> AuthBuilder<U> {
                     .database_url
                     .as_deref()
                     .unwrap_or(DEFAULT_DATABASE_URL);
+                if let Some(missing) = crate::checks::database_feature(url) {
+                    return Err(Error::Config(missing.to_string()));
+                }
                 connect(url, &settings).await?
             }
         };
@@ -465,9 +468,7 @@ async fn redis_store(
     _settings: &Settings,
     _throttle_mac: crate::settings::secret::SaltedMac,
 ) -> Result<(DynStore, Throttle, RedisSessions)> {
-    Err(Error::Config(
-        "REDIS_URL is set, but auth was built without its `redis` feature".into(),
-    ))
+    Err(Error::Config(crate::checks::redis_feature().to_string()))
 }
 
 /// Opens a connection pool with timeouts from the settings.

@@ -11,7 +11,8 @@
 //! }
 //! ```
 //!
-//! Commands: `serve` (the default; `--bind 127.0.0.1:8000`), `migrate`,
+//! Commands: `serve` (the default; `--bind 127.0.0.1:8000`; runs the
+//! [system checks](crate::checks) first), `check [--deploy]`, `migrate`,
 //! `createsuperuser`, `createuser [--staff] [--inactive]`,
 //! `changepassword [USERNAME]`, `clearsessions`, and for groups and
 //! permissions `creategroup NAME [--perm APP.CODENAME]...`,
@@ -76,6 +77,7 @@ use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcom
 
 pub use prompt::{Prompt, TerminalPrompt};
 
+use crate::checks::{self, Scope};
 use crate::{Auth, AuthBuilder, AuthUser, Error};
 use permissions::Change;
 use users::{NoInputEnv, change_password, gather_new_user};
@@ -110,6 +112,14 @@ pub enum Command {
     },
     /// Create the database tables that do not exist yet.
     Migrate,
+    /// Look for configuration mistakes the compiler cannot see (Django's
+    /// `check`); exits non-zero when it finds an error.
+    Check {
+        /// Also check the production settings: the secret key, the allowed
+        /// hosts, `Secure` cookies.
+        #[arg(long)]
+        deploy: bool,
+    },
     /// Create a superuser (staff, every permission). With `--noinput`, the
     /// password comes from `AUTH_SUPERUSER_PASSWORD` and the model's
     /// required fields from their options or `AUTH_SUPERUSER_<FIELD>`.
@@ -233,6 +243,9 @@ pub enum CommandError {
     /// Reading input or writing output failed.
     #[error("input/output error: {0}")]
     Io(#[from] io::Error),
+    /// The system checks found an error (`check`, or before `serve`).
+    #[error("SystemCheckError: {0}")]
+    SystemCheck(checks::Report),
 }
 
 /// The option spelling of a field (`display_name` → `display-name`).
@@ -373,6 +386,10 @@ impl<U: AuthUser> Management<U> {
         let mut out = io::stdout();
         match self.dispatch(matches, serve, &mut prompt, &mut out).await {
             Ok(()) => ExitCode::SUCCESS,
+            Err(err @ CommandError::SystemCheck(_)) => {
+                eprintln!("{err}");
+                ExitCode::FAILURE
+            }
             Err(err) => {
                 eprintln!("Error: {err}");
                 ExitCode::FAILURE
@@ -427,7 +444,11 @@ impl<U: AuthUser> Management<U> {
             bind: ([127, 0, 0, 1], 8000).into(),
         }) {
             Command::Serve { bind } => {
-                for warning in auth.settings().startup_warnings(bind) {
+                let report = checks::run_checks(&auth, Scope::serve(bind));
+                if report.has_errors() {
+                    return Err(CommandError::SystemCheck(report));
+                }
+                for warning in report.warnings() {
                     tracing::warn!("{warning}");
                 }
                 serve(auth, bind).await.map_err(CommandError::from)
@@ -473,6 +494,14 @@ where
 {
     match command {
         Command::Serve { .. } => Err(CommandError::Usage("`serve` is run by `cli::run`".into())),
+        Command::Check { deploy } => {
+            let report = checks::run_checks(auth, Scope::check(deploy));
+            if report.has_errors() {
+                return Err(CommandError::SystemCheck(report));
+            }
+            writeln!(out, "{report}")?;
+            Ok(())
+        }
         Command::Migrate => {
             auth.migrate().await?;
             writeln!(out, "Tables are up to date.")?;

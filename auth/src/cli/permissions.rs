@@ -39,9 +39,9 @@ pub(super) async fn create_group<U: AuthUser>(
             .iter()
             .any(|(app, codename, _)| perm.split_once('.') == Some((app, codename)));
         if !exists {
-            return Err(CommandError::Usage(format!(
-                "Permission {perm} does not exist."
-            )));
+            return Err(CommandError::Usage(
+                crate::permissions::tables::unknown_permission(perm),
+            ));
         }
     }
     auth.permissions().create_group(name).await.map_err(usage)?;

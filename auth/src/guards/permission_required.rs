@@ -29,8 +29,14 @@ use crate::{
 pub trait PermissionCheck: LoginRedirect {
     /// Whether anonymous users get a 403 instead of the login page.
     const RAISE_EXCEPTION: bool;
+    /// The required permissions (`app_label.codename`), named once.
+    fn required() -> &'static [String];
     /// Whether `perms` hold every required permission.
-    fn passes(perms: &UserPermissions) -> bool;
+    fn passes(perms: &UserPermissions) -> bool {
+        Self::required()
+            .iter()
+            .all(|perm| perms.has_perm(perm.as_str()))
+    }
 }
 
 /// The guard `#[permission_required]` adds as the handler's first

@@ -50,6 +50,14 @@ impl PermissionTables {
         }
     }
 
+    /// `app_label.codename` of every permission the app has: its own and
+    /// the user model's defaults.
+    pub(crate) fn declared_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.declared
+            .iter()
+            .map(|(app, codename, _)| format!("{app}.{codename}"))
+    }
+
     /// Creates the tables if missing and inserts the declared permissions
     /// that are missing.
     pub(crate) async fn migrate(&self, db: &Database) -> Result<()> {
@@ -369,10 +377,25 @@ async fn id_where(
     }
 }
 
+/// "Permission … does not exist."; when a `permissions!` block of the
+/// binary declares it, the fix too (the block was not given to the
+/// builder).
+pub(crate) fn unknown_permission(name: &str) -> String {
+    let unknown = format!("Permission {name} does not exist.");
+    match crate::checks::registry::declared_in(name) {
+        Some(module) => format!(
+            "{unknown} It is declared in {module}, which is not given to the builder: add \
+             `.permissions({}::ALL)` to `Auth::builder()` (migrate then creates it).",
+            module.rsplit("::").next().unwrap_or(module)
+        ),
+        None => unknown,
+    }
+}
+
 /// The id of permission `app_label.codename`; an error saying so when it
 /// does not exist.
 pub(crate) async fn permission_id(db: &impl ConnectionTrait, name: &str) -> Result<i64> {
-    let unknown = || Error::Invalid(format!("Permission {name} does not exist."));
+    let unknown = || Error::Invalid(unknown_permission(name));
     let (app, codename) = split_name(name).ok_or_else(|| {
         Error::Invalid(format!(
             "{name:?} is not a permission name; write app_label.codename"

@@ -86,11 +86,12 @@ impl RequestAuth {
             .get::<Arc<RequestAuth>>()
             .cloned()
             .ok_or_else(|| {
-                tracing::error!(
-                    "an auth extractor or view is used without the auth layer: \
-                 add `.layer(auth.layer())` to the router"
-                );
-                Error::Config("the auth layer is not installed".into()).into_response()
+                let missing = "the auth layer does not cover this route: call \
+                    `.layer(auth.layer())` last, after every `.route(..)`, `.merge(..)` and \
+                    `.nest(..)` it must cover (axum applies a layer only to the routes added \
+                    before it)";
+                tracing::error!("{missing}");
+                Error::Config(missing.into()).into_response()
             })
     }
 

@@ -291,8 +291,8 @@ settings! {
     redis_url: Option<String> = None, "REDIS_URL" => parse::optional, url;
     /// `SECRET_KEY`: signs session auth hashes, reset tokens and the
     /// throttle's keys. When `None`, a development key is generated and
-    /// persisted in [`Settings::secret_key_file`] with a warning. Set it in
-    /// production.
+    /// persisted in [`Settings::secret_key_file`] (system check `auth.W005`).
+    /// Set it in production.
     secret_key: Option<String> = None, "AUTH_SECRET_KEY" => parse::optional, secret;
     /// `SECRET_KEY_FALLBACKS`: older keys still accepted, for rotation.
     secret_key_fallbacks: Vec<String> = Vec::new(), "AUTH_SECRET_KEY_FALLBACKS" => parse::list, secret;
@@ -306,9 +306,12 @@ settings! {
     /// `/accounts/login/` (see [`Settings::login_url`]).
     login_url: Option<String> = None, "AUTH_LOGIN_URL" => parse::optional, plain;
     /// `LOGIN_REDIRECT_URL`: where a login goes without a `next`. `None`:
-    /// Django's `/accounts/profile/`, with a warning at start (set it, even
-    /// to that, to silence it).
+    /// Django's `/accounts/profile/`, with a warning at start (`auth.W004`;
+    /// set it, even to that, to silence it).
     login_redirect_url: Option<String> = None, "AUTH_LOGIN_REDIRECT_URL" => parse::optional, plain;
+    /// `SILENCED_SYSTEM_CHECKS`: the ids of system checks not to report
+    /// (`auth.W002,auth.W004`; see [`checks`](crate::checks)).
+    silenced_system_checks: Vec<String> = Vec::new(), "AUTH_SILENCED_SYSTEM_CHECKS" => parse::list, plain;
     /// `LOGOUT_REDIRECT_URL`: where a logout goes without a `next`
     /// (`None`: render the "Logged out" page).
     logout_redirect_url: Option<String> = None, "AUTH_LOGOUT_REDIRECT_URL" => parse::optional, plain;
@@ -513,38 +516,6 @@ impl Settings {
         self.login_redirect_url
             .as_deref()
             .unwrap_or(DEFAULT_LOGIN_REDIRECT_URL)
-    }
-
-    /// What to tell the developer when the server starts on `bind`: a
-    /// `login_redirect_url` left at Django's default (a 404 unless the app
-    /// serves it); and, on a non-loopback address (Django's `check
-    /// --deploy`, in short), `AUTH_ALLOWED_HOSTS` unset and cookies without
-    /// `Secure`. [`cli::run`](crate::cli::run) logs them.
-    pub fn startup_warnings(&self, bind: std::net::SocketAddr) -> Vec<String> {
-        let mut warnings = Vec::new();
-        if self.login_redirect_url.is_none() {
-            warnings.push(format!(
-                "AUTH_LOGIN_REDIRECT_URL is not set: after a login without `next`, users go to \
-                 Django's default {DEFAULT_LOGIN_REDIRECT_URL}; set it to a page the app serves \
-                 (setting it to {DEFAULT_LOGIN_REDIRECT_URL} silences this)"
-            ));
-        }
-        if bind.ip().is_loopback() {
-            return warnings;
-        }
-        if self.allowed_hosts.is_empty() {
-            warnings.push(format!(
-                "serving on {bind} with AUTH_ALLOWED_HOSTS unset: every Host header is \
-                 accepted; set it to the site's host names, such as AUTH_ALLOWED_HOSTS=example.com"
-            ));
-        }
-        if !self.session_cookie_secure || !self.csrf_cookie_secure {
-            warnings.push(format!(
-                "serving on {bind} with AUTH_SESSION_COOKIE_SECURE or AUTH_CSRF_COOKIE_SECURE \
-                 off: behind HTTPS, set both to true"
-            ));
-        }
-        warnings
     }
 }
 

@@ -143,23 +143,13 @@ fn development_key(path: &Path) -> Result<String> {
             shown.display()
         ))
     };
+    // Not logged here: every command builds the app, and the system check
+    // auth.W005 says it once where it matters (`serve`, `check`).
     let key = match read_private(path).map_err(refuse)? {
-        Some(key) => {
-            tracing::warn!(
-                file = %shown.display(),
-                "AUTH_SECRET_KEY is not set; using the development key in this file. \
-                 Set AUTH_SECRET_KEY in production."
-            );
-            key
-        }
+        Some(key) => key,
         None => {
             let key = crate::password::random_string(50);
             create_private(path, &key).map_err(|e| refuse(format!("could not be created: {e}")))?;
-            tracing::warn!(
-                file = %shown.display(),
-                "AUTH_SECRET_KEY is not set; generated a development key and saved it to this \
-                 file. Set AUTH_SECRET_KEY in production."
-            );
             key
         }
     };

@@ -77,12 +77,16 @@ impl Engine {
             && !dir.is_dir()
         {
             let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
-            return Err(crate::Error::Config(format!(
-                "the templates directory {} does not exist (a relative path is resolved \
-                 against the working directory; use \
-                 concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/templates\") for one next to the crate)",
-                shown.display()
-            )));
+            let missing = crate::checks::CheckMessage::error(
+                "auth.E002",
+                format!("the templates directory {} does not exist", shown.display()),
+            )
+            .hint(
+                "a relative path is resolved against the working directory; use \
+                 concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/templates\") for one next to the crate",
+            )
+            .obj("templates_dir");
+            return Err(crate::Error::Config(missing.to_string()));
         }
         let mut env = Environment::new();
         env.set_formatter(django_escape_formatter);

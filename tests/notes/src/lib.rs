@@ -28,9 +28,12 @@ auth::auth_urls! {
     password_change_done: "/accounts/password_change/done/" => PasswordChangeDoneView,
 }
 
-/// The builder: settings from `AUTH_*`, templates next to this crate.
+/// The builder: settings from `AUTH_*`, the auth URLs above, templates
+/// next to this crate.
 pub fn builder() -> auth::AuthBuilder<Member> {
-    auth::Auth::<Member>::builder().templates_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
+    auth::Auth::<Member>::builder()
+        .urls(urls::URLCONF)
+        .templates_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
 }
 
 async fn home(templates: auth::Templates) -> auth::Result<Html<String>> {

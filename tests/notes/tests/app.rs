@@ -311,3 +311,87 @@ async fn the_guard_and_the_login_follow_the_declared_urls_and_the_settings() {
     assert!(client.get("/").await.body.contains("Hello, Ada!"));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn check_finds_nothing_to_fix_in_the_site() {
+    let (dir, url) = database();
+    let out = notes(&url, &["check"], &[("AUTH_LOGIN_REDIRECT_URL", "/notes/")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "System check identified no issues (0 silenced).\n"
+    );
+    // Without the redirect setting: a warning, still a success.
+    let out = notes(&url, &["check"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("(auth.W004)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The production checks name what to set before deploying.
+    let out = notes(
+        &url,
+        &["check", "--deploy"],
+        &[("AUTH_LOGIN_REDIRECT_URL", "/")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for id in ["auth.W006", "auth.W007", "auth.W008"] {
+        assert!(
+            text(&out.stdout).contains(id),
+            "{id}: {}",
+            text(&out.stdout)
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// The newcomer's mistakes, compiled into this test binary (not into the
+/// site): each compiles, and `check` names it.
+mod mistakes {
+    /// Right shape, never declared: every member would get 403.
+    #[auth::permission_required("notes.edit_notes")]
+    pub async fn edit() {}
+
+    /// A login page no route serves.
+    #[auth::login_required(login_url = "/accounts/signin/")]
+    pub async fn drafts() {}
+}
+
+#[tokio::test]
+async fn check_names_each_mistake_and_fails() {
+    let _ = (mistakes::edit, mistakes::drafts);
+    let (dir, url) = database();
+    let (result, out, _) = run(&url, &["check"], &[]).await;
+    assert_eq!(out, "", "the report goes to the error");
+    let Err(CommandError::SystemCheck(report)) = result else {
+        panic!("check passed: {result:?}");
+    };
+    let printed = report.to_string();
+    assert!(
+        printed.contains(
+            "app::mistakes::edit: (auth.E001) #[permission_required] on app::mistakes::edit \
+             requires notes.edit_notes, which is not a permission of this app"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(
+            "app::mistakes::drafts: (auth.W002) #[login_required] on app::mistakes::drafts \
+             sends anonymous users to /accounts/signin/"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("HINT: the declared login page is /accounts/login/"),
+        "{printed}"
+    );
+    // `serve` runs the same checks and stops before serving (its serve
+    // function would panic).
+    let (result, _, _) = run(&url, &["serve", "--bind", "127.0.0.1:0"], &[]).await;
+    assert!(
+        matches!(&result, Err(CommandError::SystemCheck(r)) if r.contains("auth.E001")),
+        "{result:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

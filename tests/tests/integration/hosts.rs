@@ -101,8 +101,8 @@ async fn a_wildcard_or_no_setting_serves_any_host() {
     }
 }
 
-#[test]
-fn the_setting_reads_the_environment_and_warns_when_unset() {
+#[tokio::test]
+async fn the_setting_reads_the_environment_and_is_checked_when_unset() {
     let settings = auth::Settings::from_lookup(|name| {
         (name == "AUTH_ALLOWED_HOSTS").then(|| "example.com, .example.org".to_owned())
     })
@@ -110,24 +110,15 @@ fn the_setting_reads_the_environment_and_warns_when_unset() {
     assert_eq!(settings.allowed_hosts, ["example.com", ".example.org"]);
     let public: std::net::SocketAddr = "0.0.0.0:8000".parse().unwrap();
     let local: std::net::SocketAddr = "127.0.0.1:8000".parse().unwrap();
-    let unset = auth::Settings::default();
-    let warnings = unset.startup_warnings(public);
-    assert!(
-        warnings.iter().any(|w| w.contains("AUTH_ALLOWED_HOSTS")),
-        "{warnings:?}"
-    );
-    assert!(
-        !unset
-            .startup_warnings(local)
-            .iter()
-            .any(|w| w.contains("AUTH_ALLOWED_HOSTS"))
-    );
-    assert!(
-        !settings
-            .startup_warnings(public)
-            .iter()
-            .any(|w| w.contains("AUTH_ALLOWED_HOSTS"))
-    );
+    let unset = fresh_auth_with::<User>(auth::Settings::default()).await;
+    let set = fresh_auth_with::<User>(settings).await;
+    let warns = |auth: &auth::Auth<User>, scope| {
+        auth::checks::run_checks(auth, scope).contains("auth.W006")
+    };
+    assert!(warns(&unset, auth::checks::Scope::serve(public)));
+    assert!(warns(&unset, auth::checks::Scope::check(true)));
+    assert!(!warns(&unset, auth::checks::Scope::serve(local)));
+    assert!(!warns(&set, auth::checks::Scope::serve(public)));
 }
 
 /// Two `Host` headers are a malformed request (RFC 9112 §3.2): 400, with

@@ -12,6 +12,7 @@
 //! integration sessions::` runs one module, `::postgres` one backend.
 
 mod backends;
+mod checks;
 mod cli;
 mod coherence;
 mod csrf;

@@ -1,0 +1,94 @@
+//! System checks (Django's `django.core.checks`): the mistakes the
+//! compiler cannot see, caught when the app starts instead of as a silent
+//! 403, a redirect to a 404 or a misleading message later.
+//!
+//! `serve` runs them before it listens: an error stops it with its
+//! message, warnings are logged once. `check` runs them on demand
+//! (`accounts check`, and `accounts check --deploy` for the production
+//! settings), printing each finding as Django does:
+//!
+//! ```text
+//! app::views::edit: (auth.E001) #[permission_required] on app::views::edit requires wiki.edit_pages, which is not a permission of this app
+//!     HINT: did you mean wiki.edit_page?
+//! ```
+//!
+//! | id | what |
+//! |---|---|
+//! | `auth.E001` | a guard requires a permission the app does not have (misspelt, or its `permissions!` block not given to the builder) |
+//! | `auth.E002` | the templates directory does not exist (at build) |
+//! | `auth.E003` | `DATABASE_URL` names a database whose feature is off (at build) |
+//! | `auth.E004` | `REDIS_URL` is set without the `redis` feature (at build) |
+//! | `auth.W001` | a `permissions!` block is not given to the builder (`.permissions(perms::ALL)`) |
+//! | `auth.W002` | a guard's `login_url` is not one of the declared auth URLs |
+//! | `auth.W003` | `AUTH_LOGIN_URL` is not one of the declared auth URLs |
+//! | `auth.W004` | `AUTH_LOGIN_REDIRECT_URL` is not set |
+//! | `auth.W005` | `AUTH_SECRET_KEY` is not set (a development key is used) |
+//! | `auth.W006` | `AUTH_ALLOWED_HOSTS` is empty (`--deploy`, or serving beyond loopback) |
+//! | `auth.W007` | `AUTH_SESSION_COOKIE_SECURE` is off (likewise) |
+//! | `auth.W008` | `AUTH_CSRF_COOKIE_SECURE` is off (likewise) |
+//! | `auth.W009` | `AUTH_SECRET_KEY` is short or repetitive (`--deploy`) |
+//!
+//! `AUTH_SILENCED_SYSTEM_CHECKS=auth.W002,…` silences findings by id
+//! (Django's `SILENCED_SYSTEM_CHECKS`).
+
+mod guards;
+mod message;
+pub(crate) mod registry;
+mod settings;
+
+use std::net::SocketAddr;
+
+pub use message::{CheckMessage, Level, Report};
+
+use crate::{Auth, AuthUser};
+
+/// Which checks run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scope {
+    /// The production checks too (`check --deploy`).
+    pub deploy: bool,
+    /// The address `serve` is about to listen on: beyond loopback, the
+    /// production checks on hosts and cookies run as well.
+    pub bind: Option<SocketAddr>,
+}
+
+impl Scope {
+    /// What `check` runs; with `deploy`, what `check --deploy` runs.
+    pub fn check(deploy: bool) -> Self {
+        Scope { deploy, bind: None }
+    }
+
+    /// What `serve` runs before it listens on `bind`.
+    pub fn serve(bind: SocketAddr) -> Self {
+        Scope {
+            deploy: false,
+            bind: Some(bind),
+        }
+    }
+
+    /// Whether the checks for a site on the internet apply.
+    fn public(&self) -> bool {
+        self.deploy || self.bind.is_some_and(|bind| !bind.ip().is_loopback())
+    }
+}
+
+/// Runs every check on `auth` (Django's `run_checks`): errors first, each
+/// group in a stable order, the silenced ones left out and counted.
+pub fn run_checks<U: AuthUser>(auth: &Auth<U>, scope: Scope) -> Report {
+    let shared = &auth.shared;
+    let mut found = guards::check(shared);
+    found.extend(settings::check(&shared.settings, scope));
+    found.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
+    let silenced = &shared.settings.silenced_system_checks;
+    let (quiet, messages): (Vec<_>, Vec<_>) = found
+        .into_iter()
+        .partition(|message| silenced.iter().any(|id| id == message.id));
+    Report {
+        messages,
+        silenced: quiet.len(),
+    }
+}
+
+pub(crate) use settings::database_feature;
+#[cfg(not(feature = "redis"))]
+pub(crate) use settings::redis_feature;

@@ -1,0 +1,256 @@
+//! The system checks (`auth::checks`), one test per mistake that used to
+//! compile and then fail silently: the mistake made here, in this test
+//! binary, and the check id or message asserted. (The binary holds other
+//! modules' guards too, so each test looks for its own handler.)
+
+use std::sync::{Arc, Mutex};
+
+use auth::checks::{Report, Scope, run_checks};
+use auth_tests::{User, client::Client, fresh_auth_with};
+use axum::{Router, routing::get};
+use http::StatusCode;
+
+auth::permissions! {
+    pub mod wiki_perms;
+    wiki: edit_page = "Can edit pages";
+}
+
+auth::permissions! {
+    pub mod forgotten_perms;
+    forgotten: archive_page = "Can archive pages";
+}
+
+auth::auth_urls! {
+    pub mod wiki_urls;
+    login: "/accounts/login/" => LoginView,
+    logout: "/accounts/logout/" => LogoutView,
+}
+
+/// The mistake: the right shape, a name never declared.
+#[auth::permission_required("wiki.edit_pages")]
+async fn misspelt() {}
+
+/// Declared and given to the builder: no finding.
+#[auth::permission_required(wiki_perms::wiki::EDIT_PAGE)]
+async fn declared() {}
+
+/// Declared, but the block is not given to the builder.
+#[auth::permission_required(forgotten_perms::forgotten::ARCHIVE_PAGE)]
+async fn forgotten() {}
+
+/// The mistake: a login URL no declared route serves.
+#[auth::login_required(login_url = "/accounts/signin/")]
+async fn signin_typo() {}
+
+/// The declared login URL: no finding.
+#[auth::login_required(login_url = wiki_urls::LOGIN)]
+async fn declared_login() {}
+
+async fn wiki(settings: auth::Settings) -> auth::Auth<User> {
+    let settings = auth::Settings {
+        login_redirect_url: Some("/".into()),
+        ..settings
+    };
+    auth::Auth::<User>::builder()
+        .database_url(auth_tests::sqlite_url())
+        .settings(auth::Settings {
+            secret_key: Some(auth_tests::TEST_SECRET.into()),
+            ..settings
+        })
+        .urls(wiki_urls::URLCONF)
+        .permissions(wiki_perms::ALL)
+        .build()
+        .await
+        .unwrap()
+}
+
+/// The findings about one handler of this module.
+fn about<'a>(report: &'a Report, handler: &str) -> Vec<&'a auth::checks::CheckMessage> {
+    let obj = format!("{}::{handler}", module_path!());
+    report
+        .messages
+        .iter()
+        .filter(|m| m.obj.as_deref() == Some(obj.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_undeclared_permission_in_a_guard_is_an_error_with_the_likely_fix() {
+    let auth = wiki(auth::Settings::default()).await;
+    let report = run_checks(&auth, Scope::check(false));
+    let found = about(&report, "misspelt");
+    assert_eq!(found.len(), 1, "{report}");
+    assert_eq!(found[0].id, "auth.E001");
+    assert!(found[0].is_error());
+    assert!(found[0].msg.contains("wiki.edit_pages"), "{}", found[0]);
+    assert_eq!(
+        found[0].hint.as_deref(),
+        Some("did you mean wiki.edit_page?")
+    );
+    assert!(about(&report, "declared").is_empty(), "{report}");
+    // `check` exits non-zero on it.
+    assert!(report.has_errors());
+    let _ = (misspelt, declared);
+}
+
+#[tokio::test]
+async fn a_permission_block_not_given_to_the_builder_names_the_fix() {
+    let auth = wiki(auth::Settings::default()).await;
+    let report = run_checks(&auth, Scope::check(false));
+    let found = about(&report, "forgotten");
+    assert_eq!(found.len(), 1, "{report}");
+    assert_eq!(found[0].id, "auth.E001");
+    assert!(
+        found[0]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains(".permissions(forgotten_perms::ALL)")),
+        "{}",
+        found[0]
+    );
+    let block = format!("{}::forgotten_perms", module_path!());
+    let warning = report
+        .messages
+        .iter()
+        .find(|m| m.obj.as_deref() == Some(block.as_str()))
+        .expect("the block is reported");
+    assert_eq!(warning.id, "auth.W001");
+    // And granting it says what to do instead of only "does not exist".
+    let user = auth
+        .users()
+        .create_user("alice", "", Some("pw"))
+        .await
+        .unwrap();
+    let refused = auth
+        .permissions()
+        .grant(&user, "forgotten.archive_page")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.starts_with("Permission forgotten.archive_page does not exist. It is declared in ")
+            && refused.contains("add `.permissions(forgotten_perms::ALL)` to `Auth::builder()`"),
+        "{refused}"
+    );
+    let _ = forgotten;
+}
+
+#[tokio::test]
+async fn a_login_url_no_declared_route_serves_is_a_warning() {
+    let auth = wiki(auth::Settings::default()).await;
+    let report = run_checks(&auth, Scope::check(false));
+    let found = about(&report, "signin_typo");
+    assert_eq!(found.len(), 1, "{report}");
+    assert_eq!(found[0].id, "auth.W002");
+    assert!(found[0].msg.contains("/accounts/signin/"), "{}", found[0]);
+    assert!(
+        found[0]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("/accounts/login/")),
+        "{}",
+        found[0]
+    );
+    assert!(about(&report, "declared_login").is_empty(), "{report}");
+    // The same for the setting.
+    let auth = wiki(auth::Settings {
+        login_url: Some("/accounts/signin/".into()),
+        ..Default::default()
+    })
+    .await;
+    assert!(run_checks(&auth, Scope::check(false)).contains("auth.W003"));
+    // Silenced by id, and counted.
+    let auth = wiki(auth::Settings {
+        silenced_system_checks: vec!["auth.W002".into()],
+        ..Default::default()
+    })
+    .await;
+    let report = run_checks(&auth, Scope::check(false));
+    assert!(about(&report, "signin_typo").is_empty(), "{report}");
+    assert!(report.silenced >= 1);
+    let _ = (signin_typo, declared_login);
+}
+
+#[tokio::test]
+async fn the_deploy_checks_name_the_production_settings() {
+    let auth = fresh_auth_with::<User>(auth::Settings {
+        secret_key: Some("short-but-long-enough-for-the-minimum-0".into()),
+        ..Default::default()
+    })
+    .await;
+    let ids = |report: Report| -> Vec<&'static str> {
+        let mut ids: Vec<_> = report
+            .messages
+            .iter()
+            .filter(|m| m.obj.as_deref().is_some_and(|o| o.starts_with("AUTH_")))
+            .map(|m| m.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(ids(run_checks(&auth, Scope::check(false))), ["auth.W004"]);
+    assert_eq!(
+        ids(run_checks(&auth, Scope::check(true))),
+        [
+            "auth.W004",
+            "auth.W006",
+            "auth.W007",
+            "auth.W008",
+            "auth.W009"
+        ]
+    );
+    let printed = run_checks(&auth, Scope::check(true)).to_string();
+    // (This binary's other guards add errors, which come first.)
+    assert!(printed.starts_with("System check identified some issues:\n\nERRORS:\n"));
+    assert!(printed.contains("\n\nWARNINGS:\n"), "{printed}");
+    assert!(printed.ends_with(" issues (0 silenced)."), "{printed}");
+    assert!(
+        printed.contains(
+            "AUTH_SESSION_COOKIE_SECURE: (auth.W007) AUTH_SESSION_COOKIE_SECURE off: the \
+             session cookie is also sent over plain HTTP\n\tHINT: behind HTTPS, set \
+             AUTH_SESSION_COOKIE_SECURE=true"
+        ),
+        "{printed}"
+    );
+}
+
+/// Log lines written on this thread while it runs.
+fn captured() -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let sink = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || Writer(sink.clone()))
+        .with_ansi(false)
+        .finish();
+    (tracing::subscriber::set_default(subscriber), buffer)
+}
+
+struct Writer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Writer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_layer_added_before_the_routes_says_so() {
+    let auth = wiki(auth::Settings::default()).await;
+    // The mistake: the layer first, the auth URLs merged after it.
+    let app = Router::new()
+        .route("/", get(|| async { "home" }))
+        .layer(auth.layer())
+        .merge(wiki_urls::router());
+    let (_guard, logs) = captured();
+    let page = Client::new(app).get(wiki_urls::LOGIN).await;
+    assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("call `.layer(auth.layer())` last, after every `.route(..)`, `.merge(..)`"),
+        "{logs}"
+    );
+}
