@@ -1,4 +1,4 @@
-//! Parsing `auth_urls! { [vis mod name;] name: "/path/" => View { option: value, ... }, ... }`.
+//! Parsing `auth_urls! { [vis mod name;] [prefix = "/accounts";] name: "/path/" => View { option: value, ... }, ... }`.
 
 use syn::{
     Ident, Lit, LitStr, Token, Visibility, braced,
@@ -77,13 +77,52 @@ impl Parse for Urls {
             module = Some(input.parse()?);
             input.parse::<Token![;]>()?;
         }
-        let entries = Punctuated::<Entry, Token![,]>::parse_terminated(input)?
+        let prefix = parse_prefix(input)?;
+        let mut entries: Vec<Entry> = Punctuated::<Entry, Token![,]>::parse_terminated(input)?
             .into_iter()
             .collect();
+        if let Some(prefix) = prefix {
+            // Declared once, part of every path from here on (constants,
+            // routes, redirects, the derived login URL).
+            for entry in &mut entries {
+                let full = format!("{}{}", prefix.value(), entry.path.value());
+                entry.path = LitStr::new(&full, entry.path.span());
+            }
+        }
         Ok(Urls {
             vis,
             module,
             entries,
         })
     }
+}
+
+/// `prefix = "/accounts";` (Django's `path("accounts/", include(...))`):
+/// a path that starts with `/` and does not end with one.
+fn parse_prefix(input: ParseStream) -> syn::Result<Option<LitStr>> {
+    if !(input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![=>])) {
+        return Ok(None);
+    }
+    let keyword: Ident = input.parse()?;
+    if keyword != "prefix" {
+        return Err(syn::Error::new(
+            keyword.span(),
+            format!(
+                "unknown setting `{keyword}`; the only one is `prefix = \"/accounts\";`, and a \
+                 route is written `name: \"/path/\" => View`"
+            ),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    let prefix: LitStr = input.parse()?;
+    input.parse::<Token![;]>()?;
+    let value = prefix.value();
+    if !value.starts_with('/') || value.ends_with('/') || value.contains(['<', '>', '?', '#']) {
+        return Err(syn::Error::new(
+            prefix.span(),
+            "a prefix is a path that starts with `/` and does not end with one, such as \
+             \"/accounts\"; each route's path then starts with `/`",
+        ));
+    }
+    Ok(Some(prefix))
 }

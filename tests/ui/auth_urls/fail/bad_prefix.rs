@@ -1,0 +1,6 @@
+auth::auth_urls! {
+    prefix = "/accounts/";
+    login: "/login/" => LoginView,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+auth::auth_urls! {
+    prefx = "/accounts";
+    login: "/login/" => LoginView,
+}
+
+fn main() {}
