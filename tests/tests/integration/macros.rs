@@ -294,3 +294,41 @@ mod permissions_declared {
             .patch(visible);
     }
 }
+
+mod auth_urls_under_a_prefix {
+    auth::auth_urls! {
+        pub mod account_urls;
+        prefix = "/accounts";
+        login: "/login/" => LoginView,
+        password_change: "/password/" => PasswordChangeView,
+        password_change_done: "/password/done/" => PasswordChangeDoneView,
+    }
+
+    #[tokio::test]
+    async fn every_path_and_the_login_url_follow_the_prefix() {
+        assert_eq!(account_urls::LOGIN, "/accounts/login/");
+        assert_eq!(
+            account_urls::reverse("password_change_done"),
+            Some("/accounts/password/done/")
+        );
+        let auth = auth::Auth::<auth_tests::User>::builder()
+            .database_url(auth_tests::sqlite_url())
+            .settings(auth::Settings {
+                secret_key: Some(auth_tests::TEST_SECRET.into()),
+                ..Default::default()
+            })
+            .urls(account_urls::URLCONF)
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(auth.login_url(), "/accounts/login/");
+        let app = account_urls::router().layer(auth.layer());
+        let mut client = auth_tests::client::Client::new(app);
+        assert_eq!(client.get("/accounts/login/").await.status, 200);
+        let page = client.get("/accounts/password/").await;
+        assert_eq!(
+            page.location(),
+            Some("/accounts/login/?next=/accounts/password/")
+        );
+    }
+}
