@@ -82,6 +82,7 @@ pub struct ReadmeDoctests;
 pub use app::Auth;
 pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
 pub use app::error::{Error, Result, ValidationError};
+pub use app::migration::Migration;
 #[cfg(feature = "test-util")]
 pub use app::testing;
 pub use backend::{Backend, ModelBackend};

@@ -1,8 +1,9 @@
 //! The tower wiring (Django's `MIDDLEWARE` list for auth): [`AuthLayer`],
 //! from [`Auth::layer`], runs for every request, in order, the host check
 //! (`http::host`), the session (`session::cookie`), the request's auth
-//! state, the CSRF check (`csrf`), the handler, then the session's save
-//! and cookie, the CSRF cookie, the cache headers and the security
+//! state, the CSRF check (`csrf`), the handler, the app's own 403 or 404
+//! page (`templates::errors`), then the session's save and cookie, the
+//! CSRF cookie, the cache headers and the security
 //! headers. Each step is its concept's; this file only wires them.
 
 use std::{
@@ -11,7 +12,7 @@ use std::{
 };
 
 use axum::{body::Body, response::Response};
-use http::{HeaderValue, Request, header};
+use http::{HeaderValue, Request, StatusCode, header};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -21,6 +22,7 @@ use crate::{
     csrf,
     http::{body, client, cookies, host, security, take_ready},
     session::request::{Origin, RequestAuth},
+    templates,
 };
 
 impl<U: AuthUser> Auth<U> {
@@ -165,6 +167,12 @@ where
     } else {
         inner.call(req).await?
     };
+    if matches!(
+        response.status(),
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ) {
+        response = Box::pin(templates::errors::apply(&request, response)).await;
+    }
     sessions
         .cookie
         .commit(&request.session, session_cookie.is_some(), &mut response)

@@ -295,7 +295,7 @@ impl<U: AuthUser> AuthBuilder<U> {
                 settings.password_reset_timeout,
             ),
             clock: Clock::default(),
-            templates: Engine::new(self.templates_dir, self.templates)?,
+            templates: Engine::new(self.templates_dir, self.templates, self.urls)?,
             validators: self.validators.unwrap_or_else(default_validators),
             security_headers: SecurityHeaders::from_settings(&settings),
             urls: self.urls,
@@ -304,10 +304,17 @@ impl<U: AuthUser> AuthBuilder<U> {
             db,
             settings,
             tasks: std::sync::Mutex::new(cleanup.into_iter().collect()),
+            migrated: std::sync::Mutex::default(),
         };
         let auth = Auth::from_shared(Arc::new(shared));
         if self.migrate {
-            auth.migrate().await?;
+            let done = auth.migrate().await?;
+            // Kept for the `migrate` command, which reports it.
+            *auth
+                .shared
+                .migrated
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = done;
         }
         let shared = &auth.shared;
         let watch = DbWatch {
@@ -489,6 +496,8 @@ pub async fn connect(url: &str, settings: &Settings) -> Result<DatabaseConnectio
     }
     #[cfg(not(feature = "sqlite"))]
     warm_pool(&mut options);
+    #[cfg(feature = "postgres")]
+    quiet_notices(&mut options);
     Ok(SeaDatabase::connect(options).await?)
 }
 
@@ -505,6 +514,25 @@ fn warm_pool(options: &mut ConnectOptions) {
     options
         .max_connections(connections)
         .min_connections(connections);
+}
+
+/// PostgreSQL connections that do not send NOTICEs ("relation … already
+/// exists, skipping" from every start's `CREATE … IF NOT EXISTS`), which
+/// sqlx logs at INFO: each new connection sets `client_min_messages`
+/// (with `SET`, not a startup option, which PgBouncer refuses).
+#[cfg(feature = "postgres")]
+fn quiet_notices(options: &mut ConnectOptions) {
+    options.map_sqlx_postgres_pool_opts(|pool| {
+        pool.after_connect(|connection, _| {
+            Box::pin(async move {
+                use sea_orm::sqlx::Executor;
+                connection
+                    .execute("SET client_min_messages TO warning")
+                    .await?;
+                Ok(())
+            })
+        })
+    });
 }
 
 /// SQLite pool size and journal: each SQLite connection is a worker thread,

@@ -39,6 +39,30 @@ impl Database {
     }
 }
 
+/// The names of the tables in the connected database (its current schema
+/// on PostgreSQL, its database on MySQL).
+pub(crate) async fn table_names(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        }
+        DbBackend::MySql => {
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE()"
+        }
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        }
+    };
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get_by_index::<String>(0))
+        .collect()
+}
+
 /// Creates `entity`'s table and its indexes if they do not exist yet.
 pub(crate) async fn create_table<E: EntityTrait + Default>(
     db: &impl ConnectionTrait,

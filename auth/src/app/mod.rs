@@ -13,6 +13,7 @@ pub(crate) mod clock;
 pub(crate) mod database;
 pub(crate) mod error;
 pub(crate) mod future;
+pub(crate) mod migration;
 pub(crate) mod shared;
 #[doc(hidden)]
 #[cfg(feature = "test-util")]
@@ -26,6 +27,7 @@ pub(crate) use shared::Shared;
 
 use crate::{
     Result, Settings,
+    app::migration::Migration,
     mail::Mail,
     password::Hasher,
     permissions::admin::PermissionAdmin,
@@ -112,14 +114,34 @@ impl<U: AuthUser> Auth<U> {
 
     /// Creates the tables if missing (users, sessions, groups and
     /// permissions, throttle counters) and inserts the declared
-    /// permissions that are missing (Django's `migrate`).
-    pub async fn migrate(&self) -> Result<()> {
+    /// permissions that are missing (Django's `migrate`); what it did.
+    /// With the builder's default, the build already ran it, and
+    /// [`Migration`] then includes what that run did.
+    pub async fn migrate(&self) -> Result<Migration> {
         let shared = &self.shared;
+        let db = &shared.db;
+        let before = db.run(database::table_names(db.conn())).await?;
         shared.users.migrate().await?;
         shared.sessions.migrate().await?;
         shared.throttle.migrate().await?;
-        shared.permissions.migrate(&shared.db).await?;
-        Ok(())
+        let added_permissions = shared.permissions.migrate(db).await?;
+        let mut created_tables: Vec<String> = db
+            .run(database::table_names(db.conn()))
+            .await?
+            .into_iter()
+            .filter(|table| !before.contains(table))
+            .collect();
+        created_tables.sort();
+        let now = Migration {
+            created_tables,
+            added_permissions,
+        };
+        let mut built = shared
+            .migrated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let done = std::mem::take(&mut *built).then(now);
+        Ok(done)
     }
 
     /// Deletes expired sessions (Django's `clearsessions`); returns how many.

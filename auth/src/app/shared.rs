@@ -56,6 +56,9 @@ pub(crate) struct Shared {
     pub(crate) urls: Urls,
     /// The time tokens are made and checked at.
     pub(crate) clock: Clock,
+    /// What the build's own `migrate` did, until `Auth::migrate` reports
+    /// it (the `migrate` command's first call).
+    pub(crate) migrated: std::sync::Mutex<crate::app::migration::Migration>,
     /// Background tasks (expired-session cleanup, cache watchers), stopped
     /// with the app.
     pub(crate) tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,

@@ -470,16 +470,24 @@ where
     Management::new(builder).run(serve).await
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`). Does nothing if
-/// a subscriber is already installed.
+/// Logs to stderr, filtered by `RUST_LOG` (default [`DEFAULT_LOG_FILTER`]).
+/// Does nothing if a subscriber is already installed.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
         .try_init();
 }
+
+/// The log filter without `RUST_LOG`: `info`, but not the database
+/// driver's notices, nor tower-sessions' warning for a session cookie the
+/// store no longer has (an expired or logged-out session replayed: the
+/// request is simply anonymous). An app with its own subscriber can use it
+/// too.
+pub const DEFAULT_LOG_FILTER: &str =
+    "info,sqlx::postgres::notice=warn,tower_sessions_core::session=error";
 
 /// Runs one built-in management command (not `serve`) with the given
 /// prompt and output; `run` uses the terminal, tests script it.
@@ -503,8 +511,8 @@ where
             Ok(())
         }
         Command::Migrate => {
-            auth.migrate().await?;
-            writeln!(out, "Tables are up to date.")?;
+            let done = auth.migrate().await?;
+            writeln!(out, "{done}")?;
             Ok(())
         }
         Command::Createsuperuser(args) => {

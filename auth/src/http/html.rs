@@ -21,9 +21,21 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
+/// What an error page says, kept on its response so the app's own
+/// `403.html` can replace it (see `templates/errors.rs`).
+#[derive(Clone, Debug)]
+pub(crate) struct ErrorPage {
+    pub(crate) title: String,
+    pub(crate) message: String,
+}
+
 /// A small HTML page for an error status, with no internal details.
 /// `message` is escaped.
 pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let said = ErrorPage {
+        title: title.to_owned(),
+        message: message.to_owned(),
+    };
     let (title, message) = (escape(title), escape(message));
     let body = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -34,6 +46,7 @@ pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Resp
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.extensions_mut().insert(said);
     response
 }
 

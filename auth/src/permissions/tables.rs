@@ -60,10 +60,10 @@ impl PermissionTables {
 
     /// Creates the tables if missing and inserts the declared permissions
     /// that are missing.
-    pub(crate) async fn migrate(&self, db: &Database) -> Result<()> {
+    /// How many permissions were inserted.
+    pub(crate) async fn migrate(&self, db: &Database) -> Result<u64> {
         migrate(db.conn(), &self.links).await?;
-        insert_missing(db.conn(), &self.declared).await?;
-        Ok(())
+        Ok(insert_missing(db.conn(), &self.declared).await?)
     }
 
     /// `user`'s permissions from the tables, in one query (every

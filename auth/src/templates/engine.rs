@@ -6,7 +6,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use minijinja::{Environment, Value};
 
-use crate::Result;
+use crate::{Result, views::urls::Urls};
 
 /// The built-in templates, by name.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -72,7 +72,11 @@ pub(crate) struct Engine {
 impl Engine {
     /// Looks templates up in `registered` (from code), then `dir`, then the
     /// built-in defaults.
-    pub(crate) fn new(dir: Option<PathBuf>, registered: Vec<(String, String)>) -> Result<Self> {
+    pub(crate) fn new(
+        dir: Option<PathBuf>,
+        registered: Vec<(String, String)>,
+        urls: Urls,
+    ) -> Result<Self> {
         if let Some(dir) = &dir
             && !dir.is_dir()
         {
@@ -90,6 +94,7 @@ impl Engine {
         }
         let mut env = Environment::new();
         env.set_formatter(django_escape_formatter);
+        super::url::register(&mut env, urls);
         env.set_loader(move |name| {
             if let Some(dir) = &dir
                 && let Some(path) = safe_join(dir, name)
@@ -155,6 +160,11 @@ impl Engine {
                 .any(|other| self.reaches_variable(other, variable, seen)),
             None => true,
         }
+    }
+
+    /// Whether a template of this name exists (the app's, or built in).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.env.get_template(name).is_ok()
     }
 
     pub(crate) fn render(&self, name: &str, context: Value) -> Result<String> {
@@ -235,7 +245,7 @@ mod tests {
             .iter()
             .map(|(n, s)| (n.to_string(), s.to_string()))
             .collect();
-        Engine::new(None, registered).unwrap()
+        Engine::new(None, registered, Urls::default()).unwrap()
     }
 
     #[test]

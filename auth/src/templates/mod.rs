@@ -11,7 +11,9 @@
 
 mod csrf;
 pub(crate) mod engine;
+pub(crate) mod errors;
 mod perms;
+mod url;
 
 use std::sync::Arc;
 

@@ -247,11 +247,28 @@ async fn changepassword_gives_three_tries() {
 }
 
 #[tokio::test]
-async fn migrate_reports_success() {
+async fn migrate_says_what_it_created_then_that_nothing_is_left() {
+    // The build migrated (the builder's default): the command reports it.
     let auth = fresh_auth::<User>().await;
     let (result, out) = run(&auth, &["migrate"], &mut Script::new(&[])).await;
     result.unwrap();
-    assert_eq!(out, "Tables are up to date.\n");
+    assert!(out.starts_with("Created tables: "), "{out}");
+    for table in [
+        "accounts_user",
+        "auth_session",
+        "auth_permission",
+        "auth_group",
+    ] {
+        assert!(out.contains(table), "{table}: {out}");
+    }
+    assert!(!out.contains("sqlite_"), "{out}");
+    assert!(out.ends_with(" Added 4 permissions.\n"), "{out}");
+    let (result, out) = run(&auth, &["migrate"], &mut Script::new(&[])).await;
+    result.unwrap();
+    assert_eq!(
+        out,
+        "No migrations to apply: every table and permission exists.\n"
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod coherence;
 mod csrf;
 mod deployment;
 mod early_refusals;
+mod error_pages;
 mod flood;
 mod foundation;
 mod guards;
