@@ -149,6 +149,26 @@ trait View: Methods + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Response>> + Send;
 }
 
+/// Logs, once per process, that the auth views were mounted with
+/// `Router::nest`: they answer under the prefix, but their redirects and
+/// the login URL name the declared paths without it.
+fn warn_if_nested(req: &Request<Body>) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let Some(original) = req.extensions().get::<axum::extract::OriginalUri>() else {
+        return;
+    };
+    let (seen, routed) = (original.path(), req.uri().path());
+    if seen == routed || SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let prefix = seen.strip_suffix(routed).unwrap_or(seen);
+    tracing::error!(
+        "the auth views are mounted with Router::nest (a request for {seen} reached the view \
+         as {routed}), so their redirects and the login URL leave out {prefix}: declare \
+         `prefix = \"{prefix}\";` in auth_urls! and merge its router instead"
+    );
+}
+
 /// The axum route of a view: method check, auth state, errors as pages.
 fn route<V: View, S: Clone + Send + Sync + 'static>(view: V) -> MethodRouter<S> {
     let view = Arc::new(view);
@@ -162,6 +182,7 @@ fn route<V: View, S: Clone + Send + Sync + 'static>(view: V) -> MethodRouter<S> 
                 Ok(request) => request,
                 Err(response) => return response,
             };
+            warn_if_nested(&req);
             view.run(Session { request }, req)
                 .await
                 .unwrap_or_else(IntoResponse::into_response)

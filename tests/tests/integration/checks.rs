@@ -254,3 +254,20 @@ async fn a_layer_added_before_the_routes_says_so() {
         "{logs}"
     );
 }
+
+#[tokio::test]
+async fn nesting_the_auth_urls_says_to_declare_a_prefix() {
+    let auth = wiki(auth::Settings::default()).await;
+    // The mistake: Django's include(), written as axum's nest.
+    let app = Router::new()
+        .nest("/wiki", wiki_urls::router())
+        .layer(auth.layer());
+    let (_guard, logs) = captured();
+    let page = Client::new(app).get("/wiki/accounts/login/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("declare `prefix = \"/wiki\";` in auth_urls!"),
+        "{logs}"
+    );
+}
