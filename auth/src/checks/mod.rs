@@ -32,7 +32,7 @@
 //! (Django's `SILENCED_SYSTEM_CHECKS`).
 
 mod guards;
-mod message;
+pub(crate) mod message;
 pub(crate) mod registry;
 mod settings;
 
