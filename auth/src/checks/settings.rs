@@ -103,10 +103,13 @@ fn weak(key: &str) -> bool {
 
 /// `auth.E003`: a database URL whose driver this build lacks.
 pub(crate) fn database_feature(url: &str) -> Option<CheckMessage> {
-    missing_driver(url, |feature| match feature {
-        "postgres" => cfg!(feature = "postgres"),
-        "mysql" => cfg!(feature = "mysql"),
-        _ => cfg!(feature = "sqlite"),
+    const COMPILED: [(&str, bool); 3] = [
+        ("postgres", cfg!(feature = "postgres")),
+        ("mysql", cfg!(feature = "mysql")),
+        ("sqlite", cfg!(feature = "sqlite")),
+    ];
+    missing_driver(url, |feature| {
+        COMPILED.iter().any(|(name, on)| *name == feature && *on)
     })
 }
 
