@@ -48,7 +48,7 @@
 //! | `conf.settings` | `settings/`: [`Settings`] |
 //! | templates and context processors (`user`, `perms`, `csrf_token`) | `templates/`: [`Templates`] |
 //! | `management/commands/` | [`cli`] |
-//! | `core.checks` (`manage.py check`) | [`checks`] |
+//! | `core.checks` (`manage.py check`) | `app/checks/`: [`checks`] |
 //! | login throttling (`django-axes`' job) | `throttle.rs` |
 //! | the app itself: settings, database, hasher, stores | `app/`: [`Auth`], [`AuthBuilder`], [`Error`] |
 
@@ -56,7 +56,6 @@
 
 mod app;
 mod backend;
-pub mod checks;
 pub mod cli;
 mod csrf;
 mod forms;
@@ -81,6 +80,7 @@ pub struct ReadmeDoctests;
 
 pub use app::Auth;
 pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
+pub use app::checks;
 pub use app::error::{Error, Result, ValidationError};
 pub use app::migration::Migration;
 #[cfg(feature = "test-util")]
@@ -117,7 +117,7 @@ pub mod __private {
 
     pub use crate::__auth_base_columns as base_columns;
     pub use crate::__auth_views as views;
-    pub use crate::checks::registry::{GuardDeclaration, PermissionsDeclaration};
+    pub use crate::app::checks::registry::{GuardDeclaration, PermissionsDeclaration};
     pub use crate::guards::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
     pub use crate::guards::permission_required::{PermissionCheck, PermissionRequired};
     pub use crate::guards::user_passes_test::{

@@ -216,7 +216,7 @@ impl<U: AuthUser> AuthBuilder<U> {
                     .database_url
                     .as_deref()
                     .unwrap_or(DEFAULT_DATABASE_URL);
-                if let Some(missing) = crate::checks::database_feature(url) {
+                if let Some(missing) = crate::app::checks::database_feature(url) {
                     return Err(Error::Config(missing.to_string()));
                 }
                 connect(url, &settings).await?
@@ -475,7 +475,9 @@ async fn redis_store(
     _settings: &Settings,
     _throttle_mac: crate::settings::secret::SaltedMac,
 ) -> Result<(DynStore, Throttle, RedisSessions)> {
-    Err(Error::Config(crate::checks::redis_feature().to_string()))
+    Err(Error::Config(
+        crate::app::checks::redis_feature().to_string(),
+    ))
 }
 
 /// Opens a connection pool with timeouts from the settings.

@@ -9,6 +9,7 @@
 //! through those handles.
 
 pub(crate) mod builder;
+pub mod checks;
 pub(crate) mod clock;
 pub(crate) mod database;
 pub(crate) mod error;

@@ -77,7 +77,7 @@ use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcom
 
 pub use prompt::{Prompt, TerminalPrompt};
 
-use crate::checks::{self, Scope};
+use crate::app::checks::{self, Scope};
 use crate::{Auth, AuthBuilder, AuthUser, Error};
 use permissions::Change;
 use users::{NoInputEnv, change_password, gather_new_user};

@@ -382,7 +382,7 @@ async fn id_where(
 /// builder).
 pub(crate) fn unknown_permission(name: &str) -> String {
     let unknown = format!("Permission {name} does not exist.");
-    match crate::checks::registry::declared_in(name) {
+    match crate::app::checks::registry::declared_in(name) {
         Some(module) => format!(
             "{unknown} It is declared in {module}, which is not given to the builder: add \
              `.permissions({}::ALL)` to `Auth::builder()` (migrate then creates it).",

@@ -121,6 +121,14 @@ pub async fn update_session_auth_hash<U: AuthUser>(session: &Session, user: &U) 
     Ok(())
 }
 
+/// `user` as the app's model: always, for users this app loaded; an
+/// error rather than a silent no-op if that ever breaks.
+fn typed<U: AuthUser>(user: &LoadedUser) -> Result<&U> {
+    user.as_any_ref().downcast_ref::<U>().ok_or_else(|| {
+        crate::Error::Config("a user of another model reached this app's login".into())
+    })
+}
+
 /// [`Operations`] for model `U`.
 pub(crate) struct OperationsFor<U>(std::marker::PhantomData<fn() -> U>);
 
@@ -148,12 +156,7 @@ impl<U: AuthUser> Operations for OperationsFor<U> {
         session: &'a Session,
         user: &'a LoadedUser,
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            match user.as_any_ref().downcast_ref::<U>() {
-                Some(user) => login(session, user).await,
-                None => Ok(()),
-            }
-        })
+        Box::pin(async move { login(session, typed::<U>(user)?).await })
     }
 
     fn update_session_auth_hash<'a>(
@@ -161,11 +164,6 @@ impl<U: AuthUser> Operations for OperationsFor<U> {
         session: &'a Session,
         user: &'a LoadedUser,
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            match user.as_any_ref().downcast_ref::<U>() {
-                Some(user) => update_session_auth_hash(session, user).await,
-                None => Ok(()),
-            }
-        })
+        Box::pin(async move { update_session_auth_hash(session, typed::<U>(user)?).await })
     }
 }

@@ -44,11 +44,11 @@ pub(crate) async fn apply(request: &Arc<RequestAuth>, response: Response) -> Res
         title => page.title,
         exception => page.message,
     };
-    let rendered = match Templates::for_request(request.clone()).await {
-        Ok(templates) => templates.render(name, context).await,
-        Err(err) => Err(err),
+    let rendered = async {
+        let templates = Templates::for_request(request.clone()).await?;
+        templates.render(name, context).await
     };
-    match rendered {
+    match rendered.await {
         Ok(html) => {
             let mut replaced = (status, html).into_response();
             if let Some(cache) = response.headers().get(header::CACHE_CONTROL) {

@@ -38,12 +38,16 @@ fn reverse(urls: Urls, name: &str, kwargs: &Kwargs) -> Result<String, Error> {
             break;
         };
         let parameter = &rest[open + 1..open + close];
-        let value: String = kwargs.get(parameter).map_err(|_| {
-            Error::new(
-                ErrorKind::MissingArgument,
-                format!("url({name:?}): {path} needs {parameter}=..."),
-            )
-        })?;
+        let value: Option<minijinja::Value> = kwargs.get(parameter)?;
+        let value = value
+            .filter(|v| !v.is_undefined() && !v.is_none())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::MissingArgument,
+                    format!("url({name:?}): {path} needs {parameter}=..."),
+                )
+            })?;
+        let value = value.to_string();
         reversed.push_str(&rest[..open]);
         reversed.push_str(&encode_segment(&value));
         rest = &rest[open + close + 1..];
@@ -114,5 +118,14 @@ mod tests {
             .to_string();
         assert!(missing.contains("needs token="), "{missing}");
         assert!(render(r#"{{ url("login", extra=1) }}"#).is_err());
+        // Any value prints as a segment; nothing panics.
+        let none = render(r#"{{ url("password_reset_confirm", uidb64=42, token=none) }}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("needs token="), "{none}");
+        assert_eq!(
+            render(r#"{{ url("password_reset_confirm", uidb64=42, token="t") }}"#).unwrap(),
+            "/reset/42/t/"
+        );
     }
 }

@@ -64,24 +64,21 @@ pub(super) fn check(settings: &Settings, scope: Scope) -> Vec<CheckMessage> {
             .obj("AUTH_ALLOWED_HOSTS"),
         );
     }
-    for (on, name, what) in [
+    for (on, id, name, what) in [
         (
             settings.session_cookie_secure,
+            "auth.W007",
             "AUTH_SESSION_COOKIE_SECURE",
             "the session cookie",
         ),
         (
             settings.csrf_cookie_secure,
+            "auth.W008",
             "AUTH_CSRF_COOKIE_SECURE",
             "the CSRF cookie",
         ),
     ] {
         if !on {
-            let id = if name.contains("SESSION") {
-                "auth.W007"
-            } else {
-                "auth.W008"
-            };
             found.push(
                 CheckMessage::warning(
                     id,
