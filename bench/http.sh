@@ -13,9 +13,10 @@
 #   (h) anonymous GET /                      (home page, no form)
 #   (d) POST /login/ with 8 connections      (argon2 verification + new session)
 # Suites: ours on SQLite with the coherent cache (the default), ours with
-# AUTH_CACHE=off, the reference; and, when AUTH_BENCH_POSTGRES_URL and
-# AUTH_BENCH_REDIS_URL are set, two instances of ours on PostgreSQL + Redis
-# (the load split over both). Prints requests/s, p50 and p99 per load and
+# AUTH_CACHE=off, the reference, and two instances of ours on PostgreSQL +
+# Redis (the load split over both) whenever those servers answer: the
+# local ones `.ci/run` starts, or AUTH_BENCH_POSTGRES_URL and
+# AUTH_BENCH_REDIS_URL. Prints requests/s, p50 and p99 per load and
 # the ratios the README reports. Tunables: BENCH_DURATION (s, default 10),
 # BENCH_CONNECTIONS (default 16), BENCH_PORT (default 18080).
 set -euo pipefail
@@ -134,7 +135,11 @@ uncached_dir=$(mktemp -d)
 AUTH_CACHE=off ours uncached "sqlite://$uncached_dir/bench.db?mode=rwc" "" 1
 reference_suite
 
-if [ -n "${AUTH_BENCH_POSTGRES_URL:-}" ] && [ -n "${AUTH_BENCH_REDIS_URL:-}" ]; then
+[ -n "${AUTH_BENCH_POSTGRES_URL:-}" ] || "$root/.ci/services" >/dev/null
+postgres_url=${AUTH_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+redis_url=${AUTH_BENCH_REDIS_URL:-redis://127.0.0.1:6379/0}
+if psql -q "$postgres_url" -c "SELECT 1" >/dev/null 2>&1 && [ "$(redis-cli -u "$redis_url" ping 2>/dev/null)" = PONG ]; then
+  AUTH_BENCH_POSTGRES_URL=$postgres_url AUTH_BENCH_REDIS_URL=$redis_url
   schema="bench_$(date +%s)"
   psql -q "$AUTH_BENCH_POSTGRES_URL" -c "CREATE SCHEMA $schema" >/dev/null
   sep='?'; case "$AUTH_BENCH_POSTGRES_URL" in *\?*) sep='&' ;; esac
@@ -143,7 +148,8 @@ if [ -n "${AUTH_BENCH_POSTGRES_URL:-}" ] && [ -n "${AUTH_BENCH_REDIS_URL:-}" ]; 
   redis-cli -u "$AUTH_BENCH_REDIS_URL" --scan --pattern 'auth:session:*' | xargs -r redis-cli -u "$AUTH_BENCH_REDIS_URL" del >/dev/null
 else
   echo
-  echo "== PostgreSQL + Redis: skipped (set AUTH_BENCH_POSTGRES_URL and AUTH_BENCH_REDIS_URL)"
+  echo "!! PostgreSQL + Redis: no server answers at $postgres_url and $redis_url" >&2
+  exit 1
 fi
 
 echo
