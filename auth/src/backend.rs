@@ -206,17 +206,25 @@ impl<U: AuthUser, B: Backend<U>> DynBackend<U> for B {
 /// The backends of user model `U`, in order, while the app is built.
 pub(crate) struct BackendList<U> {
     list: Vec<Arc<dyn DynBackend<U>>>,
+    /// Whether each is the built-in [`ModelBackend`], whose `get_user` the
+    /// list serves from the user cache without copying the user.
+    model: Vec<bool>,
 }
 
 impl<U: AuthUser> BackendList<U> {
     /// No backend yet.
     pub(crate) fn new() -> Self {
-        BackendList { list: Vec::new() }
+        BackendList {
+            list: Vec::new(),
+            model: Vec::new(),
+        }
     }
 
     /// Adds a backend after the others.
-    pub(crate) fn push(&mut self, backend: impl Backend<U>) {
+    pub(crate) fn push<B: Backend<U>>(&mut self, backend: B) {
+        let model = std::any::TypeId::of::<B>() == std::any::TypeId::of::<ModelBackend>();
         self.list.push(Arc::new(backend));
+        self.model.push(model);
     }
 
     /// The list for the app: [`ModelBackend`] alone when none was added.
@@ -253,9 +261,15 @@ impl<U: AuthUser> AnyBackends for BackendList<U> {
         id: i64,
     ) -> BoxFuture<'a, Result<Option<LoadedUser>>> {
         Box::pin(async move {
-            let Some(backend) = self.list.iter().find(|b| b.name() == backend) else {
+            let Some(index) = self.list.iter().position(|b| b.name() == backend) else {
                 return Ok(None);
             };
+            if self.model[index] {
+                // ModelBackend::get_user, handing out the cached user itself.
+                let user = shared.users.get(id).await?;
+                return Ok(user.filter(|user| user.base().is_active));
+            }
+            let backend = &self.list[index];
             let auth = Auth::<U>::from_shared(shared.clone());
             let user = backend.get_user(&auth, id).await?;
             Ok(user.map(|u| Arc::new(u) as LoadedUser))

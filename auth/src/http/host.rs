@@ -42,11 +42,14 @@ fn has_several_hosts(req: &Request<Body>) -> bool {
 /// URI's authority; `None` when it is missing or not shaped like a host.
 pub(crate) fn request_host(req: &Request<Body>) -> Option<String> {
     let raw = match req.headers().get(header::HOST) {
-        Some(value) => value.to_str().ok()?.to_owned(),
-        None => req.uri().authority()?.as_str().to_owned(),
+        Some(value) => value.to_str().ok()?,
+        None => req.uri().authority()?.as_str(),
     };
-    let raw = raw.to_ascii_lowercase();
-    split_domain_port(&raw).is_some().then_some(raw)
+    split_domain_port(raw)?;
+    // One allocation: lowercased in place.
+    let mut host = raw.to_owned();
+    host.make_ascii_lowercase();
+    Some(host)
 }
 
 /// Django's `split_domain_port`: the domain (without a trailing dot) and
@@ -112,11 +115,16 @@ pub(crate) fn is_same_domain(host: &str, pattern: &str) -> bool {
     if pattern.is_empty() {
         return false;
     }
-    let (host, pattern) = (host.to_ascii_lowercase(), pattern.to_ascii_lowercase());
     match pattern.strip_prefix('.') {
-        Some(bare) => host.ends_with(&pattern) || host == bare,
-        None => host == pattern,
+        Some(bare) => ends_with_ignore_case(host, pattern) || host.eq_ignore_ascii_case(bare),
+        None => host.eq_ignore_ascii_case(pattern),
     }
+}
+
+/// `text.ends_with(suffix)`, ASCII case-insensitively, without allocating.
+fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    let (text, suffix) = (text.as_bytes(), suffix.as_bytes());
+    text.len() >= suffix.len() && text[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 #[cfg(test)]

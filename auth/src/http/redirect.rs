@@ -177,6 +177,24 @@ pub(crate) fn redirect_to_login(
     let Some(field) = redirect_field.filter(|f| !f.is_empty()) else {
         return login_url.to_owned();
     };
+    if !login_url.contains(['?', '#']) {
+        // No query to merge: the common case, in one allocation.
+        use std::fmt::Write;
+        let mut url = String::with_capacity(login_url.len() + field.len() + next.len() * 3 + 2);
+        let _ = write!(
+            url,
+            "{login_url}?{}={}",
+            utf8_percent_encode(field, QUERY_VALUE),
+            utf8_percent_encode(next, QUERY_VALUE)
+        );
+        return url;
+    }
+    merge_into_query(next, login_url, field)
+}
+
+/// [`redirect_to_login`] for a login URL with a query or a fragment of its
+/// own: its parameters are kept, an existing `field` is replaced.
+fn merge_into_query(next: &str, login_url: &str, field: &str) -> String {
     let (before_fragment, fragment) = match login_url.split_once('#') {
         Some((b, f)) => (b, Some(f)),
         None => (login_url, None),
@@ -211,14 +229,30 @@ pub(crate) fn next_for_request(
     login_url: &str,
 ) -> String {
     let raw_path = uri.path();
-    let path = percent_decode_str(raw_path)
-        .decode_utf8()
-        .map(|p| p.into_owned())
-        .unwrap_or_else(|_| raw_path.to_owned());
-    let full_path = match uri.query() {
-        Some(q) => format!("{path}?{q}"),
-        None => path,
-    };
+    let decoded = percent_decode_str(raw_path).decode_utf8();
+    let path = decoded.as_deref().unwrap_or(raw_path);
+    let mut full_path =
+        String::with_capacity(raw_path.len() + uri.query().map_or(0, |q| q.len() + 1));
+    full_path.push_str(path);
+    if let Some(query) = uri.query() {
+        full_path.push('?');
+        full_path.push_str(query);
+    }
+    if is_plain_path(login_url) {
+        // No scheme or host of its own: always on this request's.
+        return full_path;
+    }
+    absolute_if_elsewhere(full_path, host, secure, login_url)
+}
+
+/// `full_path`, or the absolute URI of it when `login_url` names another
+/// scheme or host than the request's.
+fn absolute_if_elsewhere(
+    full_path: String,
+    host: Option<&str>,
+    secure: bool,
+    login_url: &str,
+) -> String {
     let scheme = if secure { "https" } else { "http" };
     let login = split_url(login_url);
     let login_is_local = match (&login, host) {
@@ -233,6 +267,13 @@ pub(crate) fn next_for_request(
         Some(host) if !login_is_local => format!("{scheme}://{host}{full_path}"),
         _ => full_path,
     }
+}
+
+/// Whether `url` is a path with neither scheme nor host (`/login/`), as
+/// [`split_url`] would find it: it starts with one `/`, and holds no tab or
+/// newline that `urlsplit` would drop to make `//host` of it.
+fn is_plain_path(url: &str) -> bool {
+    url.starts_with('/') && !url[1..].starts_with(['/', '\\']) && !url.contains(['\t', '\r', '\n'])
 }
 
 /// What Django's `iri_to_uri` leaves alone: ASCII letters, digits,
@@ -272,8 +313,9 @@ pub fn iri_to_uri(iri: &str) -> String {
 /// A `303 See Other` to `location`, encoded with [`iri_to_uri`] so no raw
 /// control or non-ASCII byte reaches the header.
 pub(crate) fn see_other(location: &str) -> Response {
-    let encoded = iri_to_uri(location);
-    match http::HeaderValue::try_from(encoded) {
+    // Borrowed when nothing needed encoding, so copied once.
+    let encoded: std::borrow::Cow<'_, str> = utf8_percent_encode(location, IRI_SAFE).into();
+    match http::HeaderValue::try_from(encoded.into_owned()) {
         Ok(value) => (StatusCode::SEE_OTHER, [(http::header::LOCATION, value)]).into_response(),
         // Unreachable: the encoded form is visible ASCII.
         Err(_) => crate::Error::Config(format!(
@@ -286,6 +328,57 @@ pub(crate) fn see_other(location: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string of up to `len` characters from `alphabet`.
+    fn strings(alphabet: &[&str], len: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..len {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    /// The shortcuts (a login URL without a query, a plain-path login URL,
+    /// a location with nothing to encode) give what the general code
+    /// gives, over every short URL from characters that matter to them.
+    #[test]
+    fn shortcuts_agree_with_the_general_code() {
+        let alphabet = ["/", "\\", "?", "#", "%", ":", "\t", "a", "é", " ", "&", "="];
+        let urls = strings(&alphabet, 4);
+        assert!(urls.len() > 20_000);
+        for url in &urls {
+            if !url.contains(['?', '#']) {
+                for next in ["/p/", "/a b/?x=1&y=é", ""] {
+                    assert_eq!(
+                        redirect_to_login(next, url, Some("next")),
+                        merge_into_query(next, url, "next"),
+                        "login URL {url:?}, next {next:?}"
+                    );
+                }
+            }
+            if is_plain_path(url) {
+                for (host, secure) in [
+                    (Some("testserver"), false),
+                    (Some("h"), true),
+                    (None, false),
+                ] {
+                    assert_eq!(
+                        absolute_if_elsewhere("/p/?q".into(), host, secure, url),
+                        "/p/?q",
+                        "login URL {url:?} is a plain path"
+                    );
+                }
+            }
+            let response = see_other(url);
+            let location = response.headers()[http::header::LOCATION].to_str().unwrap();
+            assert_eq!(location, iri_to_uri(url), "location {url:?}");
+        }
+    }
 
     const HOSTS: &[&str] = &["testserver", "testserver2"];
 

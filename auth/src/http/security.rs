@@ -29,6 +29,10 @@ impl SecurityHeaders {
     }
 }
 
+/// Not among `http`'s standard names; made at compile time.
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
+
 /// Adds the configured security headers the response does not have yet.
 pub(crate) fn add_headers(response: &mut Response, security: &SecurityHeaders) {
     let html = is_html(response.headers());
@@ -55,7 +59,7 @@ pub(crate) fn add_headers(response: &mut Response, security: &SecurityHeaders) {
     );
     set_default(
         headers,
-        HeaderName::from_static("cross-origin-opener-policy"),
+        CROSS_ORIGIN_OPENER_POLICY,
         security.opener_policy.as_ref(),
     );
 }

@@ -63,6 +63,16 @@ impl UserPermissions {
         self.user.contains(name.as_ref()) || self.group.contains(name.as_ref())
     }
 
+    /// [`has_perm`](Self::has_perm) of `<app_label>.<codename>`, with
+    /// the name built only when a set must be searched (templates ask this
+    /// of anonymous users on every page).
+    pub(crate) fn has_app_perm(&self, app_label: &str, codename: &str) -> bool {
+        if !self.active || (!self.superuser && self.user.is_empty() && self.group.is_empty()) {
+            return false;
+        }
+        self.has_perm(format!("{app_label}.{codename}").as_str())
+    }
+
     /// Whether the user has all of `perms` (Django's `has_perms`).
     pub fn has_perms<P: PermissionName>(&self, perms: &[P]) -> bool {
         perms

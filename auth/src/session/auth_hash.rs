@@ -14,7 +14,7 @@ use crate::settings::secret::{KeyMatch, SaltedMac};
 pub(crate) struct AuthHash {
     mac: SaltedMac,
     /// Hashes by stored password hash, at most `capacity`.
-    memo: Mutex<HashMap<String, Arc<str>>>,
+    memo: Mutex<HashMap<String, Arc<str>, foldhash::fast::RandomState>>,
     capacity: usize,
 }
 

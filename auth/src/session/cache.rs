@@ -47,7 +47,9 @@ struct Entry<V> {
 }
 
 struct State<K, V> {
-    entries: HashMap<K, Entry<V>>,
+    /// Keys are server-made (random session ids, primary keys): a fast
+    /// seeded hasher is enough.
+    entries: HashMap<K, Entry<V>, foldhash::fast::RandomState>,
     /// Ticks once per invalidation.
     clock: u64,
     /// Fills with a ticket older than this are dropped (after a `clear`,
@@ -91,7 +93,7 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
             guard,
             live: AtomicBool::new(live),
             state: Mutex::new(State {
-                entries: HashMap::new(),
+                entries: HashMap::default(),
                 clock: 0,
                 floor: 0,
                 uses: 0,

@@ -2,7 +2,6 @@
 //! [`crate::cache`] for why a fill racing a delete is dropped, and
 //! `coherence/` for how writes made elsewhere reach it).
 
-#[cfg(feature = "test-util")]
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -30,11 +29,17 @@ impl CachedStore {
     }
 }
 
+/// Whether `record` is past its expiry (refused on load, as the stores'
+/// own queries do).
+fn is_expired(record: &Record) -> bool {
+    record.expiry_date <= time::OffsetDateTime::now_utc()
+}
+
 #[async_trait]
 impl SessionStore for CachedStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         self.inner.create(record).await?;
-        self.cache.put(record.id, record.clone());
+        self.cache.put(record.id, Arc::new(record.clone()));
         Ok(())
     }
 
@@ -47,7 +52,7 @@ impl SessionStore for CachedStore {
         match &saved {
             Ok(()) => {
                 self.cache
-                    .fill_after_gate(record.id, record.clone(), ticket)
+                    .fill_after_gate(record.id, Arc::new(record.clone()), ticket)
                     .await
             }
             Err(_) => self.cache.remove(&record.id),
@@ -56,13 +61,14 @@ impl SessionStore for CachedStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let record = self.cache.get_or_load(*id, self.inner.load(id)).await?;
+        let loaded = async { Ok(self.inner.load(id).await?.map(Arc::new)) };
+        let record = self.cache.get_or_load(*id, loaded).await?;
         match record {
-            Some(record) if record.expiry_date <= time::OffsetDateTime::now_utc() => {
+            Some(record) if is_expired(&record) => {
                 self.cache.remove(id);
                 Ok(None)
             }
-            other => Ok(other),
+            other => Ok(other.map(Arc::unwrap_or_clone)),
         }
     }
 
@@ -78,6 +84,12 @@ impl SessionStore for CachedStore {
 
 #[async_trait]
 impl Store for CachedStore {
+    /// The cached record itself, not a copy: the request layer reads the
+    /// user's keys from it without loading the request's session.
+    fn peek(&self, id: &Id) -> Option<Arc<Record>> {
+        self.cache.get(id).filter(|record| !is_expired(record))
+    }
+
     async fn clear_expired(&self) -> crate::Result<u64> {
         // Expired entries are refused on load; the rows go here.
         self.inner.clear_expired().await

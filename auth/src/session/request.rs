@@ -38,6 +38,14 @@ pub(crate) struct Origin {
     pub(crate) client_ip: Option<std::net::IpAddr>,
 }
 
+/// What a session says about its user (Django's `_auth_user_id`,
+/// `_auth_user_backend`, `_auth_user_hash`).
+struct AuthKeys {
+    user_id: String,
+    backend: Option<String>,
+    hash: Option<String>,
+}
+
 /// The authentication state of one request.
 pub(crate) struct RequestAuth {
     pub(crate) shared: Arc<Shared>,
@@ -144,22 +152,21 @@ impl RequestAuth {
     /// Django's `get_user`: the id and backend from the session, the user
     /// from that backend, with a matching session auth hash.
     async fn resolve_user(&self) -> Result<Option<LoadedUser>> {
-        let Some(id) = self.session_string(SESSION_KEY).await? else {
+        let Some(keys) = self.auth_keys().await? else {
             return Ok(None);
         };
-        let Ok(id) = id.parse::<i64>() else {
+        let Ok(id) = keys.user_id.parse::<i64>() else {
             return Ok(None);
         };
-        let Some(backend) = self.session_string(BACKEND_SESSION_KEY).await? else {
+        let Some(backend) = keys.backend else {
             return Ok(None);
         };
         let shared = &self.shared;
         let Some(user) = shared.backends.get_user(shared, &backend, id).await? else {
             return Ok(None);
         };
-        let stored = self.session_string(HASH_SESSION_KEY).await?;
         let hashes = &shared.sessions.auth_hash;
-        let verdict = stored.map_or(KeyMatch::NoMatch, |stored| {
+        let verdict = keys.hash.map_or(KeyMatch::NoMatch, |stored| {
             hashes.verify(&user.base().password, &stored)
         });
         match verdict {
@@ -180,6 +187,42 @@ impl RequestAuth {
                 Ok(None)
             }
         }
+    }
+
+    /// The user's keys in the session; `None` without a user id.
+    ///
+    /// While this request has not changed its session, and the cache
+    /// holds it, they are read from the cached record itself (not a copy)
+    /// and the session is not loaded: a handler that never reads it costs
+    /// nothing more. Otherwise the session is loaded (and the cache filled)
+    /// as any read of it would.
+    async fn auth_keys(&self) -> Result<Option<AuthKeys>> {
+        if !self.session.is_modified() {
+            let Some(session_id) = self.session.id() else {
+                // No cookie named a session: anonymous, without making the
+                // empty record a read of the session would.
+                return Ok(None);
+            };
+            if let Some(record) = self.shared.sessions.store.peek(&session_id) {
+                let text = |key: &str| match record.data.get(key) {
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    _ => None,
+                };
+                return Ok(text(SESSION_KEY).map(|user_id| AuthKeys {
+                    user_id,
+                    backend: text(BACKEND_SESSION_KEY),
+                    hash: text(HASH_SESSION_KEY),
+                }));
+            }
+        }
+        let Some(user_id) = self.session_string(SESSION_KEY).await? else {
+            return Ok(None);
+        };
+        Ok(Some(AuthKeys {
+            user_id,
+            backend: self.session_string(BACKEND_SESSION_KEY).await?,
+            hash: self.session_string(HASH_SESSION_KEY).await?,
+        }))
     }
 
     /// The user id stored in the session, if it is a string.

@@ -45,6 +45,11 @@ pub(crate) fn interrupted() -> session_store::Error {
 /// `SessionStore`.
 #[async_trait]
 pub(crate) trait Store: SessionStore + std::fmt::Debug {
+    /// The unexpired record of `id` if an in-process cache holds it,
+    /// shared rather than copied; `None` otherwise (then `load` it).
+    fn peek(&self, _id: &Id) -> Option<Arc<Record>> {
+        None
+    }
     /// Deletes expired sessions (Django's `clearsessions`); how many.
     async fn clear_expired(&self) -> Result<u64>;
     /// How many sessions exist (a test hook).
@@ -86,6 +91,11 @@ impl DynStore {
 
     pub(crate) async fn clear_expired(&self) -> Result<u64> {
         self.0.clear_expired().await
+    }
+
+    /// See [`Store::peek`].
+    pub(crate) fn peek(&self, id: &Id) -> Option<Arc<Record>> {
+        self.0.peek(id)
     }
 
     #[cfg(feature = "test-util")]

@@ -70,8 +70,9 @@ impl Object for AppPerms {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let codename = key.as_str()?;
-        let name = format!("{}.{codename}", self.app_label);
-        Some(Value::from(self.perms.has_perm(name.as_str())))
+        Some(Value::from(
+            self.perms.has_app_perm(&self.app_label, codename),
+        ))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {

@@ -30,8 +30,8 @@ use tower_sessions::session::{Id, Record};
 
 use crate::{Settings, session::cache::CacheMap, user::erased::LoadedUser};
 
-/// The cached sessions (by id) and users (by primary key).
-pub(crate) type SessionCache = Arc<CacheMap<Id, Record>>;
+/// The cached sessions, by id, shared with the requests that read them.
+pub(crate) type SessionCache = Arc<CacheMap<Id, Arc<Record>>>;
 /// The cached users, by primary key.
 pub(crate) type UserCache = Arc<CacheMap<i64, LoadedUser>>;
 
