@@ -42,8 +42,8 @@ use std::{
 };
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
-    Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    QueryFilter, Statement,
     sea_query::{Expr, ExprTrait},
 };
 use time::OffsetDateTime;
@@ -318,7 +318,7 @@ impl Throttle {
             return Ok(Reservation { slots });
         }
         let counts = match &self.backend {
-            Backend::Table(db) => {
+            Backend::Table(db) if db.get_database_backend() == DbBackend::MySql => {
                 let mut counts = Vec::with_capacity(slots.len());
                 for slot in &mut slots {
                     let (count, window) = self.count_row(db, &slot.key).await?;
@@ -327,6 +327,7 @@ impl Throttle {
                 }
                 counts
             }
+            Backend::Table(db) => self.count_rows(db, &mut slots).await?,
             #[cfg(feature = "redis")]
             Backend::Redis { client, prefix } => {
                 self.reserve_redis(client, prefix, &mut slots).await?
@@ -385,27 +386,57 @@ impl Throttle {
         }
     }
 
-    /// Counts one attempt on `key` in one atomic step (an upsert that
-    /// starts a new window when the old one has passed), and returns the
-    /// count it made and the window's end: the k-th attempt of a burst
+    /// MySQL: counts one attempt on `key` in one atomic step (an upsert
+    /// that starts a new window when the old one has passed), and returns
+    /// the count it made and the window's end: the k-th attempt of a burst
     /// sees exactly k, as `INCR` does.
     async fn count_row(&self, db: &DatabaseConnection, key: &str) -> Result<(u64, i64)> {
         let now = now_millis();
         let end = now.saturating_add(i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX));
-        let backend = db.get_database_backend();
         let mut tries = 0;
         loop {
             tries += 1;
-            let counted = match backend {
-                DbBackend::MySql => self.timed(count_row_mysql(db, key, now, end)).await,
-                _ => self.timed(count_row_returning(db, key, now, end)).await,
-            };
+            let counted = self.timed(count_row_mysql(db, key, now, end)).await;
             match counted {
                 // Two upserts of a new key can deadlock on MySQL: retry.
                 Err(Error::Database(err)) if tries < 4 && is_retryable(&err) => continue,
                 other => return other,
             }
         }
+    }
+
+    /// PostgreSQL and SQLite: every slot counted in one statement (a
+    /// multi-row upsert that starts a new window when the old one has
+    /// passed), so the k-th attempt of a burst sees exactly k, as `INCR`
+    /// does. Rows are locked in key order: two attempts sharing counters
+    /// cannot deadlock.
+    async fn count_rows(&self, db: &DatabaseConnection, slots: &mut [Slot]) -> Result<Vec<u64>> {
+        let now = now_millis();
+        let end = now.saturating_add(i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX));
+        let mut keys: Vec<&str> = slots.iter().map(|slot| slot.key.as_str()).collect();
+        keys.sort_unstable();
+        let mut tries = 0;
+        let counted = loop {
+            tries += 1;
+            match self.timed(count_rows_returning(db, &keys, now, end)).await {
+                Err(Error::Database(err)) if tries < 4 && is_retryable(&err) => continue,
+                other => break other?,
+            }
+        };
+        slots
+            .iter_mut()
+            .map(|slot| {
+                let (count, window) = counted
+                    .iter()
+                    .find(|(key, _)| *key == slot.key)
+                    .map(|(_, counted)| *counted)
+                    .ok_or_else(|| {
+                        Error::Database(DbErr::RecordNotFound("a counter just written".into()))
+                    })?;
+                slot.window = window;
+                Ok(count)
+            })
+            .collect()
     }
 
     #[cfg(feature = "redis")]
@@ -442,24 +473,38 @@ impl Throttle {
         let clears = |slot: &&Slot| success && slot.reset_on_success;
         match &self.backend {
             Backend::Table(db) => {
-                for slot in &slots {
-                    if clears(&slot) {
-                        self.timed(entity::Entity::delete_by_id(slot.key.clone()).exec(db))
-                            .await?;
-                    } else {
-                        self.timed(
-                            entity::Entity::update_many()
-                                .col_expr(
-                                    entity::Column::Attempts,
-                                    Expr::col(entity::Column::Attempts).sub(1),
-                                )
-                                .filter(entity::Column::CounterKey.eq(slot.key.clone()))
-                                .filter(entity::Column::ExpiresAt.eq(slot.window))
-                                .filter(entity::Column::Attempts.gt(0))
-                                .exec(db),
+                // One statement for the counters cleared, one for those
+                // given a slot back (only in the window the slot was in).
+                let (cleared, given_back): (Vec<&Slot>, Vec<&Slot>) =
+                    slots.iter().partition(|slot| clears(slot));
+                if !cleared.is_empty() {
+                    let keys = cleared.iter().map(|slot| slot.key.clone());
+                    self.timed(
+                        entity::Entity::delete_many()
+                            .filter(entity::Column::CounterKey.is_in(keys))
+                            .exec(db),
+                    )
+                    .await?;
+                }
+                if !given_back.is_empty() {
+                    let slots = given_back.iter().fold(Condition::any(), |any, slot| {
+                        any.add(
+                            Condition::all()
+                                .add(entity::Column::CounterKey.eq(slot.key.clone()))
+                                .add(entity::Column::ExpiresAt.eq(slot.window)),
                         )
-                        .await?;
-                    }
+                    });
+                    self.timed(
+                        entity::Entity::update_many()
+                            .col_expr(
+                                entity::Column::Attempts,
+                                Expr::col(entity::Column::Attempts).sub(1),
+                            )
+                            .filter(slots)
+                            .filter(entity::Column::Attempts.gt(0))
+                            .exec(db),
+                    )
+                    .await?;
                 }
             }
             #[cfg(feature = "redis")]
@@ -537,41 +582,54 @@ fn read_count(row: Option<sea_orm::QueryResult>) -> Result<(u64, i64), DbErr> {
     Ok((u64::try_from(attempts).unwrap_or(0), expires_at))
 }
 
-/// PostgreSQL and SQLite: one upsert that returns the count.
-async fn count_row_returning(
+/// PostgreSQL and SQLite: one upsert for several keys, each counting one
+/// attempt (a new window when the old one has passed); each key's count
+/// and window end.
+async fn count_rows_returning(
     db: &DatabaseConnection,
-    key: &str,
+    keys: &[&str],
     now: i64,
     end: i64,
-) -> Result<(u64, i64), DbErr> {
+) -> Result<Vec<(String, (u64, i64))>, DbErr> {
     let backend = db.get_database_backend();
-    let (sql, values): (String, Vec<sea_orm::Value>) = if backend == DbBackend::Postgres {
-        (
-            format!(
-                "INSERT INTO {TABLE} (counter_key, attempts, expires_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (counter_key) DO UPDATE SET \
-                 attempts = CASE WHEN {TABLE}.expires_at <= $3 THEN 1 ELSE {TABLE}.attempts + 1 END, \
-                 expires_at = CASE WHEN {TABLE}.expires_at <= $3 THEN $2 ELSE {TABLE}.expires_at END \
-                 RETURNING attempts, expires_at"
-            ),
-            vec![key.into(), end.into(), now.into()],
-        )
-    } else {
-        (
-            format!(
-                "INSERT INTO {TABLE} (counter_key, attempts, expires_at) VALUES (?, 1, ?) \
-                 ON CONFLICT (counter_key) DO UPDATE SET \
-                 attempts = CASE WHEN {TABLE}.expires_at <= ? THEN 1 ELSE {TABLE}.attempts + 1 END, \
-                 expires_at = CASE WHEN {TABLE}.expires_at <= ? THEN ? ELSE {TABLE}.expires_at END \
-                 RETURNING attempts, expires_at"
-            ),
-            vec![key.into(), end.into(), now.into(), now.into(), end.into()],
-        )
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(keys.len() * 2 + 2);
+    let mut rows = Vec::with_capacity(keys.len());
+    let param = |values: &mut Vec<sea_orm::Value>, value: sea_orm::Value| {
+        values.push(value);
+        if backend == DbBackend::Postgres {
+            format!("${}", values.len())
+        } else {
+            "?".to_owned()
+        }
     };
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+    for key in keys {
+        let key = param(&mut values, (*key).into());
+        let end = param(&mut values, end.into());
+        rows.push(format!("({key}, 1, {end})"));
+    }
+    let (now_a, now_b) = (
+        param(&mut values, now.into()),
+        param(&mut values, now.into()),
+    );
+    let sql = format!(
+        "INSERT INTO {TABLE} (counter_key, attempts, expires_at) VALUES {} \
+         ON CONFLICT (counter_key) DO UPDATE SET \
+         attempts = CASE WHEN {TABLE}.expires_at <= {now_a} THEN 1 ELSE {TABLE}.attempts + 1 END, \
+         expires_at = CASE WHEN {TABLE}.expires_at <= {now_b} THEN excluded.expires_at \
+         ELSE {TABLE}.expires_at END \
+         RETURNING counter_key, attempts, expires_at",
+        rows.join(", ")
+    );
+    let found = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
-    read_count(row)
+    found
+        .into_iter()
+        .map(|row| {
+            let key: String = row.try_get("", "counter_key")?;
+            Ok((key, read_count(Some(row))?))
+        })
+        .collect()
 }
 
 /// MySQL has no `RETURNING`: the upsert and the read in one transaction

@@ -149,6 +149,10 @@ impl UserStore {
 
     /// The user with this id: from the cache when fresh, else the database.
     pub(crate) async fn get(&self, id: i64) -> Result<Option<LoadedUser>> {
+        if let Some(cached) = self.cache.as_ref().and_then(|cache| cache.get(&id)) {
+            // A hit builds no query.
+            return Ok(Some(cached));
+        }
         let load = self.db.run(self.table.find_by_id(self.db.conn(), id));
         match &self.cache {
             Some(cache) => cache.get_or_load(id, load).await,
