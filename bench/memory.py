@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Memory per session: the server's RSS and the bytes each backend stores.
 
-    bench/memory.py [SESSIONS] [--stored]
+    bench/memory.py [SESSIONS] [--stored]     (SESSIONS 0: only --stored)
 
 Starts the release-built example on SQLite with the coherent cache (the
 default), reads its RSS (VmRSS) idle, logs one user in SESSIONS times
@@ -112,13 +112,14 @@ def view_all(sessions):
     run_parallel(len(sessions), one)
 
 
-def start(database_url, redis_url="", extra=None):
+def start(database_url, redis_url="", extra=None, create=True):
     work = tempfile.mkdtemp()
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
                AUTH_SECRET_KEY="memory-secret-key-memory-secret-key-0123456",
                RUST_LOG="warn", AUTH_USER_PASSWORD=PASSWORD, **(extra or {}))
-    subprocess.run([BIN, "createuser", "--noinput", "--username", "bench"], cwd=work, check=True,
-                   env=env, stdout=subprocess.DEVNULL)
+    if create:
+        subprocess.run([BIN, "createuser", "--noinput", "--username", "bench"], cwd=work,
+                       check=True, env=env, stdout=subprocess.DEVNULL)
     server = subprocess.Popen([BIN, "serve", "--bind", f"127.0.0.1:{PORT}"], cwd=work, env=env)
     for _ in range(200):
         try:
@@ -177,7 +178,8 @@ def psql(url, query):
 def mysql(query):
     out = subprocess.run(["mariadb", "-h", "127.0.0.1", "-uroot", "-N", "-B", "-e", query],
                          check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
+    lines = out.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def redis(*args):
@@ -194,7 +196,7 @@ def stored(count):
     path = f"{directory}/stored.db"
     sizes = []
     for logins in (1, count):
-        server = start(f"sqlite://{path}?mode=rwc")
+        server = start(f"sqlite://{path}?mode=rwc", create=logins == 1)
         token, secret = csrf_pair()
         login_many(logins, token, secret)
         server.terminate()
@@ -205,18 +207,22 @@ def stored(count):
     url = os.environ.get("AUTH_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
     schema = f"memory_{int(time.time())}"
     psql(url, f"CREATE SCHEMA {schema}")
+    server = start(f"{url}&options=-c%20search_path%3D{schema}")
     try:
-        server = start(f"{url}&options=-c%20search_path%3D{schema}")
         token, secret = csrf_pair()
+
+        def size():
+            psql(url, f"VACUUM ANALYZE {schema}.auth_session")
+            return int(psql(url, f"SELECT pg_total_relation_size('{schema}.auth_session')"))
+
         login_many(1, token, secret)
-        query = (f"VACUUM ANALYZE {schema}.auth_session; SELECT pg_total_relation_size('{schema}.auth_session')")
-        before = int(psql(url, query).splitlines()[-1])
+        before = size()
         login_many(count - 1, token, secret)
-        after = int(psql(url, query).splitlines()[-1])
-        server.terminate()
-        server.wait()
+        after = size()
         print(f"  PostgreSQL (table, indexes):      {(after - before) / (count - 1):6.0f}")
     finally:
+        server.terminate()
+        server.wait()
         psql(url, f"DROP SCHEMA {schema} CASCADE")
 
     mysql("DROP DATABASE IF EXISTS memory_bench; CREATE DATABASE memory_bench")
@@ -251,7 +257,8 @@ def stored(count):
 def main():
     args = [a for a in sys.argv[1:] if a.isdigit()]
     sessions = int(args[0]) if args else 10_000
-    rss(sessions)
+    if sessions:
+        rss(sessions)
     if "--stored" in sys.argv:
         stored(1_000)
 

@@ -42,8 +42,8 @@ use std::{
 };
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    QueryFilter, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Statement,
     sea_query::{Expr, ExprTrait},
 };
 use time::OffsetDateTime;
@@ -473,38 +473,27 @@ impl Throttle {
         let clears = |slot: &&Slot| success && slot.reset_on_success;
         match &self.backend {
             Backend::Table(db) => {
-                // One statement for the counters cleared, one for those
-                // given a slot back (only in the window the slot was in).
-                let (cleared, given_back): (Vec<&Slot>, Vec<&Slot>) =
-                    slots.iter().partition(|slot| clears(slot));
-                if !cleared.is_empty() {
-                    let keys = cleared.iter().map(|slot| slot.key.clone());
-                    self.timed(
-                        entity::Entity::delete_many()
-                            .filter(entity::Column::CounterKey.is_in(keys))
-                            .exec(db),
-                    )
-                    .await?;
-                }
-                if !given_back.is_empty() {
-                    let slots = given_back.iter().fold(Condition::any(), |any, slot| {
-                        any.add(
-                            Condition::all()
-                                .add(entity::Column::CounterKey.eq(slot.key.clone()))
-                                .add(entity::Column::ExpiresAt.eq(slot.window)),
+                // One row per statement: a statement that locked several
+                // rows in its own order could deadlock with the reserving
+                // upsert, which locks them in key order.
+                for slot in &slots {
+                    if clears(&slot) {
+                        self.timed(entity::Entity::delete_by_id(slot.key.clone()).exec(db))
+                            .await?;
+                    } else {
+                        self.timed(
+                            entity::Entity::update_many()
+                                .col_expr(
+                                    entity::Column::Attempts,
+                                    Expr::col(entity::Column::Attempts).sub(1),
+                                )
+                                .filter(entity::Column::CounterKey.eq(slot.key.clone()))
+                                .filter(entity::Column::ExpiresAt.eq(slot.window))
+                                .filter(entity::Column::Attempts.gt(0))
+                                .exec(db),
                         )
-                    });
-                    self.timed(
-                        entity::Entity::update_many()
-                            .col_expr(
-                                entity::Column::Attempts,
-                                Expr::col(entity::Column::Attempts).sub(1),
-                            )
-                            .filter(slots)
-                            .filter(entity::Column::Attempts.gt(0))
-                            .exec(db),
-                    )
-                    .await?;
+                        .await?;
+                    }
                 }
             }
             #[cfg(feature = "redis")]
@@ -669,7 +658,11 @@ async fn count_row_mysql(
 /// A deadlock or a serialization failure: the statement can be retried.
 fn is_retryable(err: &DbErr) -> bool {
     let text = err.to_string();
-    text.contains("Deadlock") || text.contains("1213") || text.contains("40001")
+    text.contains("Deadlock")
+        || text.contains("deadlock detected")
+        || text.contains("1213")
+        || text.contains("40001")
+        || text.contains("40P01")
 }
 
 #[cfg(test)]

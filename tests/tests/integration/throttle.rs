@@ -151,6 +151,50 @@ auth_tests::backend_tests! {
         }
     }
 
+    /// Right passwords for one user at once (96), over two instances and
+    /// two addresses: every one logs in. The counters they share are counted
+    /// and released concurrently; none of it may deadlock or fail.
+    async fn concurrent_logins_of_one_user_all_succeed(backend: Backend) {
+        let db = backend.database().await;
+        let settings = auth::Settings {
+            login_failure_limit: 100,
+            login_failure_limit_per_user: 100,
+            login_failure_limit_per_ip: 100,
+            ..settings(Duration::from_secs(900))
+        };
+        let (a, client_a) = instance_with(&db, settings.clone()).await;
+        let (_b, client_b) = instance_with(&db, settings).await;
+        a.users().create_user("carol", "", Some("carol-password")).await.unwrap();
+        let mut client_a = client_a;
+        let token = client_a.csrf_token().await;
+        let jar = client_a.jar.clone();
+        let logins = (0..96).map(|i| {
+            let mut client = Client::new(if i % 2 == 0 { client_a.router() } else { client_b.router() });
+            client.jar = jar.clone();
+            let token = token.clone();
+            let address = if i % 3 == 0 { "203.0.113.60" } else { "203.0.113.61" };
+            tokio::spawn(async move {
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs([("username", "carol"), ("password", "carol-password"), ("csrfmiddlewaretoken", &token)])
+                    .finish();
+                let page = client
+                    .send(
+                        Request::post(urls::LOGIN)
+                            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                            .header("x-forwarded-for", address)
+                            .body(body.into())
+                            .unwrap(),
+                    )
+                    .await;
+                (page.status, page.body)
+            })
+        });
+        for login in logins.collect::<Vec<_>>() {
+            let (status, body) = login.await.unwrap();
+            assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        }
+    }
+
     /// Failures from one address lock that address out for that user,
     /// not the owner elsewhere.
     async fn the_owner_is_not_locked_out_by_failures_from_another_address(backend: Backend) {
