@@ -211,12 +211,15 @@ fn django_escape_formatter(
         });
     }
     if matches!(state.auto_escape(), minijinja::AutoEscape::Html) && !value.is_safe() {
-        let text = if value.is_undefined() {
-            String::new()
+        let written = if value.is_undefined() {
+            Ok(())
+        } else if let Some(text) = value.as_str() {
+            // Strings, the common case, are escaped straight into the output.
+            write_escaped(out, text)
         } else {
-            value.to_string()
+            write_escaped(out, &value.to_string())
         };
-        write!(out, "{}", crate::http::html::escape(&text)).map_err(|_| {
+        written.map_err(|_| {
             minijinja::Error::new(
                 minijinja::ErrorKind::WriteFailure,
                 "cannot write template output",
@@ -225,6 +228,26 @@ fn django_escape_formatter(
     } else {
         minijinja::escape_formatter(out, state, value)
     }
+}
+
+/// Writes `text` escaped as Django does (`& < > " '`), in runs between
+/// the characters that need it.
+fn write_escaped(out: &mut minijinja::Output<'_>, text: &str) -> std::fmt::Result {
+    let mut start = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        out.write_str(&text[start..i])?;
+        out.write_str(entity)?;
+        start = i + 1;
+    }
+    out.write_str(&text[start..])
 }
 
 /// `name` under `dir`, refusing absolute paths and `..`.
@@ -246,6 +269,37 @@ mod tests {
             .map(|(n, s)| (n.to_string(), s.to_string()))
             .collect();
         Engine::new(None, registered, Urls::default()).unwrap()
+    }
+
+    /// Printing escapes exactly as `html::escape` does, for strings and
+    /// other values, over every short string of the characters that
+    /// matter (and multi-byte ones between them).
+    #[test]
+    fn printed_values_are_escaped_like_django() {
+        let engine = engine(&[("v.html", "{{ v }}|{{ n }}")]);
+        let alphabet = ['&', '<', '>', '"', '\'', 'a', 'é', '/', '😀'];
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+        }
+        for text in &strings {
+            let printed = engine
+                .render("v.html", minijinja::context! { v => text, n => 1.5 })
+                .unwrap();
+            assert_eq!(
+                printed,
+                format!("{}|1.5", crate::http::html::escape(text)),
+                "{text:?}"
+            );
+        }
+        let list = engine
+            .render("v.html", minijinja::context! { v => vec!["<a>"], n => () })
+            .unwrap();
+        assert_eq!(list, "[&#x27;&lt;a&gt;&#x27;]|None");
     }
 
     #[test]
