@@ -23,7 +23,10 @@ use crate::{
     },
     password::Check,
     permissions::UserPermissions,
-    user::{erased::LoadedUser, store},
+    user::{
+        erased::{self, LoadedUser},
+        store,
+    },
 };
 
 /// A way to check credentials and to load the user of a session (Django's
@@ -104,6 +107,16 @@ pub struct ModelBackend;
 impl ModelBackend {
     /// The name sessions store for this backend.
     pub const NAME: &'static str = "auth.ModelBackend";
+
+    /// `get_user`: the user with this id if active, as the user cache
+    /// holds it (the backend list hands it out without a copy).
+    async fn active_user(shared: &Shared, id: i64) -> Result<Option<LoadedUser>> {
+        Ok(shared
+            .users
+            .get(id)
+            .await?
+            .filter(|user| user.base().is_active))
+    }
 }
 
 impl<U: AuthUser> Backend<U> for ModelBackend {
@@ -142,11 +155,9 @@ impl<U: AuthUser> Backend<U> for ModelBackend {
     }
 
     async fn get_user(&self, auth: &Auth<U>, id: i64) -> Result<Option<U>> {
-        Ok(auth
-            .users()
-            .get_by_id(id)
+        Ok(ModelBackend::active_user(&auth.shared, id)
             .await?
-            .filter(|user| user.is_active))
+            .and_then(erased::downcast::<U>))
     }
 
     /// From the permission tables, in one query: those granted to the user
@@ -177,6 +188,8 @@ trait DynBackend<U>: Send + Sync {
         auth: &'a Auth<U>,
         user: &'a U,
     ) -> BoxFuture<'a, Result<UserPermissions>>;
+    /// Whether this is the built-in [`ModelBackend`].
+    fn is_model_backend(&self) -> bool;
 }
 
 impl<U: AuthUser, B: Backend<U>> DynBackend<U> for B {
@@ -201,30 +214,25 @@ impl<U: AuthUser, B: Backend<U>> DynBackend<U> for B {
     ) -> BoxFuture<'a, Result<UserPermissions>> {
         Box::pin(Backend::permissions(self, auth, user))
     }
+    fn is_model_backend(&self) -> bool {
+        std::any::TypeId::of::<B>() == std::any::TypeId::of::<ModelBackend>()
+    }
 }
 
 /// The backends of user model `U`, in order, while the app is built.
 pub(crate) struct BackendList<U> {
     list: Vec<Arc<dyn DynBackend<U>>>,
-    /// Whether each is the built-in [`ModelBackend`], whose `get_user` the
-    /// list serves from the user cache without copying the user.
-    model: Vec<bool>,
 }
 
 impl<U: AuthUser> BackendList<U> {
     /// No backend yet.
     pub(crate) fn new() -> Self {
-        BackendList {
-            list: Vec::new(),
-            model: Vec::new(),
-        }
+        BackendList { list: Vec::new() }
     }
 
     /// Adds a backend after the others.
-    pub(crate) fn push<B: Backend<U>>(&mut self, backend: B) {
-        let model = std::any::TypeId::of::<B>() == std::any::TypeId::of::<ModelBackend>();
+    pub(crate) fn push(&mut self, backend: impl Backend<U>) {
         self.list.push(Arc::new(backend));
-        self.model.push(model);
     }
 
     /// The list for the app: [`ModelBackend`] alone when none was added.
@@ -261,15 +269,13 @@ impl<U: AuthUser> AnyBackends for BackendList<U> {
         id: i64,
     ) -> BoxFuture<'a, Result<Option<LoadedUser>>> {
         Box::pin(async move {
-            let Some(index) = self.list.iter().position(|b| b.name() == backend) else {
+            let Some(backend) = self.list.iter().find(|b| b.name() == backend) else {
                 return Ok(None);
             };
-            if self.model[index] {
-                // ModelBackend::get_user, handing out the cached user itself.
-                let user = shared.users.get(id).await?;
-                return Ok(user.filter(|user| user.base().is_active));
+            if backend.is_model_backend() {
+                // The cached user itself, not a copy made to be wrapped again.
+                return ModelBackend::active_user(shared, id).await;
             }
-            let backend = &self.list[index];
             let auth = Auth::<U>::from_shared(shared.clone());
             let user = backend.get_user(&auth, id).await?;
             Ok(user.map(|u| Arc::new(u) as LoadedUser))

@@ -391,18 +391,8 @@ impl Throttle {
     /// the count it made and the window's end: the k-th attempt of a burst
     /// sees exactly k, as `INCR` does.
     async fn count_row(&self, db: &DatabaseConnection, key: &str) -> Result<(u64, i64)> {
-        let now = now_millis();
-        let end = now.saturating_add(i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX));
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let counted = self.timed(count_row_mysql(db, key, now, end)).await;
-            match counted {
-                // Two upserts of a new key can deadlock on MySQL: retry.
-                Err(Error::Database(err)) if tries < 4 && is_retryable(&err) => continue,
-                other => return other,
-            }
-        }
+        let (now, end) = self.window_from_now();
+        self.retrying(|| count_row_mysql(db, key, now, end)).await
     }
 
     /// PostgreSQL and SQLite: every slot counted in one statement (a
@@ -411,18 +401,12 @@ impl Throttle {
     /// does. Rows are locked in key order: two attempts sharing counters
     /// cannot deadlock.
     async fn count_rows(&self, db: &DatabaseConnection, slots: &mut [Slot]) -> Result<Vec<u64>> {
-        let now = now_millis();
-        let end = now.saturating_add(i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX));
+        let (now, end) = self.window_from_now();
         let mut keys: Vec<&str> = slots.iter().map(|slot| slot.key.as_str()).collect();
         keys.sort_unstable();
-        let mut tries = 0;
-        let counted = loop {
-            tries += 1;
-            match self.timed(count_rows_returning(db, &keys, now, end)).await {
-                Err(Error::Database(err)) if tries < 4 && is_retryable(&err) => continue,
-                other => break other?,
-            }
-        };
+        let counted = self
+            .retrying(|| count_rows_returning(db, &keys, now, end))
+            .await?;
         slots
             .iter_mut()
             .map(|slot| {
@@ -520,6 +504,30 @@ impl Throttle {
             }
         }
         Ok(())
+    }
+
+    /// Now, and the end of a window that starts now (ms since the epoch).
+    fn window_from_now(&self) -> (i64, i64) {
+        let now = now_millis();
+        let length = i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX);
+        (now, now.saturating_add(length))
+    }
+
+    /// A counting statement, [`timed`](Self::timed), retried up to three
+    /// times after a deadlock (two upserts of a new key can deadlock on
+    /// MySQL).
+    async fn retrying<T, F: Future<Output = Result<T, DbErr>>>(
+        &self,
+        mut statement: impl FnMut() -> F,
+    ) -> Result<T> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.timed(statement()).await {
+                Err(Error::Database(err)) if tries < 4 && is_retryable(&err) => continue,
+                other => return other,
+            }
+        }
     }
 
     async fn timed<T>(&self, fut: impl Future<Output = Result<T, DbErr>>) -> Result<T> {
