@@ -22,6 +22,7 @@ pub(crate) mod keys {
     pub(crate) const LOGIN_URL: &str = "login_url";
     pub(crate) const REDIRECT_FIELD_NAME: &str = "redirect_field_name";
     pub(crate) const RAISE_EXCEPTION: &str = "raise_exception";
+    pub(crate) const MAX_AGE: &str = "max_age";
 }
 
 /// A keyed value given at most once.

@@ -138,6 +138,25 @@ pub fn permission_required(attr: TokenStream, item: TokenStream) -> TokenStream 
     guard::expand(guard::Kind::PermissionRequired, attr.into(), item.into()).into()
 }
 
+/// Requires a recent authentication for an axum handler ("sudo mode",
+/// django-allauth's `reauthentication_required`).
+///
+/// ```ignore
+/// #[auth::reauth_required(max_age = 300)]
+/// async fn delete_account(user: User) -> &'static str { "..." }
+/// ```
+///
+/// A user whose login or last re-authentication on this session is older
+/// than `max_age` seconds (default: the `AUTH_REAUTHENTICATION_TIMEOUT`
+/// setting, 300) gets `303 See Other` to the declared
+/// `ReauthenticateView` with `next`: the page itself for a GET, the page
+/// that holds the form for an unsafe request (which is not replayed).
+/// Anonymous users go to the login page.
+#[proc_macro_attribute]
+pub fn reauth_required(attr: TokenStream, item: TokenStream) -> TokenStream {
+    guard::expand(guard::Kind::ReauthRequired, attr.into(), item.into()).into()
+}
+
 /// Requires a user passing a test for an axum handler, like Django's
 /// `@user_passes_test`.
 ///

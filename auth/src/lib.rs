@@ -35,6 +35,7 @@
 //! | `models.py`: `AbstractUser`, `User.objects` | `user/`: [`AbstractUser`], [`AuthUser`], [`Users`] (`auth.users()`) |
 //! | `backends.py`: `ModelBackend`, `AUTHENTICATION_BACKENDS` | `backend.rs`: [`Backend`], [`ModelBackend`] |
 //! | `authenticate`, `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`authenticate`], [`login`], [`logout`], [`update_session_auth_hash`], [`Session`]; the stores, their cache and its coherence |
+//! | django-allauth's `usersessions`, session timeouts, "remember me", re-authentication | `session/registry.rs`, `session/lifetime.rs`: [`sessions`]; `guards/reauth_required.rs`: [`reauth_required`] |
 //! | `AuthenticationMiddleware`, `request.user` | `middleware.rs`: [`AuthLayer`]; `session/request.rs`: [`CurrentUser`] |
 //! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `guards/`: [`login_required`], [`permission_required`], [`user_passes_test`] and their layers |
 //! | `Permission`, `Group`, `PermissionsMixin` | `permissions/`: [`Permission`], [`UserPermissions`], [`PermissionAdmin`] (`auth.permissions()`), [`permissions!`] |
@@ -88,6 +89,7 @@ pub use app::testing;
 pub use backend::{Backend, ModelBackend};
 pub use guards::login_required::LoginRequiredLayer;
 pub use guards::permission_required::PermissionRequiredLayer;
+pub use guards::reauth_required::ReauthRequiredLayer;
 pub use guards::user_passes_test::UserPassesTestLayer;
 pub use http::redirect;
 pub use mail::Mail;
@@ -95,7 +97,10 @@ pub use middleware::AuthLayer;
 pub use permissions::{Permission, PermissionAdmin, PermissionName, UserPermissions};
 pub use session::request::CurrentUser;
 pub use session::{Session, authenticate, login, logout, update_session_auth_hash};
-pub use settings::{EmailBackendKind, SameSite, Settings, SettingsError, UnknownValue};
+pub use settings::{
+    EmailBackendKind, MaxSessionsPolicy, RememberMe, SameSite, Settings, SettingsError,
+    UnknownValue,
+};
 pub use templates::Templates;
 pub use user::{
     AbstractUser, AuthUser, USERNAME_MAX_LENGTH, Users, normalize_email, normalize_username,
@@ -120,6 +125,7 @@ pub mod __private {
     pub use crate::app::checks::registry::{GuardDeclaration, PermissionsDeclaration};
     pub use crate::guards::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
     pub use crate::guards::permission_required::{PermissionCheck, PermissionRequired};
+    pub use crate::guards::reauth_required::{ReauthPolicy, ReauthRequired};
     pub use crate::guards::user_passes_test::{
         AnyUser, AsyncVerdict, TestFuture, UserPassesTest, UserTest, Verdict, outcome,
         user_for_test,
@@ -129,6 +135,22 @@ pub mod __private {
     pub use crate::user::columns;
     pub use crate::user::{BaseColumn, ExtraField, FromInput, unknown_field};
     pub use auth_macros::{auth_urls_with_views, derive_auth_user_with_columns};
+}
+
+/// The sessions a user is logged in on, which they can see and end
+/// (OWASP ASVS 7.5.2), and an administrator can end
+/// ([`Auth::sessions`]): [`list`](sessions::list),
+/// [`end`](sessions::end), [`end_all_other`](sessions::end_all_other).
+/// The built-in [`SessionListView`](views::SessionListView) is a page on
+/// top of them.
+///
+/// Each logged-in session records when it logged in, when it was last
+/// seen (written at most once per `AUTH_SESSION_ACTIVITY_RESOLUTION`),
+/// the client's address and user agent, and how it logged in. Sessions are
+/// named by a handle ([`UserSession::key`](sessions::UserSession::key)),
+/// a digest of the session key: a list never shows the keys themselves.
+pub mod sessions {
+    pub use crate::session::registry::{SessionAdmin, UserSession, end, end_all_other, list};
 }
 
 /// The query parameter that carries the page to return to after login
@@ -154,7 +176,7 @@ pub use clap;
 pub use auth_macros::AuthUser;
 
 pub use auth_macros::{
-    auth_urls, login_required, permission_required, permissions, user_passes_test,
+    auth_urls, login_required, permission_required, permissions, reauth_required, user_passes_test,
 };
 
 /// A calendar date (a column type for custom user fields).

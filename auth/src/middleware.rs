@@ -147,6 +147,7 @@ where
             settings.trusted_proxy_header.as_deref(),
             settings.trusted_proxy_count,
         ),
+        user_agent: req.headers().get(header::USER_AGENT).cloned(),
     };
     let request = Arc::new(RequestAuth::new(
         shared.clone(),

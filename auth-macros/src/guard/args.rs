@@ -13,7 +13,7 @@ use super::Kind;
 use crate::{
     attr::{
         Attr,
-        keys::{LOGIN_URL, RAISE_EXCEPTION, REDIRECT_FIELD_NAME},
+        keys::{LOGIN_URL, MAX_AGE, RAISE_EXCEPTION, REDIRECT_FIELD_NAME},
     },
     ctxt::Ctxt,
 };
@@ -43,6 +43,9 @@ pub(crate) struct Args {
     pub permissions: Vec<Perm>,
     /// `user_passes_test`: the predicate.
     pub predicate: Option<Expr>,
+    /// `reauth_required`: how recent the authentication must be, in
+    /// seconds.
+    pub max_age: Option<syn::LitInt>,
 }
 
 impl Args {
@@ -52,6 +55,7 @@ impl Args {
         let mut login_url = Attr::none(cx, &what, LOGIN_URL);
         let mut redirect_field_name = Attr::none(cx, &what, REDIRECT_FIELD_NAME);
         let mut raise_exception = Attr::none(cx, &what, RAISE_EXCEPTION);
+        let mut max_age = Attr::none(cx, &what, MAX_AGE);
         let mut permissions = Vec::new();
         let mut predicate = None;
         let mut positional = false;
@@ -64,7 +68,7 @@ impl Args {
         };
         for (index, item) in items.into_iter().enumerate() {
             let Expr::Assign(assign) = item else {
-                if index == 0 && kind != Kind::LoginRequired {
+                if index == 0 && !matches!(kind, Kind::LoginRequired | Kind::ReauthRequired) {
                     positional = true;
                     match kind {
                         Kind::PermissionRequired => permissions = parse_permissions(cx, item),
@@ -87,7 +91,23 @@ impl Args {
                 }
             };
             let value = *assign.right;
-            if key == LOGIN_URL {
+            if kind == Kind::ReauthRequired {
+                if key == MAX_AGE {
+                    match value {
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Int(lit), ..
+                        }) if lit.base10_parse::<u64>().is_ok() && lit.suffix().is_empty() => {
+                            max_age.set(&key, lit)
+                        }
+                        other => cx.error_spanned_by(
+                            other,
+                            "`max_age` takes a whole number of seconds, such as `max_age = 300`",
+                        ),
+                    }
+                } else {
+                    cx.error_spanned_by(&key, kind.unknown_key(&key.to_string()));
+                }
+            } else if key == LOGIN_URL {
                 if let Some(url) = parse_login_url(cx, value) {
                     login_url.set(&key, url);
                 }
@@ -115,7 +135,7 @@ impl Args {
                 cx.error_spanned_by(&key, kind.unknown_key(&key.to_string()));
             }
         }
-        if !positional && kind != Kind::LoginRequired {
+        if !positional && !matches!(kind, Kind::LoginRequired | Kind::ReauthRequired) {
             let message = match kind {
                 Kind::PermissionRequired => {
                     "`permission_required` needs the permission first, such as \
@@ -135,6 +155,7 @@ impl Args {
             raise_exception: raise_exception.get().unwrap_or(false),
             permissions,
             predicate,
+            max_age: max_age.get(),
         }
     }
 
@@ -145,6 +166,7 @@ impl Args {
             raise_exception: false,
             permissions: Vec::new(),
             predicate: None,
+            max_age: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The guard attributes on handlers: `#[login_required]`,
-//! `#[permission_required]` and `#[user_passes_test]`. Each adds one guard
+//! `#[permission_required]`, `#[user_passes_test]` and
+//! `#[reauth_required]`. Each adds one guard
 //! extractor in front of the handler's arguments, configured by a hidden
 //! type generated next to the handler.
 
@@ -19,6 +20,7 @@ pub(crate) enum Kind {
     LoginRequired,
     PermissionRequired,
     UserPassesTest,
+    ReauthRequired,
 }
 
 impl Kind {
@@ -27,6 +29,7 @@ impl Kind {
             Kind::LoginRequired => "login_required",
             Kind::PermissionRequired => "permission_required",
             Kind::UserPassesTest => "user_passes_test",
+            Kind::ReauthRequired => "reauth_required",
         }
     }
 
@@ -36,6 +39,7 @@ impl Kind {
             Kind::PermissionRequired => {
                 "expected `login_url`, `redirect_field_name` or `raise_exception`"
             }
+            Kind::ReauthRequired => "expected `max_age` (seconds, such as `max_age = 300`)",
             _ => "expected `login_url` or `redirect_field_name`",
         };
         format!("unknown `{}` argument `{key}`; {expected}", self.name())
@@ -44,8 +48,9 @@ impl Kind {
     /// The message for a bare value where a `key = value` belongs.
     fn expected_here(self, index: usize) -> String {
         match (self, index) {
-            (Kind::LoginRequired, _) => format!(
-                "`login_required` takes `key = value` arguments; {}",
+            (Kind::LoginRequired | Kind::ReauthRequired, _) => format!(
+                "`{}` takes `key = value` arguments; {}",
+                self.name(),
                 self.unknown_key("").rsplit("; ").next().unwrap_or_default()
             ),
             _ => format!(
@@ -176,6 +181,10 @@ fn generate(kind: Kind, args: &Args, mut function: ItemFn) -> TokenStream {
             syn::parse_quote!(_: ::auth::__private::UserPassesTest<#marker>),
             user_test(&marker, args),
         ),
+        Kind::ReauthRequired => (
+            syn::parse_quote!(_: ::auth::__private::ReauthRequired<#marker>),
+            reauth_policy(&marker, args),
+        ),
     };
     function.sig.inputs.insert(0, guard);
     let declaration = declaration(kind, &marker, &handler);
@@ -219,6 +228,19 @@ fn declaration(kind: Kind, marker: &syn::Ident, handler: &str) -> TokenStream {
                 login_url: <#marker as ::auth::__private::LoginRedirect>::login_url,
                 permissions: #permissions,
             }
+        }
+    }
+}
+
+fn reauth_policy(marker: &syn::Ident, args: &Args) -> TokenStream {
+    let max_age = match &args.max_age {
+        Some(lit) => quote!(::core::option::Option::Some(#lit)),
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #[automatically_derived]
+        impl ::auth::__private::ReauthPolicy for #marker {
+            const MAX_AGE: ::core::option::Option<u64> = #max_age;
         }
     }
 }

@@ -87,3 +87,45 @@ pub(crate) async fn create_table<E: EntityTrait + Default>(
     }
     Ok(())
 }
+
+/// Adds `column` (of SQL type `definition`) to `table` when a table made
+/// by an older version lacks it, with an index when `indexed` (named as
+/// SeaORM names the index of a new table: `idx-<table>-<column>`).
+pub(crate) async fn add_column_if_missing(
+    db: &impl ConnectionTrait,
+    table: &str,
+    column: &str,
+    definition: &str,
+    indexed: bool,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let probe = format!("SELECT {column} FROM {table} WHERE 1 = 0");
+    if db
+        .execute_raw(sea_orm::Statement::from_string(backend, probe))
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    tracing::info!(
+        table,
+        column,
+        "adding a column to a table made by an older version"
+    );
+    db.execute_unprepared(&format!(
+        "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+    ))
+    .await?;
+    if indexed {
+        let quote = if backend == DbBackend::MySql {
+            '`'
+        } else {
+            '"'
+        };
+        db.execute_unprepared(&format!(
+            "CREATE INDEX {quote}idx-{table}-{column}{quote} ON {table} ({column})"
+        ))
+        .await?;
+    }
+    Ok(())
+}

@@ -36,6 +36,13 @@ pub enum Error {
     /// (a `429`).
     #[error("Too many failed login attempts. Try again later.")]
     Throttled,
+    /// A login past `AUTH_SESSION_MAX_PER_USER` with
+    /// `AUTH_SESSION_MAX_POLICY=refuse`: the login form shows this
+    /// message; elsewhere a `403` page.
+    #[error(
+        "You are logged in on too many devices. Log out of one of your other sessions, then try again."
+    )]
+    TooManySessions,
     /// The user may not see this page (Django's `PermissionDenied`): a
     /// `403` page. Guards return it; a handler may too.
     #[error("You do not have permission to view this page.")]
@@ -108,6 +115,13 @@ impl IntoResponse for Error {
                 StatusCode::BAD_REQUEST,
                 "Bad request",
                 "Your session holds data this page cannot read. Please log in again.",
+            );
+        }
+        if let Error::TooManySessions = self {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "Too many sessions",
+                &self.to_string(),
             );
         }
         if let Error::PermissionDenied = self {

@@ -91,6 +91,14 @@ impl<U: AuthUser> Auth<U> {
         Users::new(&self.shared)
     }
 
+    /// Every user's sessions, for administration: list them and end them
+    /// all (see [`sessions`](crate::sessions)).
+    pub fn sessions(&self) -> crate::sessions::SessionAdmin<'_> {
+        crate::sessions::SessionAdmin {
+            shared: &self.shared,
+        }
+    }
+
     /// Groups and permissions (Django's `PermissionsMixin` and the
     /// admin's group and permission editing).
     pub fn permissions(&self) -> PermissionAdmin<'_, U> {

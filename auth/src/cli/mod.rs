@@ -62,6 +62,7 @@
 
 mod permissions;
 mod prompt;
+mod sessions;
 mod users;
 
 use std::{
@@ -140,6 +141,27 @@ pub enum Command {
     },
     /// Delete expired sessions.
     Clearsessions,
+    /// List a user's sessions: key prefix, created, last seen, address,
+    /// device.
+    Listsessions {
+        /// The user.
+        username: String,
+    },
+    /// End every session of a user (they are logged out everywhere).
+    Endsessions {
+        /// The user.
+        username: String,
+    },
+    /// Deactivate a user: they cannot log in, and their sessions end.
+    Deactivateuser {
+        /// The user.
+        username: String,
+    },
+    /// Activate a user again.
+    Activateuser {
+        /// The user.
+        username: String,
+    },
     /// Change a user's password.
     Changepassword {
         /// The user (default: the name of the OS user running the command).
@@ -553,6 +575,14 @@ where
             let deleted = auth.clear_expired_sessions().await?;
             writeln!(out, "Deleted {deleted} expired session(s).")?;
             Ok(())
+        }
+        Command::Listsessions { username } => sessions::list(auth, &username, out).await,
+        Command::Endsessions { username } => sessions::end_all(auth, &username, out).await,
+        Command::Deactivateuser { username } => {
+            sessions::set_active(auth, &username, false, out).await
+        }
+        Command::Activateuser { username } => {
+            sessions::set_active(auth, &username, true, out).await
         }
         Command::Creategroup { name, perms } => {
             permissions::create_group(auth, &name, &perms, out).await

@@ -1,5 +1,6 @@
 //! The login form (Django's `AuthenticationForm`): `username` (stripped
-//! and NFKC-normalised, as Django's `UsernameField`) and `password`.
+//! and NFKC-normalised, as Django's `UsernameField`) and `password`; with
+//! `AUTH_SESSION_REMEMBER=ask`, a `remember` checkbox.
 
 use super::{Form, widgets::FormField};
 use crate::{
@@ -19,19 +20,22 @@ pub(crate) struct LoginForm {
     /// The username as cleaned (shown again on errors).
     pub(crate) username: String,
     pub(crate) password: String,
+    /// Whether "remember me" was ticked (`false` without the box).
+    pub(crate) remember: bool,
 }
 
 impl LoginForm {
-    /// The empty form.
-    pub(crate) fn blank() -> Form {
-        Form::new(fields(""))
+    /// The empty form (with the "remember me" box when `ask_remember`).
+    pub(crate) fn blank(ask_remember: bool) -> Form {
+        Form::new(fields("", ask_remember.then_some(false)))
     }
 
     /// The form as submitted, its fields validated.
-    pub(crate) fn bound(data: &FormData) -> Self {
+    pub(crate) fn bound(data: &FormData, ask_remember: bool) -> Self {
         let username = normalize_username(data.get("username").unwrap_or(""));
         let password = data.get("password").unwrap_or("").to_owned();
-        let mut form = Form::new(fields(&username));
+        let remember = ask_remember && data.get("remember").is_some_and(is_ticked);
+        let mut form = Form::new(fields(&username, ask_remember.then_some(remember)));
         form.require(&[("username", &username), ("password", &password)]);
         let length = username.chars().count();
         if length > USERNAME_MAX_LENGTH {
@@ -46,11 +50,21 @@ impl LoginForm {
             form,
             username,
             password,
+            remember,
         }
     }
 }
 
-fn fields(username: &str) -> Vec<FormField> {
+/// Whether a checkbox's submitted value means ticked (browsers send `on`).
+fn is_ticked(value: &str) -> bool {
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "false" | "off" | "no"
+    )
+}
+
+/// The fields; `remember` is the box's state, when the form has one.
+fn fields(username: &str, remember: Option<bool>) -> Vec<FormField> {
     let mut username_field = FormField::new("username", "Username", "text")
         .attr("autofocus", "")
         .attr("autocapitalize", "none")
@@ -59,5 +73,13 @@ fn fields(username: &str) -> Vec<FormField> {
     username_field.value = username.to_owned();
     let password_field =
         FormField::new("password", "Password", "password").attr("autocomplete", "current-password");
-    vec![username_field, password_field]
+    let mut fields = vec![username_field, password_field];
+    if let Some(ticked) = remember {
+        let mut remember_field = FormField::new("remember", "Remember me", "checkbox");
+        if ticked {
+            remember_field.value = "on".into();
+        }
+        fields.push(remember_field);
+    }
+    fields
 }

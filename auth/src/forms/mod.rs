@@ -8,11 +8,13 @@
 //! - `set_password.rs`: `SetPasswordForm` (a reset's new password, and the
 //!   second half of the password change);
 //! - `password_change.rs`: `PasswordChangeForm`;
-//! - `password_reset.rs`: `PasswordResetForm`.
+//! - `password_reset.rs`: `PasswordResetForm`;
+//! - `reauthenticate.rs`: django-allauth's `ReauthenticateForm`.
 
 pub(crate) mod login;
 pub(crate) mod password_change;
 pub(crate) mod password_reset;
+pub(crate) mod reauthenticate;
 pub(crate) mod set_password;
 pub(crate) mod widgets;
 

@@ -15,7 +15,8 @@ pub(crate) struct FormField {
     pub(crate) name: &'static str,
     /// The visible label.
     pub(crate) label: &'static str,
-    /// `text` or `password`.
+    /// `text`, `password`, `email` or `checkbox` (whose `value` is
+    /// non-empty when ticked).
     pub(crate) input_type: &'static str,
     /// The value to show again (never for passwords).
     pub(crate) value: String,
@@ -51,7 +52,7 @@ impl FormField {
             "<input type=\"{}\" name=\"{}\" id=\"id_{}\"",
             self.input_type, self.name, self.name
         );
-        if !self.value.is_empty() {
+        if !self.value.is_empty() && self.input_type != "checkbox" {
             html.push_str(&format!(" value=\"{}\"", html_escape(&self.value)));
         }
         for (name, value) in &self.attrs {
@@ -61,7 +62,14 @@ impl FormField {
                 html.push_str(&format!(" {name}=\"{}\"", html_escape(value)));
             }
         }
-        html.push_str(" required");
+        if self.input_type == "checkbox" {
+            // A box left unticked is a valid answer.
+            if !self.value.is_empty() {
+                html.push_str(" checked");
+            }
+        } else {
+            html.push_str(" required");
+        }
         if !self.errors.is_empty() {
             html.push_str(&format!(
                 " aria-invalid=\"true\" aria-describedby=\"id_{}_error\"",

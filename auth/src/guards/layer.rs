@@ -19,13 +19,20 @@ use tower_service::Service;
 
 use crate::{app::future::BoxFuture, session::request::RequestAuth};
 
+/// What a guard sees of the request besides its auth state.
+pub(crate) struct Head {
+    pub(crate) path: String,
+    pub(crate) method: http::Method,
+    pub(crate) referer: Option<http::HeaderValue>,
+}
+
 /// A check run before the wrapped routes.
 pub(crate) trait Guard: Clone + Send + Sync + 'static {
     /// `None` to let the request through, or the answer instead.
     fn check(
         &self,
         request: Arc<RequestAuth>,
-        path: String,
+        head: Head,
     ) -> impl Future<Output = Option<Response>> + Send;
 }
 
@@ -58,7 +65,12 @@ where
                 Ok(request) => request,
                 Err(response) => return Ok(response),
             };
-            match guard.check(request, req.uri().path().to_owned()).await {
+            let head = Head {
+                path: req.uri().path().to_owned(),
+                method: req.method().clone(),
+                referer: req.headers().get(http::header::REFERER).cloned(),
+            };
+            match guard.check(request, head).await {
                 Some(answer) => Ok(answer),
                 None => inner.call(req).await,
             }

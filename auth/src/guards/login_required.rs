@@ -17,7 +17,7 @@ use tower_layer::Layer;
 
 use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
-    guards::layer::{Guard, GuardService},
+    guards::layer::{Guard, GuardService, Head},
     session::request::RequestAuth,
     user::erased::downcast,
 };
@@ -158,7 +158,8 @@ impl<S> Layer<S> for LoginRequiredLayer {
 }
 
 impl Guard for Arc<LoginRequiredLayer> {
-    async fn check(&self, request: Arc<RequestAuth>, path: String) -> Option<Response> {
+    async fn check(&self, request: Arc<RequestAuth>, head: Head) -> Option<Response> {
+        let path = head.path;
         let login_url = self
             .login_url
             .as_deref()

@@ -18,7 +18,7 @@ use tower_layer::Layer;
 
 use crate::{
     Error, PermissionName, REDIRECT_FIELD_NAME, UserPermissions,
-    guards::layer::{Guard, GuardService},
+    guards::layer::{Guard, GuardService, Head},
     guards::login_required::LoginRedirect,
     session::request::RequestAuth,
 };
@@ -139,7 +139,7 @@ impl<S> Layer<S> for PermissionRequiredLayer {
 }
 
 impl Guard for PermissionRequiredLayer {
-    async fn check(&self, request: Arc<RequestAuth>, _path: String) -> Option<Response> {
+    async fn check(&self, request: Arc<RequestAuth>, _head: Head) -> Option<Response> {
         let passes =
             |perms: &UserPermissions| self.permissions.iter().all(|p| perms.has_perm(p.as_str()));
         match check(&request, self.raise_exception, passes).await {

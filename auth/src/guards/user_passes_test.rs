@@ -15,7 +15,7 @@ use tower_layer::Layer;
 use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
     app::future::BoxFuture,
-    guards::layer::{Guard, GuardService},
+    guards::layer::{Guard, GuardService, Head},
     guards::login_required::LoginRedirect,
     session::request::RequestAuth,
 };
@@ -186,7 +186,7 @@ impl<S, U> Layer<S> for UserPassesTestLayer<U> {
 }
 
 impl<U: AuthUser> Guard for UserPassesTestLayer<U> {
-    async fn check(&self, request: Arc<RequestAuth>, _path: String) -> Option<Response> {
+    async fn check(&self, request: Arc<RequestAuth>, _head: Head) -> Option<Response> {
         let passes = match request.user().await {
             Ok(Some(user)) => match user.as_any().downcast::<U>() {
                 Ok(user) => (self.predicate)(user).await,

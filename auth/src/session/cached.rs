@@ -95,6 +95,15 @@ impl Store for CachedStore {
         self.inner.clear_expired().await
     }
 
+    fn lists_sessions(&self) -> bool {
+        self.inner.lists_sessions()
+    }
+
+    /// From the store itself: every write goes through to it.
+    async fn sessions_of(&self, user_id: i64) -> crate::Result<Vec<Record>> {
+        self.inner.sessions_of(user_id).await
+    }
+
     #[cfg(feature = "test-util")]
     async fn count(&self) -> crate::Result<u64> {
         self.inner.count().await

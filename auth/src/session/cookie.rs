@@ -11,7 +11,10 @@ use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
 use tower_sessions::{Expiry, session::Id};
 
-use super::store::{DynStore, INTERRUPTED};
+use super::{
+    metadata::{METADATA_KEY, Times},
+    store::{DynStore, INTERRUPTED},
+};
 use crate::{
     Settings,
     http::{cookies::same_site, html::error_page},
@@ -28,6 +31,9 @@ pub(crate) struct SessionCookie {
     domain: Option<String>,
     expiry: Expiry,
     always_save: bool,
+    /// How long a browser-session login ("remember me" not ticked) lives
+    /// on the server without activity.
+    browser_lifetime: time::Duration,
 }
 
 impl SessionCookie {
@@ -47,6 +53,8 @@ impl SessionCookie {
             domain: s.session_cookie_domain.clone(),
             expiry,
             always_save: s.session_save_every_request,
+            browser_lifetime: time::Duration::try_from(super::lifetime::browser_lifetime(s))
+                .unwrap_or(time::Duration::MAX),
         }
     }
 
@@ -87,6 +95,19 @@ impl SessionCookie {
         if !(modified || self.always_save) || empty || response.status().is_server_error() {
             return;
         }
+        // A browser-session login: no `Max-Age`, and a server-side
+        // lifetime of its own.
+        let browser = session
+            .get_value(METADATA_KEY)
+            .await
+            .ok()
+            .flatten()
+            .as_ref()
+            .and_then(Times::of)
+            .is_some_and(|times| times.browser);
+        if browser {
+            session.set_expiry(Some(Expiry::OnInactivity(self.browser_lifetime)));
+        }
         if let Err(err) = session.save().await {
             *response = failure_page(&err);
             return;
@@ -95,7 +116,7 @@ impl SessionCookie {
             return;
         };
         let mut cookie = self.cookie(id.to_string());
-        match session.expiry() {
+        match session.expiry().filter(|_| !browser) {
             Some(Expiry::OnInactivity(age)) => cookie.set_max_age(age),
             Some(Expiry::AtDateTime(at)) => {
                 cookie.set_max_age(at - time::OffsetDateTime::now_utc());

@@ -14,10 +14,14 @@ use tower_sessions::{
     session_store,
 };
 
-use super::store::{Store, interrupted, timed};
+use super::{
+    keys::user_id_in,
+    store::{Store, interrupted, timed},
+};
 
-/// The session table's entity (`auth_session`: `session_key`,
-/// `session_data`, `expire_date`).
+/// The session table's entity (`auth_session`: Django's `session_key`,
+/// `session_data`, `expire_date`, and the logged-in user's id, indexed,
+/// for the session registry).
 pub(crate) mod entity {
     use sea_orm::entity::prelude::*;
 
@@ -38,6 +42,9 @@ pub(crate) mod entity {
         /// When the session stops being valid.
         #[sea_orm(indexed)]
         pub expire_date: TimeDateTimeWithTimeZone,
+        /// The logged-in user's id (`None` for an anonymous session).
+        #[sea_orm(indexed, nullable)]
+        pub user_id: Option<i64>,
     }
 
     /// Sessions have no relations.
@@ -64,9 +71,18 @@ impl DbStore {
         DbStore { db, timeout }
     }
 
-    /// Creates the session table if missing.
+    /// Creates the session table if missing, and adds the `user_id`
+    /// column to a table made before the session registry.
     pub(crate) async fn migrate(&self) -> Result<(), DbErr> {
-        crate::app::database::create_table::<entity::Entity>(&self.db).await
+        crate::app::database::create_table::<entity::Entity>(&self.db).await?;
+        crate::app::database::add_column_if_missing(
+            &self.db,
+            "auth_session",
+            "user_id",
+            "BIGINT NULL",
+            true,
+        )
+        .await
     }
 
     /// Deletes expired rows; returns how many.
@@ -105,6 +121,7 @@ impl SessionStore for DbStore {
                 session_key: Set(record.id.to_string()),
                 session_data: Set(data.clone()),
                 expire_date: Set(record.expiry_date),
+                user_id: Set(user_id_in(&record.data)),
             };
             let insert = entity::Entity::insert(row).exec_without_returning(&self.db);
             match tokio::time::timeout(self.timeout, insert).await {
@@ -131,6 +148,10 @@ impl SessionStore for DbStore {
                 entity::Entity::update_many()
                     .col_expr(entity::Column::SessionData, Expr::value(data))
                     .col_expr(entity::Column::ExpireDate, Expr::value(record.expiry_date))
+                    .col_expr(
+                        entity::Column::UserId,
+                        Expr::value(user_id_in(&record.data)),
+                    )
                     .filter(entity::Column::SessionKey.eq(record.id.to_string()))
                     .exec(&self.db)
                     .await
@@ -157,17 +178,7 @@ impl SessionStore for DbStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        match serde_json::from_str(&row.session_data) {
-            Ok(data) => Ok(Some(Record {
-                id: *session_id,
-                data,
-                expiry_date: row.expire_date,
-            })),
-            Err(err) => {
-                tracing::warn!(error = %err, "undecodable session data; treating the session as empty");
-                Ok(None)
-            }
-        }
+        Ok(decode(*session_id, &row))
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
@@ -178,6 +189,22 @@ impl SessionStore for DbStore {
         })
         .await?;
         Ok(())
+    }
+}
+
+/// The record of a row; `None` (with a warning) when its data does not
+/// decode.
+fn decode(id: Id, row: &entity::Model) -> Option<Record> {
+    match serde_json::from_str(&row.session_data) {
+        Ok(data) => Some(Record {
+            id,
+            data,
+            expiry_date: row.expire_date,
+        }),
+        Err(err) => {
+            tracing::warn!(error = %err, "undecodable session data; treating the session as empty");
+            None
+        }
     }
 }
 
@@ -194,6 +221,31 @@ impl ExpiredDeletion for DbStore {
 impl Store for DbStore {
     async fn clear_expired(&self) -> crate::Result<u64> {
         Ok(self.delete_expired_rows().await?)
+    }
+
+    fn lists_sessions(&self) -> bool {
+        true
+    }
+
+    async fn sessions_of(&self, user_id: i64) -> crate::Result<Vec<Record>> {
+        let rows = self
+            .timed(async {
+                entity::Entity::find()
+                    .filter(entity::Column::UserId.eq(user_id))
+                    .filter(entity::Column::ExpireDate.gt(OffsetDateTime::now_utc()))
+                    .all(&self.db)
+                    .await
+            })
+            .await
+            .map_err(tower_sessions::session::Error::Store)?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let id = row.session_key.parse::<Id>().ok()?;
+                // The column follows the data; trust the data.
+                decode(id, row).filter(|record| user_id_in(&record.data) == Some(user_id))
+            })
+            .collect())
     }
 
     #[cfg(feature = "test-util")]

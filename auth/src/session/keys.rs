@@ -12,3 +12,14 @@ pub(crate) const BACKEND_SESSION_KEY: &str = "_auth_user_backend";
 /// Django's key salt for the session auth hash.
 pub(crate) const SESSION_HASH_SALT: &str =
     "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash";
+
+/// The id of the user logged in on a session with `data` (Django's
+/// `_auth_user_id`, a string), if any.
+pub(crate) fn user_id_in(
+    data: &std::collections::HashMap<String, serde_json::Value>,
+) -> Option<i64> {
+    match data.get(SESSION_KEY)? {
+        serde_json::Value::String(id) => id.parse().ok(),
+        _ => None,
+    }
+}

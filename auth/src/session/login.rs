@@ -10,9 +10,12 @@ use std::sync::Arc;
 use super::{
     Session,
     keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
+    lifetime,
+    metadata::{METADATA_KEY, SessionMetadata, unix},
+    registry::end_records,
 };
 use crate::{
-    AuthUser, DateTime, Result,
+    AuthUser, DateTime, Error, MaxSessionsPolicy, Result,
     app::{future::BoxFuture, shared::Operations},
     user::erased::{LoadedUser, downcast},
 };
@@ -60,6 +63,14 @@ pub async fn authenticate<U: AuthUser>(
 /// the user in [`authenticate`] during this request, else the first
 /// configured one (the model backend by default).
 ///
+/// The session records when and from where it logged in (see
+/// [`sessions`](crate::sessions)); with `AUTH_SESSION_REMEMBER` it gets a
+/// browser-session cookie unless "remember me" was ticked
+/// ([`Session::set_remember`]); with `AUTH_SESSION_MAX_PER_USER` the
+/// user's least recently active sessions end to make room, or, with
+/// `AUTH_SESSION_MAX_POLICY=refuse`, the login fails with
+/// [`Error::TooManySessions`](crate::Error::TooManySessions).
+///
 /// It does not check `is_active`: [`authenticate`] does.
 pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
     let request = &session.request;
@@ -67,6 +78,25 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
     let backend = request
         .authenticated_by(user.id)
         .unwrap_or_else(|| shared.backends.first());
+    let settings = &shared.settings;
+    if let Some((max, policy)) = lifetime::cap(settings) {
+        let current = request.session.id();
+        let others: Vec<_> = shared
+            .sessions
+            .store
+            .sessions_of(user.id)
+            .await?
+            .into_iter()
+            .filter(|record| Some(record.id) != current)
+            .collect();
+        let excess = lifetime::over_cap(others, max);
+        if !excess.is_empty() {
+            if policy == MaxSessionsPolicy::Refuse {
+                return Err(Error::TooManySessions);
+            }
+            end_records(shared, &excess).await?;
+        }
+    }
     let hash = shared.sessions.auth_hash.of(&user.password);
     let same_user = match request.session_user_id().await? {
         None => None,
@@ -86,6 +116,13 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
         .await?;
     request.session.insert(BACKEND_SESSION_KEY, backend).await?;
     request.session.insert(HASH_SESSION_KEY, hash).await?;
+    let browser = lifetime::browser_session(settings, request.remember());
+    let metadata = SessionMetadata {
+        method: backend.to_owned(),
+        browser,
+        ..request.new_metadata(unix(shared.clock.now()))
+    };
+    request.session.insert(METADATA_KEY, metadata).await?;
     request.csrf.rotate();
 
     let now = DateTime::now_utc();

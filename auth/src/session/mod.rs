@@ -18,9 +18,12 @@ pub(crate) mod coherence;
 pub(crate) mod cookie;
 pub(crate) mod db;
 pub(crate) mod keys;
+pub(crate) mod lifetime;
 pub(crate) mod login;
+pub(crate) mod metadata;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+pub(crate) mod registry;
 pub(crate) mod request;
 pub(crate) mod sessions;
 pub(crate) mod store;
@@ -74,6 +77,15 @@ impl Session {
     /// [`url_has_allowed_host_and_scheme`](crate::redirect::url_has_allowed_host_and_scheme)).
     pub fn is_safe_redirect(&self, url: &str) -> bool {
         self.request.is_safe_redirect(url)
+    }
+
+    /// Whether a [`login`] later in this request should outlive the
+    /// browser session: the "Remember me" box of a login form, with
+    /// `AUTH_SESSION_REMEMBER=ask` (the built-in login view sets it from
+    /// the form's `remember` field). Unset under `ask`, a login lasts
+    /// only as long as the browser.
+    pub fn set_remember(&self, remember: bool) {
+        self.request.set_remember(remember);
     }
 
     /// The logged-in user, if any (loaded once per request).

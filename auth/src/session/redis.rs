@@ -7,9 +7,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use fred::{
     clients::Client,
+    interfaces::SetsInterface,
     interfaces::{ClientLike, KeysInterface},
     types::{
-        Builder, Expiration, SetOptions,
+        Builder, Expiration, ExpireOptions, SetOptions,
         config::{Config, ReconnectPolicy},
     },
 };
@@ -19,7 +20,10 @@ use tower_sessions::{
     session_store,
 };
 
-use super::store::{Store, interrupted, timed};
+use super::{
+    keys::user_id_in,
+    store::{Store, interrupted, timed},
+};
 
 /// A tower-sessions store in Redis, with the same contract as
 /// [`DbStore`](super::store::DbStore): `create` never overwrites (`SET NX`),
@@ -99,6 +103,37 @@ impl RedisStore {
         format!("{}{id}", self.prefix)
     }
 
+    /// The set of user `user_id`'s session ids (the registry). The user id
+    /// is the key's hash tag, so on a Redis Cluster each user's set lives
+    /// on one slot.
+    fn user_key(&self, user_id: i64) -> String {
+        format!("{}user:{{{user_id}}}", self.prefix)
+    }
+
+    /// Adds a logged-in record to its user's set, which lives as long as
+    /// the longest-lived member (`EXPIREAT … GT`).
+    async fn index(&self, record: &Record) -> session_store::Result<()> {
+        let Some(user_id) = user_id_in(&record.data) else {
+            return Ok(());
+        };
+        let key = self.user_key(user_id);
+        let _: i64 = timed(
+            self.timeout,
+            self.client.sadd(key.clone(), record.id.to_string()),
+        )
+        .await?;
+        // A set without a TTL (just made) takes any; `GT` only extends.
+        let expires_at = record.expiry_date.unix_timestamp();
+        let ttl: i64 = timed(self.timeout, self.client.ttl(key.clone())).await?;
+        let options = (ttl >= 0).then_some(ExpireOptions::GT);
+        let _: i64 = timed(
+            self.timeout,
+            self.client.expire_at(key, expires_at, options),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Writes the record with `SET <options>`; `Ok(false)` when the
     /// condition (`NX`/`XX`) was not met.
     async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
@@ -127,7 +162,7 @@ impl SessionStore for RedisStore {
             // Always a fresh id (see `DbStore::create`).
             record.id = Id::default();
             if self.set(record, SetOptions::NX).await? {
-                return Ok(());
+                return self.index(record).await;
             }
         }
         Err(session_store::Error::Backend(
@@ -173,6 +208,40 @@ impl Store for RedisStore {
     async fn clear_expired(&self) -> crate::Result<u64> {
         // Keys expire with their session.
         Ok(0)
+    }
+
+    fn lists_sessions(&self) -> bool {
+        true
+    }
+
+    /// The members of the user's set that still hold a session of that
+    /// user; the others (ended, expired) are pruned from the set.
+    async fn sessions_of(&self, user_id: i64) -> crate::Result<Vec<Record>> {
+        let key = self.user_key(user_id);
+        let members: Vec<String> = timed(self.timeout, self.client.smembers(key.clone()))
+            .await
+            .map_err(tower_sessions::session::Error::Store)?;
+        let mut records = Vec::new();
+        let mut gone = Vec::new();
+        for member in members {
+            let record = match member.parse::<Id>() {
+                Ok(id) => self
+                    .load(&id)
+                    .await
+                    .map_err(tower_sessions::session::Error::Store)?,
+                Err(_) => None,
+            };
+            match record {
+                Some(record) if user_id_in(&record.data) == Some(user_id) => records.push(record),
+                _ => gone.push(member),
+            }
+        }
+        if !gone.is_empty() {
+            let _: i64 = timed(self.timeout, self.client.srem(key, gone))
+                .await
+                .map_err(tower_sessions::session::Error::Store)?;
+        }
+        Ok(records)
     }
 
     #[cfg(feature = "test-util")]

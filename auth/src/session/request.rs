@@ -23,7 +23,13 @@ use crate::{
     user::erased::{LoadedUser, downcast},
 };
 
-use super::keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY};
+use super::{
+    keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
+    lifetime::{self, Verdict},
+    metadata::{
+        EXPIRED_KEY, METADATA_KEY, SessionMetadata, Times, USER_AGENT_MAX_BYTES, truncate, unix,
+    },
+};
 
 /// Where the request is: its host, scheme, address and client, as the
 /// layer read them once.
@@ -36,6 +42,8 @@ pub(crate) struct Origin {
     pub(crate) uri: http::Uri,
     /// The client's address, when known (see `AUTH_TRUSTED_PROXY_HEADER`).
     pub(crate) client_ip: Option<std::net::IpAddr>,
+    /// The client's `User-Agent`, for the session registry.
+    pub(crate) user_agent: Option<http::HeaderValue>,
 }
 
 /// What a session says about its user (Django's `_auth_user_id`,
@@ -44,6 +52,9 @@ struct AuthKeys {
     user_id: String,
     backend: Option<String>,
     hash: Option<String>,
+    /// The session's times (`None` for a session logged in before the
+    /// registry, or by hand).
+    times: Option<Times>,
 }
 
 /// The authentication state of one request.
@@ -59,6 +70,9 @@ pub(crate) struct RequestAuth {
     /// this request (Django tags the user with `user.backend`), which
     /// `login` records in the session.
     authenticated_by: Mutex<Option<(i64, &'static str)>>,
+    /// Whether a login in this request outlives the browser session
+    /// ("remember me"), when something said.
+    remember: Mutex<Option<bool>>,
     pub(crate) origin: Origin,
 }
 
@@ -76,6 +90,7 @@ impl RequestAuth {
             permissions: tokio::sync::Mutex::new(None),
             csrf,
             authenticated_by: Mutex::new(None),
+            remember: Mutex::new(None),
             origin,
         }
     }
@@ -155,6 +170,17 @@ impl RequestAuth {
         let Some(keys) = self.auth_keys().await? else {
             return Ok(None);
         };
+        let now = unix(self.shared.clock.now());
+        let verdict = keys
+            .times
+            .map(|times| lifetime::verdict(&self.shared.settings, times, now));
+        if verdict == Some(Verdict::Expired) {
+            tracing::info!("session past its idle or absolute timeout; ending it");
+            self.session.flush().await?;
+            // The fresh session carries the login page's notice.
+            self.session.insert(EXPIRED_KEY, true).await?;
+            return Ok(None);
+        }
         let Ok(id) = keys.user_id.parse::<i64>() else {
             return Ok(None);
         };
@@ -166,16 +192,21 @@ impl RequestAuth {
             return Ok(None);
         };
         let hashes = &shared.sessions.auth_hash;
-        let verdict = keys.hash.map_or(KeyMatch::NoMatch, |stored| {
+        let matched = keys.hash.map_or(KeyMatch::NoMatch, |stored| {
             hashes.verify(&user.base().password, &stored)
         });
-        match verdict {
-            KeyMatch::Current => Ok(Some(user)),
-            KeyMatch::Fallback => {
-                // Made under a fallback key: move the session to the current key.
-                self.session.cycle_id().await?;
-                let hash = hashes.of(&user.base().password);
-                self.session.insert(HASH_SESSION_KEY, hash).await?;
+        match matched {
+            KeyMatch::Current | KeyMatch::Fallback => {
+                if matched == KeyMatch::Fallback {
+                    // Made under a fallback key: move the session to the
+                    // current key.
+                    self.session.cycle_id().await?;
+                    let hash = hashes.of(&user.base().password);
+                    self.session.insert(HASH_SESSION_KEY, hash).await?;
+                }
+                if verdict != Some(Verdict::Fresh) {
+                    self.touch(now, &backend).await?;
+                }
                 Ok(Some(user))
             }
             KeyMatch::NoMatch => {
@@ -187,6 +218,85 @@ impl RequestAuth {
                 Ok(None)
             }
         }
+    }
+
+    /// Records that the session was seen at `now` (at most once per
+    /// activity resolution); a session logged in before the registry
+    /// starts its metadata here.
+    async fn touch(&self, now: i64, backend: &str) -> Result<()> {
+        let mut metadata = self.metadata().await?.unwrap_or_else(|| SessionMetadata {
+            created: now,
+            authed: now,
+            method: backend.to_owned(),
+            ..self.new_metadata(now)
+        });
+        metadata.seen = now;
+        self.session.insert(METADATA_KEY, metadata).await?;
+        Ok(())
+    }
+
+    /// The session's metadata, if it has any.
+    pub(crate) async fn metadata(&self) -> Result<Option<SessionMetadata>> {
+        Ok(self
+            .session
+            .get_value(METADATA_KEY)
+            .await?
+            .and_then(|value| serde_json::from_value(value).ok()))
+    }
+
+    /// Metadata for a login at `now` from this request's client.
+    pub(crate) fn new_metadata(&self, now: i64) -> SessionMetadata {
+        let agent = self
+            .origin
+            .user_agent
+            .as_ref()
+            .map(|value| String::from_utf8_lossy(value.as_bytes()))
+            .unwrap_or_default();
+        SessionMetadata {
+            created: now,
+            seen: now,
+            authed: now,
+            ip: self.origin.client_ip.map(|ip| ip.to_string()),
+            agent: truncate(&agent, USER_AGENT_MAX_BYTES).to_owned(),
+            method: String::new(),
+            browser: false,
+        }
+    }
+
+    /// When the logged-in user last proved who they are on this session
+    /// (a login or a re-authentication), Unix seconds; `None` when
+    /// anonymous.
+    pub(crate) async fn authenticated_at(&self) -> Result<Option<i64>> {
+        if self.user().await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.metadata().await?.map_or(0, |m| m.authed)))
+    }
+
+    /// Records a re-authentication now.
+    pub(crate) async fn reauthenticated(&self) -> Result<()> {
+        let now = unix(self.shared.clock.now());
+        let mut metadata = self
+            .metadata()
+            .await?
+            .unwrap_or_else(|| self.new_metadata(now));
+        metadata.authed = now;
+        metadata.seen = now;
+        self.session.insert(METADATA_KEY, metadata).await?;
+        Ok(())
+    }
+
+    /// Takes the "your session has expired" notice, if this session
+    /// carries it (shown once).
+    pub(crate) async fn take_expired_notice(&self) -> Result<bool> {
+        if self.session.id().is_none() {
+            return Ok(false);
+        }
+        let expired = self.session.remove_value(EXPIRED_KEY).await?.is_some();
+        if expired && self.session.is_empty().await {
+            self.session.flush().await?;
+        }
+        Ok(expired)
     }
 
     /// The user's keys in the session; `None` without a user id.
@@ -212,6 +322,7 @@ impl RequestAuth {
                     user_id,
                     backend: text(BACKEND_SESSION_KEY),
                     hash: text(HASH_SESSION_KEY),
+                    times: SessionMetadata::times_in(&record.data),
                 }));
             }
         }
@@ -222,6 +333,12 @@ impl RequestAuth {
             user_id,
             backend: self.session_string(BACKEND_SESSION_KEY).await?,
             hash: self.session_string(HASH_SESSION_KEY).await?,
+            times: self
+                .session
+                .get_value(METADATA_KEY)
+                .await?
+                .as_ref()
+                .and_then(Times::of),
         }))
     }
 
@@ -262,6 +379,16 @@ impl RequestAuth {
             .unwrap_or_else(|p| p.into_inner());
         slot.filter(|(user, _)| *user == id)
             .map(|(_, backend)| backend)
+    }
+
+    /// Notes whether a login in this request outlives the browser.
+    pub(crate) fn set_remember(&self, remember: bool) {
+        *self.remember.lock().unwrap_or_else(|p| p.into_inner()) = Some(remember);
+    }
+
+    /// Whether a login in this request outlives the browser, if said.
+    pub(crate) fn remember(&self) -> Option<bool> {
+        *self.remember.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether the request is known to have come over HTTPS.

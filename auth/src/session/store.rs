@@ -52,6 +52,18 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
     }
     /// Deletes expired sessions (Django's `clearsessions`); how many.
     async fn clear_expired(&self) -> Result<u64>;
+    /// Whether [`Store::sessions_of`] works.
+    fn lists_sessions(&self) -> bool {
+        false
+    }
+    /// The unexpired sessions of user `user_id` (the session registry:
+    /// the user id is indexed beside each session). A store that keeps no
+    /// such index says so.
+    async fn sessions_of(&self, _user_id: i64) -> Result<Vec<Record>> {
+        Err(crate::Error::Config(
+            "this session store cannot list a user's sessions; use the database's or Redis".into(),
+        ))
+    }
     /// How many sessions exist (a test hook).
     #[cfg(feature = "test-util")]
     async fn count(&self) -> Result<u64>;
@@ -91,6 +103,24 @@ impl DynStore {
 
     pub(crate) async fn clear_expired(&self) -> Result<u64> {
         self.0.clear_expired().await
+    }
+
+    /// See [`Store::lists_sessions`].
+    pub(crate) fn lists_sessions(&self) -> bool {
+        self.0.lists_sessions()
+    }
+
+    /// Deletes session `id` (from the cache too, when one is in front).
+    pub(crate) async fn delete_session(&self, id: &Id) -> Result<()> {
+        self.0
+            .delete(id)
+            .await
+            .map_err(|err| tower_sessions::session::Error::Store(err).into())
+    }
+
+    /// See [`Store::sessions_of`].
+    pub(crate) async fn sessions_of(&self, user_id: i64) -> Result<Vec<Record>> {
+        self.0.sessions_of(user_id).await
     }
 
     /// See [`Store::peek`].

@@ -67,6 +67,62 @@ impl FromStr for EmailBackendKind {
     }
 }
 
+/// Whether a login makes a lasting cookie (`AUTH_SESSION_REMEMBER`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RememberMe {
+    /// Always (Django's behaviour): the cookie lasts
+    /// `session_cookie_age`, unless `session_expire_at_browser_close`.
+    Always,
+    /// The login form has a "Remember me" checkbox (`remember`): ticked,
+    /// the cookie lasts `session_cookie_age`; unticked, it is a browser
+    /// session cookie (no `Max-Age`) and the session ends on the server
+    /// after `session_idle_timeout` (12 hours if unset) without activity.
+    Ask,
+    /// Never: every login makes a browser session cookie, as unticked
+    /// under `Ask`.
+    Never,
+}
+
+impl FromStr for RememberMe {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Ok(RememberMe::Always),
+            "ask" => Ok(RememberMe::Ask),
+            "never" => Ok(RememberMe::Never),
+            _ => Err(UnknownValue {
+                expected: "always, ask or never",
+                got: s.to_owned(),
+            }),
+        }
+    }
+}
+
+/// What a login does when the user already has
+/// `session_max_per_user` sessions (`AUTH_SESSION_MAX_POLICY`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxSessionsPolicy {
+    /// End the user's least recently active sessions to make room (the
+    /// default).
+    EndOldest,
+    /// Refuse the login, with a message that says why.
+    Refuse,
+}
+
+impl FromStr for MaxSessionsPolicy {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s.to_ascii_lowercase().as_str() {
+            "end_oldest" => Ok(MaxSessionsPolicy::EndOldest),
+            "refuse" => Ok(MaxSessionsPolicy::Refuse),
+            _ => Err(UnknownValue {
+                expected: "end_oldest or refuse",
+                got: s.to_owned(),
+            }),
+        }
+    }
+}
+
 /// A setting's value is not one of the accepted words.
 #[derive(Debug, thiserror::Error)]
 #[error("expected {expected}, got `{got}`")]
@@ -212,6 +268,11 @@ mod parse {
         Ok(Some((name.trim().to_owned(), expected.trim().to_owned())))
     }
 
+    /// A count; 0 means no limit.
+    pub(super) fn count_or_none(raw: &str) -> Parsed<Option<usize>> {
+        value::<usize>(raw).map(|n| (n > 0).then_some(n))
+    }
+
     /// At least one.
     pub(super) fn at_least_one(raw: &str) -> Parsed<usize> {
         value::<usize>(raw).map(|n| n.max(1))
@@ -340,6 +401,32 @@ settings! {
     session_cleanup_interval: Option<Duration> = Some(Duration::from_secs(3600)), "AUTH_SESSION_CLEANUP_INTERVAL" => parse::seconds_or_off, plain;
     /// Prefix of session keys in Redis (when sessions are in Redis).
     session_redis_key_prefix: String = "auth:session:".into(), "AUTH_SESSION_REDIS_KEY_PREFIX" => parse::value, plain;
+    /// How often a session's "last seen" time is written (60 s): a busy
+    /// page does not write its session on every request. Idle timeouts
+    /// are exact to within this.
+    session_activity_resolution: Duration = Duration::from_secs(60), "AUTH_SESSION_ACTIVITY_RESOLUTION" => parse::seconds, plain;
+    /// A logged-in session unused for this long is ended on its next
+    /// request, and the login page says so (OWASP ASVS 7.3.1). `None`, or
+    /// 0 in the environment (the default): no idle timeout, as Django.
+    session_idle_timeout: Option<Duration> = None, "AUTH_SESSION_IDLE_TIMEOUT" => parse::seconds_or_off, plain;
+    /// A logged-in session this long after its login is ended on its next
+    /// request, however active (OWASP ASVS 7.3.2). `None`, or 0 in the
+    /// environment (the default): no absolute timeout, as Django.
+    session_absolute_timeout: Option<Duration> = None, "AUTH_SESSION_ABSOLUTE_TIMEOUT" => parse::seconds_or_off, plain;
+    /// Whether a login makes a lasting cookie: `always` (Django's
+    /// behaviour, the default), `ask` (a "Remember me" checkbox named
+    /// `remember` on the login form) or `never`. See [`RememberMe`].
+    session_remember: RememberMe = RememberMe::Always, "AUTH_SESSION_REMEMBER" => parse::value, plain;
+    /// The most sessions one user may have at once (`None`, or 0 in the
+    /// environment, the default: no limit); see `session_max_policy`.
+    session_max_per_user: Option<usize> = None, "AUTH_SESSION_MAX_PER_USER" => parse::count_or_none, plain;
+    /// What a login past `session_max_per_user` does: `end_oldest` (the
+    /// default) or `refuse`.
+    session_max_policy: MaxSessionsPolicy = MaxSessionsPolicy::EndOldest, "AUTH_SESSION_MAX_POLICY" => parse::value, plain;
+    /// How long a login or a re-authentication lets a user through
+    /// `#[reauth_required]` and the session list's "end" actions before
+    /// asking for the password again (300 s, django-allauth's default).
+    reauthentication_timeout: Duration = Duration::from_secs(300), "AUTH_REAUTHENTICATION_TIMEOUT" => parse::seconds, plain;
     /// `CSRF_COOKIE_NAME`.
     csrf_cookie_name: String = "csrftoken".into(), "AUTH_CSRF_COOKIE_NAME" => parse::value, plain;
     /// `CSRF_COOKIE_AGE` in seconds (a year).

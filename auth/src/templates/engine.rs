@@ -19,6 +19,14 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/auth/form.html"),
     ),
     (
+        "auth/sessions.html",
+        include_str!("../../templates/auth/sessions.html"),
+    ),
+    (
+        "auth/reauthenticate.html",
+        include_str!("../../templates/auth/reauthenticate.html"),
+    ),
+    (
         "registration/login.html",
         include_str!("../../templates/registration/login.html"),
     ),

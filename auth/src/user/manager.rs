@@ -88,23 +88,45 @@ impl<'a, U: AuthUser> Users<'a, U> {
         db.run(store::insert(db.conn(), user)).await
     }
 
-    /// Writes every column of an existing user.
+    /// Writes every column of an existing user. Saving a user with
+    /// `is_active == false` ends all their sessions.
     pub async fn save(&self, user: U) -> Result<U> {
         let id = user.id;
-        self.shared
+        let active = user.is_active;
+        let saved = self
+            .shared
             .users
             .write(id, store::update(self.shared.db.conn(), user))
-            .await
+            .await?;
+        if !active {
+            self.end_sessions(id).await?;
+        }
+        Ok(saved)
     }
 
-    /// Deletes a user (their sessions become anonymous on their next
-    /// request).
+    /// Deletes a user and ends all their sessions.
     pub async fn delete(&self, user: U) -> Result<()> {
         let id = user.id;
         self.shared
             .users
             .write(id, store::delete::<U>(self.shared.db.conn(), id))
-            .await
+            .await?;
+        self.end_sessions(id).await
+    }
+
+    /// Ends user `id`'s sessions where the store can list them (an app's
+    /// own store cannot: there the session dies on its next request, when
+    /// its user no longer loads as active).
+    async fn end_sessions(&self, id: i64) -> Result<()> {
+        let store = &self.shared.sessions.store;
+        match store.sessions_of(id).await {
+            Ok(records) => {
+                crate::session::registry::end_records(self.shared, &records).await?;
+                Ok(())
+            }
+            Err(Error::Config(_)) => Ok(()),
+            Err(err) => Err(err),
+        }
     }
 
     /// Hashes `raw` with the configured hasher (on a blocking thread,

@@ -3,9 +3,9 @@
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
-use super::{LoginView, NEXT, View, form_page, query_param, redirect, safe_next};
+use super::{LoginView, NEXT, SESSION_EXPIRED, View, form_page, query_param, redirect, safe_next};
 use crate::{
-    Error, Result, Session,
+    Error, RememberMe, Result, Session,
     forms::{
         Form,
         login::{INVALID_LOGIN, LoginForm},
@@ -37,8 +37,8 @@ impl LoginView {
             }
             return Ok(redirect(&target));
         }
-        self.page(session, &LoginForm::blank(), next, StatusCode::OK)
-            .await
+        let form = LoginForm::blank(asks_remember(session));
+        self.page(session, &form, next, StatusCode::OK).await
     }
 
     async fn post(&self, session: &Session, req: Request<Body>) -> Result<Response> {
@@ -48,19 +48,27 @@ impl LoginView {
             Err(response) => return Ok(response),
         };
         let next = safe_next(session, Some(&data), query_next);
-        let mut login = LoginForm::bound(&data);
+        let mut login = LoginForm::bound(&data, asks_remember(session));
         if !login.form.is_valid() {
             return self.page(session, &login.form, next, StatusCode::OK).await;
         }
+        session.set_remember(login.remember);
         let operations = &session.request.shared.operations;
         match operations
             .authenticate(session, &login.username, &login.password)
             .await
         {
-            Ok(Some(user)) => {
-                operations.login(session, &user).await?;
-                Ok(redirect(&self.success_url(session, next)))
-            }
+            Ok(Some(user)) => match operations.login(session, &user).await {
+                Ok(()) => Ok(redirect(&self.success_url(session, next))),
+                Err(Error::TooManySessions) => {
+                    login
+                        .form
+                        .add_non_field_error(Error::TooManySessions.to_string());
+                    self.page(session, &login.form, next, StatusCode::FORBIDDEN)
+                        .await
+                }
+                Err(err) => Err(err),
+            },
             Ok(None) => {
                 login.form.add_non_field_error(INVALID_LOGIN);
                 self.page(session, &login.form, next, StatusCode::OK).await
@@ -82,14 +90,21 @@ impl LoginView {
         status: StatusCode,
     ) -> Result<Response> {
         let urls = &session.request.shared.urls;
+        let expired = session.request.take_expired_notice().await?;
         let extra = minijinja::context! {
             next => next.unwrap_or_default(),
             password_reset_url => urls.path_of_view("PasswordResetView"),
+            session_expired => expired.then_some(SESSION_EXPIRED),
         };
         let mut response = form_page(session, &self.template_name, form, "Log in", extra).await?;
         *response.status_mut() = status;
         Ok(response)
     }
+}
+
+/// Whether the login form has a "Remember me" box.
+fn asks_remember(session: &Session) -> bool {
+    session.request.shared.settings.session_remember == RememberMe::Ask
 }
 
 impl View for LoginView {

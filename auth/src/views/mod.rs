@@ -1,7 +1,10 @@
 //! The built-in views, behaving as Django's: [`LoginView`],
 //! [`LogoutView`], [`PasswordChangeView`], [`PasswordChangeDoneView`],
 //! [`PasswordResetView`], [`PasswordResetDoneView`],
-//! [`PasswordResetConfirmView`], [`PasswordResetCompleteView`].
+//! [`PasswordResetConfirmView`], [`PasswordResetCompleteView`]; and two
+//! Django lacks: [`SessionListView`] (the sessions a user is logged in
+//! on) and [`ReauthenticateView`] (the password again before a
+//! sensitive action).
 //!
 //! Each is configured with builder methods named after Django's attributes
 //! (`template_name`, `next_page`, `success_url`, …) and mounted with
@@ -16,6 +19,8 @@ mod logout;
 mod password_change;
 mod password_reset;
 mod password_reset_confirm;
+mod reauthenticate;
+mod sessions;
 mod table;
 pub(crate) mod urls;
 
@@ -30,16 +35,20 @@ use http::{HeaderValue, Method, Request, StatusCode, header};
 
 pub use crate::forms::{
     login::INVALID_LOGIN, password_change::PASSWORD_INCORRECT, password_reset::INVALID_EMAIL,
-    set_password::PASSWORD_MISMATCH,
+    reauthenticate::REAUTH_INCORRECT, set_password::PASSWORD_MISMATCH,
 };
 pub use table::{
     LoginView, LogoutView, PasswordChangeDoneView, PasswordChangeView, PasswordResetCompleteView,
-    PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView,
+    PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView, ReauthenticateView,
+    SessionListView,
 };
 
 use crate::{
     Result, Session, http::body::FormData, session::request::RequestAuth, templates::Templates,
 };
+
+/// The login page's notice after a session timed out (shown once).
+pub const SESSION_EXPIRED: &str = "Your session has expired. Please log in again.";
 
 /// The form field that carries the page to return to.
 const NEXT: &str = crate::REDIRECT_FIELD_NAME;

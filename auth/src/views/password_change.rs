@@ -32,7 +32,7 @@ impl PasswordChangeView {
         };
         let mut change = PasswordChangeForm::bound(&data, user.base(), &shared.validators);
         if !change.old_password.is_empty() {
-            match check_old_password(session, &user, &change.old_password).await {
+            match check_current_password(session, &user, &change.old_password).await {
                 Ok(true) => {}
                 Ok(false) => change.form.add_error("old_password", PASSWORD_INCORRECT),
                 Err(Error::Throttled) => {
@@ -73,12 +73,17 @@ impl PasswordChangeView {
     }
 }
 
-/// Checks the form's old password against `user`'s, counted by the login
+/// Checks a password the user typed against `user`'s (the password
+/// change's old password, a re-authentication), counted by the login
 /// throttle (username and client address, username, address) as a login
 /// attempt is. Checked without upgrading an outdated hash: a failed form
 /// must not change the stored hash (and with it this session's auth hash);
 /// a successful one replaces it anyway.
-async fn check_old_password(session: &Session, user: &LoadedUser, old: &str) -> Result<bool> {
+pub(super) async fn check_current_password(
+    session: &Session,
+    user: &LoadedUser,
+    old: &str,
+) -> Result<bool> {
     let request = &session.request;
     let shared = &request.shared;
     let base = user.base();

@@ -126,6 +126,34 @@ macro_rules! __auth_views {
                 /// The template (`login_url`, `title`).
                 template_name: text = "registration/password_reset_complete.html",
             }
+
+            /// The sessions the logged-in user is logged in on, newest
+            /// activity first (see [`sessions`](crate::sessions)): device,
+            /// address, login time, last seen, "this session". A POST
+            /// with `session` (a listed handle) ends that session; one with
+            /// `action=end_all_other` ends every other one. Both need a
+            /// recent authentication (`AUTH_REAUTHENTICATION_TIMEOUT`;
+            /// declare a [`ReauthenticateView`]); a handle that is not one
+            /// of the user's sessions is a 404.
+            SessionListView [GET, HEAD, POST] needs_login {
+                /// The template (`sessions`, `title`).
+                template_name: text = "auth/sessions.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
+
+            /// Asks the logged-in user for their password again (a
+            /// `password` field, and `next`), then returns to the safe
+            /// `next`, else `settings.login_redirect_url`. Failures count
+            /// against the login throttle; past it, a 429.
+            ReauthenticateView [GET, HEAD, POST] needs_login {
+                /// The form template.
+                template_name: text = "auth/reauthenticate.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
         }
     };
 }

@@ -65,6 +65,59 @@ pub(super) fn check(shared: &Shared) -> Vec<CheckMessage> {
     found
 }
 
+/// `auth.E005` and `auth.E006`: what the session list, re-authentication
+/// and the session cap need is there.
+pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
+    let mut found = Vec::new();
+    let urls = &shared.urls;
+    let list = urls.path_of_view("SessionListView");
+    if urls.path_of_view("ReauthenticateView").is_none() {
+        let needing = registry::guards()
+            .into_iter()
+            .filter(|guard| guard.guard == "reauth_required")
+            .map(|guard| format!("#[reauth_required] on {}", guard.handler))
+            .chain(list.map(|path| format!("the SessionListView at {path}")));
+        for needs in needing {
+            found.push(
+                CheckMessage::error(
+                    "auth.E005",
+                    format!(
+                        "{needs} needs a recent authentication, but no ReauthenticateView is                          declared, so users would get an error instead of the password prompt"
+                    ),
+                )
+                .hint(
+                    "declare `reauthenticate: \"/reauthenticate/\" => ReauthenticateView` in                      auth_urls!",
+                )
+                .obj(needs),
+            );
+        }
+    }
+    if !shared.sessions.store.lists_sessions() {
+        let needing = list
+            .map(|path| format!("the SessionListView at {path}"))
+            .into_iter()
+            .chain(
+                shared
+                    .settings
+                    .session_max_per_user
+                    .map(|_| "AUTH_SESSION_MAX_PER_USER".to_owned()),
+            );
+        for needs in needing {
+            found.push(
+                CheckMessage::error(
+                    "auth.E006",
+                    format!(
+                        "{needs} needs the session registry, but the app's own session store                          cannot list a user's sessions"
+                    ),
+                )
+                .hint("keep sessions in the database or Redis (drop `.session_store(..)`)")
+                .obj(needs),
+            );
+        }
+    }
+    found
+}
+
 /// `auth.E001`, with the likeliest fix as its hint.
 fn unknown_permission(
     guard: &GuardDeclaration,

@@ -18,6 +18,8 @@
 //! | `auth.E002` | the templates directory does not exist (at build) |
 //! | `auth.E003` | `DATABASE_URL` names a database whose feature is off (at build) |
 //! | `auth.E004` | `REDIS_URL` is set without the `redis` feature (at build) |
+//! | `auth.E005` | re-authentication is needed (a `#[reauth_required]` handler, a `SessionListView`) but no `ReauthenticateView` is declared |
+//! | `auth.E006` | the session registry is needed (a `SessionListView`, `AUTH_SESSION_MAX_PER_USER`) but the app's own session store cannot list a user's sessions |
 //! | `auth.W001` | a `permissions!` block is not given to the builder (`.permissions(perms::ALL)`) |
 //! | `auth.W002` | a guard's `login_url` is not one of the declared auth URLs |
 //! | `auth.W003` | `AUTH_LOGIN_URL` is not one of the declared auth URLs |
@@ -77,6 +79,7 @@ impl Scope {
 pub fn run_checks<U: AuthUser>(auth: &Auth<U>, scope: Scope) -> Report {
     let shared = &auth.shared;
     let mut found = guards::check(shared);
+    found.extend(guards::check_sessions(shared));
     found.extend(settings::check(&shared.settings, scope));
     found.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
     let silenced = &shared.settings.silenced_system_checks;

@@ -1,0 +1,78 @@
+//! The session commands: `listsessions USERNAME` (one line a session) and
+//! `endsessions USERNAME` (every session of the user ends), and
+//! `deactivateuser`/`activateuser` (a deactivated user's sessions end).
+//! An unknown user is a usage error (exit status 1).
+
+use std::io::Write;
+
+use super::CommandError;
+use crate::{Auth, AuthUser};
+
+/// The user named `username`, or a usage error saying it does not exist.
+async fn user<U: AuthUser>(auth: &Auth<U>, username: &str) -> Result<U, CommandError> {
+    auth.users()
+        .get_by_username(username)
+        .await?
+        .ok_or_else(|| CommandError::Usage(format!("User '{username}' does not exist.")))
+}
+
+/// `listsessions USERNAME`: key prefix, created, last seen, address,
+/// device; newest activity first.
+pub(super) async fn list<U: AuthUser>(
+    auth: &Auth<U>,
+    username: &str,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let user = user(auth, username).await?;
+    let sessions = auth.sessions().list_for(user.id).await?;
+    if sessions.is_empty() {
+        writeln!(out, "No sessions for '{username}'.")?;
+    }
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let time = |at: time::OffsetDateTime| {
+        at.to_offset(time::UtcOffset::UTC)
+            .format(&format)
+            .unwrap_or_default()
+    };
+    for session in sessions {
+        writeln!(
+            out,
+            "{}  created {}  last seen {}  {}  {}",
+            &session.key[..8],
+            time(session.created),
+            time(session.last_seen),
+            session.ip_address.as_deref().unwrap_or("-"),
+            session.device,
+        )?;
+    }
+    Ok(())
+}
+
+/// `endsessions USERNAME`: ends every session of the user.
+pub(super) async fn end_all<U: AuthUser>(
+    auth: &Auth<U>,
+    username: &str,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let user = user(auth, username).await?;
+    let ended = auth.sessions().end_all_for(user.id).await?;
+    writeln!(out, "Ended {ended} session(s) of '{username}'.")?;
+    Ok(())
+}
+
+/// `deactivateuser` / `activateuser USERNAME`: sets `is_active`; a
+/// deactivated user's sessions end.
+pub(super) async fn set_active<U: AuthUser>(
+    auth: &Auth<U>,
+    username: &str,
+    active: bool,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let mut user = user(auth, username).await?;
+    user.base_mut().is_active = active;
+    auth.users().save(user).await?;
+    let done = if active { "activated" } else { "deactivated" };
+    writeln!(out, "User '{username}' {done}.")?;
+    Ok(())
+}
