@@ -76,6 +76,11 @@ impl Site {
     }
 
     async fn start() -> Site {
+        Site::start_with(&[]).await
+    }
+
+    /// A site with these settings in its environment too.
+    async fn start_with(settings: &[(&str, &str)]) -> Site {
         let dir = std::env::temp_dir()
             .join("accounts-browser")
             .join(auth::Uuid::new_v4().simple().to_string());
@@ -99,6 +104,7 @@ impl Site {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
         let base = format!("http://127.0.0.1:{port}");
         let mut site = Site {
@@ -664,5 +670,108 @@ async fn permission_pages_in_the_browser() {
     assert_eq!(browser.path().await, "/reports/");
     assert!(browser.text().await.contains("accounts.view_report"));
     browser.screenshot("reports").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_user_ends_another_browsers_session_after_re_authenticating() {
+    let _serial = SERIAL.lock().await;
+    let laptop = browser!("sessions-laptop");
+    let Some(phone) = Browser::start("sessions-phone").await else {
+        return;
+    };
+    // A short re-authentication window, so the test need not wait 5 minutes.
+    let site = Site::start_with(&[("AUTH_REAUTHENTICATION_TIMEOUT", "3")]).await;
+    site.create_user("alice", "alice@example.com");
+    phone.log_in(&site, "alice", PASSWORD).await;
+    laptop.log_in(&site, "alice", PASSWORD).await;
+    laptop.submit("nav a[href='/sessions/']").await;
+    assert_eq!(laptop.path().await, "/sessions/");
+    let items = laptop
+        .client
+        .find_all(Locator::Css(".sessions li"))
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2, "two sessions listed");
+    let text = laptop.text().await;
+    assert!(text.contains("(this session)"), "{text}");
+    assert!(
+        text.contains(" on Linux"),
+        "the other browser's device line: {text}"
+    );
+    laptop.screenshot("sessions").await;
+
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    laptop.submit(".sessions li form button").await;
+    assert_eq!(laptop.path().await, "/reauthenticate/?next=/sessions/");
+    laptop.type_into("#id_password", PASSWORD).await;
+    laptop.submit("main button[type=submit]").await;
+    assert_eq!(
+        laptop.path().await,
+        "/sessions/",
+        "back on the page with the form"
+    );
+    assert_eq!(
+        laptop
+            .client
+            .find_all(Locator::Css(".sessions li"))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "the POST was not replayed"
+    );
+    laptop.submit(".sessions li form button").await;
+    assert_eq!(laptop.path().await, "/sessions/");
+    assert_eq!(
+        laptop
+            .client
+            .find_all(Locator::Css(".sessions li"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    phone.submit("nav a[href='/profile/']").await;
+    assert!(
+        phone.path().await.starts_with("/login/"),
+        "{}",
+        phone.path().await
+    );
+    laptop.close().await;
+    phone.close().await;
+}
+
+#[tokio::test]
+async fn without_remember_me_the_cookie_ends_with_the_browser() {
+    let _serial = SERIAL.lock().await;
+    let browser = browser!("remember");
+    let site = Site::start_with(&[("AUTH_SESSION_REMEMBER", "ask")]).await;
+    site.create_user("alice", "alice@example.com");
+    browser.goto(&site.url("/login/")).await;
+    let remember = browser.find("#id_remember").await;
+    assert_eq!(
+        remember.attr("type").await.unwrap().as_deref(),
+        Some("checkbox")
+    );
+    assert!(!remember.is_selected().await.unwrap());
+    browser.type_into("#id_username", "alice").await;
+    browser.type_into("#id_password", PASSWORD).await;
+    browser.submit("main button[type=submit]").await;
+    assert_eq!(browser.path().await, "/profile/");
+    let cookie = browser.client.get_named_cookie("sessionid").await.unwrap();
+    assert!(
+        cookie.expires().is_none(),
+        "a browser-session cookie: {cookie}"
+    );
+
+    browser.submit("nav form button").await;
+    browser.goto(&site.url("/login/")).await;
+    browser.type_into("#id_username", "alice").await;
+    browser.type_into("#id_password", PASSWORD).await;
+    browser.find("#id_remember").await.click().await.unwrap();
+    browser.submit("main button[type=submit]").await;
+    let cookie = browser.client.get_named_cookie("sessionid").await.unwrap();
+    assert!(cookie.expires().is_some(), "remembered: {cookie}");
     browser.close().await;
 }

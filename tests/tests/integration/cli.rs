@@ -318,3 +318,49 @@ async fn clearsessions_reports_what_it_deleted() {
     result.unwrap();
     assert_eq!(out, "Deleted 0 expired session(s).\n");
 }
+
+#[tokio::test]
+async fn listsessions_and_endsessions_show_and_end_a_users_sessions() {
+    let auth = fresh_auth::<User>().await;
+    auth.users()
+        .create_user("alice", "", Some("pw"))
+        .await
+        .unwrap();
+    auth.users()
+        .create_user("bob", "", Some("pw"))
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    for name in ["alice", "alice", "bob"] {
+        let mut client = auth_tests::client::Client::new(auth_tests::app::router(&auth));
+        let page = client.log_in("/login/", name, "pw").await;
+        assert_eq!(page.status, http::StatusCode::SEE_OTHER);
+        clients.push(client);
+    }
+    let mut script = Script::new(&[]);
+    let (result, out) = run(&auth, &["listsessions", "alice"], &mut script).await;
+    result.unwrap();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.lines()
+            .all(|line| line.contains("created") && line.contains("last seen")),
+        "{out}"
+    );
+
+    let (result, out) = run(&auth, &["endsessions", "alice"], &mut script).await;
+    result.unwrap();
+    assert_eq!(out.trim(), "Ended 2 session(s) of 'alice'.");
+    for client in &mut clients[..2] {
+        assert_eq!(client.get("/").await.body, "Welcome, Guest!");
+    }
+    assert_eq!(clients[2].get("/").await.body, "Welcome, bob!");
+    let (result, out) = run(&auth, &["listsessions", "alice"], &mut script).await;
+    result.unwrap();
+    assert_eq!(out.trim(), "No sessions for 'alice'.");
+
+    let (result, _) = run(&auth, &["deactivateuser", "bob"], &mut script).await;
+    result.unwrap();
+    assert_eq!(clients[2].get("/").await.body, "Welcome, Guest!");
+    let (result, _) = run(&auth, &["endsessions", "nobody"], &mut script).await;
+    assert!(matches!(result, Err(CommandError::Usage(_))));
+}

@@ -35,4 +35,5 @@ mod session_store;
 mod sessions;
 mod throttle;
 mod tokens;
+mod user_sessions;
 mod views;

@@ -1,0 +1,6 @@
+#[auth::reauth_required(max_age = 60)]
+fn delete_account() -> &'static str {
+    "deleted"
+}
+
+fn main() {}
