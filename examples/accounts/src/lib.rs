@@ -37,6 +37,8 @@ auth::auth_urls! {
     password_reset_done: "/password-reset/done/" => PasswordResetDoneView,
     password_reset_confirm: "/reset/<uidb64>/<token>/" => PasswordResetConfirmView,
     password_reset_complete: "/reset/done/" => PasswordResetCompleteView,
+    sessions: "/sessions/" => SessionListView,
+    reauthenticate: "/reauthenticate/" => ReauthenticateView,
 }
 
 auth::permissions! {
