@@ -89,8 +89,11 @@ pub(crate) async fn create_table<E: EntityTrait + Default>(
 }
 
 /// Adds `column` (of SQL type `definition`) to `table` when a table made
-/// by an older version lacks it, with an index when `indexed` (named as
-/// SeaORM names the index of a new table: `idx-<table>-<column>`).
+/// by an older version lacks it, with its index when `indexed` (named as
+/// SeaORM names the index of a new table, `idx-<table>-<column>`, so a
+/// later `create_table` finds it). Run it before `create_table`, whose
+/// `CREATE INDEX IF NOT EXISTS` would otherwise meet the missing column.
+/// Nothing happens when the table does not exist yet.
 pub(crate) async fn add_column_if_missing(
     db: &impl ConnectionTrait,
     table: &str,
@@ -99,11 +102,13 @@ pub(crate) async fn add_column_if_missing(
     indexed: bool,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let probe = format!("SELECT {column} FROM {table} WHERE 1 = 0");
-    if db
-        .execute_raw(sea_orm::Statement::from_string(backend, probe))
-        .await
-        .is_ok()
+    let answers = async |sql: String| {
+        db.execute_raw(sea_orm::Statement::from_string(backend, sql))
+            .await
+            .is_ok()
+    };
+    if !answers(format!("SELECT 1 FROM {table} WHERE 1 = 0")).await
+        || answers(format!("SELECT {column} FROM {table} WHERE 1 = 0")).await
     {
         return Ok(());
     }

@@ -74,7 +74,6 @@ impl DbStore {
     /// Creates the session table if missing, and adds the `user_id`
     /// column to a table made before the session registry.
     pub(crate) async fn migrate(&self) -> Result<(), DbErr> {
-        crate::app::database::create_table::<entity::Entity>(&self.db).await?;
         crate::app::database::add_column_if_missing(
             &self.db,
             "auth_session",
@@ -82,7 +81,8 @@ impl DbStore {
             "BIGINT NULL",
             true,
         )
-        .await
+        .await?;
+        crate::app::database::create_table::<entity::Entity>(&self.db).await
     }
 
     /// Deletes expired rows; returns how many.
