@@ -147,7 +147,10 @@ where
             settings.trusted_proxy_header.as_deref(),
             settings.trusted_proxy_count,
         ),
-        user_agent: req.headers().get(header::USER_AGENT).cloned(),
+        // Read for what can log in (a form's POST), not for every page.
+        user_agent: csrf::token::is_unsafe(req.method())
+            .then(|| req.headers().get(header::USER_AGENT).cloned())
+            .flatten(),
     };
     let request = Arc::new(RequestAuth::new(
         shared.clone(),

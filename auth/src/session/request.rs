@@ -42,7 +42,8 @@ pub(crate) struct Origin {
     pub(crate) uri: http::Uri,
     /// The client's address, when known (see `AUTH_TRUSTED_PROXY_HEADER`).
     pub(crate) client_ip: Option<std::net::IpAddr>,
-    /// The client's `User-Agent`, for the session registry.
+    /// The client's `User-Agent` on an unsafe request (what logs in), for
+    /// the session registry.
     pub(crate) user_agent: Option<http::HeaderValue>,
 }
 
