@@ -278,6 +278,32 @@ auth_tests::backend_tests! {
         assert_eq!(evil.location(), Some("/"));
     }
 
+    /// A stolen session cannot guess the password at the re-authentication
+    /// prompt faster than at the login page.
+    async fn re_authentication_is_throttled_like_logins(backend: Backend) {
+        let settings = auth::Settings {
+            login_failure_limit: 2,
+            ..settings()
+        };
+        let (auth, _db) = setup(backend, settings).await;
+        let mut alice = Browser::logged_in(&auth, "alice", FIREFOX).await;
+        let form = alice.get("/reauthenticate/").await;
+        let token = form.input_value("csrfmiddlewaretoken").unwrap();
+        for _ in 0..2 {
+            let page = alice
+                .post("/reauthenticate/", &[("csrfmiddlewaretoken", &token), ("password", "guess")])
+                .await;
+            assert_eq!(page.status, StatusCode::OK);
+        }
+        let page = alice
+            .post("/reauthenticate/", &[("csrfmiddlewaretoken", &token), ("password", "pw")])
+            .await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "refused without checking");
+        let mut login = Browser { client: Client::new(router(&auth)), agent: FIREFOX };
+        let page = login.log_in("alice", &[]).await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "the same counters as logins");
+    }
+
     async fn an_idle_session_expires_and_the_login_page_says_so_once(backend: Backend) {
         let settings = auth::Settings {
             session_idle_timeout: Some(Duration::from_secs(30 * 60)),
