@@ -51,6 +51,7 @@
 //! | `management/commands/` | [`cli`] |
 //! | `core.checks` (`manage.py check`) | `app/checks/`: [`checks`] |
 //! | login throttling (`django-axes`' job) | `throttle.rs` |
+//! | `user_logged_in`, `user_logged_out`, `user_login_failed` signals; an audit log (`django-axes`' access log) | [`events`] |
 //! | the app itself: settings, database, hasher, stores | `app/`: [`Auth`], [`AuthBuilder`], [`Error`] |
 
 #![warn(missing_docs, unreachable_pub)]
@@ -59,6 +60,7 @@ mod app;
 mod backend;
 pub mod cli;
 mod csrf;
+pub mod events;
 mod forms;
 mod guards;
 mod http;

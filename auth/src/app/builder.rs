@@ -8,8 +8,9 @@ use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
     Auth, Error, Permission, Result, Settings,
-    app::{Shared, clock::Clock, database::Database},
+    app::{Shared, clock::Clock, database::Database, future::BoxFuture},
     backend::{Backend, BackendList},
+    events::{Event, Events, hooks::Hooks, log::Writer as EventWriter},
     http::security::SecurityHeaders,
     mail::{EmailBackend, Mail},
     password::validation::{Validators, default_validators},
@@ -53,6 +54,7 @@ pub struct AuthBuilder<U> {
     permissions: Vec<Permission>,
     mail: Option<Mail>,
     urls: Urls,
+    hooks: Hooks,
     _user: PhantomData<fn() -> U>,
 }
 
@@ -86,6 +88,7 @@ impl<U: AuthUser> Auth<U> {
             permissions: Vec::new(),
             mail: None,
             urls: Urls::default(),
+            hooks: Hooks::default(),
             _user: PhantomData,
         }
     }
@@ -157,6 +160,31 @@ impl<U: AuthUser> AuthBuilder<U> {
     /// the user model's defaults (Django's `Meta.permissions`).
     pub fn permissions(mut self, permissions: &[Permission]) -> Self {
         self.permissions.extend_from_slice(permissions);
+        self
+    }
+
+    /// Calls `hook` for every auth [`Event`] (Django's signal receivers:
+    /// `user_logged_in`, `user_login_failed`, …), after the action it
+    /// reports, in a task of its own: a hook that fails, panics or runs
+    /// longer than 10 s is logged and never slows the request.
+    ///
+    /// ```no_run
+    /// # fn f(builder: auth::AuthBuilder<impl auth::AuthUser>) -> auth::AuthBuilder<impl auth::AuthUser> {
+    /// builder.on_event(|event| async move {
+    ///     if event.kind == auth::events::EventKind::UserLoginFailed {
+    ///         eprintln!("failed login for {}", event.username);
+    ///     }
+    /// })
+    /// # }
+    /// ```
+    pub fn on_event<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Arc<Event>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.hooks.push(Arc::new(move |event| {
+            Box::pin(hook(event)) as BoxFuture<'static, ()>
+        }));
         self
     }
 
@@ -265,9 +293,21 @@ impl<U: AuthUser> AuthBuilder<U> {
             Some(cache) => DynStore::new(CachedStore::new(store, cache.clone())),
             None => store,
         };
-        let cleanup = settings
-            .session_cleanup_interval
-            .map(|period| spawn_cleanup(period, session_table.clone(), throttle.clone()));
+        let (event_log, event_task) = match settings.event_log {
+            true => {
+                let (writer, task) = EventWriter::start(db.clone());
+                (Some(writer), Some(task))
+            }
+            false => (None, None),
+        };
+        let cleanup = settings.session_cleanup_interval.map(|period| {
+            spawn_cleanup(
+                period,
+                session_table.clone(),
+                throttle.clone(),
+                (db.clone(), settings.event_retention()),
+            )
+        });
         let user_table = sea_orm::EntityName::table_name(&U::Entity::default()).to_owned();
         let shared = Shared {
             users: UserStore::new::<U>(db.clone(), user_cache.clone()),
@@ -303,7 +343,8 @@ impl<U: AuthUser> AuthBuilder<U> {
             throttle,
             db,
             settings,
-            tasks: std::sync::Mutex::new(cleanup.into_iter().collect()),
+            events: Events::new(self.hooks, event_log),
+            tasks: std::sync::Mutex::new(cleanup.into_iter().chain(event_task).collect()),
             migrated: std::sync::Mutex::default(),
         };
         let auth = Auth::from_shared(Arc::new(shared));
@@ -347,6 +388,7 @@ fn spawn_cleanup(
     period: Duration,
     table: DbStore,
     throttle: Throttle,
+    (db, retention): (Database, Duration),
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(period);
@@ -358,6 +400,13 @@ fn spawn_cleanup(
             }
             if let Err(err) = throttle.prune().await {
                 tracing::error!(error = %err, "pruning old throttle counters failed");
+            }
+            let now = time::OffsetDateTime::now_utc();
+            if let Err(err) = db
+                .run(crate::events::log::prune(db.conn(), now, retention))
+                .await
+            {
+                tracing::error!(error = %err, "pruning old audit-log events failed");
             }
         }
     })

@@ -112,7 +112,10 @@ impl<U: AuthUser> Auth<U> {
     /// which counts the client's address and remembers the backend for
     /// [`login`](crate::login).
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<U>> {
-        let found = self.shared.authenticate(None, username, password).await?;
+        let found = self
+            .shared
+            .authenticate(None, "", username, password)
+            .await?;
         Ok(found.and_then(|(user, _backend)| downcast::<U>(user)))
     }
 
@@ -133,6 +136,7 @@ impl<U: AuthUser> Auth<U> {
         shared.users.migrate().await?;
         shared.sessions.migrate().await?;
         shared.throttle.migrate().await?;
+        db.run(crate::events::log::migrate(db.conn())).await?;
         let added_permissions = shared.permissions.migrate(db).await?;
         let mut created_tables: Vec<String> = db
             .run(database::table_names(db.conn()))
@@ -156,6 +160,27 @@ impl<U: AuthUser> Auth<U> {
     /// Deletes expired sessions (Django's `clearsessions`); returns how many.
     pub async fn clear_expired_sessions(&self) -> Result<u64> {
         self.shared.sessions.clear_expired().await
+    }
+
+    /// Deletes audit-log events older than `AUTH_EVENT_RETENTION_DAYS`
+    /// (`clearevents`); how many.
+    pub async fn clear_old_events(&self) -> Result<u64> {
+        let shared = &self.shared;
+        let now = shared.clock.now();
+        let retention = shared.settings.event_retention();
+        shared
+            .db
+            .run(crate::events::log::prune(shared.db.conn(), now, retention))
+            .await
+    }
+
+    /// The audit log: every auth event, newest first (see
+    /// [`events`](crate::events)).
+    pub fn events(&self) -> crate::events::EventLog<'_> {
+        crate::events::EventLog {
+            db: &self.shared.db,
+            writer: self.shared.events.log(),
+        }
     }
 
     /// The configured email backend (Django's `send_mail`, and

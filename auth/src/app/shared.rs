@@ -11,6 +11,7 @@ use crate::{
     app::clock::Clock,
     app::database::Database,
     app::future::BoxFuture,
+    events::{Event, EventKind, Events},
     http::security::SecurityHeaders,
     mail::Mail,
     password::Hasher,
@@ -56,6 +57,8 @@ pub(crate) struct Shared {
     pub(crate) urls: Urls,
     /// The time tokens are made and checked at.
     pub(crate) clock: Clock,
+    /// Where auth events go: the app's hooks and the audit log.
+    pub(crate) events: Events,
     /// What the build's own `migrate` did, until `Auth::migrate` reports
     /// it (the `migrate` command's first call).
     pub(crate) migrated: std::sync::Mutex<crate::app::migration::Migration>,
@@ -96,11 +99,19 @@ impl Shared {
     pub(crate) async fn authenticate(
         self: &Arc<Self>,
         client: Option<IpAddr>,
+        user_agent: &str,
         username: &str,
         password: &str,
     ) -> Result<Option<(LoadedUser, &'static str)>> {
         let shared = self;
         let username = normalize_username(username);
+        let failure = |kind| {
+            let mut event = Event::new(kind, shared.clock.now());
+            event.username = username.clone();
+            event.client_ip = client;
+            event.user_agent = user_agent.to_owned();
+            event
+        };
         let counters = login_counters(&shared.settings, &username, client);
         let reservation = match shared.throttle.reserve(&counters).await {
             Err(Error::Throttled) => {
@@ -109,6 +120,7 @@ impl Shared {
                     window_seconds = shared.settings.login_failure_window.as_secs(),
                     "login locked out after too many failures"
                 );
+                shared.events.emit(failure(EventKind::LoginLockedOut));
                 return Err(Error::Throttled);
             }
             other => other?,
@@ -124,6 +136,7 @@ impl Shared {
             }
             Ok(None) => {
                 shared.throttle.failed(reservation);
+                shared.events.emit(failure(EventKind::UserLoginFailed));
                 Ok(None)
             }
             Err(Error::Overloaded) => {

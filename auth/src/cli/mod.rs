@@ -60,6 +60,7 @@
 //! }
 //! ```
 
+mod events;
 mod permissions;
 mod prompt;
 mod sessions;
@@ -139,8 +140,26 @@ pub enum Command {
         #[arg(long)]
         staff: bool,
     },
-    /// Delete expired sessions.
+    /// Delete expired sessions (and audit-log events past
+    /// `AUTH_EVENT_RETENTION_DAYS`).
     Clearsessions,
+    /// Show the audit log, newest first: logins, failures, lockouts,
+    /// logouts, password changes and resets, ended sessions.
+    Events {
+        /// Only this user's events (the username as stored or typed).
+        username: Option<String>,
+        /// Only the last DURATION (`7d`, `24h`, `30m`, `45s`).
+        #[arg(long, value_name = "DURATION")]
+        since: Option<String>,
+        /// Only this kind (`user_login_failed`, …; repeatable).
+        #[arg(long = "kind", value_name = "KIND")]
+        kinds: Vec<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete audit-log events older than `AUTH_EVENT_RETENTION_DAYS`.
+    Clearevents,
     /// List a user's sessions: key prefix, created, last seen, address,
     /// device.
     Listsessions {
@@ -574,8 +593,19 @@ where
         Command::Clearsessions => {
             let deleted = auth.clear_expired_sessions().await?;
             writeln!(out, "Deleted {deleted} expired session(s).")?;
+            let pruned = auth.clear_old_events().await?;
+            if pruned > 0 {
+                writeln!(out, "Deleted {pruned} old event(s).")?;
+            }
             Ok(())
         }
+        Command::Events {
+            username,
+            since,
+            kinds,
+            json,
+        } => events::list(auth, username, since, kinds, json, out).await,
+        Command::Clearevents => events::clear(auth, out).await,
         Command::Listsessions { username } => sessions::list(auth, &username, out).await,
         Command::Endsessions { username } => sessions::end_all(auth, &username, out).await,
         Command::Deactivateuser { username } => {

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     AuthUser, DateTime, Error, MaxSessionsPolicy, Result,
     app::{future::BoxFuture, shared::Operations},
+    events::{EndedBy, EventKind},
     user::erased::{LoadedUser, downcast},
 };
 
@@ -41,7 +42,7 @@ pub async fn authenticate<U: AuthUser>(
     let client = request.origin.client_ip;
     let found = request
         .shared
-        .authenticate(client, username, password)
+        .authenticate(client, request.user_agent(), username, password)
         .await?;
     Ok(found.and_then(|(user, backend)| {
         request.set_authenticated_by(user.base().id, backend);
@@ -94,7 +95,7 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
             if policy == MaxSessionsPolicy::Refuse {
                 return Err(Error::TooManySessions);
             }
-            end_records(shared, &excess).await?;
+            end_records(shared, &excess, EndedBy::SessionLimit).await?;
         }
     }
     let hash = shared.sessions.auth_hash.of(&user.password);
@@ -127,6 +128,11 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
 
     let now = DateTime::now_utc();
     shared.users.set_last_login(user.id, now).await?;
+    let mut event = request
+        .event(EventKind::UserLoggedIn)
+        .user(user.id, &user.username);
+    event.backend = backend.to_owned();
+    shared.events.emit(event);
     let mut logged_in = user.clone();
     logged_in.base_mut().last_login = Some(now);
     request.set_user(Some(Arc::new(logged_in))).await;
@@ -137,7 +143,13 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
 /// deleted and the response removes the cookie. The CSRF secret stays.
 pub async fn logout(session: &Session) -> Result<()> {
     let request = &session.request;
+    let user = request.user().await?;
     request.session.flush().await?;
+    let event = request.event(EventKind::UserLoggedOut);
+    request.shared.events.emit(match &user {
+        Some(user) => event.user(user.base().id, &user.base().username),
+        None => event,
+    });
     request.set_user(None).await;
     Ok(())
 }

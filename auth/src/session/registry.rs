@@ -16,9 +16,14 @@ use tower_sessions::session::{Id, Record};
 
 use super::{
     Session,
+    keys::user_id_in,
     metadata::{SessionMetadata, from_unix},
 };
-use crate::{Result, app::shared::Shared};
+use crate::{
+    Result,
+    app::shared::Shared,
+    events::{EndedBy, Event, EventKind},
+};
 
 /// One session of a user, as the session list shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +69,12 @@ fn handle(id: &Id) -> String {
     hex::encode(&digest[..16])
 }
 
+/// The first 8 characters of session `id`'s handle, as events and
+/// `listsessions` show it.
+pub(crate) fn handle_prefix(id: &Id) -> String {
+    handle(id)[..8].to_owned()
+}
+
 /// "Firefox on Linux", from a user agent.
 pub(crate) fn device(agent: &str) -> String {
     let parsed = woothee::parser::Parser::new().parse(agent);
@@ -94,10 +105,16 @@ async fn sessions_of(
 }
 
 /// Deletes each of `records` from the store (and so from the cache, and
-/// through the change notifications from other instances' caches).
-pub(crate) async fn end_records(shared: &Shared, records: &[Record]) -> Result<u64> {
+/// through the change notifications from other instances' caches), and
+/// reports each as ended `by`.
+pub(crate) async fn end_records(shared: &Shared, records: &[Record], by: EndedBy) -> Result<u64> {
     for record in records {
         shared.sessions.store.delete_session(&record.id).await?;
+        let mut event = Event::new(EventKind::SessionEnded, shared.clock.now());
+        event.user_id = user_id_in(&record.data);
+        event.session = handle_prefix(&record.id);
+        event.ended_by = Some(by);
+        shared.events.emit(event);
     }
     Ok(records.len() as u64)
 }
@@ -137,7 +154,7 @@ pub async fn end(session: &Session, key: &str) -> Result<bool> {
     if current == Some(record.id) {
         crate::logout(session).await?;
     } else {
-        end_records(shared, &[record]).await?;
+        end_records(shared, &[record], EndedBy::User).await?;
     }
     Ok(true)
 }
@@ -157,7 +174,7 @@ pub async fn end_all_other(session: &Session) -> Result<u64> {
         .into_iter()
         .filter(|record| Some(record.id) != current)
         .collect();
-    end_records(shared, &others).await
+    end_records(shared, &others, EndedBy::User).await
 }
 
 /// Every user's sessions, for administration:
@@ -183,7 +200,7 @@ impl SessionAdmin<'_> {
     /// `AUTH_CACHE_MAX_STALENESS`).
     pub async fn end_all_for(&self, user_id: i64) -> Result<u64> {
         let records = self.shared.sessions.store.sessions_of(user_id).await?;
-        end_records(self.shared, &records).await
+        end_records(self.shared, &records, EndedBy::Admin).await
     }
 }
 

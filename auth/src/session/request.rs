@@ -18,6 +18,7 @@ use crate::{
     AbstractUser, AuthUser, Error, Result, UserPermissions,
     app::shared::Shared,
     csrf::state::CsrfState,
+    events::{EndedBy, Event, EventKind},
     http::redirect,
     settings::secret::KeyMatch,
     user::erased::{LoadedUser, downcast},
@@ -29,6 +30,7 @@ use super::{
     metadata::{
         EXPIRED_KEY, METADATA_KEY, SessionMetadata, Times, USER_AGENT_MAX_BYTES, truncate, unix,
     },
+    registry::handle_prefix,
 };
 
 /// Where the request is: its host, scheme, address and client, as the
@@ -177,6 +179,7 @@ impl RequestAuth {
             .map(|times| lifetime::verdict(&self.shared.settings, times, now));
         if verdict == Some(Verdict::Expired) {
             tracing::info!("session past its idle or absolute timeout; ending it");
+            self.ended(&keys.user_id, EndedBy::Timeout);
             self.session.flush().await?;
             // The fresh session carries the login page's notice.
             self.session.insert(EXPIRED_KEY, true).await?;
@@ -215,10 +218,24 @@ impl RequestAuth {
                     user_id = id,
                     "session auth hash mismatch; flushing the session"
                 );
+                self.ended(&keys.user_id, EndedBy::PasswordChange);
                 self.session.flush().await?;
                 Ok(None)
             }
         }
+    }
+
+    /// Reports that this request's session of user `user_id` ends.
+    fn ended(&self, user_id: &str, by: EndedBy) {
+        let mut event = self.event(EventKind::SessionEnded);
+        event.user_id = user_id.parse().ok();
+        event.session = self
+            .session
+            .id()
+            .map(|id| handle_prefix(&id))
+            .unwrap_or_default();
+        event.ended_by = Some(by);
+        self.shared.events.emit(event);
     }
 
     /// Records that the session was seen at `now` (at most once per
@@ -245,20 +262,33 @@ impl RequestAuth {
             .and_then(|value| serde_json::from_value(value).ok()))
     }
 
-    /// Metadata for a login at `now` from this request's client.
-    pub(crate) fn new_metadata(&self, now: i64) -> SessionMetadata {
+    /// An event of `kind` from this request's client, now.
+    pub(crate) fn event(&self, kind: EventKind) -> Event {
+        let mut event = Event::new(kind, self.shared.clock.now());
+        event.client_ip = self.origin.client_ip;
+        event.user_agent = self.user_agent().to_owned();
+        event
+    }
+
+    /// The client's `User-Agent` (on an unsafe request), at most 512 bytes.
+    pub(crate) fn user_agent(&self) -> &str {
         let agent = self
             .origin
             .user_agent
             .as_ref()
-            .map(|value| String::from_utf8_lossy(value.as_bytes()))
-            .unwrap_or_default();
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
+        truncate(agent, USER_AGENT_MAX_BYTES)
+    }
+
+    /// Metadata for a login at `now` from this request's client.
+    pub(crate) fn new_metadata(&self, now: i64) -> SessionMetadata {
         SessionMetadata {
             created: now,
             seen: now,
             authed: now,
             ip: self.origin.client_ip.map(|ip| ip.to_string()),
-            agent: truncate(&agent, USER_AGENT_MAX_BYTES).to_owned(),
+            agent: self.user_agent().to_owned(),
             method: String::new(),
             browser: false,
         }

@@ -531,6 +531,13 @@ settings! {
     /// fraction, at least 20 ms). The change log is polled, and the
     /// notification channel's heartbeat sent, twice per this period.
     cache_max_staleness: Duration = Duration::from_secs(1), "AUTH_CACHE_MAX_STALENESS" => parse::staleness, plain;
+    /// `AUTH_EVENT_LOG` (`on`, the default, or `off`): write every auth
+    /// event (logins, failures, lockouts, logouts, password changes and
+    /// resets, ended sessions) to the `auth_event` table, the audit log.
+    event_log: bool = true, "AUTH_EVENT_LOG" => parse::flag, plain;
+    /// How many days audit-log events are kept (90); older ones are
+    /// pruned with expired sessions and by `clearevents`.
+    event_retention_days: u32 = 90, "AUTH_EVENT_RETENTION_DAYS" => parse::value, plain;
     /// `PASSWORD_RESET_TIMEOUT`: how long a password-reset link works
     /// (three days).
     password_reset_timeout: Duration = Duration::from_secs(259_200), "AUTH_PASSWORD_RESET_TIMEOUT" => parse::seconds, plain;
@@ -597,6 +604,11 @@ pub(crate) const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
 pub(crate) const DEFAULT_LOGIN_REDIRECT_URL: &str = "/accounts/profile/";
 
 impl Settings {
+    /// How long audit-log events are kept (`event_retention_days`).
+    pub fn event_retention(&self) -> Duration {
+        Duration::from_secs(u64::from(self.event_retention_days) * 86_400)
+    }
+
     /// Where a login without `next` goes: `login_redirect_url`, else
     /// Django's `/accounts/profile/`.
     pub fn login_redirect_url(&self) -> &str {

@@ -121,7 +121,12 @@ impl<'a, U: AuthUser> Users<'a, U> {
         let store = &self.shared.sessions.store;
         match store.sessions_of(id).await {
             Ok(records) => {
-                crate::session::registry::end_records(self.shared, &records).await?;
+                crate::session::registry::end_records(
+                    self.shared,
+                    &records,
+                    crate::events::EndedBy::Admin,
+                )
+                .await?;
                 Ok(())
             }
             Err(Error::Config(_)) => Ok(()),
@@ -137,6 +142,11 @@ impl<'a, U: AuthUser> Users<'a, U> {
         let hash = self.shared.hasher.make_async(raw).await?;
         self.shared.users.set_password_hash(user.id, &hash).await?;
         user.base_mut().password = hash;
+        let event = crate::events::Event::new(
+            crate::events::EventKind::PasswordChanged,
+            self.shared.clock.now(),
+        );
+        self.shared.events.emit(event.user(user.id, &user.username));
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::{
     Error, Result, Session,
+    events::EventKind,
     forms::password_change::{PASSWORD_INCORRECT, PasswordChangeForm},
     http::body::FormData,
     throttle::login_counters,
@@ -54,6 +55,8 @@ impl PasswordChangeView {
         let id = user.base().id;
         let hash = shared.hasher.make_async(&change.new_password).await?;
         shared.users.set_password_hash(id, &hash).await?;
+        let event = session.request.event(EventKind::PasswordChanged);
+        shared.events.emit(event.user(id, &user.base().username));
         match shared.users.get(id).await? {
             Some(changed) => {
                 shared

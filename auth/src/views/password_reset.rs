@@ -16,6 +16,7 @@ use super::{PasswordResetDoneView, PasswordResetView, View, form_page, redirect,
 use crate::{
     Error, Result, Session,
     app::shared::Shared,
+    events::{Event, EventKind},
     forms::password_reset::PasswordResetForm,
     http::{body::FormData, host},
     mail::EmailMessage,
@@ -68,6 +69,7 @@ impl PasswordResetView {
             email,
             client: request.origin.client_ip,
             origin,
+            event: request.event(EventKind::PasswordResetRequested),
         };
         tokio::spawn(async move {
             if let Err(err) = job.run(&shared).await {
@@ -84,6 +86,8 @@ struct Job {
     email: String,
     client: Option<std::net::IpAddr>,
     origin: Origin,
+    /// The event each message sent reports, without its user.
+    event: Event,
 }
 
 impl Job {
@@ -121,6 +125,10 @@ impl Job {
             let message = self.message(shared, &user)?;
             shared.mail.send(&message).await?;
             tracing::info!(user_id = user.base().id, "password reset message sent");
+            let base = user.base();
+            shared
+                .events
+                .emit(self.event.clone().user(base.id, &base.username));
         }
         Ok(())
     }

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::{
     Result, Session,
+    events::EventKind,
     forms::{Form, set_password::SetPasswordForm},
     http::body::FormData,
     tokens::decode_uid,
@@ -107,6 +108,8 @@ impl PasswordResetConfirmView {
         let hash = shared.hasher.make_async(&new.password).await?;
         shared.users.set_password_hash(id, &hash).await?;
         session.remove_value(RESET_SESSION_TOKEN).await?;
+        let event = session.request.event(EventKind::PasswordResetCompleted);
+        shared.events.emit(event.user(id, &user.base().username));
         if self.post_reset_login
             && let Some(changed) = shared.users.get_fresh(id).await?
         {

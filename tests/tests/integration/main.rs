@@ -19,6 +19,7 @@ mod csrf;
 mod deployment;
 mod early_refusals;
 mod error_pages;
+mod events;
 mod flood;
 mod foundation;
 mod guards;

@@ -1,0 +1,207 @@
+//! Auth events (Django's `user_logged_in`, `user_logged_out` and
+//! `user_login_failed` signals, and this library's own): every
+//! authentication decision becomes an [`Event`], handed to the hooks the
+//! app registered ([`AuthBuilder::on_event`](crate::AuthBuilder::on_event),
+//! `hooks.rs`) and written to the audit log (`log.rs`, the `auth_event`
+//! table; `AUTH_EVENT_LOG=off` turns it off).
+//!
+//! Neither delays the request: hooks run in tasks of their own with a
+//! time limit, and the log is written in batches by a background task.
+
+pub(crate) mod hooks;
+pub(crate) mod log;
+
+use std::{net::IpAddr, sync::Arc};
+
+use time::OffsetDateTime;
+
+pub use log::{EventFilter, EventLog};
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A user logged in (Django's `user_logged_in`).
+    UserLoggedIn,
+    /// A session logged out (Django's `user_logged_out`).
+    UserLoggedOut,
+    /// Credentials were refused (Django's `user_login_failed`).
+    UserLoginFailed,
+    /// An attempt was refused by the login throttle, without a password
+    /// check.
+    LoginLockedOut,
+    /// A user's password was changed (the change form, or the API).
+    PasswordChanged,
+    /// A password-reset message went to a user.
+    PasswordResetRequested,
+    /// A password was set from a reset link.
+    PasswordResetCompleted,
+    /// A session was ended by something other than its own logout (see
+    /// [`Event::ended_by`]).
+    SessionEnded,
+}
+
+impl EventKind {
+    /// Every kind.
+    pub const ALL: [EventKind; 8] = [
+        EventKind::UserLoggedIn,
+        EventKind::UserLoggedOut,
+        EventKind::UserLoginFailed,
+        EventKind::LoginLockedOut,
+        EventKind::PasswordChanged,
+        EventKind::PasswordResetRequested,
+        EventKind::PasswordResetCompleted,
+        EventKind::SessionEnded,
+    ];
+
+    /// The stored name (`user_logged_in`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::UserLoggedIn => "user_logged_in",
+            EventKind::UserLoggedOut => "user_logged_out",
+            EventKind::UserLoginFailed => "user_login_failed",
+            EventKind::LoginLockedOut => "login_locked_out",
+            EventKind::PasswordChanged => "password_changed",
+            EventKind::PasswordResetRequested => "password_reset_requested",
+            EventKind::PasswordResetCompleted => "password_reset_completed",
+            EventKind::SessionEnded => "session_ended",
+        }
+    }
+
+    /// The kind stored as `name`.
+    pub fn parse(name: &str) -> Option<EventKind> {
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+
+    /// `success`, `failure` or `refused`.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            EventKind::UserLoginFailed => "failure",
+            EventKind::LoginLockedOut => "refused",
+            _ => "success",
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who or what ended a session ([`EventKind::SessionEnded`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndedBy {
+    /// The user, from another session (the session list).
+    User,
+    /// An administrator (`auth.sessions().end_all_for`, `endsessions`,
+    /// deactivating or deleting the user).
+    Admin,
+    /// The idle or absolute timeout.
+    Timeout,
+    /// A password change (the session's auth hash no longer matched).
+    PasswordChange,
+    /// A new login past `AUTH_SESSION_MAX_PER_USER`.
+    SessionLimit,
+}
+
+impl EndedBy {
+    /// The stored name (`user`, `admin`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndedBy::User => "user",
+            EndedBy::Admin => "admin",
+            EndedBy::Timeout => "timeout",
+            EndedBy::PasswordChange => "password_change",
+            EndedBy::SessionLimit => "session_limit",
+        }
+    }
+}
+
+/// One auth event, as hooks receive it and the audit log stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// When (the app's clock).
+    pub at: OffsetDateTime,
+    /// The user, when known.
+    pub user_id: Option<i64>,
+    /// The user's username; for a failed login, the username as typed
+    /// (the password is never part of an event).
+    pub username: String,
+    /// The client's address, when known.
+    pub client_ip: Option<IpAddr>,
+    /// The client's `User-Agent` (at most 512 bytes), when known.
+    pub user_agent: String,
+    /// The authentication backend, for logins.
+    pub backend: String,
+    /// The first 8 characters of the session's handle (see
+    /// [`sessions::UserSession::key`](crate::sessions::UserSession::key)),
+    /// for ended sessions.
+    pub session: String,
+    /// What ended the session, for [`EventKind::SessionEnded`].
+    pub ended_by: Option<EndedBy>,
+}
+
+impl Event {
+    /// An event of `kind` at `at`, every other field empty.
+    pub(crate) fn new(kind: EventKind, at: OffsetDateTime) -> Self {
+        Event {
+            kind,
+            at,
+            user_id: None,
+            username: String::new(),
+            client_ip: None,
+            user_agent: String::new(),
+            backend: String::new(),
+            session: String::new(),
+            ended_by: None,
+        }
+    }
+
+    /// This event about user `id` named `username`.
+    pub(crate) fn user(mut self, id: i64, username: &str) -> Self {
+        self.user_id = Some(id);
+        self.username = username.to_owned();
+        self
+    }
+}
+
+/// Where events go: the app's hooks and the audit log.
+pub(crate) struct Events {
+    hooks: hooks::Hooks,
+    log: Option<log::Writer>,
+}
+
+impl Events {
+    pub(crate) fn new(hooks: hooks::Hooks, log: Option<log::Writer>) -> Self {
+        Events { hooks, log }
+    }
+
+    /// Hands `event` to the hooks and the log; never waits for either.
+    pub(crate) fn emit(&self, event: Event) {
+        tracing::info!(
+            kind = event.kind.as_str(),
+            user_id = event.user_id,
+            username = %event.username,
+            client = ?event.client_ip,
+            ended_by = event.ended_by.map(EndedBy::as_str),
+            "auth event"
+        );
+        let event = Arc::new(event);
+        self.hooks.run(&event);
+        if let Some(log) = &self.log {
+            log.write(event);
+        }
+    }
+
+    /// The audit log's writer, when the log is on.
+    pub(crate) fn log(&self) -> Option<&log::Writer> {
+        self.log.as_ref()
+    }
+}

@@ -1,0 +1,296 @@
+//! Auth events: every decision reaches the app's hooks and the audit log
+//! (`auth_event`), on every backend; a hook that panics or hangs changes
+//! nothing for the request; `events` prints them.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use auth::events::{EndedBy, Event, EventFilter, EventKind};
+use auth_tests::{Backend, TestDb, User, app, client::Client};
+use http::StatusCode;
+
+auth::auth_urls! {
+    mod urls;
+    login: "/login/" => LoginView,
+    logout: "/logout/" => LogoutView { next_page: "/" },
+    password_change: "/password-change/" => PasswordChangeView,
+    password_change_done: "/password-change/done/" => PasswordChangeDoneView,
+    reset: "/reset/" => PasswordResetView,
+    reset_done: "/reset/done/" => PasswordResetDoneView,
+    reset_confirm: "/reset/<uidb64>/<token>/" => PasswordResetConfirmView,
+    reset_complete: "/reset/complete/" => PasswordResetCompleteView,
+    sessions: "/sessions/" => SessionListView,
+    reauthenticate: "/reauthenticate/" => ReauthenticateView,
+}
+
+fn settings() -> auth::Settings {
+    auth::Settings {
+        login_redirect_url: Some("/".into()),
+        allowed_hosts: vec!["testserver".into()],
+        email_backend: auth::EmailBackendKind::Memory,
+        login_failure_limit: 3,
+        cache_max_staleness: Duration::from_millis(200),
+        ..Default::default()
+    }
+}
+
+/// The events the hooks received, in order.
+type Seen = Arc<Mutex<Vec<Arc<Event>>>>;
+
+async fn instance(db: &TestDb, seen: &Seen) -> auth::Auth<User> {
+    let seen = seen.clone();
+    db.builder::<User>(settings())
+        .urls(urls::URLCONF)
+        .on_event(move |event| {
+            let seen = seen.clone();
+            async move { seen.lock().unwrap().push(event) }
+        })
+        .build()
+        .await
+        .expect("builds")
+}
+
+fn client(auth: &auth::Auth<User>) -> Client {
+    Client::new(urls::router().merge(app::routes(auth)).layer(auth.layer()))
+}
+
+async fn kinds(auth: &auth::Auth<User>, username: &str) -> Vec<EventKind> {
+    let filter = EventFilter {
+        username: Some(username.into()),
+        ..Default::default()
+    };
+    let mut kinds: Vec<EventKind> = auth
+        .events()
+        .list(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|event| event.kind)
+        .collect();
+    kinds.reverse();
+    kinds
+}
+
+/// Waits until the hooks saw `count` events.
+async fn hooks_saw(seen: &Seen, count: usize) -> Vec<EventKind> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let kinds: Vec<EventKind> = seen.lock().unwrap().iter().map(|e| e.kind).collect();
+        if kinds.len() >= count || Instant::now() > deadline {
+            return kinds;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+auth_tests::backend_tests! {
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+
+    async fn logins_failures_lockouts_changes_and_logouts_are_logged(backend: Backend) {
+        let db = backend.database().await;
+        let seen = Seen::default();
+        let auth = instance(&db, &seen).await;
+        auth.users().create_user("alice", "alice@example.com", Some("old-password-1")).await.unwrap();
+        let mut browser = client(&auth);
+
+        let page = browser.log_in("/login/", "alice", "wrong").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let page = browser.log_in("/login/", "alice", "old-password-1").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        let page = browser
+            .submit_form(
+                "/password-change/",
+                &[
+                    ("old_password", "old-password-1"),
+                    ("new_password1", "new-password-2"),
+                    ("new_password2", "new-password-2"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let page = browser.post_with_csrf("/logout/", &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        for _ in 0..3 {
+            browser.log_in("/login/", "alice", "wrong").await;
+        }
+        let page = browser.log_in("/login/", "alice", "new-password-2").await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+
+        let expected = [
+            EventKind::UserLoginFailed,
+            EventKind::UserLoggedIn,
+            EventKind::PasswordChanged,
+            EventKind::UserLoggedOut,
+            EventKind::UserLoginFailed,
+            EventKind::UserLoginFailed,
+            EventKind::UserLoginFailed,
+            EventKind::LoginLockedOut,
+        ];
+        assert_eq!(kinds(&auth, "alice").await, expected);
+        assert_eq!(hooks_saw(&seen, expected.len()).await, expected);
+
+        let logged = auth.events().list(&EventFilter::default()).await.unwrap();
+        let login = logged.iter().find(|e| e.kind == EventKind::UserLoggedIn).unwrap();
+        assert_eq!(login.backend, "auth.ModelBackend");
+        assert!(login.user_id.is_some());
+        let failure = logged.iter().find(|e| e.kind == EventKind::UserLoginFailed).unwrap();
+        assert_eq!((failure.user_id, failure.username.as_str()), (None, "alice"));
+        assert_eq!(failure.kind.outcome(), "failure");
+        // The password is never part of an event.
+        assert!(!format!("{logged:?}").contains("wrong"));
+    }
+
+    async fn a_reset_and_ended_sessions_are_logged(backend: Backend) {
+        let db = backend.database().await;
+        let seen = Seen::default();
+        let auth = instance(&db, &seen).await;
+        let other = instance(&db, &Seen::default()).await;
+        auth.users().create_user("alice", "alice@example.com", Some("pw-123456")).await.unwrap();
+
+        // One session ends another's, served by another instance.
+        let mut here = client(&auth);
+        here.log_in("/login/", "alice", "pw-123456").await;
+        let mut there = client(&other);
+        there.log_in("/login/", "alice", "pw-123456").await;
+        let list = here.get("/sessions/").await;
+        let handle = list.input_value("session").expect("the other session's form");
+        let page = here.post_with_csrf("/sessions/", &[("session", &handle)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+
+        let page = here.post_with_csrf("/reset/", &[("email", "alice@example.com")]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        auth::testing::mail_idle(&auth).await;
+        let outbox = auth.mail().outbox().unwrap();
+        let body = &outbox[0].body;
+        let start = body.find("http://testserver").unwrap() + "http://testserver".len();
+        let link = body[start..].split_whitespace().next().unwrap().to_owned();
+        let form = here.get(&link).await.location().unwrap().to_owned();
+        let page = here
+            .submit_form(&form, &[("new_password1", "pw-reset-789"), ("new_password2", "pw-reset-789")])
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+
+        let ended: Vec<Event> = auth
+            .events()
+            .list(&EventFilter { kinds: vec![EventKind::SessionEnded], ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].ended_by, Some(EndedBy::User));
+        assert_eq!(ended[0].session, handle[..8]);
+        let mut kinds = kinds(&auth, "alice").await;
+        kinds.retain(|kind| *kind != EventKind::UserLoggedIn);
+        assert_eq!(kinds, [EventKind::PasswordResetRequested, EventKind::PasswordResetCompleted]);
+    }
+
+    async fn a_hook_that_panics_or_hangs_changes_nothing_for_the_request(backend: Backend) {
+        let db = backend.database().await;
+        let auth = db
+            .builder::<User>(settings())
+            .urls(urls::URLCONF)
+            .on_event(|event| async move {
+                if event.kind == EventKind::UserLoggedIn {
+                    panic!("a broken hook");
+                }
+            })
+            .on_event(|_| async { tokio::time::sleep(Duration::from_secs(3600)).await })
+            .build()
+            .await
+            .unwrap();
+        auth.users().create_user("alice", "", Some("pw-123456")).await.unwrap();
+        let mut browser = client(&auth);
+        let started = Instant::now();
+        let page = browser.log_in("/login/", "alice", "pw-123456").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(browser.get("/").await.body, "Welcome, alice!");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert_eq!(kinds(&auth, "alice").await, [EventKind::UserLoggedIn]);
+    }
+}
+
+#[tokio::test]
+async fn the_log_can_be_off_and_events_prints_and_prunes() {
+    let db = Backend::Sqlite.database().await;
+    let off = db
+        .builder::<User>(auth::Settings {
+            event_log: false,
+            ..settings()
+        })
+        .urls(urls::URLCONF)
+        .build()
+        .await
+        .unwrap();
+    off.users()
+        .create_user("alice", "", Some("pw-123456"))
+        .await
+        .unwrap();
+    client(&off).log_in("/login/", "alice", "wrong").await;
+    assert!(
+        off.events()
+            .list(&EventFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(off);
+
+    let auth = instance(&db, &Seen::default()).await;
+    let mut browser = client(&auth);
+    browser.log_in("/login/", "alice", "wrong").await;
+    browser.log_in("/login/", "alice", "pw-123456").await;
+    let run = |args: &'static [&'static str]| {
+        let auth = auth.clone();
+        async move {
+            use clap::Parser as _;
+            let cli =
+                auth::cli::Cli::try_parse_from(std::iter::once("app").chain(args.iter().copied()))
+                    .unwrap();
+            let mut out = Vec::new();
+            struct NoPrompt;
+            impl auth::cli::Prompt for NoPrompt {
+                fn line(&mut self, _: &str) -> std::io::Result<String> {
+                    Err(std::io::ErrorKind::UnexpectedEof.into())
+                }
+                fn password(&mut self, _: &str) -> std::io::Result<String> {
+                    Err(std::io::ErrorKind::UnexpectedEof.into())
+                }
+                fn is_interactive(&self) -> bool {
+                    false
+                }
+            }
+            auth::cli::execute(&auth, cli.command.unwrap(), &mut NoPrompt, &mut out)
+                .await
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        }
+    };
+    let out = run(&["events", "alice"]).await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains("user_logged_in") && lines[0].contains("via auth.ModelBackend"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("user_login_failed") && lines[1].contains("failure"),
+        "{out}"
+    );
+    let out = run(&["events", "--kind", "user_login_failed", "--json"]).await;
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(json["kind"], "user_login_failed");
+    assert_eq!(json["username"], "alice");
+    assert_eq!(run(&["events", "--since", "1h", "nobody"]).await, "");
+
+    assert_eq!(run(&["clearevents"]).await, "Deleted 0 old event(s).\n");
+    auth::testing::advance_clock(&auth, 91 * 86_400);
+    assert_eq!(run(&["clearevents"]).await, "Deleted 2 old event(s).\n");
+    assert!(
+        auth.events()
+            .list(&EventFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
