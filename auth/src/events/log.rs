@@ -253,5 +253,36 @@ fn event(row: entity::Model) -> Option<Event> {
         backend: row.backend,
         session: row.session,
         ended_by,
+        email: None,
     })
+}
+
+/// Of `login`'s user's earlier logins (`login` itself excluded): how
+/// many the log holds, and how many in the `window` before it came from
+/// its user agent and address.
+pub(crate) async fn earlier_logins(
+    db: &Database,
+    login: &Event,
+    window: Duration,
+) -> Result<(u64, u64)> {
+    use sea_orm::PaginatorTrait;
+    let earlier = || {
+        entity::Entity::find()
+            .filter(entity::Column::Kind.eq(EventKind::UserLoggedIn.as_str()))
+            .filter(entity::Column::UserId.eq(login.user_id))
+            .filter(entity::Column::At.lte(login.at))
+    };
+    let ip = login.client_ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let any = db.run(earlier().count(db.conn())).await?;
+    let same = db
+        .run(
+            earlier()
+                .filter(entity::Column::At.gte(login.at - window))
+                .filter(entity::Column::UserAgent.eq(cut(&login.user_agent, 512)))
+                .filter(entity::Column::ClientIp.eq(ip))
+                .count(db.conn()),
+        )
+        .await?;
+    // The login itself is among them (written before this is asked).
+    Ok((any.saturating_sub(1), same.saturating_sub(1)))
 }

@@ -10,6 +10,7 @@
 
 pub(crate) mod hooks;
 pub(crate) mod log;
+pub(crate) mod notify;
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -146,6 +147,9 @@ pub struct Event {
     pub session: String,
     /// What ended the session, for [`EventKind::SessionEnded`].
     pub ended_by: Option<EndedBy>,
+    /// The user's email address when the event happened, for the
+    /// security email it may call for (not logged).
+    pub(crate) email: Option<String>,
 }
 
 impl Event {
@@ -161,7 +165,14 @@ impl Event {
             backend: String::new(),
             session: String::new(),
             ended_by: None,
+            email: None,
         }
+    }
+
+    /// This event with the user's email address at the time.
+    pub(crate) fn email(mut self, email: &str) -> Self {
+        self.email = Some(email.to_owned());
+        self
     }
 
     /// This event about user `id` named `username`.
@@ -184,7 +195,7 @@ impl Events {
     }
 
     /// Hands `event` to the hooks and the log; never waits for either.
-    pub(crate) fn emit(&self, event: Event) {
+    pub(crate) fn emit(&self, event: Event) -> Arc<Event> {
         tracing::info!(
             kind = event.kind.as_str(),
             user_id = event.user_id,
@@ -196,8 +207,9 @@ impl Events {
         let event = Arc::new(event);
         self.hooks.run(&event);
         if let Some(log) = &self.log {
-            log.write(event);
+            log.write(event.clone());
         }
+        event
     }
 
     /// The audit log's writer, when the log is on.

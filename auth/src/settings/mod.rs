@@ -538,6 +538,16 @@ settings! {
     /// How many days audit-log events are kept (90); older ones are
     /// pruned with expired sessions and by `clearevents`.
     event_retention_days: u32 = 90, "AUTH_EVENT_RETENTION_DAYS" => parse::value, plain;
+    /// Mail the user when their password changes (by the change form, a
+    /// reset, or the API) (off by default).
+    notify_password_change: bool = false, "AUTH_NOTIFY_PASSWORD_CHANGE" => parse::flag, plain;
+    /// Mail the old address when a user's email address changes (off by
+    /// default).
+    notify_email_change: bool = false, "AUTH_NOTIFY_EMAIL_CHANGE" => parse::flag, plain;
+    /// Mail the user when they log in from a device (user agent and
+    /// address) not seen logging in to their account in 90 days; needs
+    /// the audit log (`event_log`) (off by default).
+    notify_new_device: bool = false, "AUTH_NOTIFY_NEW_DEVICE" => parse::flag, plain;
     /// `PASSWORD_RESET_TIMEOUT`: how long a password-reset link works
     /// (three days).
     password_reset_timeout: Duration = Duration::from_secs(259_200), "AUTH_PASSWORD_RESET_TIMEOUT" => parse::seconds, plain;

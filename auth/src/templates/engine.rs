@@ -66,6 +66,30 @@ const DEFAULTS: &[(&str, &str)] = &[
         "registration/password_reset_subject.txt",
         include_str!("../../templates/registration/password_reset_subject.txt"),
     ),
+    (
+        "registration/password_changed_subject.txt",
+        include_str!("../../templates/registration/password_changed_subject.txt"),
+    ),
+    (
+        "registration/password_changed_email.txt",
+        include_str!("../../templates/registration/password_changed_email.txt"),
+    ),
+    (
+        "registration/new_device_subject.txt",
+        include_str!("../../templates/registration/new_device_subject.txt"),
+    ),
+    (
+        "registration/new_device_email.txt",
+        include_str!("../../templates/registration/new_device_email.txt"),
+    ),
+    (
+        "registration/email_changed_subject.txt",
+        include_str!("../../templates/registration/email_changed_subject.txt"),
+    ),
+    (
+        "registration/email_changed_email.txt",
+        include_str!("../../templates/registration/email_changed_email.txt"),
+    ),
 ];
 
 /// The template environment of an app.

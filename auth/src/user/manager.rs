@@ -93,6 +93,15 @@ impl<'a, U: AuthUser> Users<'a, U> {
     pub async fn save(&self, user: U) -> Result<U> {
         let id = user.id;
         let active = user.is_active;
+        let old_email = match self.shared.settings.notify_email_change {
+            true => self
+                .shared
+                .users
+                .get_fresh(id)
+                .await?
+                .map(|old| old.base().email.clone()),
+            false => None,
+        };
         let saved = self
             .shared
             .users
@@ -100,6 +109,11 @@ impl<'a, U: AuthUser> Users<'a, U> {
             .await?;
         if !active {
             self.end_sessions(id).await?;
+        }
+        if let Some(old) = old_email
+            && old != saved.email
+        {
+            crate::events::notify::email_changed(self.shared, &saved.username, &old, &saved.email);
         }
         Ok(saved)
     }
@@ -146,7 +160,8 @@ impl<'a, U: AuthUser> Users<'a, U> {
             crate::events::EventKind::PasswordChanged,
             self.shared.clock.now(),
         );
-        self.shared.events.emit(event.user(user.id, &user.username));
+        self.shared
+            .emit(event.user(user.id, &user.username).email(&user.email));
         Ok(())
     }
 

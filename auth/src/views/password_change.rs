@@ -56,7 +56,11 @@ impl PasswordChangeView {
         let hash = shared.hasher.make_async(&change.new_password).await?;
         shared.users.set_password_hash(id, &hash).await?;
         let event = session.request.event(EventKind::PasswordChanged);
-        shared.events.emit(event.user(id, &user.base().username));
+        shared.emit(
+            event
+                .user(id, &user.base().username)
+                .email(&user.base().email),
+        );
         match shared.users.get(id).await? {
             Some(changed) => {
                 shared

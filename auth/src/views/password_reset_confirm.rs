@@ -109,7 +109,11 @@ impl PasswordResetConfirmView {
         shared.users.set_password_hash(id, &hash).await?;
         session.remove_value(RESET_SESSION_TOKEN).await?;
         let event = session.request.event(EventKind::PasswordResetCompleted);
-        shared.events.emit(event.user(id, &user.base().username));
+        shared.emit(
+            event
+                .user(id, &user.base().username)
+                .email(&user.base().email),
+        );
         if self.post_reset_login
             && let Some(changed) = shared.users.get_fresh(id).await?
         {

@@ -294,3 +294,105 @@ async fn the_log_can_be_off_and_events_prints_and_prunes() {
             .is_empty()
     );
 }
+
+/// A login from `agent` through `auth`'s login page.
+async fn log_in_from(auth: &auth::Auth<User>, agent: &str, password: &str) {
+    let mut browser = client(auth);
+    let form = browser.get("/login/").await;
+    let token = form.input_value("csrfmiddlewaretoken").unwrap();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("csrfmiddlewaretoken", token.as_str()),
+            ("username", "alice"),
+            ("password", password),
+        ])
+        .finish();
+    let req = http::Request::post("/login/")
+        .header(http::header::USER_AGENT, agent)
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let page = browser.send(req).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+}
+
+/// The subjects of the messages sent so far.
+async fn subjects(auth: &auth::Auth<User>) -> Vec<String> {
+    auth::testing::mail_idle(auth).await;
+    auth.mail()
+        .outbox()
+        .unwrap()
+        .iter()
+        .map(|message| format!("{} -> {}", message.subject, message.to.join(",")))
+        .collect()
+}
+
+auth_tests::backend_tests! {
+    backends: [sqlite, postgres, mysql];
+
+    async fn security_emails_on_a_new_device_a_password_change_and_an_email_change(backend: Backend) {
+        let db = backend.database().await;
+        let settings = auth::Settings {
+            notify_password_change: true,
+            notify_email_change: true,
+            notify_new_device: true,
+            ..settings()
+        };
+        let auth = db.builder::<User>(settings).urls(urls::URLCONF).build().await.unwrap();
+        auth.users().create_user("alice", "alice@example.com", Some("pw-123456")).await.unwrap();
+        const LAPTOP: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+                             (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        log_in_from(&auth, LAPTOP, "pw-123456").await;
+        log_in_from(&auth, LAPTOP, "pw-123456").await;
+        assert!(subjects(&auth).await.is_empty(), "the first device, then a known one");
+        log_in_from(&auth, PHONE, "pw-123456").await;
+        assert_eq!(subjects(&auth).await, ["A new sign-in to your account -> alice@example.com"]);
+        let body = &auth.mail().outbox().unwrap()[0].body;
+        assert!(body.contains("Safari on iOS") || body.contains("iPhone"), "{body}");
+        // 91 days later the laptop is new again.
+        auth::testing::advance_clock(&auth, 91 * 86_400);
+        log_in_from(&auth, LAPTOP, "pw-123456").await;
+        assert_eq!(subjects(&auth).await.len(), 2);
+
+        let mut alice = auth.users().get_by_username("alice").await.unwrap().unwrap();
+        auth.users().set_password(&mut alice, "pw-changed-1").await.unwrap();
+        alice.base.email = "alice@new.example".into();
+        auth.users().save(alice).await.unwrap();
+        let mut sent = subjects(&auth).await.split_off(2);
+        sent.sort();
+        assert_eq!(
+            sent,
+            [
+                "The email address of your account was changed -> alice@example.com",
+                "Your password was changed -> alice@example.com",
+            ]
+        );
+    }
+}
+
+#[tokio::test]
+async fn security_emails_are_off_by_default() {
+    let db = Backend::Sqlite.database().await;
+    let auth = instance(&db, &Seen::default()).await;
+    auth.users()
+        .create_user("alice", "alice@example.com", Some("pw-123456"))
+        .await
+        .unwrap();
+    log_in_from(&auth, "one", "pw-123456").await;
+    log_in_from(&auth, "two", "pw-123456").await;
+    let mut alice = auth
+        .users()
+        .get_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    auth.users()
+        .set_password(&mut alice, "pw-changed-1")
+        .await
+        .unwrap();
+    assert!(subjects(&auth).await.is_empty());
+}
