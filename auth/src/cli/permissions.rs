@@ -5,16 +5,8 @@
 
 use std::io::Write;
 
-use super::CommandError;
+use super::{CommandError, users::user};
 use crate::{Auth, AuthUser, Error};
-
-/// The user named `username`, or a usage error saying it does not exist.
-async fn user<U: AuthUser>(auth: &Auth<U>, username: &str) -> Result<U, CommandError> {
-    auth.users()
-        .get_by_username(username)
-        .await?
-        .ok_or_else(|| CommandError::Usage(format!("User '{username}' does not exist.")))
-}
 
 /// Runtime refusals (unknown group or permission, a duplicate group) are
 /// usage errors; the rest stays a runtime failure.
