@@ -11,6 +11,8 @@
 pub(crate) mod hooks;
 pub(crate) mod log;
 pub(crate) mod notify;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -183,6 +185,29 @@ impl Event {
     }
 }
 
+/// Counts `event` through the `metrics` facade (a no-op until the app
+/// installs a recorder, as `Auth::metrics_router` does).
+fn count(event: &Event) {
+    let kind = event.kind.as_str();
+    metrics::counter!("auth_events_total", "kind" => kind).increment(1);
+    match event.kind {
+        EventKind::UserLoggedIn | EventKind::UserLoginFailed | EventKind::LoginLockedOut => {
+            metrics::counter!("auth_logins_total", "outcome" => event.kind.outcome()).increment(1);
+        }
+        EventKind::PasswordResetRequested => {
+            metrics::counter!("auth_password_resets_total", "stage" => "requested").increment(1);
+        }
+        EventKind::PasswordResetCompleted => {
+            metrics::counter!("auth_password_resets_total", "stage" => "completed").increment(1);
+        }
+        EventKind::SessionEnded => {
+            let by = event.ended_by.map_or("unknown", EndedBy::as_str);
+            metrics::counter!("auth_sessions_ended_total", "by" => by).increment(1);
+        }
+        _ => {}
+    }
+}
+
 /// Where events go: the app's hooks and the audit log.
 pub(crate) struct Events {
     hooks: hooks::Hooks,
@@ -204,6 +229,7 @@ impl Events {
             ended_by = event.ended_by.map(EndedBy::as_str),
             "auth event"
         );
+        count(&event);
         let event = Arc::new(event);
         self.hooks.run(&event);
         if let Some(log) = &self.log {

@@ -93,6 +93,7 @@ impl Limiter {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
         let Ok(ticket) = self.admission.clone().try_acquire_owned() else {
+            metrics::counter!("auth_password_hash_refused_total").increment(1);
             tracing::warn!(
                 concurrency = self.concurrency,
                 queue = self.queue,
@@ -100,6 +101,9 @@ impl Limiter {
             );
             return Err(Error::Overloaded);
         };
+        let waiting =
+            (self.concurrency + self.queue).saturating_sub(self.admission.available_permits());
+        metrics::gauge!("auth_password_hash_queue").set(waiting as f64);
         let permit = self
             .running
             .clone()
@@ -116,7 +120,9 @@ impl Limiter {
             );
             let started = std::time::Instant::now();
             let out = work();
-            warn_if_unoptimised(started.elapsed());
+            let took = started.elapsed();
+            metrics::histogram!("auth_password_hash_seconds").record(took.as_secs_f64());
+            warn_if_unoptimised(took);
             #[cfg(feature = "test-util")]
             in_flight.fetch_sub(1, Ordering::Relaxed);
             drop((permit, ticket));

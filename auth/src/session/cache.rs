@@ -71,9 +71,16 @@ pub(crate) struct CacheMap<K, V> {
     state: Mutex<State<K, V>>,
     #[cfg(feature = "test-util")]
     gate: Arc<Gate>,
-    /// How many invalidations it took (a test hook).
-    #[cfg(feature = "test-util")]
-    invalidations: std::sync::atomic::AtomicU64,
+    /// Hits, misses and invalidations so far (for metrics).
+    stats: Stats,
+}
+
+/// What a cache counted, for metrics.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) hits: std::sync::atomic::AtomicU64,
+    pub(crate) misses: std::sync::atomic::AtomicU64,
+    pub(crate) invalidations: std::sync::atomic::AtomicU64,
 }
 
 impl<K, V> std::fmt::Debug for CacheMap<K, V> {
@@ -100,15 +107,20 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
             }),
             #[cfg(feature = "test-util")]
             gate: Arc::default(),
-            #[cfg(feature = "test-util")]
-            invalidations: Default::default(),
+            stats: Stats::default(),
         }
     }
 
     /// How many keys were invalidated so far.
     #[cfg(feature = "test-util")]
     pub(crate) fn invalidations(&self) -> u64 {
-        self.invalidations.load(Ordering::Acquire)
+        self.stats.invalidations.load(Ordering::Acquire)
+    }
+
+    /// Hits, misses and invalidations so far.
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
+    pub(crate) fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State<K, V>> {
@@ -138,7 +150,7 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
         let mut state = self.state();
         state.uses += 1;
         let uses = state.uses;
-        match state.entries.get_mut(key) {
+        let found = match state.entries.get_mut(key) {
             Some(Entry {
                 slot: Slot::Value(value),
                 used,
@@ -147,7 +159,13 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
                 Some(value.clone())
             }
             _ => None,
-        }
+        };
+        let counter = match found {
+            Some(_) => &self.stats.hits,
+            None => &self.stats.misses,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
     }
 
     /// Taken before reading the backing store for a fill.
@@ -242,8 +260,7 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
             key.clone(),
             Slot::Tombstone(tick, Instant::now()),
         );
-        #[cfg(feature = "test-util")]
-        self.invalidations.fetch_add(1, Ordering::Release);
+        self.stats.invalidations.fetch_add(1, Ordering::Release);
     }
 
     /// Invalidates everything.

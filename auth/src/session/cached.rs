@@ -95,6 +95,10 @@ impl Store for CachedStore {
         self.inner.clear_expired().await
     }
 
+    fn cache_stats(&self) -> Option<&crate::session::cache::Stats> {
+        Some(self.cache.stats())
+    }
+
     fn lists_sessions(&self) -> bool {
         self.inner.lists_sessions()
     }

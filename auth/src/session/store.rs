@@ -52,6 +52,11 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
     }
     /// Deletes expired sessions (Django's `clearsessions`); how many.
     async fn clear_expired(&self) -> Result<u64>;
+    /// The in-process cache's counts, when one is in front.
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
+    fn cache_stats(&self) -> Option<&crate::session::cache::Stats> {
+        None
+    }
     /// Whether [`Store::sessions_of`] works.
     fn lists_sessions(&self) -> bool {
         false
@@ -103,6 +108,12 @@ impl DynStore {
 
     pub(crate) async fn clear_expired(&self) -> Result<u64> {
         self.0.clear_expired().await
+    }
+
+    /// See [`Store::cache_stats`].
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
+    pub(crate) fn cache_stats(&self) -> Option<&crate::session::cache::Stats> {
+        self.0.cache_stats()
     }
 
     /// See [`Store::lists_sessions`].

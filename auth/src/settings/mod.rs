@@ -538,6 +538,9 @@ settings! {
     /// How many days audit-log events are kept (90); older ones are
     /// pruned with expired sessions and by `clearevents`.
     event_retention_days: u32 = 90, "AUTH_EVENT_RETENTION_DAYS" => parse::value, plain;
+    /// The bearer token `Auth::metrics_router` asks for (feature
+    /// `prometheus`); unset, the route is a 404.
+    metrics_token: Option<String> = None, "AUTH_METRICS_TOKEN" => parse::optional, secret;
     /// Mail the user when their password changes (by the change form, a
     /// reset, or the API) (off by default).
     notify_password_change: bool = false, "AUTH_NOTIFY_PASSWORD_CHANGE" => parse::flag, plain;

@@ -123,7 +123,7 @@ impl UserStore {
     }
 
     /// The cache, when it is on.
-    #[cfg(feature = "test-util")]
+    #[cfg(any(feature = "test-util", feature = "prometheus"))]
     pub(crate) fn cache(&self) -> Option<&UserCache> {
         self.cache.as_ref()
     }

@@ -190,10 +190,12 @@ async fn baseline_profile(State(auth): State<auth::Auth<User>>) -> auth::Result<
 /// Where the benchmark baseline is served when `ACCOUNTS_BENCH_BASELINE=1`.
 pub const BASELINE: &str = "/__bench/profile/";
 
-/// The whole app; with `ACCOUNTS_BENCH_BASELINE=1` also the benchmark's
-/// baseline route, outside the auth layer.
+/// The whole app, with `/metrics`; with `ACCOUNTS_BENCH_BASELINE=1` also
+/// the benchmark's baseline route, outside the auth layer.
 pub fn app(auth: &auth::Auth<User>) -> Router {
-    let app = site(auth);
+    // Prometheus' scrape target, behind `AUTH_METRICS_TOKEN` (a 404
+    // without it), outside the session layer: a scrape makes no session.
+    let app = site(auth).merge(auth.metrics_router("/metrics"));
     if std::env::var("ACCOUNTS_BENCH_BASELINE").as_deref() == Ok("1") {
         return app.merge(
             Router::new()

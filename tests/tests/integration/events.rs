@@ -396,3 +396,69 @@ async fn security_emails_are_off_by_default() {
         .unwrap();
     assert!(subjects(&auth).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_metrics_route_serves_the_counters_behind_its_token() {
+    let db = Backend::Sqlite.database().await;
+    let with_token = auth::Settings {
+        metrics_token: Some("scrape-token-123".into()),
+        ..settings()
+    };
+    let auth = db
+        .builder::<User>(with_token)
+        .urls(urls::URLCONF)
+        .build()
+        .await
+        .unwrap();
+    auth.users()
+        .create_user("alice", "", Some("pw-123456"))
+        .await
+        .unwrap();
+    let app = urls::router()
+        .merge(app::routes(&auth))
+        .layer(auth.layer())
+        .merge(auth.metrics_router("/metrics"));
+    let mut browser = Client::new(app);
+    browser.log_in("/login/", "alice", "wrong").await;
+    browser.log_in("/login/", "alice", "pw-123456").await;
+    browser.get("/").await;
+
+    let scrape = |token: &'static str| {
+        http::Request::get("/metrics")
+            .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        browser.send(scrape("wrong")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        browser.get("/metrics").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = browser.send(scrape("scrape-token-123")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for line in [
+        "auth_logins_total{outcome=\"success\"}",
+        "auth_logins_total{outcome=\"failure\"}",
+        "auth_events_total{kind=\"user_logged_in\"}",
+        "auth_cache_hits_total{cache=\"session\"}",
+        "auth_password_hash_seconds",
+    ] {
+        assert!(page.body.contains(line), "{line} in {}", page.body);
+    }
+
+    // Without the setting the route does not exist.
+    let closed = db
+        .builder::<User>(settings())
+        .urls(urls::URLCONF)
+        .build()
+        .await
+        .unwrap();
+    let mut client = Client::new(closed.metrics_router("/metrics"));
+    assert_eq!(
+        client.send(scrape("anything")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
