@@ -92,13 +92,6 @@ impl Shared {
 }
 
 impl Shared {
-    /// Reports `event` to the hooks and the audit log, and sends the
-    /// security email it calls for, if any (see `events/notify.rs`).
-    pub(crate) fn emit(self: &Arc<Self>, event: Event) {
-        let event = self.events.emit(event);
-        crate::events::notify::after(self, &event);
-    }
-
     /// Django's `authenticate`: the username normalised once, the attempt
     /// counted before any password is checked (per username and `client`,
     /// per username and per client), then each backend in order. The user

@@ -10,13 +10,20 @@
 use std::{sync::Arc, time::Duration};
 
 use super::{Event, EventKind};
-use crate::{app::shared::Shared, mail::EmailMessage, session::registry::device};
+use crate::{app::shared::Shared, mail::EmailMessage, session::device::device};
 
 /// How far back a device counts as known.
 pub(crate) const KNOWN_DEVICE_WINDOW: Duration = Duration::from_secs(90 * 86_400);
 
+/// Reports `event` to the hooks and the audit log, and sends the security
+/// email it calls for, if any.
+pub(crate) fn emit(shared: &Arc<Shared>, event: Event) {
+    let event = shared.events.emit(event);
+    after(shared, &event);
+}
+
 /// The messages `event` calls for, sent in the background.
-pub(crate) fn after(shared: &Arc<Shared>, event: &Arc<Event>) {
+fn after(shared: &Arc<Shared>, event: &Arc<Event>) {
     let settings = &shared.settings;
     let wanted = match event.kind {
         EventKind::PasswordChanged | EventKind::PasswordResetCompleted => {

@@ -132,7 +132,7 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
         .event(EventKind::UserLoggedIn)
         .user(user.id, &user.username);
     event.backend = backend.to_owned();
-    shared.emit(event);
+    crate::events::notify::emit(shared, event);
     let mut logged_in = user.clone();
     logged_in.base_mut().last_login = Some(now);
     request.set_user(Some(Arc::new(logged_in))).await;

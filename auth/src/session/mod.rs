@@ -17,6 +17,7 @@ pub(crate) mod cached;
 pub(crate) mod coherence;
 pub(crate) mod cookie;
 pub(crate) mod db;
+pub(crate) mod device;
 pub(crate) mod keys;
 pub(crate) mod lifetime;
 pub(crate) mod login;

@@ -160,8 +160,10 @@ impl<'a, U: AuthUser> Users<'a, U> {
             crate::events::EventKind::PasswordChanged,
             self.shared.clock.now(),
         );
-        self.shared
-            .emit(event.user(user.id, &user.username).email(&user.email));
+        crate::events::notify::emit(
+            self.shared,
+            event.user(user.id, &user.username).email(&user.email),
+        );
         Ok(())
     }
 

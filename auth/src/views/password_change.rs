@@ -56,7 +56,8 @@ impl PasswordChangeView {
         let hash = shared.hasher.make_async(&change.new_password).await?;
         shared.users.set_password_hash(id, &hash).await?;
         let event = session.request.event(EventKind::PasswordChanged);
-        shared.emit(
+        crate::events::notify::emit(
+            shared,
             event
                 .user(id, &user.base().username)
                 .email(&user.base().email),

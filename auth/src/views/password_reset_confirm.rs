@@ -109,7 +109,8 @@ impl PasswordResetConfirmView {
         shared.users.set_password_hash(id, &hash).await?;
         session.remove_value(RESET_SESSION_TOKEN).await?;
         let event = session.request.event(EventKind::PasswordResetCompleted);
-        shared.emit(
+        crate::events::notify::emit(
+            shared,
             event
                 .user(id, &user.base().username)
                 .email(&user.base().email),
