@@ -12,7 +12,8 @@
 #   (c) GET /__bench/profile/                (same template, no session or auth layer)
 #   (h) anonymous GET /                      (home page, no form)
 #   (d) POST /login/ with 8 connections      (argon2 verification + new session)
-# Suites: ours on SQLite with the coherent cache (the default), ours with
+# Suites: ours on SQLite with the coherent cache (the default), the same
+# with AUTH_EVENT_LOG=off (what the audit log costs), ours with
 # AUTH_CACHE=off, the reference, and two instances of ours on PostgreSQL +
 # Redis (the load split over both) whenever those servers answer: the
 # local ones `.ci/run` starts, or AUTH_BENCH_POSTGRES_URL and
@@ -133,6 +134,9 @@ cached_dir=$(mktemp -d)
 AUTH_CACHE=on ours cached "sqlite://$cached_dir/bench.db?mode=rwc" "" 1
 uncached_dir=$(mktemp -d)
 AUTH_CACHE=off ours uncached "sqlite://$uncached_dir/bench.db?mode=rwc" "" 1
+# The cached suite again without the audit log: what the log costs logins.
+no_log_dir=$(mktemp -d)
+AUTH_CACHE=on AUTH_EVENT_LOG=off ours no_event_log "sqlite://$no_log_dir/bench.db?mode=rwc" "" 1
 reference_suite
 
 [ -n "${AUTH_BENCH_POSTGRES_URL:-}" ] || "$root/.ci/services" >/dev/null

@@ -62,7 +62,7 @@ def load(work, suite):
 
 def report(work):
     hashes = float(re.search(r"hashes_per_second=([\d.]+)", (work / "hash_rate.txt").read_text()).group(1))
-    suites = {name: load(work, name) for name in ("cached", "uncached", "reference", "postgres_redis")}
+    suites = {name: load(work, name) for name in ("cached", "no_event_log", "uncached", "reference", "postgres_redis")}
     print("== summary (requests/s; ratios against each suite's own bare route c)")
     print(f"{'suite':>16} {'a: logged in':>13} {'b: anon redir':>14} {'h: home':>9} {'c: bare':>9} {'a/c':>5} {'b/c':>5} {'p99/p50 a':>9}")
     for name, r in suites.items():
@@ -79,6 +79,9 @@ def report(work):
     print(f"cache on / AUTH_CACHE=off (logged in):  {ours['authenticated']['rps'] / suites['uncached']['authenticated']['rps']:.2f}")
     print(f"argon2 on 2 threads: {hashes:.1f} hashes/s; logins/s / hashes/s: "
           f"{ours['logins']['rps'] / hashes:.2f} (cache on), {suites['uncached']['logins']['rps'] / hashes:.2f} (off)   (target >= 0.90)")
+    if suites["no_event_log"]:
+        print(f"logins/s, audit log on / AUTH_EVENT_LOG=off:  "
+              f"{ours['logins']['rps'] / suites['no_event_log']['logins']['rps']:.2f}")
 
 
 if __name__ == "__main__":
