@@ -336,7 +336,10 @@ impl<U: AuthUser> AuthBuilder<U> {
             ),
             clock: Clock::default(),
             templates: Engine::new(self.templates_dir, self.templates, self.urls)?,
-            validators: self.validators.unwrap_or_else(default_validators),
+            validators: with_breach_list(
+                self.validators.unwrap_or_else(default_validators),
+                &settings,
+            )?,
             security_headers: SecurityHeaders::from_settings(&settings),
             urls: self.urls,
             hasher,
@@ -384,6 +387,22 @@ impl<U: AuthUser> AuthBuilder<U> {
 }
 
 /// Deletes expired session rows and throttle counters every `period`.
+/// `validators`, and the breached-password list when
+/// `AUTH_PWNED_PASSWORDS_FILE` names one (an error when it cannot be read:
+/// a list set up but missing must not pass silently).
+fn with_breach_list(mut validators: Validators, settings: &Settings) -> Result<Validators> {
+    if let Some(path) = &settings.pwned_passwords_file {
+        let list = crate::password::PwnedPasswordValidator::from_file(path).map_err(|err| {
+            Error::Config(format!(
+                "AUTH_PWNED_PASSWORDS_FILE={}: {err}",
+                path.display()
+            ))
+        })?;
+        validators.push(Box::new(list));
+    }
+    Ok(validators)
+}
+
 fn spawn_cleanup(
     period: Duration,
     table: DbStore,

@@ -14,7 +14,10 @@
 
 mod limiter;
 mod pbkdf2;
+mod pwned;
 pub mod validation;
+
+pub use pwned::PwnedPasswordValidator;
 
 #[cfg(feature = "test-util")]
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -541,6 +541,13 @@ settings! {
     /// The bearer token `Auth::metrics_router` asks for (feature
     /// `prometheus`); unset, the route is a 404.
     metrics_token: Option<String> = None, "AUTH_METRICS_TOKEN" => parse::optional, secret;
+    /// A local list of breached passwords' SHA-1 hashes (Have I Been
+    /// Pwned's format: `HASH:COUNT` lines, sorted): when set, new
+    /// passwords found in it are refused
+    /// ([`PwnedPasswordValidator`](crate::password::PwnedPasswordValidator)),
+    /// after the other validators. The app does not start if it cannot be
+    /// read.
+    pwned_passwords_file: Option<PathBuf> = None, "AUTH_PWNED_PASSWORDS_FILE" => parse::optional_path, plain;
     /// Mail the user when their password changes (by the change form, a
     /// reset, or the API) (off by default).
     notify_password_change: bool = false, "AUTH_NOTIFY_PASSWORD_CHANGE" => parse::flag, plain;

@@ -435,3 +435,70 @@ async fn a_missing_templates_directory_is_an_error_naming_the_absolute_path() {
     assert!(err.contains(&absolute.display().to_string()), "{err}");
     assert!(err.contains("CARGO_MANIFEST_DIR"), "{err}");
 }
+
+/// `AUTH_PWNED_PASSWORDS_FILE`: a breached password is refused by the
+/// password change form with the breach message; a file that is not there
+/// stops the start.
+#[tokio::test]
+async fn a_breached_password_list_refuses_listed_passwords() {
+    use sha1::Digest;
+    let dir = std::env::temp_dir().join(format!("pwned-{}", auth::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("pwned.txt");
+    let mut hashes: Vec<String> = ["breached-but-long-1", "another-leaked-pass"]
+        .iter()
+        .map(|p| hex::encode_upper(sha1::Sha1::digest(p.as_bytes())))
+        .collect();
+    hashes.sort();
+    let lines: Vec<String> = hashes.iter().map(|h| format!("{h}:12")).collect();
+    std::fs::write(&path, lines.join("\r\n") + "\r\n").unwrap();
+
+    let settings = auth::Settings {
+        pwned_passwords_file: Some(path.clone()),
+        ..Default::default()
+    };
+    let mut client = setup(settings).await;
+    client.log_in(urls::LOGIN, "alice", "wonderland-42").await;
+    let page = client
+        .submit_form(
+            urls::PASSWORD_CHANGE,
+            &[
+                ("old_password", "wonderland-42"),
+                ("new_password1", "breached-but-long-1"),
+                ("new_password2", "breached-but-long-1"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("This password has appeared in a data breach"),
+        "{}",
+        page.body
+    );
+    let page = client
+        .submit_form(
+            urls::PASSWORD_CHANGE,
+            &[
+                ("old_password", "wonderland-42"),
+                ("new_password1", "not-in-any-list-9"),
+                ("new_password2", "not-in-any-list-9"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+
+    let missing = auth::Settings {
+        pwned_passwords_file: Some(dir.join("absent.txt")),
+        ..Default::default()
+    };
+    let db = auth_tests::Backend::Sqlite.database().await;
+    let Err(err) = db.builder::<User>(missing).build().await else {
+        panic!("a missing breached-password list must stop the start");
+    };
+    assert!(
+        err.to_string().contains("AUTH_PWNED_PASSWORDS_FILE"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
