@@ -63,15 +63,9 @@ impl SessionListView {
     }
 
     async fn page(&self, session: &Session) -> Result<Response> {
-        let listed: Vec<minijinja::Value> = sessions::list(session)
-            .await?
-            .into_iter()
-            .map(session_value)
-            .collect();
-        let others = listed
-            .iter()
-            .filter(|s| !s.get_attr("current").is_ok_and(|c| c.is_true()))
-            .count();
+        let listed = sessions::list(session).await?;
+        let others = listed.iter().filter(|s| !s.current).count();
+        let listed: Vec<minijinja::Value> = listed.into_iter().map(session_value).collect();
         let context = minijinja::context! {
             title => "Your sessions",
             sessions => listed,
