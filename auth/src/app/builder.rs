@@ -386,23 +386,50 @@ impl<U: AuthUser> AuthBuilder<U> {
     }
 }
 
-/// Deletes expired session rows and throttle counters every `period`.
 /// `validators`, and the breached-password list when
-/// `AUTH_PWNED_PASSWORDS_FILE` names one (an error when it cannot be read:
-/// a list set up but missing must not pass silently).
+/// `AUTH_PWNED_PASSWORDS_FILE` or `AUTH_PWNED_PASSWORDS_URL` names one (an
+/// error when the file cannot be read, the URL is not one, both are set,
+/// or the URL is set in a build without the `pwned-online` feature: a
+/// list set up but not used must not pass silently).
 fn with_breach_list(mut validators: Validators, settings: &Settings) -> Result<Validators> {
-    if let Some(path) = &settings.pwned_passwords_file {
-        let list = crate::password::PwnedPasswordValidator::from_file(path).map_err(|err| {
+    use crate::password::PwnedPasswordValidator;
+    let list = match (
+        &settings.pwned_passwords_file,
+        &settings.pwned_passwords_url,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(
+                "AUTH_PWNED_PASSWORDS_FILE and AUTH_PWNED_PASSWORDS_URL are both set: set the \
+                 one list to check new passwords against"
+                    .into(),
+            ));
+        }
+        (Some(path), None) => PwnedPasswordValidator::from_file(path).map_err(|err| {
             Error::Config(format!(
                 "AUTH_PWNED_PASSWORDS_FILE={}: {err}",
                 path.display()
             ))
-        })?;
-        validators.push(Box::new(list));
-    }
+        })?,
+        #[cfg(feature = "pwned-online")]
+        (None, Some(url)) => {
+            PwnedPasswordValidator::online(url, settings.pwned_timeout, settings.pwned_cache_ttl)
+                .map_err(|err| Error::Config(format!("AUTH_PWNED_PASSWORDS_URL={err}")))?
+        }
+        #[cfg(not(feature = "pwned-online"))]
+        (None, Some(_)) => {
+            return Err(Error::Config(
+                "AUTH_PWNED_PASSWORDS_URL is set, but this build has no HTTP client for it: \
+                 enable the `pwned-online` feature of `auth`, or use AUTH_PWNED_PASSWORDS_FILE"
+                    .into(),
+            ));
+        }
+        (None, None) => return Ok(validators),
+    };
+    validators.push(Box::new(list.fail(settings.pwned_fail)));
     Ok(validators)
 }
 
+/// Deletes expired session rows and throttle counters every `period`.
 fn spawn_cleanup(
     period: Duration,
     table: DbStore,

@@ -115,7 +115,7 @@ where
             }
         }
     }
-    let password = ask_password(auth, user.base(), prompt, out)?;
+    let password = ask_password(auth, user.base(), prompt, out).await?;
     auth.users().hash_into(&mut user, &password).await?;
     Ok(user)
 }
@@ -170,7 +170,7 @@ async fn ask_username<U: AuthUser>(
     }
 }
 
-fn ask_password<U: AuthUser>(
+async fn ask_password<U: AuthUser>(
     auth: &Auth<U>,
     candidate: &AbstractUser,
     prompt: &mut dyn Prompt,
@@ -187,7 +187,11 @@ fn ask_password<U: AuthUser>(
             writeln!(out, "Error: Blank passwords aren't allowed.")?;
             continue;
         }
-        if let Err(errors) = auth.users().validate_password(&first, Some(candidate)) {
+        if let Err(errors) = auth
+            .users()
+            .validate_password(&first, Some(candidate))
+            .await
+        {
             for error in errors {
                 writeln!(out, "{error}")?;
             }
@@ -276,7 +280,7 @@ where
             writeln!(out, "Passwords do not match. Please try again.")?;
             continue;
         }
-        if let Err(errors) = auth.users().validate_password(&second, Some(&user)) {
+        if let Err(errors) = auth.users().validate_password(&second, Some(&user)).await {
             for error in errors {
                 writeln!(out, "{error}")?;
             }

@@ -34,11 +34,15 @@ impl PasswordChangeForm {
 
     /// The form as submitted by `user`, its fields validated (the old
     /// password only for presence: the view checks it).
-    pub(crate) fn bound(data: &FormData, user: &AbstractUser, validators: &Validators) -> Self {
+    pub(crate) async fn bound(
+        data: &FormData,
+        user: &AbstractUser,
+        validators: &Validators,
+    ) -> Self {
         let mut form = Form::new(Self::fields(validators));
         let old_password = data.get("old_password").unwrap_or("").to_owned();
         form.require(&[("old_password", &old_password)]);
-        let new_password = SetPasswordForm::clean(&mut form, data, user, validators);
+        let new_password = SetPasswordForm::clean(&mut form, data, user, validators).await;
         PasswordChangeForm {
             form,
             old_password,

@@ -6,7 +6,7 @@ use super::{Form, widgets::FormField};
 use crate::{
     AbstractUser,
     http::body::FormData,
-    password::validation::{Validators, password_validators_help_texts, validate_password},
+    password::validation::{Validators, password_validators_help_texts, validate_password_async},
 };
 
 /// The two new passwords differ (with Django's curly apostrophe).
@@ -41,7 +41,7 @@ impl SetPasswordForm {
 
     /// Validates the new passwords of `data` for `user` into `form`
     /// (which holds the two fields).
-    pub(crate) fn clean(
+    pub(crate) async fn clean(
         form: &mut Form,
         data: &FormData,
         user: &AbstractUser,
@@ -53,7 +53,8 @@ impl SetPasswordForm {
         if !new1.is_empty() && !new2.is_empty() {
             if new1 != new2 {
                 form.add_error("new_password2", PASSWORD_MISMATCH);
-            } else if let Err(errors) = validate_password(new2, Some(user), validators) {
+            } else if let Err(errors) = validate_password_async(new2, Some(user), validators).await
+            {
                 for error in errors {
                     form.add_error("new_password2", error.to_string());
                 }
@@ -63,9 +64,13 @@ impl SetPasswordForm {
     }
 
     /// The form as submitted for `user`, validated.
-    pub(crate) fn bound(data: &FormData, user: &AbstractUser, validators: &Validators) -> Self {
+    pub(crate) async fn bound(
+        data: &FormData,
+        user: &AbstractUser,
+        validators: &Validators,
+    ) -> Self {
         let mut form = Form::new(Self::fields(validators, true));
-        let password = Self::clean(&mut form, data, user, validators);
+        let password = Self::clean(&mut form, data, user, validators).await;
         SetPasswordForm { form, password }
     }
 }

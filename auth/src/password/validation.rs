@@ -6,6 +6,8 @@
 
 use std::{collections::HashSet, sync::OnceLock};
 
+use futures_util::future::BoxFuture;
+
 use crate::{AbstractUser, Error, ValidationError};
 
 /// One password rule (Django's password validator classes).
@@ -13,6 +15,18 @@ pub trait PasswordValidator: Send + Sync {
     /// An error when `password` breaks the rule (`user` is the account the
     /// password is for, when known).
     fn validate(&self, password: &str, user: Option<&AbstractUser>) -> Result<(), ValidationError>;
+    /// The same check for async callers (the views and commands use it):
+    /// a rule that asks a remote service overrides it so that the wait
+    /// does not block a runtime thread. The default runs
+    /// [`validate`](Self::validate).
+    fn validate_async<'a>(
+        &'a self,
+        password: &'a str,
+        user: Option<&'a AbstractUser>,
+    ) -> BoxFuture<'a, Result<(), ValidationError>> {
+        let outcome = self.validate(password, user);
+        Box::pin(std::future::ready(outcome))
+    }
     /// A sentence describing the rule, for forms.
     fn help_text(&self) -> String;
 }
@@ -41,6 +55,26 @@ pub fn validate_password(
         .iter()
         .filter_map(|v| v.validate(password, user).err())
         .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// [`validate_password`] for async callers: each validator's
+/// [`validate_async`](PasswordValidator::validate_async), in order.
+pub async fn validate_password_async(
+    password: &str,
+    user: Option<&AbstractUser>,
+    validators: &[Box<dyn PasswordValidator>],
+) -> Result<(), Vec<ValidationError>> {
+    let mut errors = Vec::new();
+    for validator in validators {
+        if let Err(error) = validator.validate_async(password, user).await {
+            errors.push(error);
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {

@@ -123,6 +123,32 @@ impl FromStr for MaxSessionsPolicy {
     }
 }
 
+/// What the breached-password check does when the list cannot be asked
+/// (`AUTH_PWNED_FAIL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PwnedFail {
+    /// Let the password through, with a logged warning (the default): an
+    /// outage of the list must not stop every sign-up and password change.
+    Open,
+    /// Refuse the password with a message that says the check is
+    /// unavailable.
+    Closed,
+}
+
+impl FromStr for PwnedFail {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s.to_ascii_lowercase().as_str() {
+            "open" => Ok(PwnedFail::Open),
+            "closed" => Ok(PwnedFail::Closed),
+            _ => Err(UnknownValue {
+                expected: "open or closed",
+                got: s.to_owned(),
+            }),
+        }
+    }
+}
+
 /// A setting's value is not one of the accepted words.
 #[derive(Debug, thiserror::Error)]
 #[error("expected {expected}, got `{got}`")]
@@ -253,6 +279,11 @@ mod parse {
     /// The cache's staleness bound: seconds, at least 20 ms.
     pub(super) fn staleness(raw: &str) -> Parsed<Duration> {
         fractional_seconds(raw, 0.02)
+    }
+
+    /// The breached-password service's timeout: seconds, at least 100 ms.
+    pub(super) fn pwned_timeout(raw: &str) -> Parsed<Duration> {
+        fractional_seconds(raw, 0.1)
     }
 
     /// The SMTP timeout: seconds, at least 100 ms.
@@ -548,6 +579,20 @@ settings! {
     /// after the other validators. The app does not start if it cannot be
     /// read.
     pwned_passwords_file: Option<PathBuf> = None, "AUTH_PWNED_PASSWORDS_FILE" => parse::optional_path, plain;
+    /// A breached-password range service (Have I Been Pwned's is
+    /// `https://api.pwnedpasswords.com/range/`; feature `pwned-online`):
+    /// when set, new passwords are checked with the k-anonymity protocol
+    /// (only the first 5 hex digits of their SHA-1 are sent). Unset by
+    /// default: the app makes no outbound request unless asked to.
+    pwned_passwords_url: Option<String> = None, "AUTH_PWNED_PASSWORDS_URL" => parse::optional, plain;
+    /// How long a request to the range service may take (2 s).
+    pwned_timeout: Duration = Duration::from_secs(2), "AUTH_PWNED_TIMEOUT" => parse::pwned_timeout, plain;
+    /// How long a range's answer is reused, in seconds (a day; 0 turns
+    /// the cache off).
+    pwned_cache_ttl: Duration = Duration::from_secs(86_400), "AUTH_PWNED_CACHE_TTL" => parse::seconds, plain;
+    /// What happens when the list cannot be asked: `open` (the default)
+    /// lets the password through with a warning, `closed` refuses it.
+    pwned_fail: PwnedFail = PwnedFail::Open, "AUTH_PWNED_FAIL" => parse::value, plain;
     /// Mail the user when their password changes (by the change form, a
     /// reset, or the API) (off by default).
     notify_password_change: bool = false, "AUTH_NOTIFY_PASSWORD_CHANGE" => parse::flag, plain;

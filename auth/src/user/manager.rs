@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     Error, Result, ValidationError, app::shared::Shared, password::Check,
-    password::validation::validate_password,
+    password::validation::validate_password_async,
 };
 
 /// The users of an app, from [`Auth::users`](crate::Auth::users) (Django's
@@ -184,12 +184,12 @@ impl<'a, U: AuthUser> Users<'a, U> {
 
     /// Runs the password validators for `user` (Django's
     /// `validate_password`).
-    pub fn validate_password(
+    pub async fn validate_password(
         &self,
         password: &str,
         user: Option<&AbstractUser>,
     ) -> std::result::Result<(), Vec<ValidationError>> {
-        validate_password(password, user, &self.shared.validators)
+        validate_password_async(password, user, &self.shared.validators).await
     }
 
     /// An unsaved active user as `create_user` makes it: username

@@ -31,7 +31,7 @@ impl PasswordChangeView {
             Ok(data) => data,
             Err(response) => return Ok(response),
         };
-        let mut change = PasswordChangeForm::bound(&data, user.base(), &shared.validators);
+        let mut change = PasswordChangeForm::bound(&data, user.base(), &shared.validators).await;
         if !change.old_password.is_empty() {
             match check_current_password(session, &user, &change.old_password).await {
                 Ok(true) => {}

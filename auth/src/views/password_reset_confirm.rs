@@ -98,7 +98,7 @@ impl PasswordResetConfirmView {
             Ok(data) => data,
             Err(response) => return Ok(response),
         };
-        let new = SetPasswordForm::bound(&data, user.base(), &shared.validators);
+        let new = SetPasswordForm::bound(&data, user.base(), &shared.validators).await;
         if !new.form.is_valid() {
             return self.form_page(session, &new.form).await;
         }

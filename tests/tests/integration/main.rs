@@ -29,6 +29,7 @@ mod hosts;
 mod macros;
 mod password_reset;
 mod permissions;
+mod pwned;
 mod random_input;
 mod redaction;
 mod redirects;
