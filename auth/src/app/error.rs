@@ -125,6 +125,7 @@ impl IntoResponse for Error {
             );
         }
         if let Error::PermissionDenied = self {
+            crate::events::trace::decision("permission_required", "denied", "");
             return error_page(StatusCode::FORBIDDEN, "Forbidden (403)", &self.to_string());
         }
         if let Error::Throttled = self {

@@ -197,7 +197,7 @@ impl Drop for Tee {
 
 /// Django's `CSRF_FAILURE_VIEW` page: 403 with the reason.
 fn forbidden(reason: Rejection) -> Response {
-    tracing::warn!(%reason, "CSRF check failed");
+    crate::events::trace::decision("csrf", "denied", &reason.to_string());
     error_page(
         StatusCode::FORBIDDEN,
         "Forbidden (403)",

@@ -37,14 +37,16 @@ impl Hooks {
         for hook in &self.0 {
             let call = hook(event.clone());
             let kind = event.kind;
-            runtime.spawn(async move {
+            let span = super::trace::span(event);
+            let run = async move {
                 let guarded = std::panic::AssertUnwindSafe(call).catch_unwind();
                 match tokio::time::timeout(HOOK_TIMEOUT, guarded).await {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => tracing::error!(kind = kind.as_str(), "an event hook panicked"),
                     Err(_) => tracing::warn!(kind = kind.as_str(), "an event hook ran out of time"),
                 }
-            });
+            };
+            runtime.spawn(tracing::Instrument::instrument(run, span));
         }
     }
 }

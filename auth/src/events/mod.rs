@@ -13,6 +13,7 @@ pub(crate) mod log;
 pub(crate) mod notify;
 #[cfg(feature = "prometheus")]
 mod prometheus;
+pub(crate) mod trace;
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -221,14 +222,7 @@ impl Events {
 
     /// Hands `event` to the hooks and the log; never waits for either.
     pub(crate) fn emit(&self, event: Event) -> Arc<Event> {
-        tracing::info!(
-            kind = event.kind.as_str(),
-            user_id = event.user_id,
-            username = %event.username,
-            client = ?event.client_ip,
-            ended_by = event.ended_by.map(EndedBy::as_str),
-            "auth event"
-        );
+        trace::record(&event);
         count(&event);
         let event = Arc::new(event);
         self.hooks.run(&event);

@@ -92,6 +92,7 @@ pub(crate) async fn check(
     };
     let next = return_to(request, method, referer);
     let location = redirect::redirect_to_login(&next, reauth_url, Some(REDIRECT_FIELD_NAME));
+    crate::events::trace::decision("reauth_required", "redirect", request.origin.uri.path());
     Some(redirect::see_other(&location))
 }
 

@@ -17,7 +17,7 @@ mod pbkdf2;
 mod pwned;
 pub mod validation;
 
-pub use pwned::PwnedPasswordValidator;
+pub use pwned::{PwnedFail, PwnedLookupError, PwnedPasswordValidator};
 
 #[cfg(feature = "test-util")]
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -449,6 +449,7 @@ impl RequestAuth {
             login_url,
         );
         let location = redirect::redirect_to_login(&next, login_url, redirect_field);
+        crate::events::trace::decision("login_required", "redirect", self.origin.uri.path());
         redirect::see_other(&location)
     }
 }

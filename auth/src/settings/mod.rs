@@ -12,6 +12,8 @@ pub(crate) mod secret;
 
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
+pub use crate::password::PwnedFail;
+
 /// The `SameSite` attribute of a cookie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SameSite {
@@ -117,32 +119,6 @@ impl FromStr for MaxSessionsPolicy {
             "refuse" => Ok(MaxSessionsPolicy::Refuse),
             _ => Err(UnknownValue {
                 expected: "end_oldest or refuse",
-                got: s.to_owned(),
-            }),
-        }
-    }
-}
-
-/// What the breached-password check does when the list cannot be asked
-/// (`AUTH_PWNED_FAIL`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PwnedFail {
-    /// Let the password through, with a logged warning (the default): an
-    /// outage of the list must not stop every sign-up and password change.
-    Open,
-    /// Refuse the password with a message that says the check is
-    /// unavailable.
-    Closed,
-}
-
-impl FromStr for PwnedFail {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, UnknownValue> {
-        match s.to_ascii_lowercase().as_str() {
-            "open" => Ok(PwnedFail::Open),
-            "closed" => Ok(PwnedFail::Closed),
-            _ => Err(UnknownValue {
-                expected: "open or closed",
                 got: s.to_owned(),
             }),
         }

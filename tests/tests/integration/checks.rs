@@ -3,8 +3,6 @@
 //! binary, and the check id or message asserted. (The binary holds other
 //! modules' guards too, so each test looks for its own handler.)
 
-use std::sync::{Arc, Mutex};
-
 use auth::checks::{Report, Scope, run_checks};
 use auth_tests::{User, client::Client, fresh_auth_with};
 use axum::{Router, routing::get};
@@ -214,29 +212,6 @@ async fn the_deploy_checks_name_the_production_settings() {
     );
 }
 
-/// Log lines written on this thread while it runs.
-fn captured() -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let sink = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || Writer(sink.clone()))
-        .with_ansi(false)
-        .finish();
-    (tracing::subscriber::set_default(subscriber), buffer)
-}
-
-struct Writer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Writer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_layer_added_before_the_routes_says_so() {
     let auth = wiki(auth::Settings::default()).await;
@@ -245,7 +220,7 @@ async fn a_layer_added_before_the_routes_says_so() {
         .route("/", get(|| async { "home" }))
         .layer(auth.layer())
         .merge(wiki_urls::router());
-    let (_guard, logs) = captured();
+    let (_guard, logs) = crate::logs::captured(tracing::Level::INFO);
     let page = Client::new(app).get(wiki_urls::LOGIN).await;
     assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
     let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
@@ -262,7 +237,7 @@ async fn nesting_the_auth_urls_says_to_declare_a_prefix() {
     let app = Router::new()
         .nest("/wiki", wiki_urls::router())
         .layer(auth.layer());
-    let (_guard, logs) = captured();
+    let (_guard, logs) = crate::logs::captured(tracing::Level::INFO);
     let page = Client::new(app).get("/wiki/accounts/login/").await;
     assert_eq!(page.status, StatusCode::OK);
     let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();

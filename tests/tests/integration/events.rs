@@ -462,3 +462,72 @@ async fn the_metrics_route_serves_the_counters_behind_its_token() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Every event is logged once under `auth::event` with the same fields,
+/// a hook runs inside a span with them, and each guard decision that
+/// answers instead of the view is logged under `auth::decision`.
+#[tokio::test]
+async fn events_and_decisions_are_traced_with_uniform_fields() {
+    let db = Backend::Sqlite.database().await;
+    let auth = db
+        .builder::<User>(settings())
+        .urls(urls::URLCONF)
+        .on_event(|event| async move {
+            tracing::info!(target: "app", "hook saw {}", event.kind.as_str());
+        })
+        .build()
+        .await
+        .expect("builds");
+    auth.users()
+        .create_user("alice", "alice@example.com", Some("old-password-1"))
+        .await
+        .unwrap();
+    let (_guard, logs) = crate::logs::captured(tracing::Level::DEBUG);
+    let mut browser = client(&auth);
+    browser.log_in("/login/", "alice", "wrong").await;
+    browser.log_in("/login/", "alice", "old-password-1").await;
+    let mut anonymous = client(&auth);
+    assert_eq!(
+        anonymous.get("/profile/").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let forged = anonymous
+        .post("/ping/", &[("csrfmiddlewaretoken", "forged")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = crate::logs::text(&logs);
+    let line = |needle: &str| {
+        text.lines()
+            .find(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle} in:\n{text}"))
+            .to_owned()
+    };
+    let failed = line("kind=\"user_login_failed\"");
+    assert!(failed.starts_with(|c: char| c.is_ascii_digit()), "{failed}");
+    for field in [
+        " WARN auth::event",
+        "outcome=\"failure\"",
+        "username=alice",
+        "client=",
+        "backend=",
+    ] {
+        assert!(failed.contains(field), "{field} in {failed}");
+    }
+    let logged_in = line("kind=\"user_logged_in\"");
+    for field in [" INFO auth::event", "outcome=\"success\"", "user_id=1"] {
+        assert!(logged_in.contains(field), "{field} in {logged_in}");
+    }
+    let hook = line("hook saw user_logged_in");
+    assert!(
+        hook.contains("auth_event{kind=\"user_logged_in\" outcome=\"success\""),
+        "the hook runs in the event's span: {hook}"
+    );
+    let redirect = line("decision=\"login_required\"");
+    assert!(redirect.contains("DEBUG auth::decision") && redirect.contains("outcome=\"redirect\""));
+    let csrf = line("decision=\"csrf\"");
+    assert!(
+        csrf.contains("WARN auth::decision") && csrf.contains("outcome=\"denied\""),
+        "{csrf}"
+    );
+}

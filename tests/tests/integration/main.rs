@@ -26,6 +26,7 @@ mod guards;
 mod hash_count;
 mod headers;
 mod hosts;
+mod logs;
 mod macros;
 mod password_reset;
 mod permissions;
