@@ -300,6 +300,10 @@ impl<U: AuthUser> AnyBackends for BackendList<U> {
         })
     }
 
+    fn named(&self, name: &str) -> Option<&'static str> {
+        self.list.iter().map(|b| b.name()).find(|n| *n == name)
+    }
+
     fn first(&self) -> &'static str {
         self.list.first().map_or(ModelBackend::NAME, |b| b.name())
     }

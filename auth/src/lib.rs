@@ -65,6 +65,7 @@ mod forms;
 mod guards;
 mod http;
 pub mod mail;
+pub mod mfa;
 mod middleware;
 pub mod password;
 mod permissions;

@@ -99,6 +99,14 @@ impl<U: AuthUser> Auth<U> {
         }
     }
 
+    /// Every user's second factors, for administration: their state, and
+    /// a reset for a user who lost their device (see [`mfa`](crate::mfa)).
+    pub fn mfa(&self) -> crate::mfa::MfaAdmin<'_> {
+        crate::mfa::MfaAdmin {
+            shared: &self.shared,
+        }
+    }
+
     /// Groups and permissions (Django's `PermissionsMixin` and the
     /// admin's group and permission editing).
     pub fn permissions(&self) -> PermissionAdmin<'_, U> {
@@ -137,6 +145,7 @@ impl<U: AuthUser> Auth<U> {
         shared.sessions.migrate().await?;
         shared.throttle.migrate().await?;
         db.run(crate::events::log::migrate(db.conn())).await?;
+        db.run(crate::mfa::store::migrate(db.conn())).await?;
         let added_permissions = shared.permissions.migrate(db).await?;
         let mut created_tables: Vec<String> = db
             .run(database::table_names(db.conn()))

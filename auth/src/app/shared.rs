@@ -183,6 +183,9 @@ pub(crate) trait AnyBackends: Send + Sync {
     /// The name of the first backend (what [`login`](crate::login)
     /// records when the user came from elsewhere).
     fn first(&self) -> &'static str;
+
+    /// The configured backend named `name`, as its `'static` name.
+    fn named(&self, name: &str) -> Option<&'static str>;
 }
 
 /// `authenticate`, `login` and `update_session_auth_hash` for the app's

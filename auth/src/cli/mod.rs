@@ -61,6 +61,7 @@
 //! ```
 
 mod events;
+mod mfa;
 mod permissions;
 mod prompt;
 mod sessions;
@@ -181,6 +182,13 @@ pub enum Command {
         /// The user.
         username: String,
     },
+    /// A user's second factors: `mfa status USERNAME`, `mfa reset
+    /// USERNAME`.
+    Mfa {
+        /// What to do.
+        #[command(subcommand)]
+        action: MfaCommand,
+    },
     /// Change a user's password.
     Changepassword {
         /// The user (default: the name of the OS user running the command).
@@ -236,6 +244,23 @@ pub enum Command {
     Listperms {
         /// The user whose permissions to list.
         username: Option<String>,
+    },
+}
+
+/// The `mfa` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// The user's factors: kind, added, last used, recovery codes left.
+    Status {
+        /// The user.
+        username: String,
+    },
+    /// Remove every factor of the user and end every session of theirs
+    /// (for a user who lost their device; they log in with the password
+    /// alone and can set a factor up again).
+    Reset {
+        /// The user.
+        username: String,
     },
 }
 
@@ -607,6 +632,12 @@ where
         } => events::list(auth, username, since, kinds, json, out).await,
         Command::Clearevents => events::clear(auth, out).await,
         Command::Listsessions { username } => sessions::list(auth, &username, out).await,
+        Command::Mfa {
+            action: MfaCommand::Status { username },
+        } => mfa::status(auth, &username, out).await,
+        Command::Mfa {
+            action: MfaCommand::Reset { username },
+        } => mfa::reset(auth, &username, out).await,
         Command::Endsessions { username } => sessions::end_all(auth, &username, out).await,
         Command::Deactivateuser { username } => {
             sessions::set_active(auth, &username, false, out).await

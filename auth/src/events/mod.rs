@@ -43,11 +43,18 @@ pub enum EventKind {
     /// A session was ended by something other than its own logout (see
     /// [`Event::ended_by`]).
     SessionEnded,
+    /// A second factor was turned on (its name in [`Event::backend`]:
+    /// `totp`, `recovery_codes`).
+    MfaEnabled,
+    /// A second factor was turned off (`all` after `mfa reset`).
+    MfaDisabled,
+    /// A wrong code at the second step of a login.
+    MfaFailed,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::UserLoggedIn,
         EventKind::UserLoggedOut,
         EventKind::UserLoginFailed,
@@ -56,6 +63,9 @@ impl EventKind {
         EventKind::PasswordResetRequested,
         EventKind::PasswordResetCompleted,
         EventKind::SessionEnded,
+        EventKind::MfaEnabled,
+        EventKind::MfaDisabled,
+        EventKind::MfaFailed,
     ];
 
     /// The stored name (`user_logged_in`, …).
@@ -69,6 +79,9 @@ impl EventKind {
             EventKind::PasswordResetRequested => "password_reset_requested",
             EventKind::PasswordResetCompleted => "password_reset_completed",
             EventKind::SessionEnded => "session_ended",
+            EventKind::MfaEnabled => "mfa_enabled",
+            EventKind::MfaDisabled => "mfa_disabled",
+            EventKind::MfaFailed => "mfa_failed",
         }
     }
 
@@ -82,7 +95,7 @@ impl EventKind {
     /// `success`, `failure` or `refused`.
     pub fn outcome(self) -> &'static str {
         match self {
-            EventKind::UserLoginFailed => "failure",
+            EventKind::UserLoginFailed | EventKind::MfaFailed => "failure",
             EventKind::LoginLockedOut => "refused",
             _ => "success",
         }

@@ -9,9 +9,11 @@
 //!   second half of the password change);
 //! - `password_change.rs`: `PasswordChangeForm`;
 //! - `password_reset.rs`: `PasswordResetForm`;
-//! - `reauthenticate.rs`: django-allauth's `ReauthenticateForm`.
+//! - `reauthenticate.rs`: django-allauth's `ReauthenticateForm`;
+//! - `mfa_code.rs`: the two-factor views' one-time code.
 
 pub(crate) mod login;
+pub(crate) mod mfa_code;
 pub(crate) mod password_change;
 pub(crate) mod password_reset;
 pub(crate) mod reauthenticate;

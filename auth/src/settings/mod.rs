@@ -548,6 +548,12 @@ settings! {
     /// The bearer token `Auth::metrics_router` asks for (feature
     /// `prometheus`); unset, the route is a 404.
     metrics_token: Option<String> = None, "AUTH_METRICS_TOKEN" => parse::optional, secret;
+    /// How long the second step of a two-factor login may take after the
+    /// password, in seconds (300); past it, the password again.
+    mfa_login_timeout: Duration = Duration::from_secs(300), "AUTH_MFA_LOGIN_TIMEOUT" => parse::positive_seconds, plain;
+    /// The issuer name authenticator apps show next to a TOTP code (unset:
+    /// the site's host).
+    mfa_totp_issuer: Option<String> = None, "AUTH_MFA_TOTP_ISSUER" => parse::optional, plain;
     /// A local list of breached passwords' SHA-1 hashes (Have I Been
     /// Pwned's format: `HASH:COUNT` lines, sorted): when set, new
     /// passwords found in it are refused

@@ -27,6 +27,26 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/auth/reauthenticate.html"),
     ),
     (
+        "mfa/authenticate.html",
+        include_str!("../../templates/mfa/authenticate.html"),
+    ),
+    (
+        "mfa/index.html",
+        include_str!("../../templates/mfa/index.html"),
+    ),
+    (
+        "mfa/totp_activate.html",
+        include_str!("../../templates/mfa/totp_activate.html"),
+    ),
+    (
+        "mfa/totp_deactivate.html",
+        include_str!("../../templates/mfa/totp_deactivate.html"),
+    ),
+    (
+        "mfa/recovery_codes.html",
+        include_str!("../../templates/mfa/recovery_codes.html"),
+    ),
+    (
         "registration/login.html",
         include_str!("../../templates/registration/login.html"),
     ),

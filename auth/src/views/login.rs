@@ -3,7 +3,9 @@
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
-use super::{LoginView, NEXT, SESSION_EXPIRED, View, form_page, query_param, redirect, safe_next};
+use super::{
+    LoginView, NEXT, SESSION_EXPIRED, View, form_page, mfa, query_param, redirect, safe_next,
+};
 use crate::{
     Error, RememberMe, Result, Session,
     forms::{
@@ -58,16 +60,9 @@ impl LoginView {
             .authenticate(session, &login.username, &login.password)
             .await
         {
-            Ok(Some(user)) => match operations.login(session, &user).await {
-                Ok(()) => Ok(redirect(&self.success_url(session, next))),
-                Err(Error::TooManySessions) => {
-                    login
-                        .form
-                        .add_non_field_error(Error::TooManySessions.to_string());
-                    self.page(session, &login.form, next, StatusCode::FORBIDDEN)
-                        .await
-                }
-                Err(err) => Err(err),
+            Ok(Some(user)) => match mfa::second_step(session, &user).await? {
+                Some(step) => Ok(redirect(&mfa::with_next(step, next.as_deref()))),
+                None => self.log_in(session, login, &user, next).await,
             },
             Ok(None) => {
                 login.form.add_non_field_error(INVALID_LOGIN);
@@ -76,6 +71,27 @@ impl LoginView {
             Err(Error::Throttled) => {
                 login.form.add_non_field_error(Error::Throttled.to_string());
                 self.page(session, &login.form, next, StatusCode::TOO_MANY_REQUESTS)
+                    .await
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The full login of `user`, whose credentials `login` carried.
+    async fn log_in(
+        &self,
+        session: &Session,
+        mut login: LoginForm,
+        user: &crate::user::erased::LoadedUser,
+        next: Option<String>,
+    ) -> Result<Response> {
+        match session.request.shared.operations.login(session, user).await {
+            Ok(()) => Ok(redirect(&self.success_url(session, next))),
+            Err(Error::TooManySessions) => {
+                login
+                    .form
+                    .add_non_field_error(Error::TooManySessions.to_string());
+                self.page(session, &login.form, next, StatusCode::FORBIDDEN)
                     .await
             }
             Err(err) => Err(err),

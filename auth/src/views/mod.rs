@@ -3,8 +3,10 @@
 //! [`PasswordResetView`], [`PasswordResetDoneView`],
 //! [`PasswordResetConfirmView`], [`PasswordResetCompleteView`]; and two
 //! Django lacks: [`SessionListView`] (the sessions a user is logged in
-//! on) and [`ReauthenticateView`] (the password again before a
-//! sensitive action).
+//! on), [`ReauthenticateView`] (the password again before a sensitive
+//! action), and the two-factor views ([`MfaAuthenticateView`],
+//! [`MfaIndexView`], [`TotpActivateView`], [`TotpDeactivateView`],
+//! [`RecoveryCodesView`]).
 //!
 //! Each is configured with builder methods named after Django's attributes
 //! (`template_name`, `next_page`, `success_url`, …) and mounted with
@@ -16,6 +18,7 @@
 
 mod login;
 mod logout;
+mod mfa;
 mod password_change;
 mod password_reset;
 mod password_reset_confirm;
@@ -34,13 +37,15 @@ use axum::{
 use http::{HeaderValue, Method, Request, StatusCode, header};
 
 pub use crate::forms::{
-    login::INVALID_LOGIN, password_change::PASSWORD_INCORRECT, password_reset::INVALID_EMAIL,
-    reauthenticate::REAUTH_INCORRECT, set_password::PASSWORD_MISMATCH,
+    login::INVALID_LOGIN, mfa_code::INVALID_CODE, password_change::PASSWORD_INCORRECT,
+    password_reset::INVALID_EMAIL, reauthenticate::REAUTH_INCORRECT,
+    set_password::PASSWORD_MISMATCH,
 };
 pub use table::{
-    LoginView, LogoutView, PasswordChangeDoneView, PasswordChangeView, PasswordResetCompleteView,
-    PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView, ReauthenticateView,
-    SessionListView,
+    LoginView, LogoutView, MfaAuthenticateView, MfaIndexView, PasswordChangeDoneView,
+    PasswordChangeView, PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView,
+    PasswordResetView, ReauthenticateView, RecoveryCodesView, SessionListView, TotpActivateView,
+    TotpDeactivateView,
 };
 
 use crate::{

@@ -154,6 +154,70 @@ macro_rules! __auth_views {
                 /// URL).
                 login_url: optional_text = None (filled),
             }
+
+            /// The second step of a two-factor login: after a correct
+            /// password, `LoginView` sends a user with a second factor
+            /// here, with the session in a pending state that every guard
+            /// sees as anonymous (`AUTH_MFA_LOGIN_TIMEOUT`, 300 s). A
+            /// `code` field takes a TOTP code or a recovery code; a right
+            /// one completes the login (as [`login`](crate::login)) and
+            /// redirects (303) to the safe `next`, else
+            /// `settings.login_redirect_url`. Wrong codes count against
+            /// the login throttle (past it, a 429); without a pending
+            /// login, the page redirects to the login page.
+            MfaAuthenticateView [GET, HEAD, POST] {
+                /// The form template.
+                template_name: text = "mfa/authenticate.html",
+            }
+
+            /// The logged-in user's second factors: whether TOTP is on,
+            /// how many recovery codes are left, and links to change them.
+            MfaIndexView [GET, HEAD] needs_login {
+                /// The template (`totp_active`, `recovery_codes_left`,
+                /// `recovery_codes_total`, the views' paths).
+                template_name: text = "mfa/index.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
+
+            /// Turns TOTP on: GET shows a new secret as a QR code (inline
+            /// SVG) and as text (`id="totp-secret"`), and a `code` field;
+            /// a POST with the secret's current code activates it, ends
+            /// the user's other sessions and, the first time, shows the
+            /// new recovery codes (303 to [`RecoveryCodesView`]). Needs a
+            /// recent authentication (declare a [`ReauthenticateView`]).
+            TotpActivateView [GET, HEAD, POST] needs_login {
+                /// The template (`secret`, `qr_code`, `form`).
+                template_name: text = "mfa/totp_activate.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
+
+            /// Turns TOTP off (POST; GET asks to confirm), with the
+            /// recovery codes when no other factor is left, and ends the
+            /// user's other sessions. Needs a recent authentication.
+            TotpDeactivateView [GET, HEAD, POST] needs_login {
+                /// The confirmation template.
+                template_name: text = "mfa/totp_deactivate.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
+
+            /// The recovery codes: right after they were made, the codes
+            /// themselves in a list (`id="recovery-codes"`), shown once;
+            /// otherwise how many are left. A POST makes a new set
+            /// (the old one stops working), shows it, and ends the user's
+            /// other sessions. Needs a recent authentication.
+            RecoveryCodesView [GET, HEAD, POST] needs_login {
+                /// The template (`codes`, `left`, `total`).
+                template_name: text = "mfa/recovery_codes.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
         }
     };
 }

@@ -7,14 +7,14 @@ use auth_tests::{User, fresh_auth};
 use clap::Parser as _;
 
 /// Answers prompts from a script and records the questions.
-struct Script {
+pub(crate) struct Script {
     answers: VecDeque<&'static str>,
     asked: Vec<String>,
     interactive: bool,
 }
 
 impl Script {
-    fn new(answers: &[&'static str]) -> Self {
+    pub(crate) fn new(answers: &[&'static str]) -> Self {
         Script {
             answers: answers.iter().copied().collect(),
             asked: Vec::new(),
@@ -39,7 +39,7 @@ impl Prompt for Script {
     }
 }
 
-async fn run(
+pub(crate) async fn run(
     auth: &auth::Auth<User>,
     args: &[&str],
     script: &mut Script,

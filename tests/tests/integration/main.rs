@@ -28,6 +28,7 @@ mod headers;
 mod hosts;
 mod logs;
 mod macros;
+mod mfa;
 mod password_reset;
 mod permissions;
 mod pwned;

@@ -71,12 +71,26 @@ pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
     let mut found = Vec::new();
     let urls = &shared.urls;
     let list = urls.path_of_view("SessionListView");
+    // The two-factor views that change the factors: each asks for a
+    // recent authentication and ends the user's other sessions.
+    let changing: Vec<String> = [
+        "TotpActivateView",
+        "TotpDeactivateView",
+        "RecoveryCodesView",
+    ]
+    .into_iter()
+    .filter_map(|view| {
+        urls.path_of_view(view)
+            .map(|path| format!("the {view} at {path}"))
+    })
+    .collect();
     if urls.path_of_view("ReauthenticateView").is_none() {
         let needing = registry::guards()
             .into_iter()
             .filter(|guard| guard.guard == "reauth_required")
             .map(|guard| format!("#[reauth_required] on {}", guard.handler))
-            .chain(list.map(|path| format!("the SessionListView at {path}")));
+            .chain(list.map(|path| format!("the SessionListView at {path}")))
+            .chain(changing.iter().cloned());
         for needs in needing {
             found.push(
                 CheckMessage::error(
@@ -101,7 +115,8 @@ pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
                     .settings
                     .session_max_per_user
                     .map(|_| "AUTH_SESSION_MAX_PER_USER".to_owned()),
-            );
+            )
+            .chain(changing.iter().cloned());
         for needs in needing {
             found.push(
                 CheckMessage::error(

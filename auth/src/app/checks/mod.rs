@@ -18,8 +18,8 @@
 //! | `auth.E002` | the templates directory does not exist (at build) |
 //! | `auth.E003` | `DATABASE_URL` names a database whose feature is off (at build) |
 //! | `auth.E004` | `REDIS_URL` is set without the `redis` feature (at build) |
-//! | `auth.E005` | re-authentication is needed (a `#[reauth_required]` handler, a `SessionListView`) but no `ReauthenticateView` is declared |
-//! | `auth.E006` | the session registry is needed (a `SessionListView`, `AUTH_SESSION_MAX_PER_USER`) but the app's own session store cannot list a user's sessions |
+//! | `auth.E005` | re-authentication is needed (a `#[reauth_required]` handler, a `SessionListView`, a two-factor view that changes the factors) but no `ReauthenticateView` is declared |
+//! | `auth.E006` | the session registry is needed (a `SessionListView`, `AUTH_SESSION_MAX_PER_USER`, a two-factor view that changes the factors) but the app's own session store cannot list a user's sessions |
 //! | `auth.W001` | a `permissions!` block is not given to the builder (`.permissions(perms::ALL)`) |
 //! | `auth.W002` | a guard's `login_url` is not one of the declared auth URLs |
 //! | `auth.W003` | `AUTH_LOGIN_URL` is not one of the declared auth URLs |

@@ -1,0 +1,132 @@
+//! The `auth_authenticator` table: one row per factor of a user (`totp`,
+//! `recovery_codes`, and `webauthn` when passkeys land), its state as
+//! JSON, when it was added and last used. Every change to a row's state
+//! is a compare-and-swap on the old state, so two requests that race to
+//! use the same code cannot both succeed.
+
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
+};
+use time::OffsetDateTime;
+
+/// The table's entity.
+pub(crate) mod entity {
+    use sea_orm::entity::prelude::*;
+
+    /// One factor of one user.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "auth_authenticator")]
+    pub(crate) struct Model {
+        /// Row id.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The user.
+        #[sea_orm(indexed)]
+        pub user_id: i64,
+        /// `totp`, `recovery_codes`, `webauthn`.
+        #[sea_orm(column_type = "String(StringLen::N(32))")]
+        pub kind: String,
+        /// The factor's state (JSON).
+        #[sea_orm(column_type = "Text")]
+        pub data: String,
+        /// When it was added.
+        pub created_at: TimeDateTimeWithTimeZone,
+        /// When it last let the user in.
+        #[sea_orm(nullable)]
+        pub last_used_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    /// Factors have no relations.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub(crate) enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) use entity::Model as Row;
+
+/// Creates the table if missing.
+pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    crate::app::database::create_table::<entity::Entity>(db).await
+}
+
+/// Every factor of `user_id`, oldest first.
+pub(crate) async fn list(db: &DatabaseConnection, user_id: i64) -> Result<Vec<Row>, DbErr> {
+    entity::Entity::find()
+        .filter(entity::Column::UserId.eq(user_id))
+        .order_by_asc(entity::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The factor of `kind` of `user_id`, if any.
+pub(crate) async fn find(
+    db: &DatabaseConnection,
+    user_id: i64,
+    kind: &str,
+) -> Result<Option<Row>, DbErr> {
+    entity::Entity::find()
+        .filter(entity::Column::UserId.eq(user_id))
+        .filter(entity::Column::Kind.eq(kind))
+        .order_by_asc(entity::Column::Id)
+        .one(db)
+        .await
+}
+
+/// Adds a factor.
+pub(crate) async fn insert(
+    db: &DatabaseConnection,
+    user_id: i64,
+    kind: &str,
+    data: String,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let row = entity::ActiveModel {
+        id: NotSet,
+        user_id: Set(user_id),
+        kind: Set(kind.to_owned()),
+        data: Set(data),
+        created_at: Set(now),
+        last_used_at: Set(None),
+    };
+    entity::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces row `id`'s state `old` with `new` (and, when `used`, its last
+/// use); false when the state was no longer `old` (another request
+/// changed it first).
+pub(crate) async fn swap(
+    db: &DatabaseConnection,
+    id: i64,
+    old: &str,
+    new: String,
+    used: Option<OffsetDateTime>,
+) -> Result<bool, DbErr> {
+    let mut update = entity::Entity::update_many()
+        .col_expr(entity::Column::Data, Expr::value(new))
+        .filter(entity::Column::Id.eq(id))
+        .filter(entity::Column::Data.eq(old));
+    if let Some(at) = used {
+        update = update.col_expr(entity::Column::LastUsedAt, Expr::value(Some(at)));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+/// Removes `user_id`'s factors of `kind` (every kind when `None`); how
+/// many.
+pub(crate) async fn delete(
+    db: &DatabaseConnection,
+    user_id: i64,
+    kind: Option<&str>,
+) -> Result<u64, DbErr> {
+    let mut delete = entity::Entity::delete_many().filter(entity::Column::UserId.eq(user_id));
+    if let Some(kind) = kind {
+        delete = delete.filter(entity::Column::Kind.eq(kind));
+    }
+    Ok(delete.exec(db).await?.rows_affected)
+}

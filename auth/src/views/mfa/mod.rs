@@ -1,0 +1,66 @@
+//! The two-factor views: the login's second step (`authenticate.rs`), the
+//! factors' page (`index.rs`), TOTP on and off (`totp.rs`) and the
+//! recovery codes (`recovery_codes.rs`); and here, what `LoginView` asks
+//! after a correct password.
+
+mod authenticate;
+mod index;
+mod recovery_codes;
+mod totp;
+
+use axum::{body::Body, response::Response};
+use http::Request;
+
+use crate::{Result, Session, guards::reauth_required, mfa, user::erased::LoadedUser};
+
+/// The session key of recovery codes made by this session and not shown
+/// yet.
+const NEW_CODES_KEY: &str = "_auth_mfa_new_codes";
+
+/// After `user`'s correct password: when an `MfaAuthenticateView` is
+/// declared and the user has a second factor, the session becomes a
+/// pending login and the second step's path is returned; otherwise
+/// `None` (log in now).
+pub(super) async fn second_step(
+    session: &Session,
+    user: &LoadedUser,
+) -> Result<Option<&'static str>> {
+    let request = &session.request;
+    let shared = &request.shared;
+    let Some(path) = shared.urls.path_of_view("MfaAuthenticateView") else {
+        return Ok(None);
+    };
+    let id = user.base().id;
+    if !mfa::has_second_factor(shared, id).await? {
+        return Ok(None);
+    }
+    let backend = request
+        .authenticated_by(id)
+        .unwrap_or_else(|| shared.backends.first());
+    mfa::pending::begin(session, id, backend).await?;
+    Ok(Some(path))
+}
+
+/// `path` with `next` as its query, when there is one.
+pub(super) fn with_next(path: &str, next: Option<&str>) -> String {
+    match next {
+        Some(next) => format!(
+            "{path}?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair(crate::REDIRECT_FIELD_NAME, next)
+                .finish()
+        ),
+        None => path.to_owned(),
+    }
+}
+
+/// The re-authentication redirect, when this request's login is not
+/// recent enough for a change to the factors.
+fn needs_reauth<'a>(
+    session: &'a Session,
+    req: &Request<Body>,
+) -> impl Future<Output = Option<Response>> + Send + 'a {
+    let method = req.method().clone();
+    let referer = req.headers().get(http::header::REFERER).cloned();
+    async move { reauth_required::check(&session.request, None, &method, referer.as_ref()).await }
+}

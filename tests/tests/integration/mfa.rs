@@ -1,0 +1,340 @@
+//! Two-factor login on every backend: TOTP enrolment through the views,
+//! the staged login (a pending session is anonymous to every guard,
+//! extractor and template, and expires), the second step's throttle,
+//! recovery codes, replay, deactivation and `auth.mfa().reset`.
+
+use std::time::Duration;
+
+use auth::events::{EventFilter, EventKind};
+use auth_tests::{User, app, client::Client};
+use axum::routing::get;
+use http::StatusCode;
+
+auth::auth_urls! {
+    login: "/login/" => LoginView,
+    logout: "/logout/" => LogoutView { next_page: "/" },
+    reauthenticate: "/reauthenticate/" => ReauthenticateView,
+    mfa_authenticate: "/login/verify/" => MfaAuthenticateView,
+    mfa_index: "/account/mfa/" => MfaIndexView,
+    totp_activate: "/account/mfa/totp/activate/" => TotpActivateView,
+    totp_deactivate: "/account/mfa/totp/deactivate/" => TotpDeactivateView,
+    recovery_codes: "/account/mfa/recovery-codes/" => RecoveryCodesView,
+}
+
+#[auth::permission_required("accounts.view_user")]
+async fn report() -> &'static str {
+    "report"
+}
+
+async fn who(templates: auth::Templates) -> auth::Result<String> {
+    Ok(templates
+        .render("who.html", auth::minijinja::context! {})
+        .await?
+        .0)
+}
+
+fn settings() -> auth::Settings {
+    auth::Settings {
+        login_redirect_url: Some("/".into()),
+        login_failure_limit: 3,
+        cache_max_staleness: Duration::from_millis(200),
+        ..Default::default()
+    }
+}
+
+async fn instance(db: &auth_tests::TestDb) -> auth::Auth<User> {
+    db.builder::<User>(settings())
+        .urls(urls::URLCONF)
+        .template(
+            "who.html",
+            "{% if user.is_authenticated %}in as {{ user.username }}{% else %}anonymous{% endif %}",
+        )
+        .build()
+        .await
+        .expect("builds")
+}
+
+fn client(auth: &auth::Auth<User>) -> Client {
+    let routes = urls::router()
+        .route("/", get(app::home))
+        .route("/private/", get(app::private))
+        .route("/report/", get(report))
+        .route("/who/", get(who));
+    Client::new(routes.layer(auth.layer()))
+}
+
+/// The text between `start` and the next `<` in `body`.
+fn text_after<'a>(body: &'a str, start: &str) -> &'a str {
+    let from = body
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in {body}"))
+        + start.len();
+    let rest = &body[from..];
+    &rest[..rest.find('<').unwrap_or(rest.len())]
+}
+
+/// The recovery codes listed in `id="recovery-codes"`.
+fn recovery_codes(body: &str) -> Vec<String> {
+    let list = &body[body.find("id=\"recovery-codes\"").expect("the list")..];
+    let list = &list[..list.find("</ul>").unwrap()];
+    list.split("<code>")
+        .skip(1)
+        .map(|part| part[..part.find("</code>").unwrap()].to_owned())
+        .collect()
+}
+
+/// Turns TOTP on for the logged-in `browser`: the secret, and the
+/// recovery codes shown once.
+async fn enrol(auth: &auth::Auth<User>, browser: &mut Client) -> (String, Vec<String>) {
+    let page = browser.get("/account/mfa/totp/activate/").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<svg"), "the QR code is inline SVG");
+    assert!(page.body.contains("autocomplete=\"one-time-code\""));
+    assert!(page.body.contains("inputmode=\"numeric\""));
+    let secret = text_after(&page.body, "id=\"totp-secret\">").to_owned();
+    assert_eq!(secret.len(), 32, "{secret}");
+    let wrong = browser
+        .submit_form("/account/mfa/totp/activate/", &[("code", "000000")])
+        .await;
+    let wrong_is_right = auth::testing::totp_code(auth, &secret) == "000000";
+    if !wrong_is_right {
+        assert_eq!(wrong.status, StatusCode::OK);
+        assert!(wrong.body.contains(auth::views::INVALID_CODE));
+    }
+    let code = auth::testing::totp_code(auth, &secret);
+    let page = browser
+        .submit_form("/account/mfa/totp/activate/", &[("code", &code)])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location(), Some("/account/mfa/recovery-codes/"));
+    let page = browser.get("/account/mfa/recovery-codes/").await;
+    let codes = recovery_codes(&page.body);
+    assert_eq!(codes.len(), 10, "{}", page.body);
+    let again = browser.get("/account/mfa/recovery-codes/").await;
+    assert!(!again.body.contains("id=\"recovery-codes\""), "shown once");
+    assert!(again.body.contains("10 of 10 recovery codes left"));
+    (secret, codes)
+}
+
+/// The password step: 303 to the second step, with `next` kept.
+async fn password_step(browser: &mut Client, next: &str) {
+    let login = format!("/login/?next={next}");
+    let page = browser.get(&login).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = browser
+        .submit_form(&login, &[("username", "alice"), ("password", "pw")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let location = page.location().unwrap();
+    assert!(location.starts_with("/login/verify/"), "{location}");
+    assert!(location.contains(&next.replace('/', "%2F")), "{location}");
+}
+
+async fn kinds(auth: &auth::Auth<User>) -> Vec<EventKind> {
+    let filter = EventFilter {
+        username: Some("alice".into()),
+        ..Default::default()
+    };
+    let mut kinds: Vec<EventKind> = auth
+        .events()
+        .list(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    kinds.reverse();
+    kinds
+}
+
+auth_tests::backend_tests! {
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+
+    async fn totp_enrolment_and_a_staged_login(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        let alice = auth.users().create_superuser("alice", "", Some("pw")).await.unwrap();
+        let mut browser = client(&auth);
+        browser.log_in("/login/", "alice", "pw").await;
+        let (secret, _codes) = enrol(&auth, &mut browser).await;
+        let page = browser.get("/account/mfa/").await;
+        assert!(page.body.contains("On: logging in asks for a code"), "{}", page.body);
+
+        // Another browser: the password alone is not a login.
+        let mut other = client(&auth);
+        password_step(&mut other, "/private/").await;
+        assert_eq!(other.get("/").await.body, "Welcome, Guest!");
+        assert_eq!(other.get("/private/").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(other.get("/report/").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(other.get("/who/").await.body, "anonymous");
+        assert_eq!(other.get("/account/mfa/").await.status, StatusCode::SEE_OTHER);
+
+        let wrong = other.submit_form("/login/verify/?next=/private/", &[("code", "12345a")]).await;
+        assert_eq!(wrong.status, StatusCode::OK);
+        assert!(wrong.body.contains(auth::views::INVALID_CODE));
+        // The code used to activate is spent: the next step's code works.
+        let spent = auth::testing::totp_code(&auth, &secret);
+        let page = other.submit_form("/login/verify/?next=/private/", &[("code", &spent)]).await;
+        assert!(page.body.contains(auth::views::INVALID_CODE), "a code is good once");
+        auth::testing::advance_clock(&auth, 30);
+        let code = auth::testing::totp_code(&auth, &secret);
+        let page = other.submit_form("/login/verify/?next=/private/", &[("code", &code)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert_eq!(page.location(), Some("/private/"));
+        assert_eq!(other.get("/private/").await.body, "private for alice");
+        assert_eq!(other.get("/report/").await.body, "report");
+        assert_eq!(other.get("/who/").await.body, "in as alice");
+        let method = auth.sessions().list_for(alice.id).await.unwrap();
+        assert!(method.iter().any(|s| s.method.ends_with("+totp")), "{method:?}");
+
+        // The same code in a third browser, same step: refused.
+        let mut third = client(&auth);
+        password_step(&mut third, "/").await;
+        let page = third.submit_form("/login/verify/", &[("code", &code)]).await;
+        assert!(page.body.contains(auth::views::INVALID_CODE), "replay refused");
+
+        let seen = kinds(&auth).await;
+        for kind in [EventKind::MfaEnabled, EventKind::MfaFailed, EventKind::UserLoggedIn] {
+            assert!(seen.contains(&kind), "{kind:?} in {seen:?}");
+        }
+    }
+
+    async fn recovery_codes_work_once_and_can_be_renewed(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
+        let mut browser = client(&auth);
+        browser.log_in("/login/", "alice", "pw").await;
+        let (_secret, codes) = enrol(&auth, &mut browser).await;
+
+        let mut other = client(&auth);
+        password_step(&mut other, "/").await;
+        let typed = codes[3].to_uppercase();
+        let page = other.submit_form("/login/verify/", &[("code", &typed)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert_eq!(other.get("/").await.body, "Welcome, alice!");
+        let page = other.get("/account/mfa/").await;
+        assert!(page.body.contains("9 of 10 recovery codes left"), "{}", page.body);
+
+        let mut third = client(&auth);
+        password_step(&mut third, "/").await;
+        let page = third.submit_form("/login/verify/", &[("code", &codes[3])]).await;
+        assert!(page.body.contains(auth::views::INVALID_CODE), "used up");
+
+        // A new set: the old codes stop working, the new ones are shown.
+        let page = other.submit_form("/account/mfa/recovery-codes/", &[]).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let renewed = recovery_codes(&page.body);
+        assert_eq!(renewed.len(), 10);
+        let page = third.submit_form("/login/verify/", &[("code", &codes[4])]).await;
+        assert!(page.body.contains(auth::views::INVALID_CODE), "old set gone");
+        let page = third.submit_form("/login/verify/", &[("code", &renewed[0])]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        // Renewing ended the other sessions (the first browser's).
+        assert_eq!(browser.get("/").await.body, "Welcome, Guest!");
+    }
+
+    async fn the_pending_login_expires_and_the_code_step_is_throttled(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        auth.users().create_user("alice", "", Some("pw")).await.unwrap();
+        let mut browser = client(&auth);
+        browser.log_in("/login/", "alice", "pw").await;
+        let (secret, _) = enrol(&auth, &mut browser).await;
+
+        let mut late = client(&auth);
+        password_step(&mut late, "/private/").await;
+        let form = late.get("/login/verify/?next=/private/").await;
+        let token = form.input_value("csrfmiddlewaretoken").unwrap();
+        auth::testing::advance_clock(&auth, 301);
+        let code = auth::testing::totp_code(&auth, &secret);
+        let fields = [("csrfmiddlewaretoken", token.as_str()), ("code", &code)];
+        let page = late.post("/login/verify/?next=/private/", &fields).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert!(page.location().unwrap().starts_with("/login/"), "{:?}", page.location());
+        assert!(!page.location().unwrap().starts_with("/login/verify/"));
+        assert_eq!(late.get("/").await.body, "Welcome, Guest!");
+
+        let mut guesser = client(&auth);
+        password_step(&mut guesser, "/").await;
+        for _ in 0..2 {
+            let page = guesser.submit_form("/login/verify/", &[("code", "111111")]).await;
+            assert_eq!(page.status, StatusCode::OK);
+        }
+        // The password step counted as an attempt that succeeded; the
+        // third wrong code reaches the limit of 3 failures.
+        let page = guesser.submit_form("/login/verify/", &[("code", "111111")]).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let code = auth::testing::totp_code(&auth, &secret);
+        let page = guesser.submit_form("/login/verify/", &[("code", &code)]).await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+        assert_eq!(guesser.get("/").await.body, "Welcome, Guest!");
+    }
+
+    async fn deactivation_and_reset_end_two_factor_login(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        let alice = auth.users().create_user("alice", "", Some("pw")).await.unwrap();
+        let mut browser = client(&auth);
+        browser.log_in("/login/", "alice", "pw").await;
+        enrol(&auth, &mut browser).await;
+        let page = browser.submit_form("/account/mfa/totp/deactivate/", &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert!(auth.mfa().status(alice.id).await.unwrap().is_empty(), "codes gone too");
+        let mut other = client(&auth);
+        let page = other.log_in("/login/", "alice", "pw").await;
+        assert_eq!(page.location(), Some("/"), "no second step any more");
+
+        enrol(&auth, &mut browser).await;
+        let status = auth.mfa().status(alice.id).await.unwrap();
+        let kinds: Vec<&str> = status.iter().map(|f| f.kind.as_str()).collect();
+        assert_eq!(kinds, ["totp", "recovery_codes"]);
+        assert_eq!(status[1].codes_left, Some((10, 10)));
+        let mut script = crate::cli::Script::new(&[]);
+        let (result, out) = crate::cli::run(&auth, &["mfa", "status", "alice"], &mut script).await;
+        result.unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(lines[0].starts_with("totp  added 20") && lines[0].ends_with("last used never"), "{out}");
+        assert!(lines[1].starts_with("recovery_codes  added") && lines[1].ends_with("10 of 10 left"), "{out}");
+        let (result, out) = crate::cli::run(&auth, &["mfa", "reset", "alice"], &mut script).await;
+        result.unwrap();
+        assert_eq!(out.trim(), "Removed 2 factor(s) of 'alice' and ended their sessions.");
+        let (result, _) = crate::cli::run(&auth, &["mfa", "reset", "nobody"], &mut script).await;
+        assert!(matches!(result, Err(auth::cli::CommandError::Usage(_))));
+        assert!(auth.mfa().status(alice.id).await.unwrap().is_empty());
+        assert_eq!(browser.get("/").await.body, "Welcome, Guest!", "sessions ended");
+        let page = client(&auth).log_in("/login/", "alice", "pw").await;
+        assert_eq!(page.location(), Some("/"));
+    }
+}
+
+/// The views that change the factors ask for a recent authentication:
+/// without a `ReauthenticateView`, `check` says so for each.
+#[tokio::test]
+async fn the_factor_views_without_a_reauthenticate_view_fail_the_checks() {
+    auth::auth_urls! {
+        pub mod lonely;
+        login: "/login/" => LoginView,
+        mfa_authenticate: "/login/verify/" => MfaAuthenticateView,
+        totp_activate: "/account/mfa/totp/activate/" => TotpActivateView,
+        recovery_codes: "/account/mfa/recovery-codes/" => RecoveryCodesView,
+    }
+    let db = auth_tests::Backend::Sqlite.database().await;
+    let auth = db
+        .builder::<User>(settings())
+        .urls(lonely::URLCONF)
+        .build()
+        .await
+        .unwrap();
+    let report = auth::checks::run_checks(&auth, auth::checks::Scope::check(false)).to_string();
+    for view in ["TotpActivateView", "RecoveryCodesView"] {
+        assert!(
+            report.contains(&format!("(auth.E005) the {view} at")),
+            "{view} in {report}"
+        );
+    }
+    let complete = instance(&db).await;
+    let report = auth::checks::run_checks(&complete, auth::checks::Scope::check(false));
+    assert!(!report.contains("auth.E005"), "{report}");
+}
