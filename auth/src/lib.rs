@@ -43,6 +43,7 @@
 //! | `forms.py` | `forms/`: login, set-password, password-change, reset-request |
 //! | `views.py`, `urls.py` | [`views`], [`auth_urls!`], [`Urls`] |
 //! | `tokens.py` (`PasswordResetTokenGenerator`) | `tokens.rs` |
+//! | django-allauth's `mfa` (TOTP, recovery codes) | [`mfa`] (`auth.mfa()`) |
 //! | `core.mail` | [`mail`]: [`Mail`] (`auth.mail()`) |
 //! | `middleware.csrf`, `get_token` | `csrf/` |
 //! | `http`, `utils.http`, `SecurityMiddleware`, `ALLOWED_HOSTS` | `http/`: [`redirect`], host check, body limits, client address, security headers |

@@ -39,10 +39,8 @@ pub fn advance_clock<U: AuthUser>(auth: &Auth<U>, seconds: i64) {
 /// The TOTP code of `secret` (base32, as `TotpActivateView` shows it) by
 /// the app's clock: what an authenticator app would show now.
 pub fn totp_code<U: AuthUser>(auth: &Auth<U>, secret: &str) -> String {
-    use crate::mfa::totp;
-    let secret = totp::from_base32(secret).expect("a base32 secret");
     let now = crate::session::metadata::unix(auth.shared.clock.now());
-    totp::code(&secret, totp::step_at(now.max(0) as u64))
+    crate::mfa::totp_code(secret, now.max(0) as u64).expect("a base32 secret")
 }
 
 /// Waits until every password-reset message in preparation is sent (or

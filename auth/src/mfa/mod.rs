@@ -6,7 +6,7 @@
 //! - `store.rs`: the `auth_authenticator` table, one row per factor;
 //! - `pending.rs`: the session's state between the two steps;
 //! - `qr.rs`: the enrolment QR code as inline SVG;
-//! - here: what the views ask of them ([`verify`], [`activate_totp`], …)
+//! - here: what the views ask of them (`verify`, `activate_totp`, …)
 //!   and the administration API, [`MfaAdmin`] (`auth.mfa()`).
 //!
 //! The built-in `LoginView` stages the login when an `MfaAuthenticateView`
@@ -271,6 +271,14 @@ pub(crate) async fn record_factor(session: &Session, factor: Passed) -> Result<(
             .await?;
     }
     Ok(())
+}
+
+/// The TOTP code of `secret` (base32, as `TotpActivateView` shows it) at
+/// Unix time `at`: what an authenticator app shows then. For an app's own
+/// tests and tools; `None` when `secret` is not base32.
+pub fn totp_code(secret: &str, at: u64) -> Option<String> {
+    let secret = totp::from_base32(secret)?;
+    Some(totp::code(&secret, totp::step_at(at)))
 }
 
 /// One factor of a user, for administration ([`MfaAdmin::status`]).

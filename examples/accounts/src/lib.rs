@@ -39,6 +39,11 @@ auth::auth_urls! {
     password_reset_complete: "/reset/done/" => PasswordResetCompleteView,
     sessions: "/sessions/" => SessionListView,
     reauthenticate: "/reauthenticate/" => ReauthenticateView,
+    mfa_authenticate: "/login/verify/" => MfaAuthenticateView,
+    mfa_index: "/account/mfa/" => MfaIndexView,
+    totp_activate: "/account/mfa/totp/activate/" => TotpActivateView,
+    totp_deactivate: "/account/mfa/totp/deactivate/" => TotpDeactivateView,
+    recovery_codes: "/account/mfa/recovery-codes/" => RecoveryCodesView,
 }
 
 auth::permissions! {

@@ -5,6 +5,7 @@
 //! (`permissions`). The browser suite is `tests/browser.rs`.
 
 mod cli;
+mod mfa;
 mod pages;
 mod password_reset;
 mod permissions;

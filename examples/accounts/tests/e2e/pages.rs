@@ -8,7 +8,7 @@ use http::{Request, StatusCode, header};
 
 const SECRET: &str = "e2e-secret-key-e2e-secret-key-e2e-secret-key";
 
-async fn app() -> (auth::Auth<User>, Client) {
+pub(crate) async fn app() -> (auth::Auth<User>, Client) {
     let dir = std::env::temp_dir().join("accounts-e2e");
     std::fs::create_dir_all(&dir).unwrap();
     let db = format!(
@@ -30,11 +30,16 @@ async fn app() -> (auth::Auth<User>, Client) {
         .unwrap();
     alice.bio = "Curious.".into();
     auth.users().save(alice).await.unwrap();
-    let client = Client::new(accounts::app(&auth));
+    let client = client_of(&auth);
     (auth, client)
 }
 
-async fn logged_in() -> (auth::Auth<User>, Client) {
+/// A new browser on the example app of `auth`.
+pub(crate) fn client_of(auth: &auth::Auth<User>) -> Client {
+    Client::new(accounts::app(auth))
+}
+
+pub(crate) async fn logged_in() -> (auth::Auth<User>, Client) {
     let (auth, mut client) = app().await;
     let page = client.log_in("/login/", "alice", "wonderland-42").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
