@@ -102,8 +102,8 @@ pub use permissions::{Permission, PermissionAdmin, PermissionName, UserPermissio
 pub use session::request::CurrentUser;
 pub use session::{Session, authenticate, login, logout, update_session_auth_hash};
 pub use settings::{
-    EmailBackendKind, MaxSessionsPolicy, PwnedFail, RememberMe, SameSite, Settings, SettingsError,
-    UnknownValue,
+    EmailBackendKind, MaxSessionsPolicy, MfaRequired, PwnedFail, RememberMe, SameSite, Settings,
+    SettingsError, UnknownValue,
 };
 pub use templates::Templates;
 pub use user::{

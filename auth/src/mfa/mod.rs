@@ -85,6 +85,23 @@ pub(crate) async fn has_second_factor(shared: &Shared, user_id: i64) -> Result<b
     Ok(rows.iter().any(|row| row.kind != RECOVERY_CODES))
 }
 
+/// Whether `user` must have a second factor (`AUTH_MFA_REQUIRED`).
+pub(crate) async fn required(shared: &Shared, user: &crate::AbstractUser) -> Result<bool> {
+    use crate::settings::MfaRequired;
+    Ok(match shared.settings.mfa_required {
+        MfaRequired::None => false,
+        MfaRequired::Staff => user.is_staff || user.is_superuser,
+        MfaRequired::Superusers => user.is_superuser,
+        MfaRequired::Groups => {
+            let groups = &shared.settings.mfa_required_groups;
+            shared
+                .permissions
+                .in_any_group(&shared.db, user.id, groups)
+                .await?
+        }
+    })
+}
+
 /// Whether TOTP is active for `user_id`.
 pub(crate) async fn totp_active(shared: &Shared, user_id: i64) -> Result<bool> {
     let row = shared

@@ -23,11 +23,16 @@ pub(crate) struct Pending {
     pub(crate) expires: i64,
     /// The login form's "remember me", when it asked.
     pub(crate) remember: Option<bool>,
+    /// The user has no second factor but must have one
+    /// (`AUTH_MFA_REQUIRED`): only setting up TOTP completes the login.
+    #[serde(default)]
+    pub(crate) enrol: bool,
 }
 
-/// Starts a pending login for `user` (accepted by `backend`): a new
-/// session id, and nothing of another user's session kept.
-pub(crate) async fn begin(session: &Session, user: i64, backend: &str) -> Result<()> {
+/// Starts a pending login for `user` (accepted by `backend`; `enrol`:
+/// waiting for a first factor): a new session id, and nothing of another
+/// user's session kept.
+pub(crate) async fn begin(session: &Session, user: i64, backend: &str, enrol: bool) -> Result<()> {
     let request = &session.request;
     if request.session_user_id().await?.is_some() {
         request.session.flush().await?;
@@ -41,6 +46,7 @@ pub(crate) async fn begin(session: &Session, user: i64, backend: &str) -> Result
         backend: backend.to_owned(),
         expires: now + timeout,
         remember: request.remember(),
+        enrol,
     };
     request.session.insert(PENDING_KEY, pending).await?;
     Ok(())

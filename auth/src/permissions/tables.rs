@@ -66,6 +66,20 @@ impl PermissionTables {
         Ok(insert_missing(db.conn(), &self.declared).await?)
     }
 
+    /// Whether user `user_id` is in one of the groups named `names`.
+    pub(crate) async fn in_any_group(
+        &self,
+        db: &Database,
+        user_id: i64,
+        names: &[String],
+    ) -> Result<bool> {
+        if names.is_empty() {
+            return Ok(false);
+        }
+        db.run(in_any_group(db.conn(), &self.links, user_id, names))
+            .await
+    }
+
     /// `user`'s permissions from the tables, in one query (every
     /// permission for a superuser).
     pub(crate) async fn load(
@@ -359,6 +373,29 @@ pub(crate) async fn load(
         }
     }
     Ok((user, group, every))
+}
+
+/// Whether user `user_id` is in one of the groups named `names`: one
+/// query.
+async fn in_any_group(
+    db: &impl ConnectionTrait,
+    links: &Links,
+    user_id: i64,
+    names: &[String],
+) -> Result<bool, DbErr> {
+    let query = Query::select()
+        .column((a("g"), a("id")))
+        .from_as(a(GROUP), a("g"))
+        .inner_join(
+            a(&links.groups),
+            Expr::col((a(&links.groups), a("group_id"))).equals((a("g"), a("id"))),
+        )
+        .and_where(Expr::col((a(&links.groups), a("user_id"))).eq(user_id))
+        .and_where(Expr::col((a("g"), a("name"))).is_in(names.iter().map(String::as_str)))
+        .limit(1)
+        .to_owned();
+    let statement = db.get_database_backend().build(&query);
+    Ok(db.query_one_raw(statement).await?.is_some())
 }
 
 async fn id_where(

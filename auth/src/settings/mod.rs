@@ -125,6 +125,35 @@ impl FromStr for MaxSessionsPolicy {
     }
 }
 
+/// Who must have a second factor (`AUTH_MFA_REQUIRED`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MfaRequired {
+    /// Nobody: a second factor is each user's choice (the default).
+    None,
+    /// Staff and superusers.
+    Staff,
+    /// Superusers.
+    Superusers,
+    /// Members of the groups in `AUTH_MFA_REQUIRED_GROUPS`.
+    Groups,
+}
+
+impl FromStr for MfaRequired {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(MfaRequired::None),
+            "staff" => Ok(MfaRequired::Staff),
+            "superusers" => Ok(MfaRequired::Superusers),
+            "groups" => Ok(MfaRequired::Groups),
+            _ => Err(UnknownValue {
+                expected: "none, staff, superusers or groups",
+                got: s.to_owned(),
+            }),
+        }
+    }
+}
+
 /// A setting's value is not one of the accepted words.
 #[derive(Debug, thiserror::Error)]
 #[error("expected {expected}, got `{got}`")]
@@ -551,6 +580,14 @@ settings! {
     /// How long the second step of a two-factor login may take after the
     /// password, in seconds (300); past it, the password again.
     mfa_login_timeout: Duration = Duration::from_secs(300), "AUTH_MFA_LOGIN_TIMEOUT" => parse::positive_seconds, plain;
+    /// Who must have a second factor: `none` (the default), `staff`
+    /// (staff and superusers), `superusers`, or `groups` (the members of
+    /// `mfa_required_groups`). Such a user without one is sent, after the
+    /// password, to set up TOTP, and is not logged in until it is on.
+    mfa_required: MfaRequired = MfaRequired::None, "AUTH_MFA_REQUIRED" => parse::value, plain;
+    /// The groups whose members must have a second factor with
+    /// `mfa_required = groups` (comma-separated names).
+    mfa_required_groups: Vec<String> = Vec::new(), "AUTH_MFA_REQUIRED_GROUPS" => parse::list, plain;
     /// The issuer name authenticator apps show next to a TOTP code (unset:
     /// the site's host).
     mfa_totp_issuer: Option<String> = None, "AUTH_MFA_TOTP_ISSUER" => parse::optional, plain;

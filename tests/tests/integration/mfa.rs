@@ -43,7 +43,11 @@ fn settings() -> auth::Settings {
 }
 
 async fn instance(db: &auth_tests::TestDb) -> auth::Auth<User> {
-    db.builder::<User>(settings())
+    instance_with(db, settings()).await
+}
+
+async fn instance_with(db: &auth_tests::TestDb, settings: auth::Settings) -> auth::Auth<User> {
+    db.builder::<User>(settings)
         .urls(urls::URLCONF)
         .template(
             "who.html",
@@ -271,6 +275,60 @@ auth_tests::backend_tests! {
         assert_eq!(guesser.get("/").await.body, "Welcome, Guest!");
     }
 
+    async fn members_of_a_required_group_set_up_totp_before_they_are_logged_in(backend: Backend) {
+        let db = backend.database().await;
+        let required = auth::Settings {
+            mfa_required: auth::MfaRequired::Groups,
+            mfa_required_groups: vec!["admins".into()],
+            ..settings()
+        };
+        let auth = instance_with(&db, required).await;
+        let alice = auth.users().create_user("alice", "", Some("pw")).await.unwrap();
+        auth.users().create_user("bob", "", Some("pw")).await.unwrap();
+        auth.permissions().create_group("admins").await.unwrap();
+        auth.permissions().add_to_group(&alice, "admins").await.unwrap();
+
+        let mut bob = client(&auth);
+        let page = bob.log_in("/login/", "bob", "pw").await;
+        assert_eq!(page.location(), Some("/"), "bob is in no required group");
+
+        let mut browser = client(&auth);
+        let login = "/login/?next=/private/";
+        browser.get(login).await;
+        let page = browser.submit_form(login, &[("username", "alice"), ("password", "pw")]).await;
+        assert_eq!(
+            page.location(),
+            Some("/account/mfa/totp/activate/?next=%2Fprivate%2F"),
+            "{}",
+            page.body
+        );
+        // Nothing else until it is done.
+        assert_eq!(browser.get("/private/").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(browser.get("/who/").await.body, "anonymous");
+        assert_eq!(browser.get("/account/mfa/").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(browser.get("/account/mfa/recovery-codes/").await.status, StatusCode::SEE_OTHER);
+
+        let page = browser.get("/account/mfa/totp/activate/?next=/private/").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Your account needs two-factor authentication"));
+        let secret = text_after(&page.body, "id=\"totp-secret\">").to_owned();
+        let code = auth::testing::totp_code(&auth, &secret);
+        let page = browser
+            .submit_form("/account/mfa/totp/activate/?next=/private/", &[("code", &code)])
+            .await;
+        assert_eq!(page.location(), Some("/account/mfa/recovery-codes/"), "{}", page.body);
+        let page = browser.get("/account/mfa/recovery-codes/").await;
+        assert_eq!(recovery_codes(&page.body).len(), 10);
+        assert!(page.body.contains("<a href=\"/private/\" id=\"continue\">"), "{}", page.body);
+        assert_eq!(browser.get("/private/").await.body, "private for alice");
+        let sessions = auth.sessions().list_for(alice.id).await.unwrap();
+        assert!(sessions[0].method.ends_with("+totp"), "{sessions:?}");
+
+        // From now on, the second step as for anyone with a factor.
+        let mut later = client(&auth);
+        password_step(&mut later, "/").await;
+    }
+
     async fn deactivation_and_reset_end_two_factor_login(backend: Backend) {
         let db = backend.database().await;
         let auth = instance(&db).await;
@@ -337,4 +395,43 @@ async fn the_factor_views_without_a_reauthenticate_view_fail_the_checks() {
     let complete = instance(&db).await;
     let report = auth::checks::run_checks(&complete, auth::checks::Scope::check(false));
     assert!(!report.contains("auth.E005"), "{report}");
+}
+
+/// `AUTH_MFA_REQUIRED` that cannot be met is `auth.E007`: the views to
+/// set a factor up and to use it are not declared, or `groups` names none.
+#[tokio::test]
+async fn a_requirement_nobody_can_meet_fails_the_checks() {
+    auth::auth_urls! {
+        pub mod bare;
+        login: "/login/" => LoginView,
+    }
+    let db = auth_tests::Backend::Sqlite.database().await;
+    let staff = auth::Settings {
+        mfa_required: auth::MfaRequired::Staff,
+        ..settings()
+    };
+    let auth = db
+        .builder::<User>(staff.clone())
+        .urls(bare::URLCONF)
+        .build()
+        .await
+        .unwrap();
+    let report = auth::checks::run_checks(&auth, auth::checks::Scope::check(false)).to_string();
+    assert!(
+        report.contains("(auth.E007) AUTH_MFA_REQUIRED asks for a second factor, but MfaAuthenticateView and TotpActivateView are not declared"),
+        "{report}"
+    );
+    let declared = instance_with(&db, staff).await;
+    let report = auth::checks::run_checks(&declared, auth::checks::Scope::check(false));
+    assert!(!report.contains("auth.E007"), "{report}");
+    let no_groups = auth::Settings {
+        mfa_required: auth::MfaRequired::Groups,
+        ..settings()
+    };
+    let auth = instance_with(&db, no_groups).await;
+    let report = auth::checks::run_checks(&auth, auth::checks::Scope::check(false)).to_string();
+    assert!(
+        report.contains("AUTH_MFA_REQUIRED_GROUPS: (auth.E007)"),
+        "{report}"
+    );
 }

@@ -133,6 +133,51 @@ pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
     found
 }
 
+/// `auth.E007`: `AUTH_MFA_REQUIRED` can be met.
+pub(super) fn check_mfa(shared: &Shared) -> Vec<CheckMessage> {
+    use crate::settings::MfaRequired;
+    let settings = &shared.settings;
+    if settings.mfa_required == MfaRequired::None {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let missing: Vec<&str> = ["MfaAuthenticateView", "TotpActivateView"]
+        .into_iter()
+        .filter(|view| shared.urls.path_of_view(view).is_none())
+        .collect();
+    if !missing.is_empty() {
+        found.push(
+            CheckMessage::error(
+                "auth.E007",
+                format!(
+                    "AUTH_MFA_REQUIRED asks for a second factor, but {} {} not declared, so \
+                     those users could not set one up or log in with it",
+                    missing.join(" and "),
+                    if missing.len() == 1 { "is" } else { "are" }
+                ),
+            )
+            .hint(
+                "declare `mfa_authenticate: \"/login/verify/\" => MfaAuthenticateView` and \
+                 `totp_activate: \"/account/mfa/totp/activate/\" => TotpActivateView` in \
+                 auth_urls!",
+            )
+            .obj("AUTH_MFA_REQUIRED"),
+        );
+    }
+    if settings.mfa_required == MfaRequired::Groups && settings.mfa_required_groups.is_empty() {
+        found.push(
+            CheckMessage::error(
+                "auth.E007",
+                "AUTH_MFA_REQUIRED=groups names no group, so nobody would be asked for a \
+                 second factor",
+            )
+            .hint("list the groups in AUTH_MFA_REQUIRED_GROUPS (comma-separated)")
+            .obj("AUTH_MFA_REQUIRED_GROUPS"),
+        );
+    }
+    found
+}
+
 /// `auth.E001`, with the likeliest fix as its hint.
 fn unknown_permission(
     guard: &GuardDeclaration,

@@ -20,6 +20,7 @@
 //! | `auth.E004` | `REDIS_URL` is set without the `redis` feature (at build) |
 //! | `auth.E005` | re-authentication is needed (a `#[reauth_required]` handler, a `SessionListView`, a two-factor view that changes the factors) but no `ReauthenticateView` is declared |
 //! | `auth.E006` | the session registry is needed (a `SessionListView`, `AUTH_SESSION_MAX_PER_USER`, a two-factor view that changes the factors) but the app's own session store cannot list a user's sessions |
+//! | `auth.E007` | `AUTH_MFA_REQUIRED` asks for a second factor, but no `MfaAuthenticateView` or `TotpActivateView` is declared (nobody could set one up or use it), or `groups` without `AUTH_MFA_REQUIRED_GROUPS` |
 //! | `auth.W001` | a `permissions!` block is not given to the builder (`.permissions(perms::ALL)`) |
 //! | `auth.W002` | a guard's `login_url` is not one of the declared auth URLs |
 //! | `auth.W003` | `AUTH_LOGIN_URL` is not one of the declared auth URLs |
@@ -80,6 +81,7 @@ pub fn run_checks<U: AuthUser>(auth: &Auth<U>, scope: Scope) -> Report {
     let shared = &auth.shared;
     let mut found = guards::check(shared);
     found.extend(guards::check_sessions(shared));
+    found.extend(guards::check_mfa(shared));
     found.extend(settings::check(&shared.settings, scope));
     found.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
     let silenced = &shared.settings.silenced_system_checks;

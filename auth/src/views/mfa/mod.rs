@@ -17,27 +17,39 @@ use crate::{Result, Session, guards::reauth_required, mfa, user::erased::LoadedU
 /// yet.
 const NEW_CODES_KEY: &str = "_auth_mfa_new_codes";
 
-/// After `user`'s correct password: when an `MfaAuthenticateView` is
-/// declared and the user has a second factor, the session becomes a
-/// pending login and the second step's path is returned; otherwise
-/// `None` (log in now).
+/// The session key of where a login that had to set up a factor goes
+/// once the recovery codes are seen.
+const CONTINUE_KEY: &str = "_auth_mfa_continue";
+
+/// After `user`'s correct password, with the two-factor views declared:
+/// a user with a second factor goes to the second step
+/// (`MfaAuthenticateView`), and one who must have a factor and has none
+/// (`AUTH_MFA_REQUIRED`) to set up TOTP (`TotpActivateView`); the session
+/// becomes a pending login and that view's path is returned. `None`: log
+/// in now.
 pub(super) async fn second_step(
     session: &Session,
     user: &LoadedUser,
 ) -> Result<Option<&'static str>> {
     let request = &session.request;
     let shared = &request.shared;
-    let Some(path) = shared.urls.path_of_view("MfaAuthenticateView") else {
+    let urls = &shared.urls;
+    let Some(verify) = urls.path_of_view("MfaAuthenticateView") else {
         return Ok(None);
     };
     let id = user.base().id;
-    if !mfa::has_second_factor(shared, id).await? {
-        return Ok(None);
-    }
+    let (path, enrol) = if mfa::has_second_factor(shared, id).await? {
+        (verify, false)
+    } else {
+        match urls.path_of_view("TotpActivateView") {
+            Some(activate) if mfa::required(shared, user.base()).await? => (activate, true),
+            _ => return Ok(None),
+        }
+    };
     let backend = request
         .authenticated_by(id)
         .unwrap_or_else(|| shared.backends.first());
-    mfa::pending::begin(session, id, backend).await?;
+    mfa::pending::begin(session, id, backend, enrol).await?;
     Ok(Some(path))
 }
 

@@ -4,7 +4,7 @@
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
-use super::{NEW_CODES_KEY, needs_reauth};
+use super::{CONTINUE_KEY, NEW_CODES_KEY, needs_reauth};
 use crate::{
     Result, Session,
     events::EventKind,
@@ -55,8 +55,17 @@ impl RecoveryCodesView {
                 .await?
                 .and_then(|value| serde_json::from_value(value).ok())
         };
+        let continue_url = match &codes {
+            Some(_) => request
+                .session
+                .remove_value(CONTINUE_KEY)
+                .await?
+                .and_then(|value| value.as_str().map(str::to_owned)),
+            None => None,
+        };
         let left = mfa::recovery_codes_left(shared, id).await?;
         let context = minijinja::context! {
+            continue_url,
             title => "Recovery codes",
             codes,
             left => left.map(|(left, _)| left),

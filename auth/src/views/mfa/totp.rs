@@ -4,7 +4,7 @@
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
-use super::{NEW_CODES_KEY, needs_reauth};
+use super::{CONTINUE_KEY, NEW_CODES_KEY, needs_reauth};
 use crate::{
     Result, Session,
     events::EventKind,
@@ -13,8 +13,16 @@ use crate::{
         mfa_code::{CodeForm, INVALID_CODE},
     },
     http::body::FormData,
-    mfa::{self, qr, totp},
-    views::{TotpActivateView, TotpDeactivateView, View, redirect, render, require_login},
+    mfa::{
+        self,
+        pending::{self, Pending},
+        qr, totp,
+    },
+    user::erased::LoadedUser,
+    views::{
+        NEXT, TotpActivateView, TotpDeactivateView, View, query_param, redirect, render,
+        require_login, safe_next,
+    },
 };
 
 /// The session key of the secret offered and not activated yet: a reload
@@ -23,14 +31,49 @@ use crate::{
 const OFFERED_KEY: &str = "_auth_mfa_totp_offered";
 
 impl TotpActivateView {
-    async fn respond(&self, session: &Session, req: Request<Body>) -> Result<Response> {
+    /// Who is setting TOTP up: the logged-in user (after a recent
+    /// authentication), or the user of a pending login that must enrol
+    /// (`AUTH_MFA_REQUIRED`; the password was just typed). Otherwise the
+    /// answer to send instead.
+    async fn who(
+        &self,
+        session: &Session,
+        reauth: impl Future<Output = Option<Response>> + Send,
+    ) -> Result<std::result::Result<(LoadedUser, Option<Pending>), Response>> {
+        let request = &session.request;
+        let shared = &request.shared;
+        if request.user().await?.is_none()
+            && let Some(pending) = pending::current(session).await?.filter(|p| p.enrol)
+        {
+            return Ok(
+                match shared
+                    .backends
+                    .get_user(shared, &pending.backend, pending.user)
+                    .await?
+                {
+                    Some(user) => Ok((user, Some(pending))),
+                    None => {
+                        pending::clear(session).await?;
+                        Err(redirect(shared.login_url()))
+                    }
+                },
+            );
+        }
         let user = match require_login(session, self.login_url.as_deref()).await? {
             Ok(user) => user,
-            Err(redirect) => return Ok(redirect),
+            Err(redirect) => return Ok(Err(redirect)),
         };
-        if let Some(answer) = super::needs_reauth(session, &req).await {
-            return Ok(answer);
+        if let Some(answer) = reauth.await {
+            return Ok(Err(answer));
         }
+        Ok(Ok((user, None)))
+    }
+
+    async fn respond(&self, session: &Session, req: Request<Body>) -> Result<Response> {
+        let (user, enrolling) = match self.who(session, needs_reauth(session, &req)).await? {
+            Ok(who) => who,
+            Err(answer) => return Ok(answer),
+        };
         let request = &session.request;
         let shared = &request.shared;
         let (id, username) = (user.base().id, user.base().username.clone());
@@ -55,30 +98,67 @@ impl TotpActivateView {
                 secret
             }
         };
+        let query_next = query_param(&req, NEXT);
         if req.method() != Method::POST {
             let form = CodeForm::blank(true);
             return self
-                .page(session, &form, &secret, &username, StatusCode::OK)
+                .page(
+                    session,
+                    &form,
+                    &secret,
+                    &username,
+                    enrolling.is_some(),
+                    StatusCode::OK,
+                )
                 .await;
         }
         let data = match FormData::read(req, &shared.settings).await {
             Ok(data) => data,
             Err(response) => return Ok(response),
         };
+        let next = safe_next(session, Some(&data), query_next);
         let mut submitted = CodeForm::bound(&data, true);
         if !submitted.form.is_valid() {
             return self
-                .page(session, &submitted.form, &secret, &username, StatusCode::OK)
+                .page(
+                    session,
+                    &submitted.form,
+                    &secret,
+                    &username,
+                    enrolling.is_some(),
+                    StatusCode::OK,
+                )
                 .await;
         }
         let Some(new_codes) = mfa::activate_totp(shared, id, &secret, &submitted.code).await?
         else {
             submitted.form.add_error("code", INVALID_CODE);
             return self
-                .page(session, &submitted.form, &secret, &username, StatusCode::OK)
+                .page(
+                    session,
+                    &submitted.form,
+                    &secret,
+                    &username,
+                    enrolling.is_some(),
+                    StatusCode::OK,
+                )
                 .await;
         };
         request.session.remove_value(OFFERED_KEY).await?;
+        if let Some(pending) = enrolling {
+            // The factor was the last step of this login.
+            pending::clear(session).await?;
+            if let Some(backend) = shared.backends.named(&pending.backend) {
+                request.set_authenticated_by(id, backend);
+            }
+            if let Some(remember) = pending.remember {
+                request.set_remember(remember);
+            }
+            shared.operations.login(session, &user).await?;
+            mfa::record_factor(session, mfa::Passed::Totp).await?;
+            let target = next.unwrap_or_else(|| shared.settings.login_redirect_url().to_owned());
+            request.session.insert(CONTINUE_KEY, target).await?;
+        }
         mfa::changed(session, id, &username, EventKind::MfaEnabled, mfa::TOTP).await?;
         let codes_url = shared.urls.path_of_view("RecoveryCodesView");
         match (new_codes, codes_url) {
@@ -86,7 +166,13 @@ impl TotpActivateView {
                 request.session.insert(NEW_CODES_KEY, codes).await?;
                 Ok(redirect(url))
             }
-            _ => Ok(redirect(index.unwrap_or("/"))),
+            _ => {
+                let after = request.session.remove_value(CONTINUE_KEY).await?;
+                let after = after.as_ref().and_then(|v| v.as_str()).map(str::to_owned);
+                Ok(redirect(
+                    &after.unwrap_or_else(|| index.unwrap_or("/").to_owned()),
+                ))
+            }
         }
     }
 
@@ -96,6 +182,7 @@ impl TotpActivateView {
         form: &Form,
         secret: &[u8],
         username: &str,
+        enrolling: bool,
         status: StatusCode,
     ) -> Result<Response> {
         let request = &session.request;
@@ -112,6 +199,7 @@ impl TotpActivateView {
             secret => totp::base32(secret),
             qr_code => qr::svg(&uri).map(minijinja::Value::from_safe_string),
             otpauth_uri => uri,
+            required => enrolling,
         };
         let mut response = render(session, &self.template_name, context).await?;
         *response.status_mut() = status;
