@@ -236,6 +236,7 @@ impl<U: AuthUser> AuthBuilder<U> {
         let hasher = settings
             .hasher()
             .map_err(|e| Error::Config(e.to_string()))?;
+        check_passkey_site(&self.urls, &settings)?;
         let secrets = SecretKeys::from_settings(&settings)?;
         let conn = match self.connection {
             Some(conn) => conn,
@@ -384,6 +385,25 @@ impl<U: AuthUser> AuthBuilder<U> {
             .extend(watchers);
         Ok(auth)
     }
+}
+
+/// Passkeys are bound to the site's host and origin: with a
+/// `PasskeysView` declared, `AUTH_SITE_URL` must name them (an error
+/// otherwise, rather than passkeys that fail in the browser).
+fn check_passkey_site(urls: &crate::views::urls::Urls, settings: &Settings) -> Result<()> {
+    let Some(path) = urls.path_of_view("PasskeysView") else {
+        return Ok(());
+    };
+    let Some(site) = settings.passkey_site() else {
+        return Err(Error::Config(format!(
+            "the PasskeysView at {path} needs AUTH_SITE_URL (https://your.site), or \
+             AUTH_MFA_PASSKEY_ORIGIN (http://localhost:PORT in development): passkeys are \
+             bound to the site's host"
+        )));
+    };
+    crate::mfa::webauthn::RelyingParty::from_site_url(site)
+        .map(|_| ())
+        .map_err(|err| Error::Config(format!("the passkey site {err}")))
 }
 
 /// `validators`, and the breached-password list when

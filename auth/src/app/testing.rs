@@ -112,3 +112,37 @@ pub fn session_cache_gate<U: AuthUser>(auth: &Auth<U>) -> Option<Arc<Gate>> {
 pub fn user_cache_gate<U: AuthUser>(auth: &Auth<U>) -> Option<Arc<Gate>> {
     auth.shared.users.cache().map(|users| users.gate())
 }
+
+/// A software passkey authenticator (ES256, as a platform authenticator
+/// signs), for tests of the passkey views without a browser.
+pub struct SoftPasskey(crate::mfa::webauthn::soft::SoftPasskey);
+
+impl SoftPasskey {
+    /// Answers `navigator.credentials.create()` with the options a
+    /// `PasskeysView` returned (JSON) for a page at `origin`: the passkey,
+    /// and the `credential` JSON the page would post.
+    pub fn create(options: &str, origin: &str) -> (SoftPasskey, String) {
+        let options: serde_json::Value = serde_json::from_str(options).expect("options JSON");
+        let (passkey, json) = crate::mfa::webauthn::soft::SoftPasskey::create(&options, origin);
+        (SoftPasskey(passkey), json)
+    }
+
+    /// Answers `navigator.credentials.get()` with `options` (JSON), the
+    /// user verified.
+    pub fn get(&mut self, options: &str, origin: &str) -> String {
+        let options: serde_json::Value = serde_json::from_str(options).expect("options JSON");
+        self.0.get(&options, origin)
+    }
+
+    /// [`get`](Self::get) without user verification.
+    pub fn get_unverified(&mut self, options: &str, origin: &str) -> String {
+        let options: serde_json::Value = serde_json::from_str(options).expect("options JSON");
+        self.0.get_unverified(&options, origin)
+    }
+
+    /// Sets the next sign counter back by `by`, as a clone of an older
+    /// copy of this authenticator would send it.
+    pub fn rewind(&mut self, by: u32) {
+        self.0.counter = self.0.counter.saturating_sub(by);
+    }
+}

@@ -117,6 +117,20 @@ pub(crate) async fn swap(
     Ok(update.exec(db).await?.rows_affected == 1)
 }
 
+/// Removes row `id` if it is `user_id`'s; whether it was.
+pub(crate) async fn delete_row(
+    db: &DatabaseConnection,
+    user_id: i64,
+    id: i64,
+) -> Result<bool, DbErr> {
+    let deleted = entity::Entity::delete_many()
+        .filter(entity::Column::Id.eq(id))
+        .filter(entity::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected == 1)
+}
+
 /// Removes `user_id`'s factors of `kind` (every kind when `None`); how
 /// many.
 pub(crate) async fn delete(

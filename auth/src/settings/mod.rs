@@ -154,6 +154,16 @@ impl FromStr for MfaRequired {
     }
 }
 
+impl Settings {
+    /// The site passkeys are bound to: `mfa_passkey_origin`, else
+    /// `site_url`.
+    pub fn passkey_site(&self) -> Option<&str> {
+        self.mfa_passkey_origin
+            .as_deref()
+            .or(self.site_url.as_deref())
+    }
+}
+
 /// A setting's value is not one of the accepted words.
 #[derive(Debug, thiserror::Error)]
 #[error("expected {expected}, got `{got}`")]
@@ -588,6 +598,15 @@ settings! {
     /// The groups whose members must have a second factor with
     /// `mfa_required = groups` (comma-separated names).
     mfa_required_groups: Vec<String> = Vec::new(), "AUTH_MFA_REQUIRED_GROUPS" => parse::list, plain;
+    /// Whether the login page offers "Sign in with a passkey" (a passkey
+    /// alone, verified by the authenticator, logs in) when a
+    /// `PasskeysView` is declared (on by default).
+    mfa_passkey_login: bool = true, "AUTH_MFA_PASSKEY_LOGIN" => parse::flag, plain;
+    /// The site passkeys are bound to (`https://example.com`, or
+    /// `http://localhost:PORT` in development), when it is not
+    /// `site_url`: the relying party id is its host, and pages must run at
+    /// that origin.
+    mfa_passkey_origin: Option<String> = None, "AUTH_MFA_PASSKEY_ORIGIN" => parse::optional, plain;
     /// The issuer name authenticator apps show next to a TOTP code (unset:
     /// the site's host).
     mfa_totp_issuer: Option<String> = None, "AUTH_MFA_TOTP_ISSUER" => parse::optional, plain;

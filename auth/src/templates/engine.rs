@@ -47,6 +47,14 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/mfa/recovery_codes.html"),
     ),
     (
+        "mfa/passkeys.html",
+        include_str!("../../templates/mfa/passkeys.html"),
+    ),
+    (
+        "mfa/passkey_script.html",
+        include_str!("../../templates/mfa/passkey_script.html"),
+    ),
+    (
         "registration/login.html",
         include_str!("../../templates/registration/login.html"),
     ),

@@ -50,6 +50,31 @@ impl LoginView {
             Err(response) => return Ok(response),
         };
         let next = safe_next(session, Some(&data), query_next);
+        match mfa::passkey_login(session, &data).await {
+            Ok(None) => {}
+            Ok(Some(mfa::PasskeyLogin::Options(options))) => return Ok(options),
+            Ok(Some(mfa::PasskeyLogin::User(user))) => {
+                let login = LoginForm::bound(&data, asks_remember(session));
+                let response = self.log_in(session, login, &user, next).await?;
+                if response.status().is_redirection() {
+                    crate::mfa::record_factor(session, crate::mfa::Passed::Passkey).await?;
+                }
+                return Ok(response);
+            }
+            Ok(Some(mfa::PasskeyLogin::Refused(message))) => {
+                let mut form = LoginForm::blank(asks_remember(session));
+                form.add_non_field_error(message);
+                return self.page(session, &form, next, StatusCode::OK).await;
+            }
+            Err(Error::Throttled) => {
+                let mut form = LoginForm::blank(asks_remember(session));
+                form.add_non_field_error(Error::Throttled.to_string());
+                return self
+                    .page(session, &form, next, StatusCode::TOO_MANY_REQUESTS)
+                    .await;
+            }
+            Err(err) => return Err(err),
+        }
         let mut login = LoginForm::bound(&data, asks_remember(session));
         if !login.form.is_valid() {
             return self.page(session, &login.form, next, StatusCode::OK).await;
@@ -111,6 +136,7 @@ impl LoginView {
             next => next.unwrap_or_default(),
             password_reset_url => urls.path_of_view("PasswordResetView"),
             session_expired => expired.then_some(SESSION_EXPIRED),
+            passkey_login => mfa::offers_passkey_login(&session.request.shared),
         };
         let mut response = form_page(session, &self.template_name, form, "Log in", extra).await?;
         *response.status_mut() = status;

@@ -42,7 +42,7 @@ pub use crate::forms::{
     set_password::PASSWORD_MISMATCH,
 };
 pub use table::{
-    LoginView, LogoutView, MfaAuthenticateView, MfaIndexView, PasswordChangeDoneView,
+    LoginView, LogoutView, MfaAuthenticateView, MfaIndexView, PasskeysView, PasswordChangeDoneView,
     PasswordChangeView, PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView,
     PasswordResetView, ReauthenticateView, RecoveryCodesView, SessionListView, TotpActivateView,
     TotpDeactivateView,

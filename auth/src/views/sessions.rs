@@ -89,7 +89,8 @@ fn session_value(session: UserSession) -> minijinja::Value {
     }
 }
 
-fn when(at: time::OffsetDateTime) -> String {
+/// A time as the pages show it: `2026-12-03 17:42 UTC`.
+pub(super) fn when(at: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     at.to_offset(time::UtcOffset::UTC)
         .format(&format)

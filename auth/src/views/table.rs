@@ -206,6 +206,23 @@ macro_rules! __auth_views {
                 login_url: optional_text = None (filled),
             }
 
+            /// The user's passkeys (WebAuthn): a list with each one's
+            /// name, when it was added and last used, and forms to rename
+            /// (`action=rename`, `passkey`, `name`) and remove
+            /// (`action=remove`, `passkey`) it; "Add a passkey" asks the
+            /// browser for a new one (`action=add`, `credential`, `name`).
+            /// The relying party is `AUTH_SITE_URL` (the app does not
+            /// start without it when this view is declared). Every change
+            /// needs a recent authentication and ends the user's other
+            /// sessions; the first passkey also makes recovery codes.
+            PasskeysView [GET, HEAD, POST] needs_login {
+                /// The template (`passkeys`, `form`).
+                template_name: text = "mfa/passkeys.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
+
             /// The recovery codes: right after they were made, the codes
             /// themselves in a list (`id="recovery-codes"`), shown once;
             /// otherwise how many are left. A POST makes a new set

@@ -44,6 +44,7 @@ auth::auth_urls! {
     totp_activate: "/account/mfa/totp/activate/" => TotpActivateView,
     totp_deactivate: "/account/mfa/totp/deactivate/" => TotpDeactivateView,
     recovery_codes: "/account/mfa/recovery-codes/" => RecoveryCodesView,
+    passkeys: "/account/mfa/passkeys/" => PasskeysView,
 }
 
 auth::permissions! {
@@ -54,14 +55,24 @@ auth::permissions! {
 /// Where the hand-written login view lives.
 pub const CUSTOM_LOGIN: &str = "/custom-login/";
 
+/// Where `cargo run -p accounts` serves (open it as `localhost`, not
+/// `127.0.0.1`, for passkeys: browsers do not bind passkeys to addresses).
+pub const DEVELOPMENT_ORIGIN: &str = "http://localhost:8000";
+
 /// The app's settings: the environment's (`AUTH_*`); a login without
 /// `next` lands on the profile page unless `AUTH_LOGIN_REDIRECT_URL` says
-/// otherwise. `login_url` follows the `LoginView` declared above.
+/// otherwise. `login_url` follows the `LoginView` declared above; passkeys
+/// are bound to `DEVELOPMENT_ORIGIN` unless the environment names a site.
 pub fn settings() -> Result<auth::Settings, auth::SettingsError> {
     let mut settings = auth::Settings::from_env()?;
     settings
         .login_redirect_url
         .get_or_insert_with(|| "/profile/".into());
+    // Passkeys are bound to a site: without AUTH_SITE_URL or
+    // AUTH_MFA_PASSKEY_ORIGIN, the development server's own address.
+    if settings.passkey_site().is_none() {
+        settings.mfa_passkey_origin = Some(DEVELOPMENT_ORIGIN.into());
+    }
     Ok(settings)
 }
 

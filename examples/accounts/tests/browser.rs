@@ -81,13 +81,18 @@ impl Site {
 
     /// A site with these settings in its environment too.
     async fn start_with(settings: &[(&str, &str)]) -> Site {
+        Site::start_at("127.0.0.1", settings).await
+    }
+
+    /// A site the browser reaches as `host` (it listens on 127.0.0.1).
+    async fn start_at(host: &str, settings: &[(&str, &str)]) -> Site {
         let dir = std::env::temp_dir()
             .join("accounts-browser")
             .join(auth::Uuid::new_v4().simple().to_string());
         let mail = dir.join("mail");
         std::fs::create_dir_all(&mail).unwrap();
         let port = free_port();
-        let env: Vec<(String, String)> = [
+        let mut env: Vec<(String, String)> = [
             (
                 "DATABASE_URL",
                 format!("sqlite://{}/auth.db?mode=rwc", dir.display()),
@@ -106,7 +111,8 @@ impl Site {
         .map(|(k, v)| (k.to_owned(), v))
         .chain(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
-        let base = format!("http://127.0.0.1:{port}");
+        let base = format!("http://{host}:{port}");
+        env.push(("AUTH_MFA_PASSKEY_ORIGIN".into(), base.clone()));
         let mut site = Site {
             base: base.clone(),
             dir: dir.clone(),
@@ -825,5 +831,67 @@ async fn totp_enrolment_from_the_page_and_a_two_step_login() {
     browser.type_into("#id_code", &code).await;
     browser.submit("main button[type=submit]").await;
     assert_eq!(browser.path().await, "/profile/");
+    browser.close().await;
+}
+
+/// WebDriver's `Add Virtual Authenticator` (WebAuthn Level 2, §11.3): a
+/// CTAP2 platform authenticator that keeps passkeys and verifies the user.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/webauthn/authenticator"))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+            "hasUserVerification": true, "isUserConsenting": true, "isUserVerified": true,
+        });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+#[tokio::test]
+async fn a_passkey_registered_in_chromium_logs_in_without_a_password() {
+    let _serial = SERIAL.lock().await;
+    let browser = browser!("passkey");
+    browser
+        .client
+        .issue_cmd(AddVirtualAuthenticator)
+        .await
+        .expect("Chromium's virtual authenticator");
+    let site = Site::start_at("localhost", &[]).await;
+    site.create_user("alice", "alice@example.com");
+    browser.log_in(&site, "alice", PASSWORD).await;
+    browser.goto(&site.url("/account/mfa/passkeys/")).await;
+    browser.type_into("#id_name", "Chromium").await;
+    browser.submit("#add-passkey").await;
+    assert_eq!(
+        browser.path().await,
+        "/account/mfa/recovery-codes/",
+        "{}",
+        browser.text().await
+    );
+    browser.goto(&site.url("/account/mfa/passkeys/")).await;
+    assert!(browser.text().await.contains("Chromium"));
+    browser.screenshot("passkeys").await;
+
+    browser.submit("nav form button").await;
+    browser.goto(&site.url("/login/")).await;
+    browser.submit("#passkey-login").await;
+    assert_eq!(
+        browser.path().await,
+        "/profile/",
+        "{}",
+        browser.text().await
+    );
+    assert!(browser.text().await.contains("alice"));
     browser.close().await;
 }

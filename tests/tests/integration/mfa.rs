@@ -19,7 +19,11 @@ auth::auth_urls! {
     totp_activate: "/account/mfa/totp/activate/" => TotpActivateView,
     totp_deactivate: "/account/mfa/totp/deactivate/" => TotpDeactivateView,
     recovery_codes: "/account/mfa/recovery-codes/" => RecoveryCodesView,
+    passkeys: "/account/mfa/passkeys/" => PasskeysView,
 }
+
+/// The site the passkeys are bound to (`AUTH_SITE_URL`).
+const ORIGIN: &str = "https://testserver";
 
 #[auth::permission_required("accounts.view_user")]
 async fn report() -> &'static str {
@@ -38,6 +42,7 @@ fn settings() -> auth::Settings {
         login_redirect_url: Some("/".into()),
         login_failure_limit: 3,
         cache_max_staleness: Duration::from_millis(200),
+        site_url: Some(ORIGIN.into()),
         ..Default::default()
     }
 }
@@ -132,6 +137,47 @@ async fn password_step(browser: &mut Client, next: &str) {
     let location = page.location().unwrap();
     assert!(location.starts_with("/login/verify/"), "{location}");
     assert!(location.contains(&next.replace('/', "%2F")), "{location}");
+}
+
+/// POSTs the passkey form's `action=passkey_options` at `url`: the
+/// WebAuthn options (JSON).
+async fn passkey_options(browser: &mut Client, url: &str) -> String {
+    let page = browser.get(url).await;
+    let token = page.input_value("csrfmiddlewaretoken").unwrap();
+    let fields = [
+        ("csrfmiddlewaretoken", token.as_str()),
+        ("action", "passkey_options"),
+    ];
+    let options = browser.post(url, &fields).await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+    options.body
+}
+
+/// POSTs a passkey's answer (`credential`) to the form at `url`.
+async fn post_credential(
+    browser: &mut Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> auth_tests::client::Page {
+    let page = browser.get(url).await;
+    let token = page.input_value("csrfmiddlewaretoken").unwrap();
+    let mut all = vec![("csrfmiddlewaretoken", token.as_str())];
+    all.extend_from_slice(fields);
+    browser.post(url, &all).await
+}
+
+/// Adds a passkey named `name` for the logged-in `browser`.
+async fn add_passkey(browser: &mut Client, name: &str) -> auth::testing::SoftPasskey {
+    let options = passkey_options(browser, "/account/mfa/passkeys/").await;
+    let (passkey, credential) = auth::testing::SoftPasskey::create(&options, ORIGIN);
+    let fields = [
+        ("action", "add"),
+        ("credential", credential.as_str()),
+        ("name", name),
+    ];
+    let page = post_credential(browser, "/account/mfa/passkeys/", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    passkey
 }
 
 async fn kinds(auth: &auth::Auth<User>) -> Vec<EventKind> {
@@ -329,6 +375,82 @@ auth_tests::backend_tests! {
         password_step(&mut later, "/").await;
     }
 
+    async fn passkeys_as_a_second_factor_and_alone(backend: Backend) {
+        let db = backend.database().await;
+        let auth = instance(&db).await;
+        let alice = auth.users().create_user("alice", "", Some("pw")).await.unwrap();
+        let mut browser = client(&auth);
+        browser.log_in("/login/", "alice", "pw").await;
+        let mut passkey = add_passkey(&mut browser, "Laptop\u{7}  ").await;
+        let page = browser.get("/account/mfa/recovery-codes/").await;
+        assert_eq!(recovery_codes(&page.body).len(), 10, "the first factor makes codes");
+        let page = browser.get("/account/mfa/passkeys/").await;
+        assert!(page.body.contains("<strong>Laptop</strong>"), "{}", page.body);
+
+        // The second step, with the passkey.
+        let mut other = client(&auth);
+        password_step(&mut other, "/private/").await;
+        let page = other.get("/login/verify/?next=/private/").await;
+        assert!(page.body.contains("Use a passkey"), "{}", page.body);
+        let options = passkey_options(&mut other, "/login/verify/?next=/private/").await;
+        assert!(options.contains("allowCredentials"), "{options}");
+        let answer = passkey.get(&options, ORIGIN);
+        let page = post_credential(&mut other, "/login/verify/?next=/private/", &[("credential", &answer), ("next", "/private/")]).await;
+        assert_eq!(page.location(), Some("/private/"), "{}", page.body);
+        assert_eq!(other.get("/private/").await.body, "private for alice");
+
+        // A passkey alone, from the login page: only when the
+        // authenticator verified the user.
+        let mut third = client(&auth);
+        let page = third.get("/login/").await;
+        assert!(page.body.contains("Sign in with a passkey"), "{}", page.body);
+        let options = passkey_options(&mut third, "/login/").await;
+        assert!(options.contains("\"userVerification\":\"required\""), "{options}");
+        let unverified = passkey.get_unverified(&options, ORIGIN);
+        let page = post_credential(&mut third, "/login/", &[("credential", &unverified)]).await;
+        assert!(page.body.contains("This passkey could not be used to log in."), "{}", page.body);
+        let options = passkey_options(&mut third, "/login/").await;
+        let answer = passkey.get(&options, ORIGIN);
+        let page = post_credential(&mut third, "/login/", &[("credential", &answer)]).await;
+        assert_eq!(page.location(), Some("/"), "{}", page.body);
+        assert_eq!(third.get("/").await.body, "Welcome, alice!");
+        let sessions = auth.sessions().list_for(alice.id).await.unwrap();
+        assert!(sessions.iter().any(|s| s.method.ends_with("+passkey")), "{sessions:?}");
+
+        // A replayed answer, and a clone whose counter went back.
+        let mut fourth = client(&auth);
+        let page = post_credential(&mut fourth, "/login/", &[("credential", &answer)]).await;
+        assert!(page.body.contains("could not be used"), "a replay: {}", page.body);
+        passkey.rewind(2);
+        let options = passkey_options(&mut fourth, "/login/").await;
+        let cloned = passkey.get(&options, ORIGIN);
+        let page = post_credential(&mut fourth, "/login/", &[("credential", &cloned)]).await;
+        assert!(page.body.contains("could not be used"), "a clone: {}", page.body);
+        assert_eq!(fourth.get("/").await.body, "Welcome, Guest!");
+
+        // Rename, then remove: the password alone logs in again.
+        let id = auth.mfa().status(alice.id).await.unwrap();
+        assert_eq!(id.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(), ["webauthn", "recovery_codes"]);
+        let page = third.get("/account/mfa/passkeys/").await;
+        let passkey_id = text_after(&page.body, "name=\"passkey\" value=\"").split('"').next().unwrap().to_owned();
+        let page = third
+            .submit_form("/account/mfa/passkeys/", &[("action", "rename"), ("passkey", &passkey_id), ("name", "Phone")])
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert!(third.get("/account/mfa/passkeys/").await.body.contains("<strong>Phone</strong>"));
+        let page = third
+            .submit_form("/account/mfa/passkeys/", &[("action", "remove"), ("passkey", "999999")])
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        let page = third
+            .submit_form("/account/mfa/passkeys/", &[("action", "remove"), ("passkey", &passkey_id)])
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert!(auth.mfa().status(alice.id).await.unwrap().is_empty(), "codes went with it");
+        let page = client(&auth).log_in("/login/", "alice", "pw").await;
+        assert_eq!(page.location(), Some("/"));
+    }
+
     async fn deactivation_and_reset_end_two_factor_login(backend: Backend) {
         let db = backend.database().await;
         let auth = instance(&db).await;
@@ -434,4 +556,40 @@ async fn a_requirement_nobody_can_meet_fails_the_checks() {
         report.contains("AUTH_MFA_REQUIRED_GROUPS: (auth.E007)"),
         "{report}"
     );
+}
+
+/// A `PasskeysView` without `AUTH_SITE_URL` does not start: passkeys
+/// would fail in every browser.
+#[tokio::test]
+async fn passkeys_without_a_site_url_stop_the_start() {
+    let db = auth_tests::Backend::Sqlite.database().await;
+    let Err(err) = db
+        .builder::<User>(auth::Settings {
+            site_url: None,
+            ..settings()
+        })
+        .urls(urls::URLCONF)
+        .build()
+        .await
+    else {
+        panic!("must not start");
+    };
+    assert!(
+        err.to_string()
+            .contains("PasskeysView at /account/mfa/passkeys/ needs AUTH_SITE_URL"),
+        "{err}"
+    );
+    let insecure = auth::Settings {
+        site_url: Some("http://example.com".into()),
+        ..settings()
+    };
+    let Err(err) = db
+        .builder::<User>(insecure)
+        .urls(urls::URLCONF)
+        .build()
+        .await
+    else {
+        panic!("must not start");
+    };
+    assert!(err.to_string().contains("passkeys need https"), "{err}");
 }

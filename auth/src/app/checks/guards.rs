@@ -77,6 +77,7 @@ pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
         "TotpActivateView",
         "TotpDeactivateView",
         "RecoveryCodesView",
+        "PasskeysView",
     ]
     .into_iter()
     .filter_map(|view| {

@@ -4,7 +4,7 @@
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
-use super::with_next;
+use super::{PASSKEY_OPTIONS, new_challenge, options_response, take_challenge, with_next};
 use crate::{
     Error, Result, Session,
     events::EventKind,
@@ -13,7 +13,7 @@ use crate::{
         mfa_code::{CodeForm, INVALID_CODE},
     },
     http::body::FormData,
-    mfa::{self, pending},
+    mfa::{self, pending, webauthn},
     throttle::login_counters,
     views::{MfaAuthenticateView, NEXT, View, form_page, query_param, redirect, safe_next},
 };
@@ -38,8 +38,20 @@ impl MfaAuthenticateView {
             Err(response) => return Ok(response),
         };
         let next = safe_next(session, Some(&data), query_next);
+        if data.get("action") == Some(PASSKEY_OPTIONS) {
+            let rp = mfa::relying_party(shared)?;
+            let challenge = new_challenge(session).await?;
+            let allow: Vec<Vec<u8>> = mfa::passkeys(shared, pending.user)
+                .await?
+                .into_iter()
+                .map(|p| p.credential_id)
+                .collect();
+            let options = webauthn::request_options(&rp, &challenge, &allow, "preferred");
+            return Ok(options_response(options));
+        }
+        let passkey = data.get("credential").filter(|c| !c.is_empty());
         let mut submitted = CodeForm::bound(&data, false);
-        if !submitted.form.is_valid() {
+        if passkey.is_none() && !submitted.form.is_valid() {
             return self
                 .page(session, &submitted.form, next, StatusCode::OK)
                 .await;
@@ -74,7 +86,11 @@ impl MfaAuthenticateView {
             }
             other => other?,
         };
-        let passed = match mfa::verify(shared, id, &submitted.code).await {
+        let checked = match passkey {
+            Some(posted) => self.check_passkey(session, id, posted).await,
+            None => mfa::verify(shared, id, &submitted.code).await,
+        };
+        let passed = match checked {
             Ok(passed) => passed,
             Err(err) => {
                 shared.throttle.did_not_happen(reservation).await?;
@@ -116,6 +132,22 @@ impl MfaAuthenticateView {
         Ok(redirect(&target))
     }
 
+    /// A passkey posted at the second step: `Passkey` when it verifies.
+    async fn check_passkey(
+        &self,
+        session: &Session,
+        user_id: i64,
+        posted: &str,
+    ) -> Result<Option<mfa::Passed>> {
+        let challenge = take_challenge(session).await?.unwrap_or_default();
+        let Ok(assertion) = webauthn::parse_assertion(posted) else {
+            return Ok(None);
+        };
+        let shared = &session.request.shared;
+        let passed = mfa::verify_passkey(shared, user_id, &assertion, &challenge, false).await?;
+        Ok(passed.then_some(mfa::Passed::Passkey))
+    }
+
     async fn page(
         &self,
         session: &Session,
@@ -123,7 +155,14 @@ impl MfaAuthenticateView {
         next: Option<String>,
         status: StatusCode,
     ) -> Result<Response> {
-        let extra = minijinja::context! { next => next.unwrap_or_default() };
+        let shared = &session.request.shared;
+        let passkeys = match pending::current(session).await? {
+            Some(pending) if shared.urls.path_of_view("PasskeysView").is_some() => {
+                !mfa::passkeys(shared, pending.user).await?.is_empty()
+            }
+            _ => false,
+        };
+        let extra = minijinja::context! { next => next.unwrap_or_default(), passkeys };
         let mut response = form_page(
             session,
             &self.template_name,

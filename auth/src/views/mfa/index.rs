@@ -28,6 +28,8 @@ impl View for MfaIndexView {
             totp_activate_url => urls.path_of_view("TotpActivateView"),
             totp_deactivate_url => urls.path_of_view("TotpDeactivateView"),
             recovery_codes_url => urls.path_of_view("RecoveryCodesView"),
+            passkeys_url => urls.path_of_view("PasskeysView"),
+            passkey_count => mfa::passkeys(shared, id).await?.len(),
         };
         render(&session, &self.template_name, context).await
     }

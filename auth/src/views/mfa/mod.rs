@@ -5,8 +5,11 @@
 
 mod authenticate;
 mod index;
+mod passkeys;
 mod recovery_codes;
 mod totp;
+
+pub(super) use passkeys::{PasskeyLogin, passkey_login};
 
 use axum::{body::Body, response::Response};
 use http::Request;
@@ -51,6 +54,48 @@ pub(super) async fn second_step(
         .unwrap_or_else(|| shared.backends.first());
     mfa::pending::begin(session, id, backend, enrol).await?;
     Ok(Some(path))
+}
+
+/// The session key of the WebAuthn challenge this session was last given.
+const CHALLENGE_KEY: &str = "_auth_webauthn_challenge";
+
+/// The form `action` that asks for the WebAuthn options (JSON), with a
+/// new challenge kept in the session: the page's script posts it when the
+/// user clicks a passkey button, so that showing a page never writes a
+/// session.
+pub(super) const PASSKEY_OPTIONS: &str = "passkey_options";
+
+/// A new challenge, kept in the session for the answer.
+pub(super) async fn new_challenge(session: &Session) -> Result<Vec<u8>> {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    let challenge = mfa::webauthn::challenge();
+    session
+        .request
+        .session
+        .insert(CHALLENGE_KEY, URL_SAFE_NO_PAD.encode(&challenge))
+        .await?;
+    Ok(challenge)
+}
+
+/// The challenge this session was given (used up).
+pub(super) async fn take_challenge(session: &Session) -> Result<Option<Vec<u8>>> {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    let stored = session.request.session.remove_value(CHALLENGE_KEY).await?;
+    Ok(stored
+        .as_ref()
+        .and_then(|value| value.as_str())
+        .and_then(|text| URL_SAFE_NO_PAD.decode(text).ok()))
+}
+
+/// WebAuthn options as the page's script reads them, never cached.
+pub(super) fn options_response(options: serde_json::Value) -> Response {
+    use axum::response::IntoResponse;
+    super::never_cache(axum::Json(options).into_response())
+}
+
+/// Whether the login page offers "Sign in with a passkey".
+pub(in crate::views) fn offers_passkey_login(shared: &crate::app::shared::Shared) -> bool {
+    shared.settings.mfa_passkey_login && shared.urls.path_of_view("PasskeysView").is_some()
 }
 
 /// `path` with `next` as its query, when there is one.
