@@ -34,6 +34,14 @@ pub(crate) struct RelyingParty {
 }
 
 impl RelyingParty {
+    /// Whether browsers offer passkeys to pages of this site: on https, or
+    /// on `http://localhost` (a secure context), and never on an IP
+    /// address (not a valid relying party id).
+    pub(crate) fn browsers_allow(&self) -> bool {
+        let ip = self.id.parse::<std::net::IpAddr>().is_ok() || self.id.starts_with('[');
+        !ip && (self.origin.starts_with("https://") || self.id == "localhost")
+    }
+
     /// The relying party of the site at `site_url` (`AUTH_SITE_URL`).
     pub(crate) fn from_site_url(site_url: &str) -> Result<Self, String> {
         let url = url::Url::parse(site_url).map_err(|err| format!("{site_url}: {err}"))?;
@@ -41,10 +49,8 @@ impl RelyingParty {
             .host_str()
             .ok_or_else(|| format!("{site_url}: no host"))?
             .to_owned();
-        if url.scheme() != "https" && host != "localhost" {
-            return Err(format!(
-                "{site_url}: passkeys need https (or http://localhost for development)"
-            ));
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(format!("{site_url}: expected an https:// (or http://) URL"));
         }
         Ok(RelyingParty {
             id: host,
@@ -674,8 +680,19 @@ mod tests {
         let rp = RelyingParty::from_site_url("https://accounts.example.com:8443/x").unwrap();
         assert_eq!(rp.id, "accounts.example.com");
         assert_eq!(rp.origin, "https://accounts.example.com:8443");
-        assert!(RelyingParty::from_site_url("http://localhost:8000").is_ok());
-        assert!(RelyingParty::from_site_url("http://example.com").is_err());
+        assert!(rp.browsers_allow());
+        let local = RelyingParty::from_site_url("http://localhost:8000").unwrap();
+        assert!(local.browsers_allow());
+        for site in [
+            "http://example.com",
+            "http://127.0.0.1:8000",
+            "https://127.0.0.1",
+            "https://[::1]:8443",
+        ] {
+            let rp = RelyingParty::from_site_url(site).unwrap();
+            assert!(!rp.browsers_allow(), "{site}");
+        }
         assert!(RelyingParty::from_site_url("nonsense").is_err());
+        assert!(RelyingParty::from_site_url("ftp://example.com").is_err());
     }
 }

@@ -51,6 +51,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/mfa/passkeys.html"),
     ),
     (
+        "mfa/passkey_login.html",
+        include_str!("../../templates/mfa/passkey_login.html"),
+    ),
+    (
         "mfa/passkey_script.html",
         include_str!("../../templates/mfa/passkey_script.html"),
     ),

@@ -4,7 +4,8 @@ use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
 use super::{
-    LoginView, NEXT, SESSION_EXPIRED, View, form_page, mfa, query_param, redirect, safe_next,
+    LoginView, NEXT, SESSION_EXPIRED, View, form_page_with_status, mfa, query_param, redirect,
+    safe_next,
 };
 use crate::{
     Error, RememberMe, Result, Session,
@@ -138,9 +139,14 @@ impl LoginView {
             session_expired => expired.then_some(SESSION_EXPIRED),
             passkey_login => mfa::offers_passkey_login(&session.request.shared),
         };
-        let mut response = form_page(session, &self.template_name, form, "Log in", extra).await?;
-        *response.status_mut() = status;
-        Ok(response)
+        form_page_with_status(
+            session,
+            &self.template_name,
+            form,
+            ("Log in", extra),
+            status,
+        )
+        .await
     }
 }
 

@@ -147,6 +147,20 @@ async fn form_page(
     render(session, template, context).await
 }
 
+/// [`form_page`] answered with `status` (a form with errors is 200, a
+/// throttled one 429, a refused one 403).
+async fn form_page_with_status(
+    session: &Session,
+    template: &str,
+    form: &crate::forms::Form,
+    (title, extra): (&str, minijinja::Value),
+    status: StatusCode,
+) -> Result<Response> {
+    let mut response = form_page(session, template, form, title, extra).await?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
 /// The methods a view answers (from the table); others get 405 with
 /// these in `Allow`.
 trait Methods {

@@ -5,7 +5,7 @@ use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
 use super::{
-    NEXT, ReauthenticateView, View, form_page, password_change::check_current_password,
+    NEXT, ReauthenticateView, View, form_page_with_status, password_change::check_current_password,
     query_param, redirect, require_login, safe_next,
 };
 use crate::{
@@ -69,16 +69,8 @@ impl ReauthenticateView {
         status: StatusCode,
     ) -> Result<Response> {
         let extra = minijinja::context! { next => next.unwrap_or_default() };
-        let mut response = form_page(
-            session,
-            &self.template_name,
-            form,
-            "Confirm it's you",
-            extra,
-        )
-        .await?;
-        *response.status_mut() = status;
-        Ok(response)
+        let title = "Confirm it's you";
+        form_page_with_status(session, &self.template_name, form, (title, extra), status).await
     }
 }
 

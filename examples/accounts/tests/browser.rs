@@ -112,7 +112,9 @@ impl Site {
         .chain(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
         let base = format!("http://{host}:{port}");
-        env.push(("AUTH_MFA_PASSKEY_ORIGIN".into(), base.clone()));
+        if host == "localhost" {
+            env.push(("AUTH_MFA_PASSKEY_ORIGIN".into(), base.clone()));
+        }
         let mut site = Site {
             base: base.clone(),
             dir: dir.clone(),

@@ -134,14 +134,37 @@ pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
     found
 }
 
-/// `auth.E007`: `AUTH_MFA_REQUIRED` can be met.
+/// `auth.E007`: `AUTH_MFA_REQUIRED` can be met; `auth.W010`: browsers
+/// will offer the passkeys of a declared `PasskeysView`.
 pub(super) fn check_mfa(shared: &Shared) -> Vec<CheckMessage> {
     use crate::settings::MfaRequired;
     let settings = &shared.settings;
-    if settings.mfa_required == MfaRequired::None {
-        return Vec::new();
-    }
     let mut found = Vec::new();
+    if let (Some(path), Some(site)) = (
+        shared.urls.path_of_view("PasskeysView"),
+        settings.passkey_site(),
+    ) && let Ok(rp) = crate::mfa::webauthn::RelyingParty::from_site_url(site)
+        && !rp.browsers_allow()
+    {
+        found.push(
+            CheckMessage::warning(
+                "auth.W010",
+                format!(
+                    "the PasskeysView at {path} binds passkeys to {site}, where browsers \
+                     offer none: only https sites and http://localhost are secure contexts, \
+                     and an IP address is not a relying party"
+                ),
+            )
+            .hint(
+                "set AUTH_SITE_URL to the https site, or AUTH_MFA_PASSKEY_ORIGIN to \
+                 http://localhost:PORT in development",
+            )
+            .obj("AUTH_SITE_URL"),
+        );
+    }
+    if settings.mfa_required == MfaRequired::None {
+        return found;
+    }
     let missing: Vec<&str> = ["MfaAuthenticateView", "TotpActivateView"]
         .into_iter()
         .filter(|view| shared.urls.path_of_view(view).is_none())

@@ -30,6 +30,7 @@
 //! | `auth.W007` | `AUTH_SESSION_COOKIE_SECURE` is off (likewise) |
 //! | `auth.W008` | `AUTH_CSRF_COOKIE_SECURE` is off (likewise) |
 //! | `auth.W009` | `AUTH_SECRET_KEY` is short or repetitive (`--deploy`) |
+//! | `auth.W010` | a `PasskeysView` binds passkeys to a site where browsers offer none (plain http beyond localhost, an IP address) |
 //!
 //! `AUTH_SILENCED_SYSTEM_CHECKS=auth.W002,…` silences findings by id
 //! (Django's `SILENCED_SYSTEM_CHECKS`).

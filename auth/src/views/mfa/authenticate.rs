@@ -15,7 +15,9 @@ use crate::{
     http::body::FormData,
     mfa::{self, pending, webauthn},
     throttle::login_counters,
-    views::{MfaAuthenticateView, NEXT, View, form_page, query_param, redirect, safe_next},
+    views::{
+        MfaAuthenticateView, NEXT, View, form_page_with_status, query_param, redirect, safe_next,
+    },
 };
 
 impl MfaAuthenticateView {
@@ -163,16 +165,8 @@ impl MfaAuthenticateView {
             _ => false,
         };
         let extra = minijinja::context! { next => next.unwrap_or_default(), passkeys };
-        let mut response = form_page(
-            session,
-            &self.template_name,
-            form,
-            "Two-factor authentication",
-            extra,
-        )
-        .await?;
-        *response.status_mut() = status;
-        Ok(response)
+        let title = "Two-factor authentication";
+        form_page_with_status(session, &self.template_name, form, (title, extra), status).await
     }
 }
 
