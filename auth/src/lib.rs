@@ -88,6 +88,7 @@ pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
 pub use app::checks;
 pub use app::error::{Error, Result, ValidationError};
 pub use app::migration::Migration;
+pub use app::shutdown::shutdown_signal;
 #[cfg(feature = "test-util")]
 pub use app::testing;
 pub use backend::{Backend, ModelBackend};

@@ -16,6 +16,7 @@ pub(crate) mod error;
 pub(crate) mod future;
 pub(crate) mod migration;
 pub(crate) mod shared;
+pub(crate) mod shutdown;
 #[doc(hidden)]
 #[cfg(feature = "test-util")]
 pub mod testing;

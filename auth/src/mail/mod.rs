@@ -149,8 +149,8 @@ impl Mail {
         self.slots.clone().try_acquire_owned().ok()
     }
 
-    /// Waits until no message is in preparation (a test hook).
-    #[cfg(feature = "test-util")]
+    /// Waits until no message is in preparation (tests, and the
+    /// shutdown).
     pub(crate) async fn idle(&self) {
         let all = u32::try_from(MAIL_SLOTS).unwrap_or(u32::MAX);
         if let Ok(permits) = self.slots.acquire_many(all).await {

@@ -587,6 +587,9 @@ settings! {
     /// The bearer token `Auth::metrics_router` asks for (feature
     /// `prometheus`); unset, the route is a 404.
     metrics_token: Option<String> = None, "AUTH_METRICS_TOKEN" => parse::optional, secret;
+    /// How long, after SIGTERM or Ctrl-C, the requests in flight may take
+    /// to finish (and each buffered write to be made), in seconds (30).
+    shutdown_timeout: Duration = Duration::from_secs(30), "AUTH_SHUTDOWN_TIMEOUT" => parse::seconds, plain;
     /// How long the second step of a two-factor login may take after the
     /// password, in seconds (300); past it, the password again.
     mfa_login_timeout: Duration = Duration::from_secs(300), "AUTH_MFA_LOGIN_TIMEOUT" => parse::positive_seconds, plain;

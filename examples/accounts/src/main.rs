@@ -15,14 +15,9 @@ async fn serve(auth: auth::Auth<User>, bind: SocketAddr) -> auth::Result<()> {
         .await
         .map_err(|e| auth::Error::Config(format!("cannot listen on {bind}: {e}")))?;
     tracing::info!("serving on http://{bind}/");
-    // The peer's address lets the login throttle count per client.
-    let app = accounts::app(&auth).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    // Until SIGTERM or Ctrl-C; then the requests in flight finish and the
+    // audit log is written before the process exits.
+    auth.serve(listener, accounts::app(&auth)).await
 }
 
 #[tokio::main]

@@ -9,3 +9,4 @@ mod mfa;
 mod pages;
 mod password_reset;
 mod permissions;
+mod shutdown;
