@@ -61,8 +61,15 @@ impl MfaAdmin<'_> {
             .end_all_for(user_id)
             .await?;
         if removed > 0 {
-            let mut event = crate::events::Event::new(EventKind::MfaDisabled, shared.clock.now());
-            event.user_id = Some(user_id);
+            let event = crate::events::Event::new(EventKind::MfaDisabled, shared.clock.now());
+            // The audit log finds events by username: name the user.
+            let mut event = match shared.users.get(user_id).await? {
+                Some(user) => event.user(user_id, &user.base().username),
+                None => crate::events::Event {
+                    user_id: Some(user_id),
+                    ..event
+                },
+            };
             event.backend = "all".into();
             shared.events.emit(event);
         }

@@ -116,6 +116,10 @@ async fn enrol(auth: &auth::Auth<User>, browser: &mut Client) -> (String, Vec<St
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert_eq!(page.location(), Some("/account/mfa/recovery-codes/"));
+    let head = http::Request::head("/account/mfa/recovery-codes/")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(browser.send(head).await.status, StatusCode::OK);
     let page = browser.get("/account/mfa/recovery-codes/").await;
     let codes = recovery_codes(&page.body);
     assert_eq!(codes.len(), 10, "{}", page.body);
@@ -480,6 +484,7 @@ auth_tests::backend_tests! {
         let (result, out) = crate::cli::run(&auth, &["mfa", "reset", "alice"], &mut script).await;
         result.unwrap();
         assert_eq!(out.trim(), "Removed 2 factor(s) of 'alice' and ended their sessions.");
+        assert_eq!(self::kinds(&auth).await.last(), Some(&EventKind::MfaDisabled), "logged under her name");
         let (result, _) = crate::cli::run(&auth, &["mfa", "reset", "nobody"], &mut script).await;
         assert!(matches!(result, Err(auth::cli::CommandError::Usage(_))));
         assert!(auth.mfa().status(alice.id).await.unwrap().is_empty());

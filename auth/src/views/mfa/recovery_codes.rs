@@ -48,6 +48,9 @@ impl RecoveryCodesView {
             )
             .await?;
             Some(codes)
+        } else if req.method() == Method::HEAD {
+            // A HEAD shows nothing: the codes wait for the GET.
+            None
         } else {
             request
                 .session
