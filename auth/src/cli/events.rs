@@ -82,13 +82,7 @@ pub(super) async fn clear<U: AuthUser>(
 }
 
 fn timestamp(event: &Event) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    event
-        .at
-        .to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
+    super::utc(event.at)
 }
 
 /// `2026-12-03T15:00:00Z  user_login_failed  alice  192.0.2.1  failure`.

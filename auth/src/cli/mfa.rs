@@ -4,16 +4,8 @@
 
 use std::io::Write;
 
-use super::{CommandError, users::user};
+use super::{CommandError, users::user, utc as time};
 use crate::{Auth, AuthUser};
-
-fn time(at: time::OffsetDateTime) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
-}
 
 /// `mfa status USERNAME`: kind, added, last used, and for recovery codes
 /// how many are left.

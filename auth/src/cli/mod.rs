@@ -314,6 +314,15 @@ pub enum CommandError {
     SystemCheck(checks::Report),
 }
 
+/// A time as the commands print it: `2026-12-03T15:00:00Z`.
+fn utc(at: time::OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 /// The option spelling of a field (`display_name` → `display-name`).
 fn option_name(field: &str) -> String {
     field.replace('_', "-")

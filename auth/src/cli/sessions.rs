@@ -20,13 +20,7 @@ pub(super) async fn list<U: AuthUser>(
     if sessions.is_empty() {
         writeln!(out, "No sessions for '{username}'.")?;
     }
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    let time = |at: time::OffsetDateTime| {
-        at.to_offset(time::UtcOffset::UTC)
-            .format(&format)
-            .unwrap_or_default()
-    };
+    let time = super::utc;
     for session in sessions {
         writeln!(
             out,

@@ -120,14 +120,9 @@ impl PwnedPasswordValidator {
     pub async fn is_breached(&self, password: &str) -> Result<bool, PwnedLookupError> {
         let digest = digest(password);
         match &self.source {
-            Source::File(file) => file
-                .contains(&digest)
-                .map_err(|err| PwnedLookupError(format!("{}: {err}", file.path().display()))),
+            Source::File(file) => file.contains(&digest).map_err(|err| self.failed(err)),
             #[cfg(feature = "pwned-online")]
-            Source::Range(api) => api
-                .contains(&digest)
-                .await
-                .map_err(|err| PwnedLookupError(format!("{}: {err}", api.url()))),
+            Source::Range(api) => api.contains(&digest).await.map_err(|err| self.failed(err)),
         }
     }
 
@@ -136,14 +131,22 @@ impl PwnedPasswordValidator {
     pub fn is_breached_blocking(&self, password: &str) -> Result<bool, PwnedLookupError> {
         let digest = digest(password);
         match &self.source {
-            Source::File(file) => file
-                .contains(&digest)
-                .map_err(|err| PwnedLookupError(format!("{}: {err}", file.path().display()))),
+            Source::File(file) => file.contains(&digest).map_err(|err| self.failed(err)),
             #[cfg(feature = "pwned-online")]
             Source::Range(api) => api
                 .contains_blocking(&digest)
-                .map_err(|err| PwnedLookupError(format!("{}: {err}", api.url()))),
+                .map_err(|err| self.failed(err)),
         }
+    }
+
+    /// A lookup's failure, with the list it asked (file or URL).
+    fn failed(&self, err: impl std::fmt::Display) -> PwnedLookupError {
+        let list = match &self.source {
+            Source::File(file) => file.path().display().to_string(),
+            #[cfg(feature = "pwned-online")]
+            Source::Range(api) => api.url().to_owned(),
+        };
+        PwnedLookupError(format!("{list}: {err}"))
     }
 
     /// The answer for a lookup's outcome, under the failure policy.
