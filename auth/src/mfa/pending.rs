@@ -69,6 +69,21 @@ pub(crate) async fn current(session: &Session) -> Result<Option<Pending>> {
     Ok(Some(pending))
 }
 
+/// Ends `pending` because its last step passed: the login that follows
+/// ([`login`](crate::login)) records the backend that accepted the
+/// password and the "remember me" the login form was given.
+pub(crate) async fn passed(session: &Session, pending: &Pending) -> Result<()> {
+    let request = &session.request;
+    clear(session).await?;
+    if let Some(backend) = request.shared.backends.named(&pending.backend) {
+        request.set_authenticated_by(pending.user, backend);
+    }
+    if let Some(remember) = pending.remember {
+        request.set_remember(remember);
+    }
+    Ok(())
+}
+
 /// Ends the pending login (passed, or given up).
 pub(crate) async fn clear(session: &Session) -> Result<()> {
     session.request.session.remove_value(PENDING_KEY).await?;

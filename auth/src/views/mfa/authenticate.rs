@@ -110,13 +110,7 @@ impl MfaAuthenticateView {
                 .await;
         };
         shared.throttle.succeeded(reservation).await?;
-        pending::clear(session).await?;
-        if let Some(backend) = shared.backends.named(&pending.backend) {
-            request.set_authenticated_by(id, backend);
-        }
-        if let Some(remember) = pending.remember {
-            request.set_remember(remember);
-        }
+        pending::passed(session, &pending).await?;
         match shared.operations.login(session, &user).await {
             Ok(()) => {}
             Err(Error::TooManySessions) => {

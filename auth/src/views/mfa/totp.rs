@@ -147,13 +147,7 @@ impl TotpActivateView {
         request.session.remove_value(OFFERED_KEY).await?;
         if let Some(pending) = enrolling {
             // The factor was the last step of this login.
-            pending::clear(session).await?;
-            if let Some(backend) = shared.backends.named(&pending.backend) {
-                request.set_authenticated_by(id, backend);
-            }
-            if let Some(remember) = pending.remember {
-                request.set_remember(remember);
-            }
+            pending::passed(session, &pending).await?;
             shared.operations.login(session, &user).await?;
             mfa::record_factor(session, mfa::Passed::Totp).await?;
             let target = next.unwrap_or_else(|| shared.settings.login_redirect_url().to_owned());
