@@ -8,6 +8,8 @@ fn main() {
         ("AUTH_TEST_POSTGRES_URL", "auth_test_postgres"),
         ("AUTH_TEST_MYSQL_URL", "auth_test_mysql"),
         ("AUTH_TEST_REDIS_URL", "auth_test_redis"),
+        ("AUTH_TEST_REDIS_CLUSTER_URL", "auth_test_redis_cluster"),
+        ("AUTH_TEST_REDIS_SENTINEL_URL", "auth_test_redis_sentinel"),
     ] {
         println!("cargo::rerun-if-env-changed={variable}");
         println!("cargo::rustc-check-cfg=cfg({cfg})");

@@ -12,6 +12,12 @@ pub const POSTGRES_ENV: &str = "AUTH_TEST_POSTGRES_URL";
 pub const MYSQL_ENV: &str = "AUTH_TEST_MYSQL_URL";
 /// The Redis server tests may store sessions on (under a prefix of their own).
 pub const REDIS_ENV: &str = "AUTH_TEST_REDIS_URL";
+/// A Redis Cluster (a `redis-cluster://` URL), as `.ci/redis-topologies`
+/// starts.
+pub const REDIS_CLUSTER_ENV: &str = "AUTH_TEST_REDIS_CLUSTER_URL";
+/// A primary behind Sentinel (a `redis-sentinel://` URL), as
+/// `.ci/redis-topologies` starts.
+pub const REDIS_SENTINEL_ENV: &str = "AUTH_TEST_REDIS_SENTINEL_URL";
 
 /// Where a test's data lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +33,10 @@ pub enum Backend {
     Mysql,
     /// PostgreSQL for users, Redis for sessions.
     PostgresRedis,
+    /// PostgreSQL for users, sessions on a Redis Cluster.
+    PostgresRedisCluster,
+    /// PostgreSQL for users, sessions on a primary found through Sentinel.
+    PostgresRedisSentinel,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -35,7 +45,8 @@ fn env(name: &str) -> Option<String> {
 
 impl Backend {
     /// The backend of a test function's name (`sqlite`, `sqlite_uncached`,
-    /// `postgres`, `mysql`, `postgres_redis`).
+    /// `postgres`, `mysql`, `postgres_redis`, `postgres_redis_cluster`,
+    /// `postgres_redis_sentinel`).
     pub fn named(name: &str) -> Self {
         match name {
             "sqlite" => Backend::Sqlite,
@@ -43,6 +54,8 @@ impl Backend {
             "postgres" => Backend::Postgres,
             "mysql" => Backend::Mysql,
             "postgres_redis" => Backend::PostgresRedis,
+            "postgres_redis_cluster" => Backend::PostgresRedisCluster,
+            "postgres_redis_sentinel" => Backend::PostgresRedisSentinel,
             other => panic!("no backend named {other}"),
         }
     }
@@ -54,6 +67,8 @@ impl Backend {
             Backend::Postgres => vec![POSTGRES_ENV],
             Backend::Mysql => vec![MYSQL_ENV],
             Backend::PostgresRedis => vec![POSTGRES_ENV, REDIS_ENV],
+            Backend::PostgresRedisCluster => vec![POSTGRES_ENV, REDIS_CLUSTER_ENV],
+            Backend::PostgresRedisSentinel => vec![POSTGRES_ENV, REDIS_SENTINEL_ENV],
         }
         .into_iter()
         .filter(|name| env(name).is_none())
@@ -80,7 +95,10 @@ impl Backend {
                 cache: self != Backend::SqliteUncached,
                 drop: None,
             },
-            Backend::Postgres | Backend::PostgresRedis => {
+            Backend::Postgres
+            | Backend::PostgresRedis
+            | Backend::PostgresRedisCluster
+            | Backend::PostgresRedisSentinel => {
                 let admin = env(POSTGRES_ENV).expect("checked by available()");
                 let schema = format!("auth_t_{}", auth::Uuid::new_v4().simple());
                 let db = Database::connect(&admin)
@@ -92,9 +110,9 @@ impl Backend {
                 db.close().await.ok();
                 let separator = if admin.contains('?') { '&' } else { '?' };
                 let url = format!("{admin}{separator}options=-c%20search_path%3D{schema}");
-                let redis = (self == Backend::PostgresRedis).then(|| {
+                let redis = self.redis_env().map(|variable| {
                     (
-                        env(REDIS_ENV).expect("checked by available()"),
+                        env(variable).expect("checked by available()"),
                         format!("{schema}:"),
                     )
                 });
@@ -121,6 +139,16 @@ impl Backend {
                     drop: Some((admin, format!("DROP DATABASE IF EXISTS {name}"))),
                 }
             }
+        }
+    }
+
+    /// The variable naming this backend's Redis, if sessions go to Redis.
+    pub fn redis_env(self) -> Option<&'static str> {
+        match self {
+            Backend::PostgresRedis => Some(REDIS_ENV),
+            Backend::PostgresRedisCluster => Some(REDIS_CLUSTER_ENV),
+            Backend::PostgresRedisSentinel => Some(REDIS_SENTINEL_ENV),
+            _ => None,
         }
     }
 

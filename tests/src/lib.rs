@@ -8,6 +8,7 @@ pub mod backend;
 pub mod client;
 pub mod outage;
 pub mod proxy;
+pub mod redis_topology;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -71,10 +72,11 @@ pub async fn fresh_auth_with<U: auth::AuthUser>(mut settings: auth::Settings) ->
 /// variable to set, so `cargo test` counts it as ignored, not passed; one
 /// whose variable is gone at run time prints why and returns.
 ///
-/// The backends are `sqlite`, `postgres`, `mysql` and `postgres_redis` by
-/// default; a block can start with `backends: [..];` to change the default,
-/// and a test can say `#[backends(..)]` (after its doc comment) to choose
-/// its own.
+/// The backends are `sqlite`, `postgres`, `mysql`, `postgres_redis`,
+/// `postgres_redis_cluster` and `postgres_redis_sentinel` by default; a
+/// block can start with `backends: [..];` to change the default, and a
+/// test can say `#[backends(..)]` (after its doc comment) to choose its
+/// own.
 ///
 /// ```ignore
 /// auth_tests::backend_tests! {
@@ -130,6 +132,20 @@ macro_rules! backend_tests {
                 ignore = "AUTH_TEST_POSTGRES_URL and AUTH_TEST_REDIS_URL are not both set"
             )]);
     };
+    (@case postgres_redis_cluster $name:ident) => {
+        $crate::backend_tests!(@run postgres_redis_cluster $name
+            #[cfg_attr(
+                not(all(auth_test_postgres, auth_test_redis_cluster)),
+                ignore = "AUTH_TEST_POSTGRES_URL and AUTH_TEST_REDIS_CLUSTER_URL are not both set"
+            )]);
+    };
+    (@case postgres_redis_sentinel $name:ident) => {
+        $crate::backend_tests!(@run postgres_redis_sentinel $name
+            #[cfg_attr(
+                not(all(auth_test_postgres, auth_test_redis_sentinel)),
+                ignore = "AUTH_TEST_POSTGRES_URL and AUTH_TEST_REDIS_SENTINEL_URL are not both set"
+            )]);
+    };
     (@case $backend:ident $name:ident) => {
         $crate::backend_tests!(@run $backend $name);
     };
@@ -147,6 +163,6 @@ macro_rules! backend_tests {
         $crate::backend_tests!(@each [$($default),+] $($tests)*);
     };
     ($($tests:tt)*) => {
-        $crate::backend_tests!(@each [sqlite, postgres, mysql, postgres_redis] $($tests)*);
+        $crate::backend_tests!(@each [sqlite, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel] $($tests)*);
     };
 }

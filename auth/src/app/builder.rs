@@ -486,10 +486,10 @@ enum SessionsIn {
     Elsewhere,
 }
 
-/// Sessions in Redis: its URL and the store's connection.
+/// Sessions in Redis: the deployment and the store's connection.
 #[cfg(feature = "redis")]
 struct RedisSessions {
-    url: String,
+    config: fred::types::config::Config,
     client: fred::clients::Client,
 }
 
@@ -509,7 +509,7 @@ impl RedisSessions {
         let prefix = settings.session_redis_key_prefix.clone();
         let heartbeat = crate::session::coherence::heartbeat::Heartbeat::new(settings);
         let started = crate::session::coherence::redis::start(
-            &self.url,
+            self.config,
             prefix,
             self.client,
             heartbeat,
@@ -567,9 +567,13 @@ async fn redis_store(
     throttle_mac: crate::settings::secret::SaltedMac,
 ) -> Result<(DynStore, Throttle, RedisSessions)> {
     let prefix = settings.session_redis_key_prefix.clone();
-    let store =
-        crate::session::redis::RedisStore::connect(url, prefix.clone(), settings.database_timeout)
-            .await?;
+    let store = crate::session::redis::RedisStore::connect(
+        url,
+        prefix.clone(),
+        settings.database_timeout,
+        settings.session_redis_replicas,
+    )
+    .await?;
     let throttle = Throttle::redis(
         store.client(),
         format!("{prefix}throttle:"),
@@ -578,7 +582,7 @@ async fn redis_store(
         settings.database_timeout,
     );
     let redis = RedisSessions {
-        url: url.to_owned(),
+        config: store.config().clone(),
         client: store.client(),
     };
     Ok((DynStore::new(store), throttle, redis))

@@ -314,6 +314,14 @@ mod parse {
         Ok(Some((name.trim().to_owned(), expected.trim().to_owned())))
     }
 
+    /// `auto` (or empty): `None`; otherwise a count, 0 included.
+    pub(super) fn auto_or_count(raw: &str) -> Parsed<Option<u32>> {
+        match raw.trim() {
+            "" | "auto" => Ok(None),
+            count => value::<u32>(count).map(Some),
+        }
+    }
+
     /// A count; 0 means no limit.
     pub(super) fn count_or_none(raw: &str) -> Parsed<Option<usize>> {
         value::<usize>(raw).map(|n| (n > 0).then_some(n))
@@ -447,6 +455,14 @@ settings! {
     session_cleanup_interval: Option<Duration> = Some(Duration::from_secs(3600)), "AUTH_SESSION_CLEANUP_INTERVAL" => parse::seconds_or_off, plain;
     /// Prefix of session keys in Redis (when sessions are in Redis).
     session_redis_key_prefix: String = "auth:session:".into(), "AUTH_SESSION_REDIS_KEY_PREFIX" => parse::value, plain;
+    /// How many Redis replicas must acknowledge each session write before
+    /// the response (`WAIT`, for at most a tenth of
+    /// `AUTH_DATABASE_TIMEOUT`), so that a login or a logout survives its
+    /// primary's failure. `None` (unset, or `auto`): 1 on a Redis Cluster
+    /// or behind Sentinel, 0 on one server. Fewer in time is logged at
+    /// `warn`, the write stands, and that server is not waited on for the
+    /// next 10 s.
+    session_redis_replicas: Option<u32> = None, "AUTH_SESSION_REDIS_REPLICAS" => parse::auto_or_count, plain;
     /// How often a session's "last seen" time is written (60 s): a busy
     /// page does not write its session on every request. Idle timeouts
     /// are exact to within this.

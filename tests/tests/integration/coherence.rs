@@ -66,7 +66,7 @@ async fn admin_sql(db: &TestDb, sql: &str) {
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, postgres, mysql, postgres_redis];
+    backends: [sqlite, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     /// A read of the user that began before a deactivation cannot put the
     /// active user back in the cache.
@@ -307,6 +307,31 @@ auth_tests::backend_tests! {
         assert!(took <= staleness * 2, "seen after {took:?}, bound {staleness:?}");
     }
 
+    /// Logouts on one instance reach the other's cache whichever server
+    /// holds the session: 24 sessions land on every primary of a cluster.
+    async fn logouts_elsewhere_reach_the_cache_from_every_server(backend: Backend) {
+        let db = backend.database().await;
+        let a = instance(&db).await;
+        let b = instance(&db).await;
+        a.users().create_user("alice", "", Some("pw")).await.unwrap();
+        let mut sessions = Vec::new();
+        for _ in 0..24 {
+            let on_a = logged_in(&a, "alice").await;
+            let mut on_b = Client::new(app::router(&b));
+            on_b.jar = on_a.jar.clone();
+            assert_eq!(whoami(&mut on_b).await, "Welcome, alice!");
+            sessions.push((on_a, on_b));
+        }
+        let started = Instant::now();
+        for (_, on_b) in &mut sessions {
+            assert_eq!(on_b.post_with_csrf("/logout/", &[]).await.status, StatusCode::SEE_OTHER);
+        }
+        for (on_a, _) in &mut sessions {
+            let took = anonymous_within_bound(on_a, started).await;
+            assert!(took <= STALENESS * 2, "a logout on B seen on A after {took:?}");
+        }
+    }
+
     /// A notification channel that goes silent without closing (a NAT
     /// that stops forwarding): the heartbeat notices, the cache turns
     /// off, and a logout or a password change on another instance is
@@ -366,8 +391,11 @@ auth_tests::backend_tests! {
     }
 
     /// A lost notification source turns the cache off (read-through), and
-    /// its return turns it back on.
-    #[backends(sqlite, postgres)]
+    /// its return turns it back on. On a Redis Cluster the session cache
+    /// is on only once a heartbeat came back from every primary, each
+    /// written under a hash tag that puts it there: a heartbeat key that
+    /// lost its tag lands elsewhere, and the cache stays off.
+    #[backends(sqlite, postgres, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel)]
     async fn the_cache_is_on_only_while_changes_can_arrive(backend: Backend) {
         let db = backend.database().await;
         let auth = instance(&db).await;

@@ -190,7 +190,7 @@ async fn multipart_forms_carry_the_token_and_arrive_whole() {
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn csrf_protects_unsafe_methods(backend: Backend) {
         let (_auth, mut client, _db) = setup(backend).await;

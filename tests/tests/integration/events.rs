@@ -86,7 +86,7 @@ async fn hooks_saw(seen: &Seen, count: usize) -> Vec<EventKind> {
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn logins_failures_lockouts_changes_and_logouts_are_logged(backend: Backend) {
         let db = backend.database().await;

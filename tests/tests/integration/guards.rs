@@ -41,7 +41,7 @@ async fn login_required_layer_guards_whole_routers() {
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn an_unknown_session_on_a_protected_page_deletes_the_cookie(backend: Backend) {
         let (_auth, client, _db) = setup(backend).await;

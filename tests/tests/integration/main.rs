@@ -20,6 +20,7 @@ mod deployment;
 mod early_refusals;
 mod error_pages;
 mod events;
+mod failover;
 mod flood;
 mod foundation;
 mod guards;

@@ -202,7 +202,7 @@ async fn kinds(auth: &auth::Auth<User>) -> Vec<EventKind> {
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn totp_enrolment_and_a_staged_login(backend: Backend) {
         let db = backend.database().await;

@@ -138,7 +138,7 @@ async fn logged_in(auth: &Auth, name: &str) -> Client {
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     /// `migrate` creates the tables and the user model's four default
     /// permissions next to the declared ones; a second `migrate`, or one

@@ -154,7 +154,7 @@ async fn user_id(auth: &auth::Auth<User>, name: &str) -> i64 {
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn users_see_their_sessions_and_end_one(backend: Backend) {
         let (auth, _db) = setup(backend, settings()).await;
@@ -444,7 +444,7 @@ auth_tests::backend_tests! {
         assert_eq!(bob.whoami().await, "Welcome, bob!");
     }
 
-    #[backends(sqlite, postgres, mysql, postgres_redis)]
+    #[backends(sqlite, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel)]
     async fn a_session_ended_on_one_instance_is_dead_on_another_within_the_bound(backend: Backend) {
         let db = backend.database().await;
         let a = instance(&db, settings()).await;

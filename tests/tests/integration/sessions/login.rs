@@ -6,7 +6,7 @@ use auth_tests::client::Client;
 use http::StatusCode;
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn login_sets_a_django_style_session_cookie(backend: Backend) {
         let (_auth, mut client, _db) = setup(backend).await;

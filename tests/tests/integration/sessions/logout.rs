@@ -27,7 +27,7 @@ async fn slow_write(
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn logout_kills_the_session_server_side(backend: Backend) {
         let (auth, mut client, _db) = setup(backend).await;
@@ -50,7 +50,7 @@ auth_tests::backend_tests! {
 
     /// A request that read the session before a logout must not put it
     /// back into the cache after the logout deleted it.
-    #[backends(sqlite, postgres, mysql, postgres_redis)]
+    #[backends(sqlite, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel)]
     async fn a_read_racing_a_logout_cannot_bring_the_session_back(backend: Backend) {
         let (auth, mut client, _db) = setup(backend).await;
         client.log_in("/login/", "alice", "alice-password").await;

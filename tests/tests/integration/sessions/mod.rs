@@ -147,7 +147,7 @@ async fn works_over_a_real_socket_with_a_cookie_jar() {
 }
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn inactive_and_deleted_users_are_anonymous(backend: Backend) {
         let (auth, mut client, _db) = setup(backend).await;
@@ -250,7 +250,7 @@ auth_tests::backend_tests! {
         );
     }
 
-    #[backends(sqlite, postgres, mysql, postgres_redis)]
+    #[backends(sqlite, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel)]
     async fn requests_that_do_not_ask_for_the_user_never_touch_the_database(backend: Backend) {
         let (auth, mut client, _db) = setup(backend).await;
         client.log_in("/login/", "alice", "alice-password").await;

@@ -10,7 +10,7 @@ use http::StatusCode;
 use tower_sessions::{SessionStore, session::Id};
 
 auth_tests::backend_tests! {
-    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis];
+    backends: [sqlite, sqlite_uncached, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel];
 
     async fn password_change_keeps_this_session_and_kills_the_others(backend: Backend) {
         let (auth, mut a, _db) = setup(backend).await;
@@ -53,7 +53,7 @@ auth_tests::backend_tests! {
     /// A request that read the user before a password change must not put
     /// the old password hash back into the cache (which would revive the
     /// other sessions the change ended).
-    #[backends(sqlite, postgres, mysql, postgres_redis)]
+    #[backends(sqlite, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel)]
     async fn a_read_racing_a_password_change_cannot_revive_old_sessions(backend: Backend) {
         let (auth, mut a, _db) = setup(backend).await;
         let mut b = Client::new(app::router(&auth));

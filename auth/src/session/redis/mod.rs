@@ -1,6 +1,11 @@
 //! Sessions in Redis (Django's `cache` session engine), for several app
 //! instances behind one load balancer. Each session is one key holding the
 //! JSON record, expiring with the session (Redis' TTL does the cleanup).
+//! One server, a Redis Cluster or a primary behind Sentinel (see
+//! `topology.rs`); every command names one key, so none spans a
+//! cluster's slots.
+
+pub(crate) mod topology;
 
 use std::time::Duration;
 
@@ -9,10 +14,7 @@ use fred::{
     clients::Client,
     interfaces::SetsInterface,
     interfaces::{ClientLike, KeysInterface},
-    types::{
-        Builder, Expiration, ExpireOptions, SetOptions,
-        config::{Config, ReconnectPolicy},
-    },
+    types::{Expiration, ExpireOptions, SetOptions, config::Config},
 };
 use tower_sessions::{
     SessionStore,
@@ -24,6 +26,7 @@ use super::{
     keys::user_id_in,
     store::{Store, interrupted, timed},
 };
+use topology::{Replication, Topology};
 
 /// A tower-sessions store in Redis, with the same contract as
 /// [`DbStore`](super::store::DbStore): `create` never overwrites (`SET NX`),
@@ -32,40 +35,42 @@ use super::{
 #[derive(Clone)]
 pub(crate) struct RedisStore {
     client: Client,
+    config: Config,
     prefix: String,
     timeout: Duration,
+    /// How session writes reach replicas (`WAIT`).
+    replication: std::sync::Arc<Replication>,
 }
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore")
             .field("prefix", &self.prefix)
+            .field("replicas", &self.replication.replicas())
             .finish_non_exhaustive()
     }
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://host:port/db`). Keys are
-    /// `<prefix><session id>`. Commands fail after `timeout`; a lost
-    /// connection is re-established in the background, so the app recovers
-    /// without a restart when Redis comes back.
+    /// Connects to `url` (one server, a cluster or Sentinel: see
+    /// `topology.rs`). Keys are `<prefix><session id>`. Commands fail
+    /// after `timeout`; a lost connection is re-established in the
+    /// background, so the app recovers without a restart when Redis (or
+    /// a promoted replica) answers again. Each session write waits for
+    /// `replicas` replicas (`None`: the topology's default).
     pub(crate) async fn connect(
         url: &str,
         prefix: impl Into<String>,
         timeout: Duration,
+        replicas: Option<u32>,
     ) -> Result<Self, crate::Error> {
-        let config =
-            Config::from_url(url).map_err(|e| crate::Error::Config(format!("REDIS_URL: {e}")))?;
-        let client = Builder::from_config(config)
-            .with_connection_config(|c| {
-                c.connection_timeout = timeout;
-                c.internal_command_timeout = timeout;
-                c.max_command_attempts = 1;
-            })
-            .with_performance_config(|p| p.default_command_timeout = timeout)
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
-            .build()
-            .map_err(|e| crate::Error::Config(format!("REDIS_URL: {e}")))?;
+        let config = topology::config(url)?;
+        let replicas = replicas.unwrap_or(Topology::of(&config).default_replicas());
+        // A replica on the same network acknowledges within a millisecond
+        // or two; one that takes a tenth of the command timeout is as
+        // good as gone for this write.
+        let replication = Replication::new(replicas, timeout / 10);
+        let client = topology::client(config.clone(), timeout)?;
         client.connect();
         match tokio::time::timeout(timeout, client.wait_for_connect()).await {
             Ok(Ok(())) => {}
@@ -76,27 +81,52 @@ impl RedisStore {
         }
         Ok(RedisStore {
             client,
+            config,
             prefix: prefix.into(),
             timeout,
+            replication: std::sync::Arc::new(replication),
         })
     }
 
-    /// The keys under this store's prefix. `KEYS` scans the whole keyspace:
-    /// for tests only.
+    /// The keys under this store's prefix, on every primary. `KEYS`
+    /// scans the whole keyspace: for tests only.
     #[cfg(feature = "test-util")]
     async fn keys(&self) -> Result<Vec<String>, crate::Error> {
         // Session ids are 22 characters; other keys under the prefix (the
         // login throttle's) are longer.
         let pattern = format!("{}{}", self.prefix, "?".repeat(22));
-        Ok(self
-            .client
-            .custom(fred::cmd!("KEYS"), vec![pattern])
-            .await?)
+        let Some(primaries) = topology::primaries(&self.client).await? else {
+            return Ok(self
+                .client
+                .custom(fred::cmd!("KEYS"), vec![pattern])
+                .await?);
+        };
+        let mut keys = Vec::new();
+        for node in primaries {
+            let found: Vec<String> = self
+                .client
+                .with_cluster_node(node)
+                .custom(fred::cmd!("KEYS"), vec![pattern.clone()])
+                .await?;
+            keys.extend(found);
+        }
+        Ok(keys)
     }
 
     /// The connection, shared with the login throttle.
     pub(crate) fn client(&self) -> Client {
         self.client.clone()
+    }
+
+    /// The deployment's configuration, for the cache's invalidations.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Waits for the replicas to have the writes to `keys` (see
+    /// [`Replication::wait`]).
+    async fn replicate(&self, keys: &[&str]) -> session_store::Result<()> {
+        timed(self.timeout, self.replication.wait(&self.client, keys)).await
     }
 
     fn key(&self, id: &Id) -> String {
@@ -111,10 +141,10 @@ impl RedisStore {
     }
 
     /// Adds a logged-in record to its user's set, which lives as long as
-    /// the longest-lived member (`EXPIREAT … GT`).
-    async fn index(&self, record: &Record) -> session_store::Result<()> {
+    /// the longest-lived member (`EXPIREAT … GT`); the set's key, if any.
+    async fn index(&self, record: &Record) -> session_store::Result<Option<String>> {
         let Some(user_id) = user_id_in(&record.data) else {
-            return Ok(());
+            return Ok(None);
         };
         let key = self.user_key(user_id);
         let _: i64 = timed(
@@ -128,10 +158,10 @@ impl RedisStore {
         let options = (ttl >= 0).then_some(ExpireOptions::GT);
         let _: i64 = timed(
             self.timeout,
-            self.client.expire_at(key, expires_at, options),
+            self.client.expire_at(key.clone(), expires_at, options),
         )
         .await?;
-        Ok(())
+        Ok(Some(key))
     }
 
     /// Writes the record with `SET <options>`; `Ok(false)` when the
@@ -162,7 +192,11 @@ impl SessionStore for RedisStore {
             // Always a fresh id (see `DbStore::create`).
             record.id = Id::default();
             if self.set(record, SetOptions::NX).await? {
-                return self.index(record).await;
+                let key = self.key(&record.id);
+                return match self.index(record).await? {
+                    Some(set) => self.replicate(&[&key, &set]).await,
+                    None => self.replicate(&[&key]).await,
+                };
             }
         }
         Err(session_store::Error::Backend(
@@ -172,7 +206,7 @@ impl SessionStore for RedisStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         if self.set(record, SetOptions::XX).await? {
-            Ok(())
+            self.replicate(&[&self.key(&record.id)]).await
         } else {
             Err(interrupted())
         }
@@ -198,8 +232,10 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        let _: i64 = timed(self.timeout, self.client.del(self.key(id))).await?;
-        Ok(())
+        let key = self.key(id);
+        let _: i64 = timed(self.timeout, self.client.del(key.clone())).await?;
+        // A logout a failover forgot would bring the session back.
+        self.replicate(&[&key]).await
     }
 }
 
@@ -251,11 +287,13 @@ impl Store for RedisStore {
 
     #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> crate::Result<u64> {
-        let keys = self.keys().await?;
-        if keys.is_empty() {
-            return Ok(0);
+        // One `DEL` per key: on a cluster, keys of several slots in one
+        // command are refused (`CROSSSLOT`).
+        let mut deleted = 0;
+        for key in self.keys().await? {
+            let gone: i64 = self.client.del(key).await?;
+            deleted += u64::try_from(gone).unwrap_or(0);
         }
-        let deleted: i64 = self.client.del(keys).await?;
-        Ok(u64::try_from(deleted).unwrap_or(0))
+        Ok(deleted)
     }
 }
