@@ -28,7 +28,7 @@ fn record() -> Record {
     }
 }
 
-async fn store(url: &str, replicas: u32) -> impl SessionStore + Clone {
+async fn app(url: &str, replicas: u32) -> auth::Auth<auth_tests::User> {
     let settings = auth::Settings {
         secret_key: Some(auth_tests::TEST_SECRET.into()),
         session_redis_key_prefix: format!("bench-{}:", auth::Uuid::new_v4().simple()),
@@ -36,14 +36,13 @@ async fn store(url: &str, replicas: u32) -> impl SessionStore + Clone {
         session_cleanup_interval: None,
         ..Default::default()
     };
-    let auth = auth::Auth::<auth_tests::User>::builder()
+    auth::Auth::<auth_tests::User>::builder()
         .database_url(auth_tests::sqlite_url())
         .redis_url(url)
         .settings(settings)
         .build()
         .await
-        .expect("auth builds");
-    auth::testing::session_store(&auth)
+        .expect("auth builds")
 }
 
 async fn write(store: &impl SessionStore) {
@@ -98,8 +97,9 @@ async fn main() {
             eprintln!("{name}: {variable} is not set; skipped");
             continue;
         };
-        let without = store(&url, 0).await;
-        let with = store(&url, 1).await;
+        let (no_wait, wait) = (app(&url, 0).await, app(&url, 1).await);
+        let without = auth::testing::session_store(&no_wait);
+        let with = auth::testing::session_store(&wait);
         let (a, b) = (sequential(&without).await, sequential(&with).await);
         let (c, d) = (concurrent(&without).await, concurrent(&with).await);
         println!(
