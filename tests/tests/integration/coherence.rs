@@ -332,6 +332,32 @@ auth_tests::backend_tests! {
         }
     }
 
+    /// A key prefix with a hash tag of its own (`{app}:`) puts every
+    /// session on one slot: the cache tracks that primary alone, goes
+    /// live, and hears a logout made elsewhere.
+    #[backends(postgres_redis, postgres_redis_cluster)]
+    async fn a_hash_tagged_prefix_keeps_the_cache_coherent(backend: Backend) {
+        let db = backend.database().await;
+        let (_, prefix) = db.redis.clone().expect("sessions in Redis");
+        let tagged = auth::Settings {
+            session_redis_key_prefix: format!("{{{}}}", prefix.trim_end_matches(':')),
+            secret_key: Some(auth_tests::TEST_SECRET.into()),
+            ..settings()
+        };
+        let a = db.builder::<User>(settings()).settings(tagged.clone()).build().await.unwrap();
+        let b = db.builder::<User>(settings()).settings(tagged).build().await.unwrap();
+        assert_eq!(auth::testing::cache_live(&a), (Some(true), Some(true)));
+        a.users().create_user("alice", "", Some("pw")).await.unwrap();
+        let mut on_a = logged_in(&a, "alice").await;
+        let mut on_b = Client::new(app::router(&b));
+        on_b.jar = on_a.jar.clone();
+        let started = Instant::now();
+        assert_eq!(on_b.post_with_csrf("/logout/", &[]).await.status, StatusCode::SEE_OTHER);
+        let took = anonymous_within_bound(&mut on_a, started).await;
+        assert!(took <= STALENESS * 2, "a logout on B seen on A after {took:?}");
+        auth::testing::clear_sessions(&a).await.unwrap();
+    }
+
     /// A notification channel that goes silent without closing (a NAT
     /// that stops forwarding): the heartbeat notices, the cache turns
     /// off, and a logout or a password change on another instance is

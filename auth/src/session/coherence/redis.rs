@@ -201,7 +201,7 @@ impl Invalidations {
             .store
             .cached_cluster_state()
             .ok_or("the cluster's layout is not known")?;
-        let nodes = primaries
+        let nodes: Vec<Node> = primaries
             .into_iter()
             .filter_map(|server| {
                 let tag = self.tag_on(&routing, &server)?;
@@ -211,18 +211,29 @@ impl Invalidations {
                 })
             })
             .collect();
+        if nodes.is_empty() {
+            // Nothing tracked would mean nothing heard, yet every
+            // heartbeat "complete".
+            return Err("no primary holds the session keys' slots".into());
+        }
         Ok(nodes)
     }
 
-    /// A hash tag that puts heartbeat keys on `server`; `None` when no key
-    /// under the prefix can land there (the prefix has a hash tag of its
-    /// own, so every session key is on one primary).
+    /// A hash tag that puts heartbeat keys on `server`: `{h<n>}`, or none
+    /// when the prefix has a hash tag of its own (every session key is
+    /// then on that tag's primary); `None` when no key under the prefix
+    /// can land on `server`.
     fn tag_on(&self, routing: &ClusterRouting, server: &Server) -> Option<String> {
-        (0..100_000).map(|n| format!("{{h{n}}}")).find(|tag| {
-            // The payload follows the tag; with a tag, it moves no slot.
-            let key = format!("{}{tag}ping", self.heartbeats);
-            routing.get_server(topology::slot(&key)) == Some(server)
-        })
+        match topology::placement(&self.heartbeats) {
+            topology::Placement::Fixed => (routing.get_server(topology::slot(&self.heartbeats))
+                == Some(server))
+            .then(String::new),
+            topology::Placement::Free => (0..100_000).map(|n| format!("{{h{n}}}")).find(|tag| {
+                // The payload follows the tag; with a tag, it moves no slot.
+                let key = format!("{}{tag}ping", self.heartbeats);
+                routing.get_server(topology::slot(&key)) == Some(server)
+            }),
+        }
     }
 
     /// Whether the store's view of the cluster has primaries this

@@ -65,6 +65,8 @@ impl RedisStore {
         replicas: Option<u32>,
     ) -> Result<Self, crate::Error> {
         let config = topology::config(url)?;
+        let prefix = prefix.into();
+        topology::check_prefix(&prefix)?;
         let replicas = replicas.unwrap_or(Topology::of(&config).default_replicas());
         // A replica on the same network acknowledges within a millisecond
         // or two; one that takes a tenth of the command timeout is as
@@ -82,7 +84,7 @@ impl RedisStore {
         Ok(RedisStore {
             client,
             config,
-            prefix: prefix.into(),
+            prefix,
             timeout,
             replication: std::sync::Arc::new(replication),
         })
@@ -133,9 +135,10 @@ impl RedisStore {
         format!("{}{id}", self.prefix)
     }
 
-    /// The set of user `user_id`'s session ids (the registry). The user id
-    /// is the key's hash tag, so on a Redis Cluster each user's set lives
-    /// on one slot.
+    /// The set of user `user_id`'s session ids (the registry). Its braces
+    /// make the user id the key's hash tag; every command names the set
+    /// alone, so on a cluster the tag only spreads users' sets over the
+    /// slots.
     fn user_key(&self, user_id: i64) -> String {
         format!("{}user:{{{user_id}}}", self.prefix)
     }

@@ -110,6 +110,42 @@ pub(crate) async fn primaries(client: &Client) -> Result<Option<Vec<Server>>, fr
     Ok(Some(routing.unique_primary_nodes()))
 }
 
+/// Where the keys under a prefix land on a cluster, by Redis's rule (a
+/// key's slot is its hash tag's, the text between its first `{` and the
+/// next `}`, when that is not empty; the whole key's otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// The prefix has a hash tag: every key under it is on one slot.
+    Fixed,
+    /// A `{…}` appended to the prefix decides the slot.
+    Free,
+}
+
+/// How keys under `prefix` are placed; `AUTH_SESSION_REDIS_KEY_PREFIX`
+/// with an empty `{}` (which would hash whole keys, and let no tag place
+/// one) is refused at start (see [`check_prefix`]).
+pub(crate) fn placement(prefix: &str) -> Placement {
+    match prefix.find('{') {
+        Some(open) if prefix[open + 1..].find('}').is_some_and(|close| close > 0) => {
+            Placement::Fixed
+        }
+        _ => Placement::Free,
+    }
+}
+
+/// Refuses a key prefix whose first `{` is closed at once (`{}`): Redis
+/// then hashes every key whole, so no key could be placed on a chosen
+/// cluster node.
+pub(crate) fn check_prefix(prefix: &str) -> Result<(), crate::Error> {
+    match prefix.find('{') {
+        Some(open) if prefix[open + 1..].starts_with('}') => Err(crate::Error::Config(format!(
+            "AUTH_SESSION_REDIS_KEY_PREFIX {prefix:?} has an empty hash tag `{{}}`, which \
+             keeps Redis Cluster from placing its keys; remove it, or put a name inside"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The hash slot of `key` (its hash tag's, when it has one).
 pub(crate) fn slot(key: &str) -> u16 {
     fred::util::redis_keyslot(key.as_bytes())
@@ -240,6 +276,17 @@ mod tests {
         assert_eq!(Topology::Single.default_replicas(), 0);
         assert_eq!(Topology::Cluster.default_replicas(), 1);
         assert!(config("redis-sentinel://127.0.0.1:26379/0").is_err());
+    }
+
+    #[test]
+    fn a_prefix_places_its_keys_by_redis_rule() {
+        assert_eq!(placement("auth:session:"), Placement::Free);
+        assert_eq!(placement("{app}auth:session:"), Placement::Fixed);
+        // The `}` of the tag appended closes it: the tag still varies.
+        assert_eq!(placement("auth{session:"), Placement::Free);
+        assert!(check_prefix("auth:{}session:").is_err());
+        assert!(check_prefix("{app}:").is_ok());
+        assert!(check_prefix("auth:session:").is_ok());
     }
 
     #[test]
