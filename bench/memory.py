@@ -28,7 +28,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "accounts")
+BIN = os.environ.get("BENCH_BIN", os.path.join(ROOT, "target", "release", "accounts"))
 PORT = int(os.environ.get("BENCH_PORT", "18095"))
 PASSWORD = "memory-password-1234"
 THREADS = 8

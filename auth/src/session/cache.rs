@@ -308,7 +308,7 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
     }
 
     /// Waits at the test barrier, when one is armed.
-    async fn pause(&self) {
+    pub(crate) async fn pause(&self) {
         #[cfg(feature = "test-util")]
         self.gate.pause().await;
     }

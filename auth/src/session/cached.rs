@@ -11,7 +11,10 @@ use tower_sessions::{
     session_store,
 };
 
-use super::store::{DynStore, Store};
+use super::{
+    cached_session::CachedSession,
+    store::{DynStore, Store},
+};
 #[cfg(feature = "test-util")]
 use crate::session::cache::Gate;
 use crate::session::coherence::SessionCache;
@@ -29,17 +32,12 @@ impl CachedStore {
     }
 }
 
-/// Whether `record` is past its expiry (refused on load, as the stores'
-/// own queries do).
-fn is_expired(record: &Record) -> bool {
-    record.expiry_date <= time::OffsetDateTime::now_utc()
-}
-
 #[async_trait]
 impl SessionStore for CachedStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         self.inner.create(record).await?;
-        self.cache.put(record.id, Arc::new(record.clone()));
+        self.cache
+            .put(record.id, Arc::new(CachedSession::new(record)));
         Ok(())
     }
 
@@ -52,7 +50,7 @@ impl SessionStore for CachedStore {
         match &saved {
             Ok(()) => {
                 self.cache
-                    .fill_after_gate(record.id, Arc::new(record.clone()), ticket)
+                    .fill_after_gate(record.id, Arc::new(CachedSession::new(record)), ticket)
                     .await
             }
             Err(_) => self.cache.remove(&record.id),
@@ -61,15 +59,23 @@ impl SessionStore for CachedStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let loaded = async { Ok(self.inner.load(id).await?.map(Arc::new)) };
-        let record = self.cache.get_or_load(*id, loaded).await?;
-        match record {
-            Some(record) if is_expired(&record) => {
+        if let Some(cached) = self.cache.get(id) {
+            if cached.is_expired() {
                 self.cache.remove(id);
-                Ok(None)
+                return Ok(None);
             }
-            other => Ok(other.map(Arc::unwrap_or_clone)),
+            return Ok(Some(cached.record()));
         }
+        let ticket = self.cache.ticket();
+        let loaded = self.inner.load(id).await?;
+        match &loaded {
+            Some(record) => {
+                let cached = Arc::new(CachedSession::new(record));
+                self.cache.fill_after_gate(*id, cached, ticket).await;
+            }
+            None => self.cache.pause().await,
+        }
+        Ok(loaded)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -84,10 +90,10 @@ impl SessionStore for CachedStore {
 
 #[async_trait]
 impl Store for CachedStore {
-    /// The cached record itself, not a copy: the request layer reads the
+    /// The cached session itself, not a copy: the request layer reads the
     /// user's keys from it without loading the request's session.
-    fn peek(&self, id: &Id) -> Option<Arc<Record>> {
-        self.cache.get(id).filter(|record| !is_expired(record))
+    fn peek(&self, id: &Id) -> Option<Arc<CachedSession>> {
+        self.cache.get(id).filter(|cached| !cached.is_expired())
     }
 
     async fn clear_expired(&self) -> crate::Result<u64> {

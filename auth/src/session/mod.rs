@@ -14,6 +14,7 @@
 pub(crate) mod auth_hash;
 pub(crate) mod cache;
 pub(crate) mod cached;
+pub(crate) mod cached_session;
 pub(crate) mod coherence;
 pub(crate) mod cookie;
 pub(crate) mod db;

@@ -344,16 +344,12 @@ impl RequestAuth {
                 // empty record a read of the session would.
                 return Ok(None);
             };
-            if let Some(record) = self.shared.sessions.store.peek(&session_id) {
-                let text = |key: &str| match record.data.get(key) {
-                    Some(serde_json::Value::String(s)) => Some(s.clone()),
-                    _ => None,
-                };
-                return Ok(text(SESSION_KEY).map(|user_id| AuthKeys {
-                    user_id,
-                    backend: text(BACKEND_SESSION_KEY),
-                    hash: text(HASH_SESSION_KEY),
-                    times: SessionMetadata::times_in(&record.data),
+            if let Some(cached) = self.shared.sessions.store.peek(&session_id) {
+                return Ok(cached.user_id().map(|user_id| AuthKeys {
+                    user_id: user_id.to_owned(),
+                    backend: cached.backend().map(str::to_owned),
+                    hash: cached.hash().map(str::to_owned),
+                    times: cached.times(),
                 }));
             }
         }

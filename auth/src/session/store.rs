@@ -15,6 +15,7 @@ use tower_sessions::{
     session_store,
 };
 
+use super::cached_session::CachedSession;
 use crate::Result;
 
 /// The store error of a save that found its session deleted meanwhile (a
@@ -45,9 +46,9 @@ pub(crate) fn interrupted() -> session_store::Error {
 /// `SessionStore`.
 #[async_trait]
 pub(crate) trait Store: SessionStore + std::fmt::Debug {
-    /// The unexpired record of `id` if an in-process cache holds it,
-    /// shared rather than copied; `None` otherwise (then `load` it).
-    fn peek(&self, _id: &Id) -> Option<Arc<Record>> {
+    /// The unexpired session `id` if an in-process cache holds it, shared
+    /// rather than copied; `None` otherwise (then `load` it).
+    fn peek(&self, _id: &Id) -> Option<Arc<CachedSession>> {
         None
     }
     /// Deletes expired sessions (Django's `clearsessions`); how many.
@@ -135,7 +136,7 @@ impl DynStore {
     }
 
     /// See [`Store::peek`].
-    pub(crate) fn peek(&self, id: &Id) -> Option<Arc<Record>> {
+    pub(crate) fn peek(&self, id: &Id) -> Option<Arc<CachedSession>> {
         self.0.peek(id)
     }
 

@@ -26,12 +26,16 @@ pub(crate) mod redis;
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sea_orm::{DatabaseConnection, DbBackend};
-use tower_sessions::session::{Id, Record};
+use tower_sessions::session::Id;
 
-use crate::{Settings, session::cache::CacheMap, user::erased::LoadedUser};
+use crate::{
+    Settings,
+    session::{cache::CacheMap, cached_session::CachedSession},
+    user::erased::LoadedUser,
+};
 
 /// The cached sessions, by id, shared with the requests that read them.
-pub(crate) type SessionCache = Arc<CacheMap<Id, Arc<Record>>>;
+pub(crate) type SessionCache = Arc<CacheMap<Id, Arc<CachedSession>>>;
 /// The cached users, by primary key.
 pub(crate) type UserCache = Arc<CacheMap<i64, LoadedUser>>;
 
