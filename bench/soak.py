@@ -53,7 +53,10 @@ WEIGHTS = [
     ("password_change", 1), ("password_reset", 1), ("permission", 1),
 ]
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
-USER_IN_PAGE = re.compile(r"soak\d+")
+# Where the profile page names its user: the title and the heading. Not a
+# search of the whole page: a 64-letter CSRF token contains "soak<digit>"
+# about once in 1.5 million pages, and a run checks half a million.
+USER_IN_PAGE = re.compile(r"<title>Profile of ([^<]*)</title>|<h1>([^<]*)</h1>")
 
 
 class Stats:
@@ -189,9 +192,14 @@ def check_page(user, jar, port):
     """The profile page with `jar`: True while the session lives."""
     status, _, text = Browser().request(port, "GET", "/profile/", cookies=dict(jar))
     if status == 200:
-        names = set(USER_IN_PAGE.findall(text))
-        if names != {user.name}:
-            STATS.violation(f"{user.name}'s session was served as {sorted(names)} on {port}")
+        found = USER_IN_PAGE.findall(text)
+        names = {title or heading for title, heading in found}
+        if len(found) != 2 or names != {user.name}:
+            # Keep the page: a violation must be explainable afterwards.
+            kept = os.path.join(OUT, f"violation-{time.time():.3f}.html")
+            with open(kept, "w", encoding="utf-8") as f:
+                f.write(text)
+            STATS.violation(f"{user.name}'s session was served as {sorted(names)} on {port} ({kept})")
         STATS.checked("page")
         return True
     return False
@@ -331,12 +339,14 @@ def newest_link(mail, email, since):
                     continue
                 with open(path, encoding="utf-8", errors="replace") as f:
                     text = f.read()
+                modified = os.path.getmtime(path)
             except OSError:
+                # A message being written (a temporary file, then renamed).
                 continue
             if f"To: {email}" in text:
                 match = re.search(r"https?://[^\s]+/reset/[^\s]+/", text)
                 if match:
-                    found.append((os.path.getmtime(path), match.group(0)))
+                    found.append((modified, match.group(0)))
         if found:
             return max(found)[1]
         time.sleep(0.2)
