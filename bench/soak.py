@@ -335,11 +335,11 @@ def newest_link(mail, email, since):
         for name in os.listdir(mail):
             path = os.path.join(mail, name)
             try:
-                if os.path.getmtime(path) < since:
+                modified = os.path.getmtime(path)
+                if modified < since:
                     continue
                 with open(path, encoding="utf-8", errors="replace") as f:
                     text = f.read()
-                modified = os.path.getmtime(path)
             except OSError:
                 # A message being written (a temporary file, then renamed).
                 continue
