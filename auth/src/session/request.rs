@@ -6,7 +6,10 @@
 //!
 //! [`Session`]: crate::Session
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicBool, Ordering},
+};
 
 use axum::{
     extract::FromRequestParts,
@@ -60,14 +63,37 @@ struct AuthKeys {
     times: Option<Times>,
 }
 
+/// What a request has learnt about its user.
+struct Resolved {
+    /// `None` until resolved; then the user, or `None` for anonymous.
+    user: Option<Option<LoadedUser>>,
+    /// The user's permissions, loaded on first use.
+    permissions: Option<Arc<UserPermissions>>,
+}
+
+impl Resolved {
+    /// Whether the resolved user is `user` (the same loaded value).
+    fn is_user(&self, user: Option<&LoadedUser>) -> bool {
+        match (&self.user, user) {
+            (Some(None), None) => true,
+            (Some(Some(current)), Some(user)) => Arc::ptr_eq(current, user),
+            _ => false,
+        }
+    }
+}
+
 /// The authentication state of one request.
 pub(crate) struct RequestAuth {
     pub(crate) shared: Arc<Shared>,
     pub(crate) session: tower_sessions::Session,
-    /// `None` until resolved; then the user, or `None` for anonymous.
-    user: tokio::sync::Mutex<Option<Option<LoadedUser>>>,
-    /// The user's permissions, loaded on first use.
-    permissions: tokio::sync::Mutex<Option<Arc<UserPermissions>>>,
+    /// The user and permissions once known: read without waiting.
+    resolved: Mutex<Resolved>,
+    /// Held while the user or the permissions load (and by a login or
+    /// logout that replaces them), so that one request loads each once.
+    loading: tokio::sync::Mutex<()>,
+    /// Whether anything asked for the user (so the response depends on
+    /// the cookie).
+    looked_at: AtomicBool,
     pub(crate) csrf: CsrfState,
     /// The user id and backend of the last successful `authenticate` in
     /// this request (Django tags the user with `user.backend`), which
@@ -86,11 +112,18 @@ impl RequestAuth {
         csrf: CsrfState,
         origin: Origin,
     ) -> Self {
+        // Without a session there is no one to load: anonymous from the
+        // start, and no lock is ever taken for the user.
+        let user = session.id().is_none().then_some(None);
         RequestAuth {
             shared,
             session,
-            user: tokio::sync::Mutex::new(None),
-            permissions: tokio::sync::Mutex::new(None),
+            resolved: Mutex::new(Resolved {
+                user,
+                permissions: None,
+            }),
+            loading: tokio::sync::Mutex::new(()),
+            looked_at: AtomicBool::new(false),
             csrf,
             authenticated_by: Mutex::new(None),
             remember: Mutex::new(None),
@@ -123,48 +156,69 @@ impl RequestAuth {
 
     /// The logged-in user, loaded and verified once per request.
     pub(crate) async fn user(&self) -> Result<Option<LoadedUser>> {
-        let mut slot = self.user.lock().await;
-        if let Some(resolved) = &*slot {
-            return Ok(resolved.clone());
+        self.looked_at.store(true, Ordering::Relaxed);
+        if let Some(user) = self.lock_resolved().user.clone() {
+            return Ok(user);
         }
-        let resolved = self.resolve_user().await?;
-        *slot = Some(resolved.clone());
-        Ok(resolved)
+        let _loading = self.loading.lock().await;
+        if let Some(user) = self.lock_resolved().user.clone() {
+            return Ok(user);
+        }
+        let user = self.resolve_user().await?;
+        self.lock_resolved().user = Some(user.clone());
+        Ok(user)
     }
 
     /// Whether the user has been looked at during this request (so the
     /// response depends on the cookie): `Some(authenticated)`.
     pub(crate) fn user_state(&self) -> Option<bool> {
-        match self.user.try_lock() {
-            Ok(slot) => slot.as_ref().map(|u| u.is_some()),
-            Err(_) => Some(false),
+        if !self.looked_at.load(Ordering::Relaxed) {
+            return None;
         }
+        Some(matches!(self.lock_resolved().user, Some(Some(_))))
     }
 
     /// Sets the user for the rest of the request (after login or logout).
     pub(crate) async fn set_user(&self, user: Option<LoadedUser>) {
-        *self.user.lock().await = Some(user);
-        *self.permissions.lock().await = None;
+        // After any load in flight, which would otherwise store the user
+        // this replaces.
+        let _loading = self.loading.lock().await;
+        *self.lock_resolved() = Resolved {
+            user: Some(user),
+            permissions: None,
+        };
     }
 
     /// The user's permissions, loaded once per request (one query) on
     /// first use; none for an anonymous user.
     pub(crate) async fn permissions(&self) -> Result<Arc<UserPermissions>> {
-        let mut slot = self.permissions.lock().await;
-        if let Some(loaded) = &*slot {
-            return Ok(loaded.clone());
+        if let Some(loaded) = self.lock_resolved().permissions.clone() {
+            return Ok(loaded);
         }
-        let loaded = Arc::new(match self.user().await? {
-            Some(user) => {
-                self.shared
-                    .backends
-                    .permissions(&self.shared, &user)
-                    .await?
+        let user = self.user().await?;
+        let loaded = match &user {
+            None => Arc::new(UserPermissions::none()),
+            Some(loaded_user) => {
+                let _loading = self.loading.lock().await;
+                if let Some(loaded) = self.lock_resolved().permissions.clone() {
+                    return Ok(loaded);
+                }
+                let shared = &self.shared;
+                Arc::new(shared.backends.permissions(shared, loaded_user).await?)
             }
-            None => UserPermissions::none(),
-        });
-        *slot = Some(loaded.clone());
+        };
+        let mut resolved = self.lock_resolved();
+        // Kept only if no login or logout replaced the user meanwhile.
+        if resolved.is_user(user.as_ref()) {
+            resolved.permissions = Some(loaded.clone());
+        }
         Ok(loaded)
+    }
+
+    fn lock_resolved(&self) -> std::sync::MutexGuard<'_, Resolved> {
+        self.resolved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Django's `get_user`: the id and backend from the session, the user
