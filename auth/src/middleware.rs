@@ -77,7 +77,7 @@ impl<S> std::fmt::Debug for AuthService<S> {
 impl<S> Service<Request<Body>> for AuthService<S>
 where
     S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
-    S::Future: Send,
+    S::Future: Send + 'static,
     S::Error: Send,
 {
     type Response = Response;
@@ -89,43 +89,49 @@ where
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let inner = take_ready(&mut self.inner);
-        Box::pin(serve(self.shared.clone(), inner, req))
+        let shared = self.shared.clone();
+        let (req, leftover) = body::track(req);
+        let request_host = match host::check(&req, &shared.settings.allowed_hosts) {
+            Ok(request_host) => request_host,
+            Err(refused) => {
+                return Box::pin(async move { Ok(finish(&shared, refused, leftover).await) });
+            }
+        };
+        let (req, request, had_cookie) = begin(&shared, req, request_host);
+        if csrf::token::is_unsafe(req.method()) {
+            let mut inner = take_ready(&mut self.inner);
+            Box::pin(async move {
+                // Boxed: the check's state stays out of the handler's
+                // future.
+                let checked = Box::pin(csrf::middleware::check(req, &request, &shared.settings));
+                let response = match checked.await {
+                    Ok(checked) => inner.call(checked).await?,
+                    Err(refused) => refused,
+                };
+                let response = complete(&shared, &request, had_cookie, response).await;
+                Ok(finish(&shared, response, leftover).await)
+            })
+        } else {
+            // Nothing before the handler waits on a safe request: the
+            // service `poll_ready` readied is called now, with no clone of
+            // it moved into the future.
+            let handled = self.inner.call(req);
+            Box::pin(async move {
+                let response = complete(&shared, &request, had_cookie, handled.await?).await;
+                Ok(finish(&shared, response, leftover).await)
+            })
+        }
     }
 }
 
-/// One request through every step.
-async fn serve<S>(shared: Arc<Shared>, inner: S, req: Request<Body>) -> Result<Response, S::Error>
-where
-    S: Service<Request<Body>, Response = Response>,
-{
-    let (req, leftover) = body::track(req);
-    let mut response = match host::check(&req, &shared.settings.allowed_hosts) {
-        Ok(request_host) => handle(&shared, inner, req, request_host).await?,
-        Err(refused) => refused,
-    };
-    if let Some(leftover) = leftover
-        && !Box::pin(leftover.drain(shared.settings.database_timeout)).await
-    {
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    security::add_headers(&mut response, &shared.security_headers);
-    Ok(response)
-}
-
-/// A request for an allowed host: its session and auth state, the CSRF
-/// check, the handler, and what the response must carry.
-async fn handle<S>(
+/// A request for an allowed host, before its handler: its session and
+/// auth state, in its extensions. Returns them, and whether the request
+/// came with a session cookie.
+fn begin(
     shared: &Arc<Shared>,
-    mut inner: S,
     mut req: Request<Body>,
     request_host: Option<String>,
-) -> Result<Response, S::Error>
-where
-    S: Service<Request<Body>, Response = Response>,
-{
+) -> (Request<Body>, Arc<RequestAuth>, bool) {
     let settings = &shared.settings;
     let sessions = &shared.sessions;
     let [session_cookie, csrf_cookie] = cookies::find(
@@ -160,38 +166,68 @@ where
     ));
     req.extensions_mut().insert(request.clone());
     req.extensions_mut().insert(session);
+    (req, request, session_cookie.is_some())
+}
 
-    let mut response = if csrf::token::is_unsafe(req.method()) {
-        // Boxed: the check's state stays out of every safe request's
-        // future.
-        match Box::pin(csrf::middleware::check(req, &request, settings)).await {
-            Ok(checked) => inner.call(checked).await?,
-            Err(refused) => refused,
-        }
-    } else {
-        inner.call(req).await?
-    };
+/// The handler's response, made what the request's auth state requires:
+/// the app's own 403 or 404 page, the session saved and its cookie, the
+/// CSRF cookie, and the cache headers.
+async fn complete(
+    shared: &Arc<Shared>,
+    request: &Arc<RequestAuth>,
+    had_cookie: bool,
+    mut response: Response,
+) -> Response {
     if matches!(
         response.status(),
         StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
     ) {
-        response = Box::pin(templates::errors::apply(&request, response)).await;
+        response = Box::pin(templates::errors::apply(request, response)).await;
     }
-    sessions
+    let user_state = request.user_state();
+    // Room for every header added from here on, and for the
+    // `Content-Length` axum adds after the layer, while the map holds only
+    // the handler's: grown at most once and early (cheap), and not at all
+    // when the response stays within a map's first block of six.
+    let adding = usize::from(request.session.is_modified())
+        + usize::from(request.csrf.sends_cookie())
+        + usize::from(user_state.is_some())
+        + usize::from(user_state == Some(true))
+        + shared.security_headers.count(response.headers())
+        + 1;
+    response.headers_mut().reserve(adding);
+    shared
+        .sessions
         .cookie
-        .commit(&request.session, session_cookie.is_some(), &mut response)
+        .commit(&request.session, had_cookie, &mut response)
         .await;
     let headers = response.headers_mut();
-    // Room for these and the security headers, grown once.
-    headers.reserve(8);
-    csrf::cookie::commit(&request.csrf, settings, headers);
-    if let Some(authenticated) = request.user_state() {
+    csrf::cookie::commit(&request.csrf, &shared.settings, headers);
+    if let Some(authenticated) = user_state {
         headers.append(header::VARY, HeaderValue::from_static("Cookie"));
         if authenticated && !headers.contains_key(header::CACHE_CONTROL) {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
         }
     }
-    Ok(response)
+    response
+}
+
+/// What every response gets, refused or served: the unread body drained
+/// (or the connection closed), and the security headers.
+async fn finish(
+    shared: &Shared,
+    mut response: Response,
+    leftover: Option<body::Leftover>,
+) -> Response {
+    if let Some(leftover) = leftover
+        && !Box::pin(leftover.drain(shared.settings.database_timeout)).await
+    {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    security::add_headers(&mut response, &shared.security_headers);
+    response
 }
 
 /// The request's scheme when it is known: from the URI (absolute-form

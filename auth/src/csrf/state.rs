@@ -60,6 +60,12 @@ impl CsrfState {
         self.inner().secret.clone()
     }
 
+    /// Whether the response sets the CSRF cookie.
+    pub(crate) fn sends_cookie(&self) -> bool {
+        let state = self.inner();
+        state.send_cookie && state.secret.is_some()
+    }
+
     /// The secret to set in a cookie on the response, if it changed.
     pub(crate) fn cookie_to_send(&self) -> Option<String> {
         let state = self.inner();

@@ -33,11 +33,20 @@ impl SecurityHeaders {
 const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
     HeaderName::from_static("cross-origin-opener-policy");
 
+impl SecurityHeaders {
+    /// How many headers [`add_headers`] adds at most to `headers`.
+    pub(crate) fn count(&self, headers: &HeaderMap) -> usize {
+        usize::from(self.nosniff)
+            + usize::from(self.frame_options.is_some() && is_html(headers))
+            + usize::from(self.referrer_policy.is_some())
+            + usize::from(self.opener_policy.is_some())
+    }
+}
+
 /// Adds the configured security headers the response does not have yet.
 pub(crate) fn add_headers(response: &mut Response, security: &SecurityHeaders) {
     let html = is_html(response.headers());
     let headers = response.headers_mut();
-    headers.reserve(4);
     if security.nosniff {
         set_default(
             headers,
@@ -71,9 +80,57 @@ fn set_default(headers: &mut HeaderMap, name: HeaderName, value: Option<&HeaderV
 }
 
 fn is_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("text/html"))
+    // On bytes: this runs on every response.
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let value = value.as_bytes();
+    let mime = value.split(|&b| b == b';').next().unwrap_or(value);
+    mime.trim_ascii().eq_ignore_ascii_case(b"text/html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition `is_html` implements on bytes: the media type before
+    /// any parameters, trimmed, is `text/html` in any case.
+    fn is_html_reference(value: &str) -> bool {
+        value
+            .split(';')
+            .next()
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("text/html"))
+    }
+
+    #[test]
+    fn html_is_recognised_as_the_string_definition_does() {
+        let parts = [
+            "text/html",
+            "TEXT/Html",
+            " ",
+            "\t",
+            ";",
+            "charset=utf-8",
+            "text/plain",
+            "x",
+            "",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    let value = format!("{a}{b}{c}");
+                    let Ok(header) = HeaderValue::from_str(&value) else {
+                        continue;
+                    };
+                    let mut headers = HeaderMap::new();
+                    headers.insert(header::CONTENT_TYPE, header);
+                    assert_eq!(is_html(&headers), is_html_reference(&value), "{value:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 500);
+        assert!(!is_html(&HeaderMap::new()));
+    }
 }
