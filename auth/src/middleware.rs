@@ -101,10 +101,8 @@ where
         if csrf::token::is_unsafe(req.method()) {
             let mut inner = take_ready(&mut self.inner);
             Box::pin(async move {
-                // Boxed: the check's state stays out of the handler's
-                // future.
-                let checked = Box::pin(csrf::middleware::check(req, &request, &shared.settings));
-                let response = match checked.await {
+                let checked = csrf::middleware::check(req, &request, &shared.settings).await;
+                let response = match checked {
                     Ok(checked) => inner.call(checked).await?,
                     Err(refused) => refused,
                 };
