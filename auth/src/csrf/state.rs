@@ -35,16 +35,11 @@ impl CsrfState {
     /// for its cookie, if there is none yet.
     pub(crate) fn token(&self) -> String {
         let mut state = self.inner();
-        let secret = match &state.secret {
-            Some(secret) => secret.clone(),
-            None => {
-                let secret = token::new_secret();
-                state.secret = Some(secret.clone());
-                state.send_cookie = true;
-                secret
-            }
-        };
-        token::mask(&secret)
+        if state.secret.is_none() {
+            state.secret = Some(token::new_secret());
+            state.send_cookie = true;
+        }
+        token::mask(state.secret.as_deref().unwrap_or_default())
     }
 
     /// Replaces the secret (at login: a token planted before is useless
