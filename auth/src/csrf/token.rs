@@ -17,7 +17,8 @@ const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 
 /// Each byte's place in [`CHARS`] (0 for bytes not in it), looked up
 /// rather than searched for: a search took ~30 comparisons a character,
-/// and as many more for a later character as for an earlier one.
+/// and longer for characters further along (a time that depended on the
+/// secret).
 const INDEX: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut i = 0;
