@@ -1,7 +1,7 @@
 //! CSRF tokens: the secret in the cookie and the masked tokens in forms,
 //! and why a request was refused.
 
-use rand::Rng;
+use rand::{Rng, distr::Alphanumeric};
 use subtle::ConstantTimeEq;
 
 /// Length of the secret, and of the mask.
@@ -29,21 +29,12 @@ const INDEX: [u8; 256] = {
     table
 };
 
-/// Appends `len` characters of [`CHARS`], each uniformly at random: a
-/// random byte below 248 (4 × 62) taken mod 62, any other byte drawn
-/// again.
+/// Appends `len` letters and digits, each uniformly at random (rand's
+/// `Alphanumeric`, as [`password::random_string`] uses).
+///
+/// [`password::random_string`]: crate::password::random_string
 fn push_random_chars(out: &mut Vec<u8>, len: usize) {
-    let mut rng = rand::rng();
-    let target = out.len() + len;
-    let mut bytes = [0u8; CSRF_SECRET_LENGTH + 8];
-    while out.len() < target {
-        rng.fill(&mut bytes[..]);
-        for &byte in &bytes {
-            if byte < 248 && out.len() < target {
-                out.push(CHARS[usize::from(byte) % CHARS.len()]);
-            }
-        }
-    }
+    out.extend(rand::rng().sample_iter(Alphanumeric).take(len));
 }
 
 fn index(c: u8) -> usize {
@@ -52,9 +43,7 @@ fn index(c: u8) -> usize {
 
 /// A fresh secret.
 pub(crate) fn new_secret() -> String {
-    let mut secret = Vec::with_capacity(CSRF_SECRET_LENGTH);
-    push_random_chars(&mut secret, CSRF_SECRET_LENGTH);
-    String::from_utf8(secret).expect("ASCII")
+    crate::password::random_string(CSRF_SECRET_LENGTH)
 }
 
 /// A masked token for `secret`: mask ++ (secret + mask, per character, mod 62).
@@ -210,8 +199,8 @@ mod tests {
 
     /// Every character is as likely as any other: over 200,000 draws
     /// (about 3,226 each, a standard deviation of 56) each count is within
-    /// 10% of the mean. Taking bytes mod 62 without redrawing those from
-    /// 248 up would make eight characters 21% likelier, and fail this.
+    /// 10% of the mean. Taking random bytes mod 62 would make eight
+    /// characters 21% likelier, and fail this.
     #[test]
     fn random_characters_are_uniform() {
         let mut drawn = Vec::with_capacity(200_000);
