@@ -8,9 +8,10 @@
 //! the caller can re-hash after a successful login.
 //!
 //! Hashing costs tens of milliseconds of CPU by design: the async functions
-//! here run it on tokio's blocking pool so it never stalls the executor. An
-//! app hashes through its configured hasher, within its bound:
-//! `auth.users().set_password(..)`, or `auth.hasher().make_async(..)`.
+//! here run it on hashing threads of their own (one per core by default),
+//! so it never stalls the executor. An app hashes through its configured
+//! hasher, within its bound: `auth.users().set_password(..)`, or
+//! `auth.hasher().make_async(..)`.
 
 mod limiter;
 mod pbkdf2;
@@ -83,9 +84,9 @@ const QUEUE_PER_RUNNER: usize = 32;
 /// An argon2id password hasher with fixed parameters.
 ///
 /// The default is the OWASP recommendation: 19456 KiB of memory, 2
-/// iterations, 1 lane, 32-byte output. The async methods run on tokio's
-/// blocking pool, at most one hash per core at a time with a bounded queue
-/// behind them (see [`Hasher::with_bounds`]).
+/// iterations, 1 lane, 32-byte output. The async methods run on the
+/// hasher's own threads, at most one hash per core at a time with a
+/// bounded queue behind them (see [`Hasher::with_bounds`]).
 #[derive(Clone, Debug)]
 pub struct Hasher {
     params: Params,
@@ -352,14 +353,14 @@ impl Hasher {
             || params.output_len() != self.params.output_len()
     }
 
-    /// [`Hasher::make`] on tokio's blocking pool, within the bound.
+    /// [`Hasher::make`] on a hashing thread, within the bound.
     pub async fn make_async(&self, raw: &str) -> Result<String> {
         let hasher = self.clone();
         let raw = raw.to_owned();
         self.limiter.run(move || hasher.make(&raw)).await
     }
 
-    /// [`Hasher::check`] on tokio's blocking pool, within the bound.
+    /// [`Hasher::check`] on a hashing thread, within the bound.
     pub async fn check_async(&self, raw: &str, encoded: &str) -> Result<Check> {
         let hasher = self.clone();
         let (raw, encoded) = (raw.to_owned(), encoded.to_owned());
