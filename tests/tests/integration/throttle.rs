@@ -216,6 +216,27 @@ auth_tests::backend_tests! {
         );
     }
 
+    /// A success clears its username + address counter and gives back its
+    /// own slot on the other two: a wrong password then the right one,
+    /// over and over from one address, is never locked out, although the
+    /// failures alone stay counted (4 of the per-user limit's 5).
+    async fn a_success_clears_its_counter_and_gives_back_its_slots(backend: Backend) {
+        let db = backend.database().await;
+        let (auth, mut client) = instance(&db, Duration::from_secs(900)).await;
+        auth.users().create_user("erin", "", Some("erin-password")).await.unwrap();
+        for round in 1..=4 {
+            let (status, body) = attempt(&mut client, "198.51.100.70", "erin", "wrong").await;
+            assert_eq!(status, StatusCode::OK, "round {round}: {body}");
+            let (status, body) = attempt(&mut client, "198.51.100.70", "erin", "erin-password").await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "round {round}: {body}");
+        }
+        // The failures were kept: one more from elsewhere reaches the
+        // per-user limit, and the next attempt is refused.
+        assert_eq!(attempt(&mut client, "192.0.2.71", "erin", "wrong").await.0, StatusCode::OK);
+        let (status, body) = attempt(&mut client, "192.0.2.72", "erin", "erin-password").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    }
+
     /// Failures spread over addresses and instances lock the username at
     /// the per-user limit.
     async fn a_username_is_locked_after_its_limit_across_addresses_and_instances(backend: Backend) {
