@@ -92,8 +92,14 @@ ours() { # suite name, DATABASE_URL, REDIS_URL (may be empty), instances (1 or 2
     load "$suite" authenticated -c "$connections" -d "${duration}s" -H "$cookie" "$base/profile/"
     load "$suite" anonymous -c "$connections" -d "${duration}s" "$base/profile/"
     load "$suite" home -c "$connections" -d "${duration}s" "$base/"
+    # The hash rate right before and after the logins: this VM's speed
+    # drifts by a third over minutes, so a rate taken at the start of the
+    # run is no baseline for logins measured later.
+    mkdir -p "$results/$suite"
+    "$root/target/release/examples/hash_rate" 2 3 > "$results/$suite/hash_rate_before.txt"
     CSRF_TOKEN="$token" CSRF_SECRET="$csrf" BENCH_PASSWORD="$password" \
       load "$suite" logins -c 8 -d "${duration}s" -s "$root/bench/login.lua" "$base/login/"
+    "$root/target/release/examples/hash_rate" 2 3 > "$results/$suite/hash_rate_after.txt"
   else
     # Half the connections on each instance, at once; the figures add up.
     local half=$((connections / 2))

@@ -60,8 +60,19 @@ def load(work, suite):
     return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
 
 
+def hash_rate(path):
+    return float(re.search(r"hashes_per_second=([\d.]+)", path.read_text()).group(1))
+
+
+def logins_per_hash(work, suite, logins):
+    """Logins/s over the mean argon2 rate measured right before and after
+    that suite's login load."""
+    rates = [hash_rate(work / suite / f"hash_rate_{when}.txt") for when in ("before", "after")]
+    return logins / (sum(rates) / 2)
+
+
 def report(work):
-    hashes = float(re.search(r"hashes_per_second=([\d.]+)", (work / "hash_rate.txt").read_text()).group(1))
+    hashes = hash_rate(work / "hash_rate.txt")
     suites = {name: load(work, name) for name in ("cached", "no_event_log", "uncached", "reference", "postgres_redis")}
     print("== summary (requests/s; ratios against each suite's own bare route c)")
     print(f"{'suite':>16} {'a: logged in':>13} {'b: anon redir':>14} {'h: home':>9} {'c: bare':>9} {'a/c':>5} {'b/c':>5} {'p99/p50 a':>9}")
@@ -74,11 +85,13 @@ def report(work):
     ours, peer = suites["cached"], suites["reference"]
     print()
     print(f"logged in, ours / reference:  {ours['authenticated']['rps'] / peer['authenticated']['rps']:.2f}   (target >= 1.5)")
-    print(f"home page, ours / reference:  {ours['home']['rps'] / peer['home']['rps']:.2f}   (target >= 1.0)")
-    print(f"anonymous redirect, ours / reference:  {ours['anonymous']['rps'] / peer['anonymous']['rps']:.2f}")
+    print(f"home page, ours / reference:  {ours['home']['rps'] / peer['home']['rps']:.2f}   (target >= 1.1)")
+    print(f"anonymous redirect, ours / reference:  {ours['anonymous']['rps'] / peer['anonymous']['rps']:.2f}   (target >= 1.1)")
     print(f"cache on / AUTH_CACHE=off (logged in):  {ours['authenticated']['rps'] / suites['uncached']['authenticated']['rps']:.2f}")
-    print(f"argon2 on 2 threads: {hashes:.1f} hashes/s; logins/s / hashes/s: "
-          f"{ours['logins']['rps'] / hashes:.2f} (cache on), {suites['uncached']['logins']['rps'] / hashes:.2f} (off)   (target >= 0.90)")
+    print(f"argon2 on 2 threads: {hashes:.1f} hashes/s at the start of the run")
+    print(f"logins/s / hashes/s around each login load: "
+          f"{logins_per_hash(work, 'cached', ours['logins']['rps']):.2f} (cache on), "
+          f"{logins_per_hash(work, 'uncached', suites['uncached']['logins']['rps']):.2f} (off)   (target >= 0.92)")
     if suites["no_event_log"]:
         print(f"logins/s, audit log on / AUTH_EVENT_LOG=off:  "
               f"{ours['logins']['rps'] / suites['no_event_log']['logins']['rps']:.2f}")
