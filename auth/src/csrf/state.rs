@@ -35,11 +35,12 @@ impl CsrfState {
     /// for its cookie, if there is none yet.
     pub(crate) fn token(&self) -> String {
         let mut state = self.inner();
-        if state.secret.is_none() {
-            state.secret = Some(token::new_secret());
+        let state = &mut *state;
+        let secret = state.secret.get_or_insert_with(|| {
             state.send_cookie = true;
-        }
-        token::mask(state.secret.as_deref().unwrap_or_default())
+            token::new_secret()
+        });
+        token::mask(secret)
     }
 
     /// Replaces the secret (at login: a token planted before is useless
