@@ -96,6 +96,13 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
         let key = name.to_string().trim_start_matches("r#").to_owned();
         quote_spanned!(at(f.ty.span())=> (#key, ::auth::__private::TemplateField::to_template(&self.#name)))
     });
+    let template_field_arms = user.extras.iter().map(|f| {
+        let name = f.ident;
+        let key = name.to_string().trim_start_matches("r#").to_owned();
+        quote_spanned!(at(f.ty.span())=> #key => ::core::option::Option::Some(
+            ::auth::__private::TemplateField::to_template(&self.#name)
+        ))
+    });
     let field_infos = user.extras.iter().map(|f| {
         let name = f.ident.to_string().trim_start_matches("r#").to_owned();
         let label = capfirst(&name.replace('_', " "));
@@ -268,6 +275,16 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
                     &self,
                 ) -> ::std::vec::Vec<(&'static str, ::auth::__private::minijinja::Value)> {
                     ::std::vec![#(#template_fields),*]
+                }
+
+                fn template_field(
+                    &self,
+                    __auth_name: &str,
+                ) -> ::core::option::Option<::auth::__private::minijinja::Value> {
+                    match __auth_name {
+                        #(#template_field_arms,)*
+                        _ => ::core::option::Option::None,
+                    }
                 }
 
                 fn extra_fields() -> &'static [::auth::__private::ExtraField] {

@@ -2,7 +2,10 @@
 //! checks: `has_perm`, `has_perms`, `has_module_perms`,
 //! `get_all_permissions`).
 
-use std::collections::BTreeSet;
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, LazyLock},
+};
 
 use super::name::PermissionName;
 
@@ -23,6 +26,14 @@ impl UserPermissions {
     /// An anonymous user's: none.
     pub fn none() -> Self {
         UserPermissions::default()
+    }
+
+    /// The anonymous user's, shared: one allocation for the process,
+    /// not one per request.
+    pub(crate) fn anonymous() -> Arc<Self> {
+        static ANONYMOUS: LazyLock<Arc<UserPermissions>> =
+            LazyLock::new(|| Arc::new(UserPermissions::none()));
+        ANONYMOUS.clone()
     }
 
     pub(crate) fn new(

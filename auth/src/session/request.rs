@@ -197,7 +197,7 @@ impl RequestAuth {
         }
         let user = self.user().await?;
         let loaded = match &user {
-            None => Arc::new(UserPermissions::none()),
+            None => UserPermissions::anonymous(),
             Some(loaded_user) => {
                 let _loading = self.loading.lock().await;
                 if let Some(loaded) = self.lock_resolved().permissions.clone() {

@@ -2,7 +2,7 @@
 //! prints one: a page without a form sets no CSRF cookie (as Django, where
 //! `get_token` is what asks for the cookie).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use minijinja::{
     Value,
@@ -11,28 +11,20 @@ use minijinja::{
 
 use crate::csrf::token::CSRF_FIELD_NAME;
 
-/// Makes the request's masked token (and asks for the CSRF cookie).
-type MakeToken = Box<dyn Fn() -> String + Send + Sync>;
-
-/// One masked token per render, made on first use.
-struct Cell {
-    make: MakeToken,
-    token: OnceLock<String>,
-}
-
-impl Cell {
-    fn token(&self) -> &str {
-        self.token.get_or_init(|| (self.make)())
-    }
+/// Where the token comes from: the render's context, which masks the
+/// request's token once, when a template first prints it.
+pub(crate) trait MaskedToken: Send + Sync {
+    /// The masked token (asking for the CSRF cookie the first time).
+    fn masked_token(&self) -> &str;
 }
 
 /// `csrf_token`: the masked token.
 #[derive(Clone)]
-pub(crate) struct CsrfToken(Arc<Cell>);
+pub(crate) struct CsrfToken(pub(crate) Arc<dyn MaskedToken>);
 
 /// `csrf_input`: the hidden input carrying it (printed as HTML).
 #[derive(Clone)]
-pub(crate) struct CsrfInput(Arc<Cell>);
+pub(crate) struct CsrfInput(pub(crate) Arc<dyn MaskedToken>);
 
 impl std::fmt::Debug for CsrfToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -46,26 +38,13 @@ impl std::fmt::Debug for CsrfInput {
     }
 }
 
-/// The two values for one render; `make` runs at most once, when the
-/// template first prints either.
-pub(crate) fn values(make: impl Fn() -> String + Send + Sync + 'static) -> (Value, Value) {
-    let cell = Arc::new(Cell {
-        make: Box::new(make),
-        token: OnceLock::new(),
-    });
-    (
-        Value::from_object(CsrfToken(cell.clone())),
-        Value::from_object(CsrfInput(cell)),
-    )
-}
-
 impl Object for CsrfToken {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Plain
     }
 
     fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.token())
+        f.write_str(self.0.masked_token())
     }
 }
 
@@ -75,15 +54,27 @@ impl Object for CsrfInput {
     }
 
     fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "<input type=\"hidden\" name=\"{CSRF_FIELD_NAME}\" value=\"{}\">",
-            self.0.token()
-        )
+        self.write(f)
     }
 }
 
-/// Whether `value` is the `csrf_input` markup (printed without escaping).
-pub(crate) fn is_input(value: &Value) -> bool {
-    value.downcast_object_ref::<CsrfInput>().is_some()
+impl CsrfInput {
+    /// The markup, in a few plain writes: no formatting machinery on a path
+    /// that most logged-in pages print.
+    fn write(&self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        out.write_str("<input type=\"hidden\" name=\"")?;
+        out.write_str(CSRF_FIELD_NAME)?;
+        out.write_str("\" value=\"")?;
+        out.write_str(self.0.masked_token())?;
+        out.write_str("\">")
+    }
+}
+
+/// Writes `value` to `out` as is if it is the `csrf_input` markup (made
+/// here, printed without escaping); `None` when it is not.
+pub(crate) fn write_input(
+    value: &Value,
+    out: &mut impl std::fmt::Write,
+) -> Option<std::fmt::Result> {
+    Some(value.downcast_object_ref::<CsrfInput>()?.write(out))
 }

@@ -265,9 +265,9 @@ fn django_escape_formatter(
     state: &mut minijinja::State<'_, '_>,
     value: &Value,
 ) -> std::result::Result<(), minijinja::Error> {
-    if super::csrf::is_input(value) {
+    if let Some(written) = super::csrf::write_input(value, out) {
         // Markup this crate makes: printed as is.
-        return write!(out, "{value}").map_err(|_| {
+        return written.map_err(|_| {
             minijinja::Error::new(
                 minijinja::ErrorKind::WriteFailure,
                 "cannot write template output",

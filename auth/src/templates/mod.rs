@@ -9,13 +9,14 @@
 //! works as written in a Django template. Templates named `*.html` are
 //! auto-escaped.
 
+mod context;
 mod csrf;
 pub(crate) mod engine;
 pub(crate) mod errors;
 mod perms;
 mod url;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::{extract::FromRequestParts, response::Html};
 use http::request::Parts;
@@ -30,7 +31,13 @@ use crate::{Result, session::request::RequestAuth, user::erased::LoadedUser};
 /// `is_anonymous`, `pk`, `get_full_name`, and the extra fields. Fields are
 /// computed when a template reads them, not up front.
 pub(crate) fn user_value(user: Option<LoadedUser>) -> Value {
-    Value::from_object(UserObject { user })
+    // The anonymous user's is the same for every request: made once.
+    static ANONYMOUS: LazyLock<Value> =
+        LazyLock::new(|| Value::from_object(UserObject { user: None }));
+    match user {
+        None => ANONYMOUS.clone(),
+        user => Value::from_object(UserObject { user }),
+    }
 }
 
 struct UserObject {
@@ -96,11 +103,7 @@ impl Object for UserObject {
                 .last_login
                 .map_or(Value::from(()), |d| Value::from(format_datetime(d))),
             "date_joined" => Value::from(format_datetime(base.date_joined)),
-            extra => user
-                .extra_fields()
-                .into_iter()
-                .find(|(name, _)| *name == extra)
-                .map(|(_, v)| v)?,
+            extra => user.extra_field(extra)?,
         })
     }
 
@@ -201,18 +204,11 @@ impl Templates {
         } else {
             Value::UNDEFINED
         };
-        // Made only if the template prints one (no form, no cookie).
-        let request = self.request.clone();
-        let (csrf_token, csrf_input) = csrf::values(move || request.csrf.token());
-        let base = minijinja::context! {
-            user => self.user.clone(),
-            perms => perms,
-            csrf_token => csrf_token,
-            csrf_input => csrf_input,
-        };
-        // The handler's context wins over the defaults.
-        let merged = minijinja::context! { ..context, ..base };
-        self.request.shared.templates.render(name, merged)
+        // The CSRF token is made only if the template prints one (no form,
+        // no cookie); the handler's context wins over the added names.
+        let context =
+            context::RenderContext::value(context, self.user.clone(), perms, self.request.clone());
+        self.request.shared.templates.render(name, context)
     }
 }
 

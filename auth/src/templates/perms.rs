@@ -3,7 +3,7 @@
 //! `{% if perms.accounts.view_report %}` and
 //! `{% if "accounts.view_report" in perms %}`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use minijinja::{
     Value,
@@ -14,6 +14,14 @@ use crate::UserPermissions;
 
 /// The `perms` value for one request's user.
 pub(crate) fn perms_value(perms: Arc<UserPermissions>) -> Value {
+    static ANONYMOUS: LazyLock<Value> = LazyLock::new(|| {
+        Value::from_object(Perms {
+            perms: UserPermissions::anonymous(),
+        })
+    });
+    if Arc::ptr_eq(&perms, &UserPermissions::anonymous()) {
+        return ANONYMOUS.clone();
+    }
     Value::from_object(Perms { perms })
 }
 

@@ -14,6 +14,8 @@ pub(crate) trait ErasedUser: Any + Send + Sync {
     fn as_any_ref(&self) -> &dyn Any;
     /// The extra fields, as templates see them.
     fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)>;
+    /// One extra field, as templates see it.
+    fn extra_field(&self, name: &str) -> Option<minijinja::Value>;
 }
 
 impl<U: AuthUser> ErasedUser for U {
@@ -28,6 +30,9 @@ impl<U: AuthUser> ErasedUser for U {
     }
     fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
         self.template_fields()
+    }
+    fn extra_field(&self, name: &str) -> Option<minijinja::Value> {
+        self.template_field(name)
     }
 }
 

@@ -184,6 +184,15 @@ pub trait AuthUser:
         Vec::new()
     }
     #[doc(hidden)]
+    /// Extra field `name` as templates see it (`{{ user.bio }}`): the one
+    /// field, without building the others.
+    fn template_field(&self, name: &str) -> Option<minijinja::Value> {
+        self.template_fields()
+            .into_iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, value)| value)
+    }
+    #[doc(hidden)]
     /// The extra fields: names, labels, and which `createsuperuser` asks for.
     fn extra_fields() -> &'static [ExtraField] {
         &[]

@@ -502,3 +502,86 @@ async fn a_breached_password_list_refuses_listed_passwords() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every render through `Templates` gets `user`, `perms`, `csrf_token` and
+/// `csrf_input` (one token for both, the input printed as markup), the
+/// user's extra fields by name, and the handler's own names win over the
+/// added ones.
+#[tokio::test]
+async fn every_render_gets_the_request_values_and_the_handlers_names_win() {
+    let settings = auth::Settings {
+        secret_key: Some(auth_tests::TEST_SECRET.into()),
+        ..Default::default()
+    };
+    let auth = auth::Auth::<User>::builder()
+        .database_url(auth_tests::sqlite_url())
+        .settings(settings)
+        .template(
+            "values.html",
+            "{{ user.is_authenticated }}|{{ user.username }}|{{ user.bio }}|{{ user.nothing }}|\
+             {{ perms.accounts.view_report }}|{{ title }}|{{ csrf_input }}|{{ csrf_token }}",
+        )
+        .template("shadowed.html", "{{ user }}|{{ csrf_token }}")
+        .build()
+        .await
+        .unwrap();
+    let mut alice = auth
+        .users()
+        .create_user("alice", "alice@example.com", Some("wonderland-42"))
+        .await
+        .unwrap();
+    alice.bio = "Curious <girl>".into();
+    auth.users().save(alice).await.unwrap();
+    let app = urls::router()
+        .route(
+            "/values/",
+            axum::routing::get(|templates: auth::Templates| async move {
+                templates
+                    .render("values.html", auth::minijinja::context! { title => "T" })
+                    .await
+            }),
+        )
+        .route(
+            "/shadowed/",
+            axum::routing::get(|templates: auth::Templates| async move {
+                templates
+                    .render(
+                        "shadowed.html",
+                        auth::minijinja::context! { user => "mine", csrf_token => "theirs" },
+                    )
+                    .await
+            }),
+        )
+        .layer(auth.layer());
+    let mut client = Client::new(app);
+
+    let check = |body: &str, authenticated: &str, username: &str, bio: &str| {
+        let fields: Vec<&str> = body.split('|').collect();
+        assert_eq!(fields.len(), 8, "{body}");
+        assert_eq!(
+            &fields[..6],
+            [authenticated, username, bio, "", "False", "T"],
+            "{body}"
+        );
+        let input = fields[6]
+            .strip_prefix("<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"")
+            .and_then(|rest| rest.strip_suffix("\">"))
+            .unwrap_or_else(|| panic!("the input, as markup: {body}"));
+        assert_eq!(input.len(), 64, "{body}");
+        assert_eq!(input, fields[7], "one token per render: {body}");
+    };
+    let page = client.get("/values/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    check(&page.body, "False", "", "");
+    assert!(
+        page.set_cookie("csrftoken").is_some(),
+        "printing a token sets the cookie"
+    );
+
+    client.log_in(urls::LOGIN, "alice", "wonderland-42").await;
+    let page = client.get("/values/").await;
+    check(&page.body, "True", "alice", "Curious &lt;girl&gt;");
+
+    let page = client.get("/shadowed/").await;
+    assert_eq!(page.body, "mine|theirs");
+}
