@@ -85,6 +85,11 @@ impl SessionCookie {
         response: &mut Response,
     ) {
         let modified = session.is_modified();
+        if !had_cookie && !(modified || self.always_save) {
+            // Nothing to remove and nothing to save: the common anonymous
+            // page, answered without locking the session.
+            return;
+        }
         let empty = session.is_empty().await;
         if had_cookie && empty {
             let mut removal = self.cookie(String::new());

@@ -130,7 +130,7 @@ pub(crate) struct Engine {
     env: Arc<Environment<'static>>,
     /// Per template: whether it (or a template it extends, includes or
     /// imports) reads `perms`, so permissions load only for those.
-    reads_perms: Arc<std::sync::Mutex<std::collections::HashMap<String, bool>>>,
+    reads_perms: Arc<std::sync::Mutex<ReadsPerms>>,
 }
 
 impl Engine {
@@ -257,6 +257,10 @@ fn referenced_templates(source: &str) -> Option<Vec<String>> {
     }
     Some(names)
 }
+
+/// Whether each template reads `perms`, by name (foldhash: looked up on
+/// every render, with names the app chose).
+type ReadsPerms = std::collections::HashMap<String, bool, foldhash::fast::RandomState>;
 
 /// Escapes as Django does (`& < > " '`), leaving `/` readable so values
 /// such as `next` round-trip through naive HTML parsers.
