@@ -1,7 +1,7 @@
 //! CSRF tokens: the secret in the cookie and the masked tokens in forms,
 //! and why a request was refused.
 
-use rand::{Rng, distr::Alphanumeric};
+use rand::RngCore;
 use subtle::ConstantTimeEq;
 
 /// Length of the secret, and of the mask.
@@ -29,12 +29,26 @@ const INDEX: [u8; 256] = {
     table
 };
 
-/// Appends `len` letters and digits, each uniformly at random (rand's
-/// `Alphanumeric`, as [`password::random_string`] uses).
-///
-/// [`password::random_string`]: crate::password::random_string
+/// Appends `len` letters and digits, each uniformly at random from the
+/// thread's CSPRNG: a random byte's top six bits pick one of 64 places,
+/// and the two that are past the 62 characters are drawn again (rand's
+/// `Alphanumeric` does the same with one `u32` call per character; the
+/// bytes here come 64 at a time, a third of the cost of a token).
 fn push_random_chars(out: &mut Vec<u8>, len: usize) {
-    out.extend(rand::rng().sample_iter(Alphanumeric).take(len));
+    let target = out.len() + len;
+    let mut rng = rand::rng();
+    let mut bytes = [0u8; 64];
+    while out.len() < target {
+        rng.fill_bytes(&mut bytes);
+        for byte in bytes {
+            if let Some(&c) = CHARS.get(usize::from(byte >> 2)) {
+                out.push(c);
+                if out.len() == target {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 fn index(c: u8) -> usize {

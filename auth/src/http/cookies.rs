@@ -6,23 +6,26 @@ use http::{HeaderMap, header};
 use crate::settings::SameSite;
 
 /// The values of the cookies named `names` (the first of each name), from
-/// every `Cookie` header, in one pass.
+/// every `Cookie` header, in one pass over its bytes. A header that is not
+/// visible ASCII is skipped whole, as `HeaderValue::to_str` refuses it.
 pub(crate) fn find<const N: usize>(headers: &HeaderMap, names: [&str; N]) -> [Option<String>; N] {
     let mut found: [Option<String>; N] = std::array::from_fn(|_| None);
-    let pairs = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'));
-    for pair in pairs {
-        let Some((name, value)) = pair.split_once('=') else {
+    for header in headers.get_all(header::COOKIE) {
+        let Ok(header) = header.to_str() else {
             continue;
         };
-        let name = name.trim();
-        if let Some(index) = names.iter().position(|wanted| *wanted == name)
-            && found[index].is_none()
-        {
-            found[index] = Some(strip_quotes(value.trim()).to_owned());
+        for pair in header.split(';') {
+            // Visible ASCII only: byte positions are character positions,
+            // and space and tab are all the whitespace there can be.
+            let Some(eq) = pair.bytes().position(|b| b == b'=') else {
+                continue;
+            };
+            let name = pair[..eq].trim_ascii();
+            if let Some(index) = names.iter().position(|wanted| *wanted == name)
+                && found[index].is_none()
+            {
+                found[index] = Some(strip_quotes(pair[eq + 1..].trim_ascii()).to_owned());
+            }
         }
     }
     found
@@ -48,6 +51,73 @@ pub(crate) fn same_site(same_site: SameSite) -> cookie::SameSite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The definition `find` implements on bytes: every header as a string,
+    /// split into pairs at `;` and each pair at its first `=`, names and
+    /// values trimmed.
+    fn find_reference(headers: &HeaderMap, names: [&str; 2]) -> [Option<String>; 2] {
+        let mut found = [None, None];
+        let pairs = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'));
+        for pair in pairs {
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            if let Some(index) = names.iter().position(|wanted| *wanted == name.trim())
+                && found[index].is_none()
+            {
+                found[index] = Some(strip_quotes(value.trim()).to_owned());
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn cookies_are_found_as_the_string_definition_finds_them() {
+        let parts = [
+            "sessionid",
+            "csrftoken",
+            "=",
+            ";",
+            " ",
+            "\t",
+            "\"",
+            "x",
+            "sessionid=a",
+            "",
+        ];
+        let names = ["sessionid", "csrftoken"];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        let value = format!("{a}{b}{c}{d}");
+                        let Ok(first) = http::HeaderValue::from_str(&value) else {
+                            continue;
+                        };
+                        let mut headers = HeaderMap::new();
+                        headers.append(header::COOKIE, first);
+                        headers.append(
+                            header::COOKIE,
+                            http::HeaderValue::from_bytes(b"csrftoken=later; \xe9=x").unwrap(),
+                        );
+                        headers.append(header::COOKIE, "csrftoken=last".parse().unwrap());
+                        assert_eq!(
+                            find(&headers, names),
+                            find_reference(&headers, names),
+                            "{value:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 5_000);
+    }
 
     #[test]
     fn cookies_are_found_among_others_in_every_header() {
