@@ -85,7 +85,7 @@ impl SessionCookie {
         response: &mut Response,
     ) {
         let modified = session.is_modified();
-        if !had_cookie && !(modified || self.always_save) {
+        if !(had_cookie || modified || self.always_save) {
             // Nothing to remove and nothing to save: the common anonymous
             // page, answered without locking the session.
             return;
