@@ -33,7 +33,7 @@ const INDEX: [u8; 256] = {
 /// thread's CSPRNG: a random byte's top six bits pick one of 64 places,
 /// and the two that are past the 62 characters are drawn again (rand's
 /// `Alphanumeric` does the same with one `u32` call per character; the
-/// bytes here come 64 at a time, a third of the cost of a token).
+/// bytes here come 64 at a time).
 fn push_random_chars(out: &mut Vec<u8>, len: usize) {
     let target = out.len() + len;
     let mut rng = rand::rng();

@@ -6,7 +6,7 @@ use http::{HeaderMap, header};
 use crate::settings::SameSite;
 
 /// The values of the cookies named `names` (the first of each name), from
-/// every `Cookie` header, in one pass over its bytes. A header that is not
+/// every `Cookie` header, in one pass. A header that is not
 /// visible ASCII is skipped whole, as `HeaderValue::to_str` refuses it.
 pub(crate) fn find<const N: usize>(headers: &HeaderMap, names: [&str; N]) -> [Option<String>; N] {
     let mut found: [Option<String>; N] = std::array::from_fn(|_| None);
