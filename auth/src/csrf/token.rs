@@ -29,21 +29,22 @@ const INDEX: [u8; 256] = {
     table
 };
 
-/// Appends `len` letters and digits, each uniformly at random from the
-/// thread's CSPRNG: a random byte's top six bits pick one of 64 places,
-/// and the two that are past the 62 characters are drawn again (rand's
-/// `Alphanumeric` does the same with one `u32` call per character; the
-/// bytes here come 64 at a time).
-fn push_random_chars(out: &mut Vec<u8>, len: usize) {
-    let target = out.len() + len;
+/// Fills `out` with letters and digits, each uniformly at random from
+/// the thread's CSPRNG: a random byte's top six bits pick one of 64
+/// places, and the two that are past the 62 characters are drawn again
+/// (rand's `Alphanumeric` does the same with one `u32` call per
+/// character; the bytes here come 64 at a time).
+fn fill_random_chars(out: &mut [u8]) {
     let mut rng = rand::rng();
     let mut bytes = [0u8; 64];
-    while out.len() < target {
+    let mut filled = 0;
+    while filled < out.len() {
         rng.fill_bytes(&mut bytes);
         for byte in bytes {
             if let Some(&c) = CHARS.get(usize::from(byte >> 2)) {
-                out.push(c);
-                if out.len() == target {
+                out[filled] = c;
+                filled += 1;
+                if filled == out.len() {
                     return;
                 }
             }
@@ -62,12 +63,16 @@ pub(crate) fn new_secret() -> String {
 
 /// A masked token for `secret`: mask ++ (secret + mask, per character, mod 62).
 pub(crate) fn mask(secret: &str) -> String {
-    let mut token = Vec::with_capacity(CSRF_TOKEN_LENGTH);
-    push_random_chars(&mut token, CSRF_SECRET_LENGTH);
-    for (i, s) in secret.bytes().take(CSRF_SECRET_LENGTH).enumerate() {
-        token.push(CHARS[(index(s) + index(token[i])) % CHARS.len()]);
+    let mut token = [0u8; CSRF_TOKEN_LENGTH];
+    let (mask, cipher) = token.split_at_mut(CSRF_SECRET_LENGTH);
+    fill_random_chars(mask);
+    for ((c, &m), s) in cipher.iter_mut().zip(mask.iter()).zip(secret.bytes()) {
+        *c = CHARS[(index(s) + index(m)) % CHARS.len()];
     }
-    String::from_utf8(token).expect("ASCII")
+    // A secret is CSRF_SECRET_LENGTH characters; a shorter one (never
+    // made here) would leave zeros, which are cut off.
+    let len = CSRF_SECRET_LENGTH + secret.len().min(CSRF_SECRET_LENGTH);
+    String::from_utf8(token[..len].to_vec()).expect("ASCII")
 }
 
 /// The secret inside a masked token; `None` unless the token is
@@ -217,9 +222,8 @@ mod tests {
     /// characters 21% likelier, and fail this.
     #[test]
     fn random_characters_are_uniform() {
-        let mut drawn = Vec::with_capacity(200_000);
-        push_random_chars(&mut drawn, 200_000);
-        assert_eq!(drawn.len(), 200_000);
+        let mut drawn = vec![0u8; 200_000];
+        fill_random_chars(&mut drawn);
         let mut counts = [0usize; 256];
         for &c in &drawn {
             counts[usize::from(c)] += 1;
