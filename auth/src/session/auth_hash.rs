@@ -68,6 +68,8 @@ fn equal(a: &[u8], b: &[u8]) -> bool {
         bytes[..chunk.len()].copy_from_slice(chunk);
         u64::from_le_bytes(bytes)
     };
+    // Whole words are read with a fixed-size conversion: `word`'s copy of
+    // a slice of unknown length compiled to a `memcpy` call per word.
     let (a_words, b_words) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail = word(a_words.remainder()) ^ word(b_words.remainder());
     let differences = a_words.zip(b_words).fold(tail, |acc, (x, y)| {
