@@ -14,10 +14,12 @@
 //! zone and this one, only the expiry moves by the offset.
 
 use base64::Engine as _;
-use subtle::ConstantTimeEq;
 use time::{OffsetDateTime, PrimitiveDateTime, macros::datetime};
 
-use crate::{AbstractUser, settings::secret::SaltedMac};
+use crate::{
+    AbstractUser,
+    settings::secret::{SaltedMac, constant_time_eq},
+};
 
 /// Django's `PasswordResetTokenGenerator.key_salt`.
 pub(crate) const RESET_TOKEN_SALT: &str = "django.contrib.auth.tokens.PasswordResetTokenGenerator";
@@ -134,7 +136,7 @@ impl TokenGenerator {
         let canonical = to_base36(timestamp.unsigned_abs());
         let made_here = self.mac.hex_each(value.as_bytes()).iter().any(|hex| {
             let expected = format!("{canonical}-{}", every_other(hex));
-            bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+            constant_time_eq(expected.as_bytes(), token.as_bytes())
         });
         made_here && seconds_since_epoch(now).saturating_sub(timestamp) <= self.timeout_seconds
     }

@@ -1,8 +1,8 @@
 //! CSRF tokens: the secret in the cookie and the masked tokens in forms,
 //! and why a request was refused.
 
+use crate::settings::secret::constant_time_eq;
 use rand::RngCore;
-use subtle::ConstantTimeEq;
 
 /// Length of the secret, and of the mask.
 pub(crate) const CSRF_SECRET_LENGTH: usize = 32;
@@ -169,7 +169,7 @@ pub(crate) fn check_token(secret: Option<&str>, token: Option<&str>) -> Result<(
     } else {
         token.to_owned()
     };
-    if bool::from(candidate.as_bytes().ct_eq(secret.as_bytes())) {
+    if constant_time_eq(candidate.as_bytes(), secret.as_bytes()) {
         Ok(())
     } else {
         Err(Rejection::TokenIncorrect)

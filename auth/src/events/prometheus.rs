@@ -16,7 +16,9 @@ use axum::{
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::{Auth, AuthUser, app::shared::Shared, session::cache::Stats};
+use crate::{
+    Auth, AuthUser, app::shared::Shared, session::cache::Stats, settings::secret::constant_time_eq,
+};
 
 /// The Prometheus recorder's handle, installed on first use.
 fn handle() -> &'static PrometheusHandle {
@@ -62,10 +64,7 @@ fn serve(shared: &Arc<Shared>, headers: &HeaderMap) -> Response {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(
-        presented.as_bytes(),
-        token.as_bytes(),
-    )) {
+    if !constant_time_eq(presented.as_bytes(), token.as_bytes()) {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],

@@ -2,9 +2,9 @@
 //! alphabet (60 bits), shown once and stored as SHA-256 digests (a code's
 //! entropy makes a slow hash unnecessary); each works once.
 
+use crate::settings::secret::constant_time_eq;
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// How many codes a set has.
 pub(crate) const COUNT: usize = 10;
@@ -45,7 +45,7 @@ pub(crate) fn find(digests: &[String], typed: &str) -> Option<usize> {
     let wanted = digest(typed);
     let mut found = None;
     for (i, stored) in digests.iter().enumerate() {
-        if bool::from(stored.as_bytes().ct_eq(wanted.as_bytes())) && found.is_none() {
+        if constant_time_eq(stored.as_bytes(), wanted.as_bytes()) && found.is_none() {
             found = Some(i);
         }
     }

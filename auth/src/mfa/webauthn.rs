@@ -11,6 +11,7 @@
 //! Built on `p256` (RustCrypto) and `ciborium` (CBOR): `webauthn-rs` links
 //! OpenSSL, which this library otherwise does without.
 
+use crate::settings::secret::constant_time_eq;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use ciborium::Value;
 use p256::ecdsa::{Signature, VerifyingKey, signature::Verifier};
@@ -212,7 +213,7 @@ fn check_client_data(
         return Err(WebauthnError::WrongRequest("ceremony"));
     }
     let sent = unb64(&data.challenge)?;
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(&sent[..], challenge)) {
+    if !constant_time_eq(&sent, challenge) {
         return Err(WebauthnError::WrongRequest("challenge"));
     }
     if data.origin != rp.origin {

@@ -26,12 +26,11 @@ use std::sync::{Arc, Mutex};
 
 use limiter::Limiter;
 
-use crate::Result;
+use crate::{Result, settings::secret::constant_time_eq};
 
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use subtle::ConstantTimeEq;
 
 /// The prefix of every unusable password (Django's `UNUSABLE_PASSWORD_PREFIX`).
 pub const UNUSABLE_PASSWORD_PREFIX: char = '!';
@@ -333,7 +332,7 @@ impl Hasher {
         self.run_argon2(&argon2, &params, raw, salt, &mut out)
             .ok()?;
         self.count_hash();
-        Some(bool::from(out.ct_eq(expected.as_bytes())))
+        Some(constant_time_eq(&out, expected.as_bytes()))
     }
 
     /// Whether a (valid) argon2 PHC string differs from what [`Hasher::make`]

@@ -2,10 +2,10 @@
 //! so a user table imported from Django keeps working (and gets re-hashed).
 //! The key derivation is RustCrypto's `pbkdf2`.
 
+use crate::settings::secret::constant_time_eq;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use pbkdf2::{Algorithm, Params, pbkdf2_hmac_with_params};
-use subtle::ConstantTimeEq;
 
 /// Django's iteration count is in the millions; refuse absurd values so a
 /// crafted row cannot pin a CPU for minutes.
@@ -33,5 +33,5 @@ pub(super) fn verify(raw: &str, encoded: &str) -> Option<bool> {
         params,
         &mut derived,
     );
-    Some(bool::from(derived.as_slice().ct_eq(&expected)))
+    Some(constant_time_eq(&derived, &expected))
 }

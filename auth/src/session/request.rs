@@ -23,7 +23,7 @@ use crate::{
     csrf::state::CsrfState,
     events::{EndedBy, Event, EventKind},
     http::redirect,
-    settings::secret::KeyMatch,
+    settings::secret::{KeyMatch, constant_time_eq},
     user::erased::{LoadedUser, downcast},
 };
 
@@ -430,11 +430,10 @@ impl RequestAuth {
 
     /// Whether the session's stored auth hash equals `hash` (constant time).
     pub(crate) async fn session_hash_matches(&self, hash: &str) -> Result<bool> {
-        use subtle::ConstantTimeEq;
         Ok(self
             .session_string(HASH_SESSION_KEY)
             .await?
-            .is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(hash.as_bytes()))))
+            .is_some_and(|stored| constant_time_eq(stored.as_bytes(), hash.as_bytes())))
     }
 
     async fn session_string(&self, key: &str) -> Result<Option<String>> {
