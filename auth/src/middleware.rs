@@ -136,9 +136,8 @@ fn begin(
         req.headers(),
         [&sessions.cookie.name, &settings.csrf_cookie_name],
     );
-    let session = sessions
-        .cookie
-        .open(session_cookie.as_deref(), sessions.store.clone());
+    let had_cookie = session_cookie.is_some();
+    let session = sessions.cookie.open(session_cookie, sessions.store.clone());
     let origin = Origin {
         host: request_host,
         scheme: request_scheme(&req, settings),
@@ -164,7 +163,7 @@ fn begin(
     ));
     req.extensions_mut().insert(request.clone());
     req.extensions_mut().insert(session);
-    (req, request, session_cookie.is_some())
+    (req, request, had_cookie)
 }
 
 /// The handler's response, made what the request's auth state requires:

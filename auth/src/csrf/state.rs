@@ -20,9 +20,11 @@ pub(crate) struct CsrfState(Mutex<Inner>);
 impl CsrfState {
     /// The state of a request whose `csrftoken` cookie held `cookie` (kept
     /// only when it is a well-formed secret).
-    pub(crate) fn from_cookie(cookie: Option<String>) -> Self {
+    pub(crate) fn from_cookie(cookie: Option<&str>) -> Self {
         CsrfState(Mutex::new(Inner {
-            secret: cookie.filter(|s| token::is_valid_secret(s)),
+            secret: cookie
+                .filter(|s| token::is_valid_secret(s))
+                .map(str::to_owned),
             send_cookie: false,
         }))
     }

@@ -28,6 +28,7 @@ use crate::{
 };
 
 use super::{
+    cached_session::CachedSession,
     keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
     lifetime::{self, Verdict},
     metadata::{
@@ -53,14 +54,50 @@ pub(crate) struct Origin {
 }
 
 /// What a session says about its user (Django's `_auth_user_id`,
-/// `_auth_user_backend`, `_auth_user_hash`).
-struct AuthKeys {
-    user_id: String,
-    backend: Option<String>,
-    hash: Option<String>,
-    /// The session's times (`None` for a session logged in before the
-    /// registry, or by hand).
-    times: Option<Times>,
+/// `_auth_user_backend`, `_auth_user_hash`): read in place from the
+/// cached record when there is one (no copy of its strings on every
+/// logged-in request), else copied out of the loaded session.
+enum AuthKeys {
+    Cached(Arc<CachedSession>),
+    Loaded {
+        user_id: String,
+        backend: Option<String>,
+        hash: Option<String>,
+        /// The session's times (`None` for a session logged in before
+        /// the registry, or by hand).
+        times: Option<Times>,
+    },
+}
+
+impl AuthKeys {
+    fn user_id(&self) -> &str {
+        match self {
+            // Only made from a record with a user id.
+            AuthKeys::Cached(cached) => cached.user_id().unwrap_or_default(),
+            AuthKeys::Loaded { user_id, .. } => user_id,
+        }
+    }
+
+    fn backend(&self) -> Option<&str> {
+        match self {
+            AuthKeys::Cached(cached) => cached.backend(),
+            AuthKeys::Loaded { backend, .. } => backend.as_deref(),
+        }
+    }
+
+    fn hash(&self) -> Option<&str> {
+        match self {
+            AuthKeys::Cached(cached) => cached.hash(),
+            AuthKeys::Loaded { hash, .. } => hash.as_deref(),
+        }
+    }
+
+    fn times(&self) -> Option<Times> {
+        match self {
+            AuthKeys::Cached(cached) => cached.times(),
+            AuthKeys::Loaded { times, .. } => *times,
+        }
+    }
 }
 
 /// What a request has learnt about its user.
@@ -229,29 +266,29 @@ impl RequestAuth {
         };
         let now = unix(self.shared.clock.now());
         let verdict = keys
-            .times
+            .times()
             .map(|times| lifetime::verdict(&self.shared.settings, times, now));
         if verdict == Some(Verdict::Expired) {
             tracing::info!("session past its idle or absolute timeout; ending it");
-            self.ended(&keys.user_id, EndedBy::Timeout);
+            self.ended(keys.user_id(), EndedBy::Timeout);
             self.session.flush().await?;
             // The fresh session carries the login page's notice.
             self.session.insert(EXPIRED_KEY, true).await?;
             return Ok(None);
         }
-        let Ok(id) = keys.user_id.parse::<i64>() else {
+        let Ok(id) = keys.user_id().parse::<i64>() else {
             return Ok(None);
         };
-        let Some(backend) = keys.backend else {
+        let Some(backend) = keys.backend() else {
             return Ok(None);
         };
         let shared = &self.shared;
-        let Some(user) = shared.backends.get_user(shared, &backend, id).await? else {
+        let Some(user) = shared.backends.get_user(shared, backend, id).await? else {
             return Ok(None);
         };
         let hashes = &shared.sessions.auth_hash;
-        let matched = keys.hash.map_or(KeyMatch::NoMatch, |stored| {
-            hashes.verify(&user.base().password, &stored)
+        let matched = keys.hash().map_or(KeyMatch::NoMatch, |stored| {
+            hashes.verify(&user.base().password, stored)
         });
         match matched {
             KeyMatch::Current | KeyMatch::Fallback => {
@@ -263,7 +300,7 @@ impl RequestAuth {
                     self.session.insert(HASH_SESSION_KEY, hash).await?;
                 }
                 if verdict != Some(Verdict::Fresh) {
-                    self.touch(now, &backend).await?;
+                    self.touch(now, backend).await?;
                 }
                 Ok(Some(user))
             }
@@ -272,7 +309,7 @@ impl RequestAuth {
                     user_id = id,
                     "session auth hash mismatch; flushing the session"
                 );
-                self.ended(&keys.user_id, EndedBy::PasswordChange);
+                self.ended(keys.user_id(), EndedBy::PasswordChange);
                 self.session.flush().await?;
                 Ok(None)
             }
@@ -399,18 +436,13 @@ impl RequestAuth {
                 return Ok(None);
             };
             if let Some(cached) = self.shared.sessions.store.peek(&session_id) {
-                return Ok(cached.user_id().map(|user_id| AuthKeys {
-                    user_id: user_id.to_owned(),
-                    backend: cached.backend().map(str::to_owned),
-                    hash: cached.hash().map(str::to_owned),
-                    times: cached.times(),
-                }));
+                return Ok(cached.user_id().is_some().then(|| AuthKeys::Cached(cached)));
             }
         }
         let Some(user_id) = self.session_string(SESSION_KEY).await? else {
             return Ok(None);
         };
-        Ok(Some(AuthKeys {
+        Ok(Some(AuthKeys::Loaded {
             user_id,
             backend: self.session_string(BACKEND_SESSION_KEY).await?,
             hash: self.session_string(HASH_SESSION_KEY).await?,
