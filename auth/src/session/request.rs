@@ -436,7 +436,10 @@ impl RequestAuth {
                 return Ok(None);
             };
             if let Some(cached) = self.shared.sessions.store.peek(&session_id) {
-                return Ok(cached.user_id().is_some().then(|| AuthKeys::Cached(cached)));
+                return Ok(cached
+                    .user_id()
+                    .is_some()
+                    .then_some(AuthKeys::Cached(cached)));
             }
         }
         let Some(user_id) = self.session_string(SESSION_KEY).await? else {
