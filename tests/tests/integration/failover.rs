@@ -108,14 +108,17 @@ async fn survives_a_primary_failure(mut topology: Topology, name: &str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let window = all_served_since.map_or(Duration::ZERO, |at| at - killed);
-    // Straight to stderr, past the harness' capture: `.ci/run` prints it.
+    // Straight to stderr, past the harness' capture: `.ci/run` greps for
+    // it. Formatted first and written in one call: stderr is unbuffered,
+    // and `writeln!` wrote the line in pieces, between which the harness'
+    // own lines could land (seen in CI: "failover on test foundation::…").
     use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
+    let line = format!(
         "failover on {name}: a primary holding {on_victim} of {USERS} sessions killed; \
-         unavailable for {:.2} s ({unavailable} answers of 503, none other)",
+         unavailable for {:.2} s ({unavailable} answers of 503, none other)\n",
         window.as_secs_f64()
     );
+    let _ = std::io::stderr().write_all(line.as_bytes());
 
     // Logins work again, on both instances.
     for instance in [&a, &b] {
