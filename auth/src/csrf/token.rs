@@ -1,7 +1,7 @@
 //! CSRF tokens: the secret in the cookie and the masked tokens in forms,
 //! and why a request was refused.
 
-use crate::settings::secret::constant_time_eq;
+use crate::settings::secret::{constant_time_eq, random_string};
 use rand::RngCore;
 
 /// Length of the secret, and of the mask.
@@ -58,7 +58,7 @@ fn index(c: u8) -> usize {
 
 /// A fresh secret.
 pub(crate) fn new_secret() -> String {
-    crate::password::random_string(CSRF_SECRET_LENGTH)
+    random_string(CSRF_SECRET_LENGTH)
 }
 
 /// A masked token for `secret`: mask ++ (secret + mask, per character, mod 62).

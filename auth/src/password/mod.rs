@@ -26,11 +26,13 @@ use std::sync::{Arc, Mutex};
 
 use limiter::Limiter;
 
-use crate::{Result, settings::secret::constant_time_eq};
+use crate::{
+    Result,
+    settings::secret::{constant_time_eq, random_string},
+};
 
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use rand::Rng;
-use rand::distr::Alphanumeric;
 
 /// The prefix of every unusable password (Django's `UNUSABLE_PASSWORD_PREFIX`).
 pub const UNUSABLE_PASSWORD_PREFIX: char = '!';
@@ -378,14 +380,6 @@ pub fn make_unusable_password() -> String {
 /// Whether `encoded` can ever verify (it is not an unusable password).
 pub fn is_password_usable(encoded: &str) -> bool {
     !encoded.starts_with(UNUSABLE_PASSWORD_PREFIX)
-}
-
-pub(crate) fn random_string(len: usize) -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The secret key (Django's `SECRET_KEY` and `SECRET_KEY_FALLBACKS`), the
-//! HMACs made with it (Django's `salted_hmac`), and the constant-time
-//! comparison every secret value is checked with (`constant_time_compare`).
+//! HMACs made with it (Django's `salted_hmac`), and what Django keeps
+//! beside them in `django.utils.crypto`: the constant-time comparison
+//! every secret value is checked with (`constant_time_compare`) and random
+//! strings (`get_random_string`).
 
 use std::path::Path;
 
@@ -151,6 +153,17 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     bool::from(differences.ct_eq(&0))
 }
 
+/// `len` letters and digits, each uniformly at random from the thread's
+/// CSPRNG (Django's `get_random_string`).
+pub(crate) fn random_string(len: usize) -> String {
+    use rand::{Rng, distr::Alphanumeric};
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
 fn keyed_mac(secret: &str, key_salt: &str) -> Hmac<Sha256> {
     let key = Sha256::new()
         .chain_update(key_salt)
@@ -176,7 +189,7 @@ fn development_key(path: &Path) -> Result<String> {
     let key = match read_private(path).map_err(refuse)? {
         Some(key) => key,
         None => {
-            let key = crate::password::random_string(50);
+            let key = random_string(50);
             create_private(path, &key).map_err(|e| refuse(format!("could not be created: {e}")))?;
             key
         }
