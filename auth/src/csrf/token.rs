@@ -1,8 +1,9 @@
 //! CSRF tokens: the secret in the cookie and the masked tokens in forms,
 //! and why a request was refused.
 
-use crate::settings::secret::{constant_time_eq, random_string};
-use rand::RngCore;
+use crate::settings::secret::{
+    RANDOM_STRING_CHARS, constant_time_eq, fill_random_chars, random_string,
+};
 
 /// Length of the secret, and of the mask.
 pub(crate) const CSRF_SECRET_LENGTH: usize = 32;
@@ -13,7 +14,9 @@ pub(crate) const CSRF_FIELD_NAME: &str = "csrfmiddlewaretoken";
 /// The header that carries the token for scripts.
 pub(crate) const CSRF_HEADER_NAME: &str = "x-csrftoken";
 
-const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+/// The characters of secrets and tokens (Django's `CSRF_ALLOWED_CHARS`,
+/// the same as its random strings').
+const CHARS: &[u8] = RANDOM_STRING_CHARS;
 
 /// Each byte's place in [`CHARS`] (0 for bytes not in it), looked up
 /// rather than searched for: a search took ~30 comparisons a character,
@@ -28,29 +31,6 @@ const INDEX: [u8; 256] = {
     }
     table
 };
-
-/// Fills `out` with letters and digits, each uniformly at random from
-/// the thread's CSPRNG: a random byte's top six bits pick one of 64
-/// places, and the two that are past the 62 characters are drawn again
-/// (rand's `Alphanumeric` does the same with one `u32` call per
-/// character; the bytes here come 64 at a time).
-fn fill_random_chars(out: &mut [u8]) {
-    let mut rng = rand::rng();
-    let mut bytes = [0u8; 64];
-    let mut filled = 0;
-    while filled < out.len() {
-        rng.fill_bytes(&mut bytes);
-        for byte in bytes {
-            if let Some(&c) = CHARS.get(usize::from(byte >> 2)) {
-                out[filled] = c;
-                filled += 1;
-                if filled == out.len() {
-                    return;
-                }
-            }
-        }
-    }
-}
 
 fn index(c: u8) -> usize {
     usize::from(INDEX[usize::from(c)])
@@ -213,33 +193,6 @@ mod tests {
                 assert_eq!(place(c), (place(s) + place(m)) % CHARS.len());
             }
             assert_eq!(unmask(&token).as_deref(), Some(secret.as_str()));
-        }
-    }
-
-    /// Every character is as likely as any other: over 200,000 draws
-    /// (about 3,226 each, a standard deviation of 56) each count is within
-    /// 10% of the mean. Taking random bytes mod 62 would make eight
-    /// characters 21% likelier, and fail this.
-    #[test]
-    fn random_characters_are_uniform() {
-        let mut drawn = vec![0u8; 200_000];
-        fill_random_chars(&mut drawn);
-        let mut counts = [0usize; 256];
-        for &c in &drawn {
-            counts[usize::from(c)] += 1;
-        }
-        let mean = 200_000 / CHARS.len();
-        for (i, &count) in counts.iter().enumerate() {
-            let c = u8::try_from(i).unwrap();
-            if CHARS.contains(&c) {
-                assert!(
-                    count.abs_diff(mean) < mean / 10,
-                    "{:?}: {count}",
-                    char::from(c)
-                );
-            } else {
-                assert_eq!(count, 0, "{c}");
-            }
         }
     }
 

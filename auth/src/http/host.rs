@@ -25,7 +25,7 @@ pub(crate) fn check(req: &Request<Body>, allowed: &[String]) -> Result<Option<St
             .and_then(split_domain_port)
             .map(|(domain, _port)| domain);
         if is_allowed(domain, allowed) {
-            // One allocation: lowercased in place.
+            // One allocation: the lowercased copy.
             return Ok(domain.and(raw).map(str::to_ascii_lowercase));
         }
     }
