@@ -15,6 +15,12 @@ the instructions between the two dumps, less what the idle server runs
 in that time (its background tasks, measured over an idle stretch), are
 divided by REQUESTS. Prints a table and the ratios reference / ours
 (above 1: ours does less work per request).
+
+Ours is measured twice: as configured by default, and with the four
+security headers the reference does not send (`X-Content-Type-Options`,
+`X-Frame-Options`, `Referrer-Policy`, `Cross-Origin-Opener-Policy`,
+Django's defaults) turned off through their settings, so that what those
+headers cost each load is a figure of every run, not an estimate.
 """
 
 import http.client
@@ -37,6 +43,13 @@ LOADS = [
     ("b", "login redirect", "/profile/", False),
     ("h", "home", "/", False),
 ]
+# Django's SecurityMiddleware and XFrameOptionsMiddleware defaults, off.
+NO_SECURITY_HEADERS = {
+    "AUTH_SECURE_CONTENT_TYPE_NOSNIFF": "false",
+    "AUTH_X_FRAME_OPTIONS": "",
+    "AUTH_SECURE_REFERRER_POLICY": "",
+    "AUTH_SECURE_CROSS_ORIGIN_OPENER_POLICY": "",
+}
 
 
 def build():
@@ -116,7 +129,10 @@ def instructions(dump_file):
     return int(match.group(1))
 
 
-def measure(stack, command, env, requests):
+def measure(stack, command, env, requests, security_headers=None):
+    """Instructions per request of each load, and the idle rate. With
+    `security_headers` set, first checks that the home page does (or does
+    not) send them, so that a renamed setting cannot make a figure wrong."""
     out_dir = Path(tempfile.mkdtemp())
     work = Path(tempfile.mkdtemp())
     server = subprocess.Popen(
@@ -137,6 +153,10 @@ def measure(stack, command, env, requests):
                 if time.time() > deadline or server.poll() is not None:
                     sys.exit(f"!! {stack} did not start under valgrind")
                 time.sleep(1)
+        if security_headers is not None:
+            response, _ = request(conn, "GET", "/")
+            sent = response.getheader("X-Content-Type-Options") is not None
+            assert sent == security_headers, (stack, "security headers", sent)
         cookie = login_ours(conn) if stack == "ours" else login_reference(conn)
         pid = server.pid
         seen = set(out_dir.glob("cg.*"))
@@ -203,8 +223,10 @@ def main():
     ours_env["DATABASE_URL"] = f"sqlite://{work}/bench.db?mode=rwc"
     reference_bin = str(ROOT / "bench" / "reference" / "target" / "release" / "reference")
     print(f"== {requests} requests per load, one keep-alive connection, under callgrind")
-    ours, ours_idle = measure(
-        "ours", [ours_bin, "serve", "--bind", f"127.0.0.1:{PORT}"], ours_env, requests
+    serve = [ours_bin, "serve", "--bind", f"127.0.0.1:{PORT}"]
+    ours, ours_idle = measure("ours", serve, ours_env, requests, security_headers=True)
+    headerless, _ = measure(
+        "ours", serve, {**ours_env, **NO_SECURITY_HEADERS}, requests, security_headers=False
     )
     reference, reference_idle = measure(
         "reference",
@@ -213,11 +235,15 @@ def main():
         requests,
     )
     print(f"idle (background tasks, subtracted): ours {ours_idle:,.0f}/s, reference {reference_idle:,.0f}/s")
-    print(f"{'load':>18} {'ours':>9} {'reference':>10} {'reference / ours':>17}")
+    print(
+        f"{'load':>18} {'ours':>9} {'reference':>10} {'reference / ours':>17}"
+        f" {'ours, no security headers':>26} {'reference / that':>17}"
+    )
     for key, label, _path, _ in LOADS:
         print(
             f"{key + ': ' + label:>18} {ours[key]:>9,.0f} {reference[key]:>10,.0f}"
             f" {reference[key] / ours[key]:>17.2f}"
+            f" {headerless[key]:>26,.0f} {reference[key] / headerless[key]:>17.2f}"
         )
 
 
