@@ -9,7 +9,9 @@
 # Both servers run at once on SQLite (ours with the cache on, its
 # default); each round loads (a) the logged-in profile, (b) the login
 # redirect, (h) the home page and (c) the bare route on one, then the
-# other. Prints the median requests/s of each and ours / reference.
+# other. Prints the median requests/s of each and ours / reference, and
+# each load's p99/p50 (median and worst over the rounds): a tail that the
+# bare route, which has no auth layer, shows as well is the machine's.
 # Build first: bench/http.sh builds both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +44,10 @@ ours_cookie="Cookie: sessionid=$(awk '$6 == "sessionid" { print $7 }' "$jar")"
 curl -s -o /dev/null -c "$work/refjar" -d "username=bench&password=$password" "http://127.0.0.1:$ref_port/login/"
 ref_cookie="Cookie: id=$(awk '$6 == "id" { print $7 }' "$work/refjar")"
 
-rate() { wrk -t1 -c16 -d"${duration}s" "$@" | awk '/Requests\/sec/ { print $2 }'; }
+rate() {
+  wrk -t1 -c16 --latency -d"${duration}s" "$@" > "$work/wrk.txt"
+  python3 "$root/bench/wrk_summary.py" --fields "$work/wrk.txt"
+}
 for round in $(seq 1 "$rounds"); do
   for side in ours ref; do
     if [ $side = ours ]; then port=$ours_port cookie=$ours_cookie; else port=$ref_port cookie=$ref_cookie; fi
@@ -56,10 +61,11 @@ done > "$work/rates"
 
 python3 - "$work/rates" "$rounds" <<'EOF'
 import statistics, sys
-rates = {}
+rates, tails = {}, {}
 for line in open(sys.argv[1]):
-    side, load, value = line.split()
+    side, load, value, p50, p99 = line.split()
     rates.setdefault((side, load), []).append(float(value))
+    tails.setdefault((side, load), []).append(float(p99) / float(p50))
 print(f"medians of {sys.argv[2]} interleaved rounds (requests/s)")
 print(f"{'load':>24} {'ours':>9} {'reference':>10} {'ours/ref':>9}")
 names = {"a": "a: logged in", "b": "b: login redirect", "h": "h: home (anonymous)", "c": "c: bare route"}
@@ -69,4 +75,12 @@ for load in "abhc":
     print(f"{names[load]:>24} {o:9.0f} {r:10.0f} {o / r:9.2f}")
 for side in ("ours", "ref"):
     print(f"{side}: a/c {med[(side, 'a')] / med[(side, 'c')]:.2f}, b/c {med[(side, 'b')] / med[(side, 'c')]:.2f}")
+print("p99/p50 per load, median (worst) of the rounds")
+print(f"{'load':>24} {'ours':>14} {'reference':>14}")
+for load in "abhc":
+    cells = []
+    for side in ("ours", "ref"):
+        values = tails[(side, load)]
+        cells.append(f"{statistics.median(values):.1f} ({max(values):.1f})")
+    print(f"{names[load]:>24} {cells[0]:>14} {cells[1]:>14}")
 EOF

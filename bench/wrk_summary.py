@@ -4,6 +4,7 @@
     wrk_summary.py LABEL FILE          one line: label, requests/s, p50, p99, errors
     wrk_summary.py --add LABEL A B     A's summary with B's requests/s added (two instances)
     wrk_summary.py --report DIR        the table and ratios of every suite
+    wrk_summary.py --fields FILE       requests/s, p50 and p99 (ms) on one line
 """
 import json
 import pathlib
@@ -37,6 +38,10 @@ def line(label, result):
 def main():
     if sys.argv[1] == "--report":
         report(pathlib.Path(sys.argv[2]))
+        return
+    if sys.argv[1] == "--fields":
+        result = parse(pathlib.Path(sys.argv[2]).read_text())
+        print(result["rps"], result["p50_ms"], result["p99_ms"])
         return
     if sys.argv[1] == "--add":
         label, first, second = sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4])
