@@ -50,6 +50,12 @@ NO_SECURITY_HEADERS = {
     "AUTH_SECURE_REFERRER_POLICY": "",
     "AUTH_SECURE_CROSS_ORIGIN_OPENER_POLICY": "",
 }
+SECURITY_HEADERS = [
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+]
 
 
 def build():
@@ -155,8 +161,8 @@ def measure(stack, command, env, requests, security_headers=None):
                 time.sleep(1)
         if security_headers is not None:
             response, _ = request(conn, "GET", "/")
-            sent = response.getheader("X-Content-Type-Options") is not None
-            assert sent == security_headers, (stack, "security headers", sent)
+            sent = {name: response.getheader(name) is not None for name in SECURITY_HEADERS}
+            assert all(v == security_headers for v in sent.values()), (stack, sent)
         cookie = login_ours(conn) if stack == "ours" else login_reference(conn)
         pid = server.pid
         seen = set(out_dir.glob("cg.*"))
