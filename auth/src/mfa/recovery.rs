@@ -2,9 +2,10 @@
 //! alphabet (60 bits), shown once and stored as SHA-256 digests (a code's
 //! entropy makes a slow hash unnecessary); each works once.
 
-use crate::settings::secret::constant_time_eq;
 use rand::Rng;
 use sha2::{Digest, Sha256};
+
+use crate::settings::secret::constant_time_eq;
 
 /// How many codes a set has.
 pub(crate) const COUNT: usize = 10;

@@ -5,9 +5,10 @@
 //! Written on the `hmac` and `sha1` crates this library already uses: the
 //! algorithm is 20 lines, and RFC 6238's own test vectors check it.
 
-use crate::settings::secret::constant_time_eq;
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
+
+use crate::settings::secret::constant_time_eq;
 
 /// Seconds per step.
 pub(crate) const STEP: u64 = 30;

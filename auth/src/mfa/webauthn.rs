@@ -11,12 +11,13 @@
 //! Built on `p256` (RustCrypto) and `ciborium` (CBOR): `webauthn-rs` links
 //! OpenSSL, which this library otherwise does without.
 
-use crate::settings::secret::constant_time_eq;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use ciborium::Value;
 use p256::ecdsa::{Signature, VerifyingKey, signature::Verifier};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+
+use crate::settings::secret::constant_time_eq;
 
 /// COSE algorithm ES256.
 const ES256: i64 = -7;

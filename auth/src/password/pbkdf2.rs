@@ -2,10 +2,11 @@
 //! so a user table imported from Django keeps working (and gets re-hashed).
 //! The key derivation is RustCrypto's `pbkdf2`.
 
-use crate::settings::secret::constant_time_eq;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use pbkdf2::{Algorithm, Params, pbkdf2_hmac_with_params};
+
+use crate::settings::secret::constant_time_eq;
 
 /// Django's iteration count is in the millions; refuse absurd values so a
 /// crafted row cannot pin a CPU for minutes.
