@@ -101,7 +101,9 @@ pub use mail::Mail;
 pub use middleware::AuthLayer;
 pub use permissions::{Permission, PermissionAdmin, PermissionName, UserPermissions};
 pub use session::request::CurrentUser;
-pub use session::{Session, authenticate, login, logout, update_session_auth_hash};
+pub use session::{
+    LoginStage, Session, authenticate, login, logout, stage_login, update_session_auth_hash,
+};
 pub use settings::{
     EmailBackendKind, MaxSessionsPolicy, MfaRequired, PwnedFail, RememberMe, SameSite, Settings,
     SettingsError, UnknownValue,
@@ -127,7 +129,9 @@ pub mod __private {
 
     pub use crate::__auth_base_columns as base_columns;
     pub use crate::__auth_views as views;
-    pub use crate::app::checks::registry::{GuardDeclaration, PermissionsDeclaration};
+    pub use crate::app::checks::registry::{
+        GuardDeclaration, PermissionsDeclaration, UrlsDeclaration,
+    };
     pub use crate::guards::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
     pub use crate::guards::permission_required::{PermissionCheck, PermissionRequired};
     pub use crate::guards::reauth_required::{ReauthPolicy, ReauthRequired};

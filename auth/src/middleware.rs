@@ -138,6 +138,7 @@ fn begin(
     );
     let had_cookie = session_cookie.is_some();
     let session = sessions.cookie.open(session_cookie, sessions.store.clone());
+    let unsafe_method = csrf::token::is_unsafe(req.method());
     let origin = Origin {
         host: request_host,
         scheme: request_scheme(&req, settings),
@@ -151,10 +152,19 @@ fn begin(
             settings.trusted_proxy_count,
         ),
         // Read for what can log in (a form's POST), not for every page.
-        user_agent: csrf::token::is_unsafe(req.method())
+        user_agent: unsafe_method
             .then(|| req.headers().get(header::USER_AGENT).cloned())
             .flatten(),
+        device: unsafe_method
+            .then(|| {
+                let [device] = cookies::find(req.headers(), [&settings.device_cookie_name]);
+                device.map(str::to_owned)
+            })
+            .flatten(),
     };
+    if origin.client_ip.is_none() {
+        shared.observed.no_address(settings);
+    }
     let request = Arc::new(RequestAuth::new(
         shared.clone(),
         session.clone(),
@@ -200,6 +210,9 @@ async fn complete(
         .await;
     let headers = response.headers_mut();
     csrf::cookie::commit(&request.csrf, &shared.settings, headers);
+    if let Some(device) = request.take_device_cookie() {
+        device_cookie(shared, device, headers);
+    }
     if let Some(authenticated) = user_state {
         headers.append(header::VARY, HeaderValue::from_static("Cookie"));
         if authenticated && !headers.contains_key(header::CACHE_CONTROL) {
@@ -207,6 +220,23 @@ async fn complete(
         }
     }
     response
+}
+
+/// Appends the `Set-Cookie` of the login throttle's device cookie.
+fn device_cookie(shared: &Shared, value: String, headers: &mut http::HeaderMap) {
+    let settings = &shared.settings;
+    let age = shared.devices.age().unwrap_or_default();
+    let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
+    let cookie = cookie::Cookie::build((settings.device_cookie_name.as_str(), value))
+        .path("/")
+        .max_age(time::Duration::seconds(age))
+        .same_site(cookie::SameSite::Lax)
+        .secure(settings.session_cookie_secure)
+        .http_only(true)
+        .build();
+    if let Ok(value) = HeaderValue::try_from(cookie.to_string()) {
+        headers.append(header::SET_COOKIE, value);
+    }
 }
 
 /// What every response gets, refused or served: the unread body drained

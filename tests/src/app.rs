@@ -42,7 +42,8 @@ async fn custom() -> &'static str {
     "custom"
 }
 
-async fn csrf(session: auth::Session) -> String {
+/// A masked CSRF token (sets the cookie if needed): `Client::csrf_token`.
+pub async fn csrf(session: auth::Session) -> String {
     session.csrf_token()
 }
 

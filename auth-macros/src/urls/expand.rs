@@ -146,6 +146,15 @@ pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
             /// page links to the declared `PasswordResetView`.
             pub const URLCONF: ::auth::Urls = ::auth::Urls::new(&[#(#declared),*]);
 
+            // For the system checks: a builder given no URL table while
+            // this block declares views is a mistake they name.
+            ::auth::__private::inventory::submit! {
+                ::auth::__private::UrlsDeclaration {
+                    module: ::core::module_path!(),
+                    urls: URLCONF,
+                }
+            }
+
             /// The routes, to merge into the app's router (before the auth
             /// layer is added).
             pub fn router<S>() -> ::auth::__private::axum::Router<S>

@@ -13,6 +13,7 @@ use crate::{
     events::{Event, Events, hooks::Hooks, log::Writer as EventWriter},
     http::security::SecurityHeaders,
     mail::{EmailBackend, Mail},
+    mfa::challenge::{CHALLENGE_SALT, Challenges},
     password::validation::{Validators, default_validators},
     permissions::tables::PermissionTables,
     session::{
@@ -29,7 +30,10 @@ use crate::{
     },
     settings::secret::SecretKeys,
     templates::engine::Engine,
-    throttle::{THROTTLE_SALT, Throttle},
+    throttle::{
+        THROTTLE_SALT, Throttle,
+        device::{DEVICE_SALT, DeviceCookies},
+    },
     tokens::{RESET_TOKEN_SALT, TokenGenerator},
     user::{AuthUser, store::UserStore},
     views::urls::Urls,
@@ -345,9 +349,12 @@ impl<U: AuthUser> AuthBuilder<U> {
             urls: self.urls,
             hasher,
             throttle,
+            devices: DeviceCookies::new(secrets.salted(DEVICE_SALT), settings.device_cookie_age),
+            challenges: Challenges::new(secrets.salted(CHALLENGE_SALT)),
             db,
             settings,
             events: Events::new(self.hooks, event_log),
+            observed: Default::default(),
             tasks: std::sync::Mutex::new(cleanup.into_iter().chain(event_task).collect()),
             migrated: std::sync::Mutex::default(),
         };
@@ -361,6 +368,7 @@ impl<U: AuthUser> AuthBuilder<U> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = done;
         }
+        note_missing_required_groups(&auth.shared).await;
         let shared = &auth.shared;
         let watch = DbWatch {
             db: shared.db.conn().clone(),
@@ -447,6 +455,36 @@ fn with_breach_list(mut validators: Validators, settings: &Settings) -> Result<V
     };
     validators.push(Box::new(list.fail(settings.pwned_fail)));
     Ok(validators)
+}
+
+/// Notes (and logs) the groups of `AUTH_MFA_REQUIRED_GROUPS` that do not
+/// exist, for the system checks (`auth.W011`): a misspelt group exempts
+/// the real one's members from the second factor.
+async fn note_missing_required_groups(shared: &Shared) {
+    let settings = &shared.settings;
+    if settings.mfa_required != crate::MfaRequired::Groups {
+        return;
+    }
+    let groups = &settings.mfa_required_groups;
+    let missing = match shared.permissions.missing_groups(&shared.db, groups).await {
+        Ok(missing) => missing,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not check AUTH_MFA_REQUIRED_GROUPS");
+            return;
+        }
+    };
+    if !missing.is_empty() {
+        tracing::warn!(
+            "AUTH_MFA_REQUIRED_GROUPS names groups that do not exist ({}): nobody is asked \
+             for a second factor as their member; create them or fix the names",
+            missing.join(", ")
+        );
+    }
+    *shared
+        .observed
+        .missing_required_groups
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = missing;
 }
 
 /// Deletes expired session rows and throttle counters every `period`.

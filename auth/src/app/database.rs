@@ -88,19 +88,31 @@ pub(crate) async fn create_table<E: EntityTrait + Default>(
     Ok(())
 }
 
+/// The index a column added by [`add_column_if_missing`] gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ColumnIndex {
+    /// None.
+    None,
+    /// An index.
+    Plain,
+    /// A unique index (several `NULL`s allowed, on every backend).
+    Unique,
+}
+
 /// Adds `column` (of SQL type `definition`) to `table` when a table made
-/// by an older version lacks it, with its index when `indexed` (named as
-/// SeaORM names the index of a new table, `idx-<table>-<column>`, so a
-/// later `create_table` finds it). Run it before `create_table`, whose
-/// `CREATE INDEX IF NOT EXISTS` would otherwise meet the missing column.
-/// Nothing happens when the table does not exist yet.
+/// by an older version lacks it, with its index (named as SeaORM names
+/// the index of a new table, `idx-<table>-<column>`, so a later
+/// `create_table` finds it); whether it was added. Run it before
+/// `create_table`, whose `CREATE INDEX IF NOT EXISTS` would otherwise
+/// meet the missing column. Nothing happens when the table does not
+/// exist yet.
 pub(crate) async fn add_column_if_missing(
     db: &impl ConnectionTrait,
     table: &str,
     column: &str,
     definition: &str,
-    indexed: bool,
-) -> Result<(), DbErr> {
+    index: ColumnIndex,
+) -> Result<bool, DbErr> {
     let backend = db.get_database_backend();
     let answers = async |sql: String| {
         db.execute_raw(sea_orm::Statement::from_string(backend, sql))
@@ -110,7 +122,7 @@ pub(crate) async fn add_column_if_missing(
     if !answers(format!("SELECT 1 FROM {table} WHERE 1 = 0")).await
         || answers(format!("SELECT {column} FROM {table} WHERE 1 = 0")).await
     {
-        return Ok(());
+        return Ok(false);
     }
     tracing::info!(
         table,
@@ -121,16 +133,21 @@ pub(crate) async fn add_column_if_missing(
         "ALTER TABLE {table} ADD COLUMN {column} {definition}"
     ))
     .await?;
-    if indexed {
+    if index != ColumnIndex::None {
         let quote = if backend == DbBackend::MySql {
             '`'
         } else {
             '"'
         };
+        let unique = if index == ColumnIndex::Unique {
+            "UNIQUE "
+        } else {
+            ""
+        };
         db.execute_unprepared(&format!(
-            "CREATE INDEX {quote}idx-{table}-{column}{quote} ON {table} ({column})"
+            "CREATE {unique}INDEX {quote}idx-{table}-{column}{quote} ON {table} ({column})"
         ))
         .await?;
     }
-    Ok(())
+    Ok(true)
 }

@@ -43,6 +43,15 @@ pub enum Error {
         "You are logged in on too many devices. Log out of one of your other sessions, then try again."
     )]
     TooManySessions,
+    /// [`login`](crate::login) was asked to log in, on the password alone,
+    /// a user who has a second factor or must set one up: nobody is
+    /// logged in. Login views call [`stage_login`](crate::stage_login),
+    /// which makes such a login wait for its second step. As a response,
+    /// a `403` page.
+    #[error(
+        "This account uses two-factor authentication, which this login page does not offer. Use the site's login page."
+    )]
+    SecondFactorRequired,
     /// The user may not see this page (Django's `PermissionDenied`): a
     /// `403` page. Guards return it; a handler may too.
     #[error("You do not have permission to view this page.")]
@@ -115,6 +124,13 @@ impl IntoResponse for Error {
                 StatusCode::BAD_REQUEST,
                 "Bad request",
                 "Your session holds data this page cannot read. Please log in again.",
+            );
+        }
+        if let Error::SecondFactorRequired = self {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "Two-factor authentication required",
+                &self.to_string(),
             );
         }
         if let Error::TooManySessions = self {

@@ -123,7 +123,7 @@ impl<U: AuthUser> Auth<U> {
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<U>> {
         let found = self
             .shared
-            .authenticate(None, "", username, password)
+            .authenticate(shared::Attempt::default(), username, password)
             .await?;
         Ok(found.and_then(|(user, _backend)| downcast::<U>(user)))
     }

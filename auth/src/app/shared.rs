@@ -18,9 +18,10 @@ use crate::{
     password::validation::Validators,
     permissions::tables::PermissionTables,
     permissions::user_permissions::UserPermissions,
+    session::metadata::unix,
     session::sessions::Sessions,
     templates::engine::Engine,
-    throttle::{Throttle, login_counters},
+    throttle::{Throttle, Verdict, device::DeviceCookies, device_counters, login_counters},
     tokens::TokenGenerator,
     user::erased::LoadedUser,
     user::normalize::normalize_username,
@@ -49,6 +50,10 @@ pub(crate) struct Shared {
     pub(crate) permissions: PermissionTables,
     /// Attempt counts (logins, old passwords, reset mail).
     pub(crate) throttle: Throttle,
+    /// The login throttle's device cookies.
+    pub(crate) devices: DeviceCookies,
+    /// WebAuthn challenges, in signed cookies.
+    pub(crate) challenges: crate::mfa::challenge::Challenges,
     pub(crate) mail: Mail,
     pub(crate) reset_tokens: TokenGenerator,
     pub(crate) templates: Engine,
@@ -62,9 +67,55 @@ pub(crate) struct Shared {
     /// What the build's own `migrate` did, until `Auth::migrate` reports
     /// it (the `migrate` command's first call).
     pub(crate) migrated: std::sync::Mutex<crate::app::migration::Migration>,
+    /// What the app learnt while serving that the system checks report.
+    pub(crate) observed: Observed,
     /// Background tasks (expired-session cleanup, cache watchers), stopped
     /// with the app.
     pub(crate) tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// What the app learnt at start-up or while serving, for the system
+/// checks (each logged once when first seen).
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    /// A request arrived without the client's address and no proxy header
+    /// was configured: the app is served without `ConnectInfo`.
+    pub(crate) no_client_address: std::sync::atomic::AtomicBool,
+    /// A request arrived without a usable `AUTH_TRUSTED_PROXY_HEADER`.
+    pub(crate) no_proxy_header: std::sync::atomic::AtomicBool,
+    /// The groups of `AUTH_MFA_REQUIRED_GROUPS` that did not exist at
+    /// start-up.
+    pub(crate) missing_required_groups: std::sync::Mutex<Vec<String>>,
+}
+
+impl Observed {
+    /// Notes a request whose client has no address; logs the first one
+    /// with the fix.
+    pub(crate) fn no_address(&self, settings: &Settings) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match &settings.trusted_proxy_header {
+            Some(header) => {
+                if !self.no_proxy_header.swap(true, Relaxed) {
+                    tracing::warn!(
+                        "a request came without a usable {header} header (AUTH_TRUSTED_PROXY_HEADER): \
+                         such requests count as one `unknown` address for the login throttle; \
+                         make sure every request passes through the proxy, which sets it"
+                    );
+                }
+            }
+            None => {
+                if !self.no_client_address.swap(true, Relaxed) {
+                    tracing::warn!(
+                        "a request came without the client's address: the app is served without \
+                         ConnectInfo, so the login throttle sees every client as one and a few \
+                         wrong passwords lock a user out for everyone; serve it with \
+                         `auth.serve(app, listener)` or `app.into_make_service_with_connect_info::<SocketAddr>()`, \
+                         or set AUTH_TRUSTED_PROXY_HEADER behind a proxy"
+                    );
+                }
+            }
+        }
+    }
 }
 
 impl Drop for Shared {
@@ -91,15 +142,27 @@ impl Shared {
     }
 }
 
+/// Who is attempting a login: what the throttle and the audit log know
+/// of the request (nothing, outside one).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Attempt<'a> {
+    /// The client's address.
+    pub(crate) client: Option<IpAddr>,
+    /// Its `User-Agent`.
+    pub(crate) user_agent: &'a str,
+    /// The device cookie it presented, if any.
+    pub(crate) device: Option<&'a str>,
+}
+
 impl Shared {
     /// Django's `authenticate`: the username normalised once, the attempt
-    /// counted before any password is checked (per username and `client`,
-    /// per username and per client), then each backend in order. The user
-    /// and the name of the backend that accepted it.
+    /// counted before any password is checked (per username and client,
+    /// per username and per client; or, with a device cookie of this
+    /// username, per device), then each backend in order. The user and
+    /// the name of the backend that accepted it.
     pub(crate) async fn authenticate(
         self: &Arc<Self>,
-        client: Option<IpAddr>,
-        user_agent: &str,
+        from: Attempt<'_>,
         username: &str,
         password: &str,
     ) -> Result<Option<(LoadedUser, &'static str)>> {
@@ -108,43 +171,49 @@ impl Shared {
         let failure = |kind| {
             let mut event = Event::new(kind, shared.clock.now());
             event.username = username.clone();
-            event.client_ip = client;
-            event.user_agent = user_agent.to_owned();
+            event.client_ip = from.client;
+            event.user_agent = from.user_agent.to_owned();
             event
         };
-        let counters = login_counters(&shared.settings, &username, client);
-        let reservation = match shared.throttle.reserve(&counters).await {
-            Err(Error::Throttled) => {
-                tracing::warn!(
-                    client = %crate::throttle::client_key(client),
-                    window_seconds = shared.settings.login_failure_window.as_secs(),
-                    "login locked out after too many failures"
-                );
-                shared.events.emit(failure(EventKind::LoginLockedOut));
-                return Err(Error::Throttled);
-            }
-            other => other?,
-        };
-        match shared
-            .backends
-            .authenticate(shared, &username, password)
-            .await
+        let now = unix(shared.clock.now());
+        let counters = match from
+            .device
+            .and_then(|cookie| shared.devices.device(cookie, &username, now))
         {
-            Ok(Some(found)) => {
-                shared.throttle.succeeded(reservation).await?;
-                Ok(Some(found))
+            Some(device) => device_counters(&shared.settings, device),
+            None => login_counters(&shared.settings, &username, from.client),
+        };
+        let checked = shared.throttle.attempt(&counters, async {
+            match shared
+                .backends
+                .authenticate(shared, &username, password)
+                .await
+            {
+                Ok(Some(found)) => (Verdict::Passed, Ok(Some(found))),
+                Ok(None) => (Verdict::Failed, Ok(None)),
+                // Refused before the password was checked: not a guess.
+                Err(Error::Overloaded) => (Verdict::DidNotHappen, Err(Error::Overloaded)),
+                Err(err) => (Verdict::Failed, Err(err)),
             }
+        });
+        match checked.await? {
+            Ok(Some(found)) => Ok(Some(found)),
             Ok(None) => {
-                shared.throttle.failed(reservation);
                 shared.events.emit(failure(EventKind::UserLoginFailed));
                 Ok(None)
             }
-            Err(Error::Overloaded) => {
-                // Refused before the password was checked: not a guess.
-                shared.throttle.did_not_happen(reservation).await?;
-                Err(Error::Overloaded)
+            Err(refused) => {
+                if refused.first {
+                    tracing::warn!(
+                        client = %crate::throttle::client_key(from.client),
+                        counter = refused.counter,
+                        window_seconds = shared.settings.login_failure_window.as_secs(),
+                        "login locked out after too many failures"
+                    );
+                    shared.events.emit(failure(EventKind::LoginLockedOut));
+                }
+                Err(Error::Throttled)
             }
-            Err(err) => Err(err),
         }
     }
 }
@@ -188,7 +257,7 @@ pub(crate) trait AnyBackends: Send + Sync {
     fn named(&self, name: &str) -> Option<&'static str>;
 }
 
-/// `authenticate`, `login` and `update_session_auth_hash` for the app's
+/// `authenticate`, `stage_login` and `update_session_auth_hash` for the app's
 /// user model, for callers that hold a user of any model (the built-in
 /// views). Implemented in `session/login.rs`.
 pub(crate) trait Operations: Send + Sync {
@@ -198,8 +267,12 @@ pub(crate) trait Operations: Send + Sync {
         username: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<Option<LoadedUser>>>;
-    fn login<'a>(&'a self, session: &'a Session, user: &'a LoadedUser)
-    -> BoxFuture<'a, Result<()>>;
+    fn stage_login<'a>(
+        &'a self,
+        session: &'a Session,
+        user: &'a LoadedUser,
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<crate::session::login::LoginStage>>;
     fn update_session_auth_hash<'a>(
         &'a self,
         session: &'a Session,

@@ -145,4 +145,19 @@ impl SoftPasskey {
     pub fn rewind(&mut self, by: u32) {
         self.0.counter = self.0.counter.saturating_sub(by);
     }
+
+    /// Makes its answers name user `user_id` in their user handle (a
+    /// forged handle: the key still signs).
+    pub fn claim_user(&mut self, user_id: i64) {
+        self.0.user_handle = crate::mfa::user_handle(user_id);
+    }
+
+    /// Gives it a credential id nobody registered (the key still signs).
+    pub fn forget_registration(&mut self) {
+        self.0.id = (0..16).map(|_| rand::random::<u8>()).collect();
+    }
 }
+
+/// The session key a logged-in session keeps its metadata under (times,
+/// address, device), for tests of sessions made before it existed.
+pub const SESSION_METADATA_KEY: &str = crate::session::metadata::METADATA_KEY;

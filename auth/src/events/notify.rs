@@ -1,8 +1,10 @@
-//! Security emails (opt-in, as Devise's and GitHub's): a message to the
-//! user when their password changes (`AUTH_NOTIFY_PASSWORD_CHANGE`), to
-//! the old address when their email address changes
-//! (`AUTH_NOTIFY_EMAIL_CHANGE`), and when they log in from a device not
-//! seen in 90 days (`AUTH_NOTIFY_NEW_DEVICE`, read from the audit log).
+//! Security emails (as Devise's and GitHub's): a message to the user when
+//! their password changes (`AUTH_NOTIFY_PASSWORD_CHANGE`), to the old
+//! address when their email address changes (`AUTH_NOTIFY_EMAIL_CHANGE`),
+//! when they log in from a device not seen in 90 days
+//! (`AUTH_NOTIFY_NEW_DEVICE`, read from the audit log), and when their
+//! second factor changes or keeps failing (`AUTH_NOTIFY_MFA`, on by
+//! default, at most five a day).
 //! Each is prepared and sent after the response, in the mail's bounded
 //! background slots, with the templates `registration/<kind>_subject.txt`
 //! and `registration/<kind>_email.txt` (overridable).
@@ -98,6 +100,90 @@ async fn is_new_device(
     let (any, same) = super::log::earlier_logins(&shared.db, event, KNOWN_DEVICE_WINDOW).await?;
     let first_login = any == 0 && joined > event.at - KNOWN_DEVICE_WINDOW;
     Ok(same == 0 && !first_login)
+}
+
+/// What happened to a user's second factor, as the security mail says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MfaNotice {
+    /// A factor was added.
+    Added,
+    /// A factor was removed.
+    Removed,
+    /// The recovery codes were renewed.
+    CodesRenewed,
+    /// Wrong answers at the second step reached the limit: someone has
+    /// the password.
+    Failing,
+}
+
+/// Mails user `user_id` about `notice` (their `factor`, when one is
+/// named), with `event`'s time, address and device, unless
+/// `AUTH_NOTIFY_MFA` is off or they had five such messages today.
+pub(crate) fn mfa(
+    shared: &Arc<Shared>,
+    user_id: i64,
+    notice: MfaNotice,
+    factor: &str,
+    event: &Event,
+) {
+    if !shared.settings.notify_mfa {
+        return;
+    }
+    let Some(slot) = shared.mail.slot() else {
+        tracing::warn!("security email not sent: the mail is busy");
+        return;
+    };
+    let (shared, factor) = (shared.clone(), factor.to_owned());
+    let (at, client_ip, agent) = (event.at, event.client_ip, event.user_agent.clone());
+    tokio::spawn(async move {
+        let sent = async {
+            let counters = crate::throttle::mfa_mail_counters(user_id);
+            if shared.throttle.count(&counters).await?.is_err() {
+                tracing::warn!(
+                    user_id,
+                    "security email not sent: five about this factor today"
+                );
+                return Ok(());
+            }
+            let Some(user) = shared.users.get_fresh(user_id).await? else {
+                return Ok(());
+            };
+            let base = user.base();
+            if base.email.is_empty() {
+                return Ok(());
+            }
+            let (kind, change) = match notice {
+                MfaNotice::Added => ("mfa_changed", "added"),
+                MfaNotice::Removed => ("mfa_changed", "removed"),
+                MfaNotice::CodesRenewed => ("mfa_changed", "codes"),
+                MfaNotice::Failing => ("mfa_failing", ""),
+            };
+            let context = minijinja::context! {
+                username => base.username.clone(),
+                change,
+                factor => factor_name(&factor),
+                at => when(at),
+                client_ip => client_ip.map(|ip| ip.to_string()),
+                device => (!agent.is_empty()).then(|| device(&agent)),
+            };
+            send(&shared, kind, context, base.email.clone()).await
+        };
+        if let Err(err) = sent.await {
+            tracing::error!(error = %err, "security email not sent");
+        }
+        drop(slot);
+    });
+}
+
+/// A factor's kind as a person reads it.
+fn factor_name(kind: &str) -> &str {
+    match kind {
+        "totp" => "an authenticator app",
+        "webauthn" => "a passkey",
+        "recovery_codes" => "recovery codes",
+        "all" => "every second factor",
+        other => other,
+    }
 }
 
 /// Mails the old address of user `username` that it changed to `new_email`.

@@ -192,6 +192,20 @@ pub(crate) fn redirect_to_login(
     merge_into_query(next, login_url, field)
 }
 
+/// `path` with `next` as its query, when there is one (the page a staged
+/// login continues on).
+pub(crate) fn with_next(path: &str, next: Option<&str>) -> String {
+    match next {
+        Some(next) => format!(
+            "{path}?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair(crate::REDIRECT_FIELD_NAME, next)
+                .finish()
+        ),
+        None => path.to_owned(),
+    }
+}
+
 /// [`redirect_to_login`] for a login URL with a query or a fragment of its
 /// own: its parameters are kept, an existing `field` is replaced.
 fn merge_into_query(next: &str, login_url: &str, field: &str) -> String {

@@ -71,6 +71,13 @@ impl MfaAdmin<'_> {
                 },
             };
             event.backend = "all".into();
+            crate::events::notify::mfa(
+                shared,
+                user_id,
+                crate::events::notify::MfaNotice::Removed,
+                "all",
+                &event,
+            );
             shared.events.emit(event);
         }
         Ok(removed)

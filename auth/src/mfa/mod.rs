@@ -16,10 +16,12 @@
 //! itself is the full login, for custom views that did their own checks.
 
 mod admin;
+pub(crate) mod challenge;
 mod passkey;
 pub(crate) mod pending;
 pub(crate) mod qr;
 pub(crate) mod recovery;
+pub(crate) mod stage;
 pub(crate) mod store;
 pub(crate) mod totp;
 pub(crate) mod webauthn;
@@ -28,14 +30,17 @@ use serde::{Deserialize, Serialize};
 
 pub use admin::{FactorStatus, MfaAdmin};
 pub(crate) use passkey::{
-    WEBAUTHN, add_passkey, passkeys, relying_party, remove_passkey, rename_passkey, user_handle,
-    user_of_handle, verify_passkey,
+    WEBAUTHN, add_passkey, passkeys, registered, relying_party, remove_passkey, rename_passkey,
+    user_handle, user_of_handle, verify_passkey, verify_registered,
 };
 
 use crate::{
     Result, Session,
     app::shared::Shared,
-    events::{EventKind, notify},
+    events::{
+        EventKind,
+        notify::{self, MfaNotice},
+    },
     session::metadata::unix,
 };
 
@@ -56,7 +61,7 @@ struct TotpState {
 /// A recovery-code row's state.
 #[derive(Debug, Serialize, Deserialize)]
 struct RecoveryState {
-    /// The digests of the codes not used yet.
+    /// The codes not used yet, as stored (see `recovery.rs`).
     codes: Vec<String>,
     /// How many the set had.
     total: usize,
@@ -155,13 +160,18 @@ pub(crate) async fn verify(shared: &Shared, user_id: i64, code: &str) -> Result<
         let Some(secret) = totp::from_base32(&state.secret) else {
             return Ok(None);
         };
-        let Some(step) = totp::verify(&secret, code, unix(now) as u64, state.last_step) else {
+        let tolerance = shared.settings.mfa_totp_tolerance;
+        let Some(step) = totp::verify(&secret, code, unix(now) as u64, tolerance, state.last_step)
+        else {
             return Ok(None);
         };
         state.last_step = Some(step);
         let swapped = store::swap(conn, row.id, &row.data, json(&state), Some(now));
         return Ok(shared.db.run(swapped).await?.then_some(Passed::Totp));
     }
+    let Some(typed) = recovery::normal(code) else {
+        return Ok(None);
+    };
     let Some(row) = shared
         .db
         .run(store::find(conn, user_id, RECOVERY_CODES))
@@ -172,8 +182,15 @@ pub(crate) async fn verify(shared: &Shared, user_id: i64, code: &str) -> Result<
     let Ok(mut state) = serde_json::from_str::<RecoveryState>(&row.data) else {
         return Ok(None);
     };
-    let Some(index) = recovery::find(&state.codes, code) else {
-        return Ok(None);
+    let index = match recovery::candidate(&state.codes, &typed) {
+        None => return Ok(None),
+        Some(recovery::Candidate::Legacy { index }) => index,
+        Some(recovery::Candidate::Hashed { index, hash }) => {
+            if !shared.hasher.check_async(&typed, hash).await?.is_match() {
+                return Ok(None);
+            }
+            index
+        }
     };
     state.codes.remove(index);
     let swapped = store::swap(conn, row.id, &row.data, json(&state), Some(now));
@@ -203,7 +220,8 @@ pub(crate) async fn activate_totp(
     code: &str,
 ) -> Result<Option<Option<Vec<String>>>> {
     let now = shared.clock.now();
-    let Some(step) = totp::verify(secret, code, unix(now) as u64, None) else {
+    let tolerance = shared.settings.mfa_totp_tolerance;
+    let Some(step) = totp::verify(secret, code, unix(now) as u64, tolerance, None) else {
         return Ok(None);
     };
     let conn = shared.db.conn();
@@ -217,7 +235,7 @@ pub(crate) async fn activate_totp(
         .await?;
     shared
         .db
-        .run(store::insert(conn, user_id, TOTP, json(&state), now))
+        .run(store::insert(conn, user_id, TOTP, json(&state), None, now))
         .await?;
     let codes = if recovery_codes_left(shared, user_id).await?.is_none() {
         Some(regenerate_recovery_codes(shared, user_id).await?)
@@ -250,10 +268,16 @@ pub(crate) async fn regenerate_recovery_codes(
     shared: &Shared,
     user_id: i64,
 ) -> Result<Vec<String>> {
-    let (codes, digests) = recovery::generate();
+    let codes = recovery::generate();
+    let mut stored = Vec::with_capacity(codes.len());
+    for code in &codes {
+        let normal = recovery::normal(code).unwrap_or_default();
+        let hash = shared.hasher.make_async(&normal).await?;
+        stored.push(recovery::stored(&normal, &hash));
+    }
     let state = RecoveryState {
-        total: digests.len(),
-        codes: digests,
+        total: stored.len(),
+        codes: stored,
     };
     let conn = shared.db.conn();
     shared
@@ -267,14 +291,16 @@ pub(crate) async fn regenerate_recovery_codes(
             user_id,
             RECOVERY_CODES,
             json(&state),
+            None,
             shared.clock.now(),
         ))
         .await?;
     Ok(codes)
 }
 
-/// After a change to `user`'s factors from `session`: the event, and
-/// every other session of the user ended.
+/// After a change to `user`'s factors from `session`: the event, the
+/// security mail, and every other session of the user ended (and every
+/// login of theirs waiting for its second step).
 pub(crate) async fn changed(
     session: &Session,
     user_id: i64,
@@ -285,6 +311,15 @@ pub(crate) async fn changed(
     let request = &session.request;
     let mut event = request.event(kind).user(user_id, username);
     event.backend = factor.to_owned();
+    let notice = match (kind, factor) {
+        (EventKind::MfaDisabled, _) => Some(MfaNotice::Removed),
+        (_, RECOVERY_CODES) => Some(MfaNotice::CodesRenewed),
+        (EventKind::MfaEnabled, _) => Some(MfaNotice::Added),
+        _ => None,
+    };
+    if let Some(notice) = notice {
+        notify::mfa(&request.shared, user_id, notice, factor, &event);
+    }
     notify::emit(&request.shared, event);
     crate::sessions::end_all_other(session).await?;
     Ok(())
@@ -333,7 +368,7 @@ mod tests {
         }
         // Every recovery code goes to the recovery check.
         for _ in 0..200 {
-            let (codes, _) = recovery::generate();
+            let codes = recovery::generate();
             assert!(codes.iter().all(|code| !is_totp_code(code)));
         }
     }

@@ -98,15 +98,26 @@ pub(crate) fn user_of_handle(handle: &[u8]) -> Option<i64> {
     Some(i64::from_be_bytes(handle.try_into().ok()?))
 }
 
-/// Adds a verified passkey named `name` for `user_id`; the new recovery
-/// codes to show, when the user had none.
+/// Adds a verified passkey named `name` for `user_id`: the new recovery
+/// codes to show, when the user had none; `Err(Taken)` when that
+/// credential is registered already (to anyone: a credential id is one
+/// key, and a login with a passkey alone finds its user by it).
 pub(crate) async fn add_passkey(
     shared: &Shared,
     user_id: i64,
     credential: &webauthn::Credential,
     name: &str,
-) -> Result<Option<Vec<String>>> {
+) -> Result<std::result::Result<Option<Vec<String>>, Taken>> {
     use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    let conn = shared.db.conn();
+    if shared
+        .db
+        .run(store::find_credential(conn, &credential.id))
+        .await?
+        .is_some()
+    {
+        return Ok(Err(Taken));
+    }
     let state = PasskeyState {
         credential: URL_SAFE_NO_PAD.encode(&credential.id),
         public_key: URL_SAFE_NO_PAD.encode(&credential.public_key),
@@ -114,21 +125,40 @@ pub(crate) async fn add_passkey(
         name: name.to_owned(),
     };
     let now = shared.clock.now();
-    shared
+    let inserted = shared
         .db
         .run(store::insert(
-            shared.db.conn(),
+            conn,
             user_id,
             WEBAUTHN,
             json(&state),
+            Some(&credential.id),
             now,
         ))
-        .await?;
-    Ok(if recovery_codes_left(shared, user_id).await?.is_none() {
-        Some(regenerate_recovery_codes(shared, user_id).await?)
-    } else {
-        None
-    })
+        .await;
+    match inserted {
+        Ok(()) => {}
+        // Another request added the same credential in between.
+        Err(crate::Error::Database(err)) if is_unique_violation(&err) => return Ok(Err(Taken)),
+        Err(err) => return Err(err),
+    }
+    Ok(Ok(
+        if recovery_codes_left(shared, user_id).await?.is_none() {
+            Some(regenerate_recovery_codes(shared, user_id).await?)
+        } else {
+            None
+        },
+    ))
+}
+
+/// A credential is registered already.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Taken;
+
+/// Whether `err` is a unique constraint's refusal, on any backend.
+fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("UNIQUE") || text.contains("Duplicate entry") || text.contains("duplicate key")
 }
 
 /// Renames passkey `id` of `user_id`; whether it is theirs.
@@ -176,10 +206,43 @@ pub(crate) async fn remove_passkey(shared: &Shared, user_id: i64, id: i64) -> Re
     Ok(true)
 }
 
+/// The registered passkey of an assertion's credential, whoever's it
+/// is: its owner, and what verifying it needs.
+pub(crate) struct Registered {
+    /// The user it belongs to.
+    pub(crate) user_id: i64,
+    row: store::Row,
+    state: PasskeyState,
+    credential: webauthn::Credential,
+}
+
+/// The passkey registered under `assertion`'s credential id, found
+/// through the credential index (never through the user handle the
+/// client sent).
+pub(crate) async fn registered(
+    shared: &Shared,
+    assertion: &webauthn::Assertion,
+) -> Result<Option<Registered>> {
+    let row = shared
+        .db
+        .run(store::find_credential(shared.db.conn(), &assertion.id))
+        .await?;
+    Ok(row.and_then(|row| {
+        let state: PasskeyState = serde_json::from_str(&row.data).ok()?;
+        let credential = state.credential()?;
+        (credential.id == assertion.id).then_some(Registered {
+            user_id: row.user_id,
+            row,
+            state,
+            credential,
+        })
+    }))
+}
+
 /// Checks a passkey `assertion` of `user_id` against `challenge` (with
 /// `verify`, the authenticator must have verified the user): whether it
-/// passed, its counter stored. A counter that went back (a cloned
-/// authenticator) is refused and logged.
+/// passed, its counter stored. An assertion of another user's passkey
+/// does not pass.
 pub(crate) async fn verify_passkey(
     shared: &Shared,
     user_id: i64,
@@ -187,25 +250,36 @@ pub(crate) async fn verify_passkey(
     challenge: &[u8],
     verify: bool,
 ) -> Result<bool> {
+    match registered(shared, assertion).await? {
+        Some(passkey) if passkey.user_id == user_id => {
+            verify_registered(shared, passkey, assertion, challenge, verify).await
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Checks `assertion` by the registered `passkey` against `challenge`:
+/// whether it passed, its counter stored. A counter that went back (a
+/// cloned authenticator) is refused and logged.
+pub(crate) async fn verify_registered(
+    shared: &Shared,
+    passkey: Registered,
+    assertion: &webauthn::Assertion,
+    challenge: &[u8],
+    verify: bool,
+) -> Result<bool> {
     let rp = relying_party(shared)?;
-    let conn = shared.db.conn();
-    let rows = shared.db.run(store::list(conn, user_id)).await?;
-    let found = rows
-        .into_iter()
-        .filter(|row| row.kind == WEBAUTHN)
-        .find_map(|row| {
-            let state: PasskeyState = serde_json::from_str(&row.data).ok()?;
-            let credential = state.credential()?;
-            (credential.id == assertion.id).then_some((row, state, credential))
-        });
-    let Some((row, mut state, credential)) = found else {
-        return Ok(false);
-    };
+    let Registered {
+        user_id,
+        row,
+        mut state,
+        credential,
+    } = passkey;
     match webauthn::verify_assertion(&rp, challenge, assertion, &credential, verify) {
         Ok(count) => {
             state.sign_count = count;
             let now = shared.clock.now();
-            let swap = store::swap(conn, row.id, &row.data, json(&state), Some(now));
+            let swap = store::swap(shared.db.conn(), row.id, &row.data, json(&state), Some(now));
             shared.db.run(swap).await
         }
         Err(err @ webauthn::WebauthnError::CounterRegressed { .. }) => {

@@ -1,8 +1,10 @@
 //! The `auth_authenticator` table: one row per factor of a user (`totp`,
-//! `recovery_codes`, and `webauthn` when passkeys land), its state as
-//! JSON, when it was added and last used. Every change to a row's state
-//! is a compare-and-swap on the old state, so two requests that race to
-//! use the same code cannot both succeed.
+//! `recovery_codes`, one `webauthn` row per passkey), its state as JSON,
+//! when it was added and last used. A passkey's row also holds the
+//! SHA-256 of its credential id under a unique index: a login with a
+//! passkey alone finds the one row of that credential, across users.
+//! Every change to a row's state is a compare-and-swap on the old state,
+//! so two requests that race to use the same code cannot both succeed.
 
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -31,6 +33,10 @@ pub(crate) mod entity {
         /// The factor's state (JSON).
         #[sea_orm(column_type = "Text")]
         pub data: String,
+        /// A passkey's credential id, as the hex of its SHA-256: unique
+        /// across users (`NULL` for the other kinds).
+        #[sea_orm(unique, nullable, column_type = "String(StringLen::N(64))")]
+        pub credential: Option<String>,
         /// When it was added.
         pub created_at: TimeDateTimeWithTimeZone,
         /// When it last let the user in.
@@ -47,9 +53,78 @@ pub(crate) mod entity {
 
 pub(crate) use entity::Model as Row;
 
-/// Creates the table if missing.
+/// Creates the table if missing; to a table made before passkeys were
+/// found by their credential, adds that column and fills it in.
 pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    crate::app::database::create_table::<entity::Entity>(db).await
+    use crate::app::database::{ColumnIndex, add_column_if_missing};
+    let added = add_column_if_missing(
+        db,
+        "auth_authenticator",
+        "credential",
+        "VARCHAR(64) NULL",
+        ColumnIndex::Unique,
+    )
+    .await?;
+    crate::app::database::create_table::<entity::Entity>(db).await?;
+    if added {
+        backfill_credentials(db).await?;
+    }
+    Ok(())
+}
+
+/// The credential column of a passkey row whose state names
+/// `credential` (base64url), as [`credential_key`] makes it.
+fn credential_of_state(data: &str) -> Option<String> {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    let state: serde_json::Value = serde_json::from_str(data).ok()?;
+    let id = URL_SAFE_NO_PAD
+        .decode(state.get("credential")?.as_str()?)
+        .ok()?;
+    Some(credential_key(&id))
+}
+
+/// Fills the credential column of passkey rows made before it existed.
+/// A credential two users hold (which registration now refuses) is left
+/// out, with a warning: neither can log in with it until re-added.
+async fn backfill_credentials(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let rows = entity::Entity::find()
+        .filter(entity::Column::Kind.eq("webauthn"))
+        .filter(entity::Column::Credential.is_null())
+        .all(db)
+        .await?;
+    for row in rows {
+        let Some(key) = credential_of_state(&row.data) else {
+            continue;
+        };
+        let update = entity::Entity::update_many()
+            .col_expr(entity::Column::Credential, Expr::value(Some(key)))
+            .filter(entity::Column::Id.eq(row.id))
+            .exec(db)
+            .await;
+        if let Err(err) = update {
+            tracing::warn!(row = row.id, error = %err, "a passkey's credential is held twice; left out");
+        }
+    }
+    Ok(())
+}
+
+/// The credential column's value for credential id `id`: the hex of its
+/// SHA-256 (ids are up to 1,023 bytes; an index holds 64 characters).
+pub(crate) fn credential_key(id: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(id))
+}
+
+/// The passkey row of credential id `id`, whoever's it is.
+pub(crate) async fn find_credential(
+    db: &DatabaseConnection,
+    id: &[u8],
+) -> Result<Option<Row>, DbErr> {
+    entity::Entity::find()
+        .filter(entity::Column::Credential.eq(credential_key(id)))
+        .filter(entity::Column::Kind.eq("webauthn"))
+        .one(db)
+        .await
 }
 
 /// Every factor of `user_id`, oldest first.
@@ -75,12 +150,13 @@ pub(crate) async fn find(
         .await
 }
 
-/// Adds a factor.
+/// Adds a factor (a passkey with its `credential` id).
 pub(crate) async fn insert(
     db: &DatabaseConnection,
     user_id: i64,
     kind: &str,
     data: String,
+    credential: Option<&[u8]>,
     now: OffsetDateTime,
 ) -> Result<(), DbErr> {
     let row = entity::ActiveModel {
@@ -88,6 +164,7 @@ pub(crate) async fn insert(
         user_id: Set(user_id),
         kind: Set(kind.to_owned()),
         data: Set(data),
+        credential: Set(credential.map(credential_key)),
         created_at: Set(now),
         last_used_at: Set(None),
     };

@@ -1,6 +1,7 @@
 //! Time-based one-time passwords (RFC 6238 over RFC 4226's HOTP): HMAC-SHA1,
-//! 6 digits, 30-second steps, the step before and after the current one
-//! accepted, each step at most once (the caller keeps the last step used).
+//! 6 digits, 30-second steps, `AUTH_MFA_TOTP_TOLERANCE` steps before and
+//! after the current one accepted (1 by default), each step at most once
+//! (the caller keeps the last step used).
 //!
 //! Written on the `hmac` and `sha1` crates this library already uses: the
 //! algorithm is 20 lines, and RFC 6238's own test vectors check it.
@@ -46,17 +47,25 @@ pub(crate) fn code(secret: &[u8], step: u64) -> String {
     )
 }
 
-/// The step `code` belongs to, if it is the code of the step of `now` or of
-/// the step before or after, and that step is later than `last_used` (a
-/// code is good once). Spaces and dashes in `code` are ignored.
-pub(crate) fn verify(secret: &[u8], code: &str, now: u64, last_used: Option<u64>) -> Option<u64> {
+/// The step `code` belongs to, if it is the code of the step of `now` or
+/// of one up to `tolerance` steps before or after, and that step is later
+/// than `last_used` (a code is good once). Spaces and dashes in `code` are
+/// ignored.
+pub(crate) fn verify(
+    secret: &[u8],
+    code: &str,
+    now: u64,
+    tolerance: u8,
+    last_used: Option<u64>,
+) -> Option<u64> {
     let typed: String = code.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     if typed.len() != DIGITS as usize || !typed.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let current = step_at(now);
+    let tolerance = u64::from(tolerance);
     let mut matched = None;
-    for step in [current.saturating_sub(1), current, current + 1] {
+    for step in current.saturating_sub(tolerance)..=current.saturating_add(tolerance) {
         // Every candidate is compared, in constant time.
         let expected = self::code(secret, step);
         if constant_time_eq(expected.as_bytes(), typed.as_bytes()) && matched.is_none() {
@@ -154,23 +163,23 @@ mod tests {
     }
 
     #[test]
-    fn one_step_either_side_and_nothing_beyond() {
+    fn the_tolerance_sets_the_steps_either_side_and_nothing_beyond() {
         let secret = b"12345678901234567890";
         let now = 1_700_000_015;
         let current = step_at(now);
-        for (offset, accepted) in [
-            (-3i64, false),
-            (-2, false),
-            (-1, true),
-            (0, true),
-            (1, true),
-            (2, false),
-        ] {
-            let step = current.checked_add_signed(offset).unwrap();
-            let result = verify(secret, &code(secret, step), now, None);
-            assert_eq!(result.is_some(), accepted, "offset {offset}");
-            if accepted {
-                assert_eq!(result, Some(step));
+        for tolerance in [0u8, 1, 2] {
+            for offset in -4i64..=4 {
+                let step = current.checked_add_signed(offset).unwrap();
+                let result = verify(secret, &code(secret, step), now, tolerance, None);
+                let accepted = offset.unsigned_abs() <= u64::from(tolerance);
+                assert_eq!(
+                    result.is_some(),
+                    accepted,
+                    "tolerance {tolerance}, offset {offset}"
+                );
+                if accepted {
+                    assert_eq!(result, Some(step));
+                }
             }
         }
     }
@@ -180,26 +189,33 @@ mod tests {
         let secret = new_secret();
         let now = 1_700_000_000;
         let typed = code(&secret, step_at(now));
-        let used = verify(&secret, &typed, now, None).unwrap();
-        assert_eq!(verify(&secret, &typed, now, Some(used)), None, "replay");
-        assert_eq!(verify(&secret, &typed, now + 29, Some(used)), None);
+        let used = verify(&secret, &typed, now, 1, None).unwrap();
+        assert_eq!(verify(&secret, &typed, now, 1, Some(used)), None, "replay");
+        assert_eq!(verify(&secret, &typed, now + 29, 1, Some(used)), None);
         // The previous step's code after the current one was used: refused.
         let before = code(&secret, used - 1);
-        assert_eq!(verify(&secret, &before, now, Some(used)), None);
+        assert_eq!(verify(&secret, &before, now, 1, Some(used)), None);
         // The next step's code is still good.
         let next = code(&secret, used + 1);
-        assert_eq!(verify(&secret, &next, now + 30, Some(used)), Some(used + 1));
+        assert_eq!(
+            verify(&secret, &next, now + 30, 1, Some(used)),
+            Some(used + 1)
+        );
     }
 
     #[test]
     fn malformed_codes_are_refused() {
         let secret = new_secret();
         for typed in ["", "12345", "1234567", "abcdef", "12 34 5x", "１２３４５６"] {
-            assert_eq!(verify(&secret, typed, 1_700_000_000, None), None, "{typed}");
+            assert_eq!(
+                verify(&secret, typed, 1_700_000_000, 1, None),
+                None,
+                "{typed}"
+            );
         }
         let good = code(&secret, step_at(1_700_000_000));
         let spaced = format!("{} {}", &good[..3], &good[3..]);
-        assert!(verify(&secret, &spaced, 1_700_000_000, None).is_some());
+        assert!(verify(&secret, &spaced, 1_700_000_000, 1, None).is_some());
     }
 
     #[test]

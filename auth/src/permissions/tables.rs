@@ -80,6 +80,25 @@ impl PermissionTables {
             .await
     }
 
+    /// Which of the groups `names` do not exist.
+    pub(crate) async fn missing_groups(
+        &self,
+        db: &Database,
+        names: &[String],
+    ) -> Result<Vec<String>> {
+        let mut missing = Vec::new();
+        for name in names {
+            if db
+                .run(id_where(db.conn(), GROUP, &[("name", name)]))
+                .await?
+                .is_none()
+            {
+                missing.push(name.clone());
+            }
+        }
+        Ok(missing)
+    }
+
     /// `user`'s permissions from the tables, in one query (every
     /// permission for a superuser).
     pub(crate) async fn load(

@@ -15,7 +15,7 @@ use tower_sessions::{
 };
 
 use super::{
-    keys::user_id_in,
+    keys::owner_in,
     store::{Store, interrupted, timed},
 };
 
@@ -79,7 +79,7 @@ impl DbStore {
             "auth_session",
             "user_id",
             "BIGINT NULL",
-            true,
+            crate::app::database::ColumnIndex::Plain,
         )
         .await?;
         crate::app::database::create_table::<entity::Entity>(&self.db).await
@@ -121,7 +121,7 @@ impl SessionStore for DbStore {
                 session_key: Set(record.id.to_string()),
                 session_data: Set(data.clone()),
                 expire_date: Set(record.expiry_date),
-                user_id: Set(user_id_in(&record.data)),
+                user_id: Set(owner_in(&record.data)),
             };
             let insert = entity::Entity::insert(row).exec_without_returning(&self.db);
             match tokio::time::timeout(self.timeout, insert).await {
@@ -148,10 +148,7 @@ impl SessionStore for DbStore {
                 entity::Entity::update_many()
                     .col_expr(entity::Column::SessionData, Expr::value(data))
                     .col_expr(entity::Column::ExpireDate, Expr::value(record.expiry_date))
-                    .col_expr(
-                        entity::Column::UserId,
-                        Expr::value(user_id_in(&record.data)),
-                    )
+                    .col_expr(entity::Column::UserId, Expr::value(owner_in(&record.data)))
                     .filter(entity::Column::SessionKey.eq(record.id.to_string()))
                     .exec(&self.db)
                     .await
@@ -243,7 +240,7 @@ impl Store for DbStore {
             .filter_map(|row| {
                 let id = row.session_key.parse::<Id>().ok()?;
                 // The column follows the data; trust the data.
-                decode(id, row).filter(|record| user_id_in(&record.data) == Some(user_id))
+                decode(id, row).filter(|record| owner_in(&record.data) == Some(user_id))
             })
             .collect())
     }

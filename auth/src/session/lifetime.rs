@@ -38,7 +38,7 @@ pub(crate) fn verdict(settings: &Settings, times: Times, now: i64) -> Verdict {
     };
     if past(times.seen, idle) || past(times.created, settings.session_absolute_timeout) {
         Verdict::Expired
-    } else if now.saturating_sub(times.seen) >= seconds(settings.session_activity_resolution) {
+    } else if now.saturating_sub(times.seen) >= seconds(settings.activity_resolution()) {
         Verdict::Touch
     } else {
         Verdict::Fresh

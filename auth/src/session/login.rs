@@ -1,5 +1,5 @@
 //! Logging in and out (Django's `contrib.auth` functions, which take the
-//! request): [`authenticate`], [`login`], [`logout`] and
+//! request): [`authenticate`], [`stage_login`], [`login`], [`logout`] and
 //! [`update_session_auth_hash`], each one path that custom views and the
 //! built-in views take alike. The built-in views serve any user model: they
 //! reach these functions, monomorphised for the app's model, through
@@ -16,7 +16,10 @@ use super::{
 };
 use crate::{
     AuthUser, DateTime, Error, MaxSessionsPolicy, Result,
-    app::{future::BoxFuture, shared::Operations},
+    app::{
+        future::BoxFuture,
+        shared::{Attempt, Operations},
+    },
     events::{EndedBy, EventKind},
     user::erased::{LoadedUser, downcast},
 };
@@ -32,20 +35,29 @@ use crate::{
 /// against an outdated hash stores a fresh one. Every attempt counts
 /// against the login throttle (the username and the client's address)
 /// before any password is checked: past a limit it is
-/// [`Error::Throttled`](crate::Error::Throttled).
+/// [`Error::Throttled`](crate::Error::Throttled). A success gives the
+/// browser a device cookie for this username (`AUTH_DEVICE_COOKIE_AGE`):
+/// its later attempts count against that device alone, so guessing from
+/// elsewhere cannot lock its owner out.
 pub async fn authenticate<U: AuthUser>(
     session: &Session,
     username: &str,
     password: &str,
 ) -> Result<Option<U>> {
     let request = &session.request;
-    let client = request.origin.client_ip;
-    let found = request
-        .shared
-        .authenticate(client, request.user_agent(), username, password)
-        .await?;
+    let shared = &request.shared;
+    let from = Attempt {
+        client: request.origin.client_ip,
+        user_agent: request.user_agent(),
+        device: request.origin.device.as_deref(),
+    };
+    let found = shared.authenticate(from, username, password).await?;
     Ok(found.and_then(|(user, backend)| {
         request.set_authenticated_by(user.base().id, backend);
+        if shared.devices.enabled() {
+            let now = unix(shared.clock.now());
+            request.set_device_cookie(shared.devices.issue(&user.base().username, now));
+        }
         downcast::<U>(user)
     }))
 }
@@ -73,7 +85,105 @@ pub async fn authenticate<U: AuthUser>(
 /// [`Error::TooManySessions`](crate::Error::TooManySessions).
 ///
 /// It does not check `is_active`: [`authenticate`] does.
+///
+/// # The second factor
+///
+/// `login` never completes the login of a user who has a second factor
+/// (TOTP, a passkey), or must set one up (`AUTH_MFA_REQUIRED`), on the
+/// password alone: it returns
+/// [`Error::SecondFactorRequired`](crate::Error::SecondFactorRequired)
+/// and logs nobody in. A login view calls [`stage_login`] instead, which
+/// makes such a login wait for its second step and says where that is;
+/// the built-in `LoginView` does. `login` completes the login once the
+/// second step passed in this request (the built-in two-factor views call
+/// it then).
 pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
+    let request = &session.request;
+    if !request.second_step_passed(user.id)
+        && crate::mfa::stage::step_for(&request.shared, user.base())
+            .await?
+            .is_some()
+    {
+        tracing::error!(
+            user_id = user.id,
+            "auth::login refused a login on the password alone: the user has (or must set up) \
+             a second factor; call auth::stage_login and follow its answer"
+        );
+        return Err(Error::SecondFactorRequired);
+    }
+    complete(session, user).await
+}
+
+/// What [`stage_login`] did with a login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginStage {
+    /// The user is logged in.
+    LoggedIn,
+    /// The login waits for a second step (the second factor, or setting
+    /// one up): send the browser to `url` (`303`), which carries the
+    /// `next` given when it was safe. The session stays anonymous until
+    /// that step passes.
+    Pending {
+        /// The path of the view that takes the step, with `next`.
+        url: String,
+    },
+}
+
+/// Logs `user` in, or, when they have a second factor or must set one up
+/// (`AUTH_MFA_REQUIRED`), makes the login wait for that step: the login
+/// stage every login view goes through (django-allauth's stages). A
+/// custom login view calls it after [`authenticate`] where Django's would
+/// call `login`:
+///
+/// ```
+/// # use axum::response::{IntoResponse, Redirect, Response};
+/// async fn my_login<U: auth::AuthUser>(
+///     session: auth::Session,
+///     username: &str,
+///     password: &str,
+/// ) -> auth::Result<Response> {
+///     let Some(user) = auth::authenticate::<U>(&session, username, password).await? else {
+///         return Ok("Invalid credentials".into_response());
+///     };
+///     Ok(match auth::stage_login(&session, &user, Some("/profile/")).await? {
+///         auth::LoginStage::LoggedIn => Redirect::to("/profile/").into_response(),
+///         auth::LoginStage::Pending { url } => Redirect::to(&url).into_response(),
+///         _ => Redirect::to("/").into_response(),
+///     })
+/// }
+/// ```
+///
+/// A pending login starts a new session id, holds no user id (every
+/// guard sees it as anonymous), keeps the "remember me" choice, and ends
+/// with the password it was typed against, the user's sessions, a few
+/// wrong codes, or `AUTH_MFA_LOGIN_TIMEOUT`. `next` is kept only when
+/// it is a safe redirect for this request.
+pub async fn stage_login<U: AuthUser>(
+    session: &Session,
+    user: &U,
+    next: Option<&str>,
+) -> Result<LoginStage> {
+    let request = &session.request;
+    let shared = &request.shared;
+    if !request.second_step_passed(user.id)
+        && let Some(step) = crate::mfa::stage::step_for(shared, user.base()).await?
+    {
+        let backend = request
+            .authenticated_by(user.id)
+            .unwrap_or_else(|| shared.backends.first());
+        crate::mfa::pending::begin(session, user.base(), backend, step.enrol).await?;
+        let next = next.filter(|next| request.is_safe_redirect(next));
+        return Ok(LoginStage::Pending {
+            url: crate::http::redirect::with_next(step.path, next),
+        });
+    }
+    complete(session, user).await?;
+    Ok(LoginStage::LoggedIn)
+}
+
+/// The login itself, once every stage passed.
+async fn complete<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
     let request = &session.request;
     let shared = &request.shared;
     let backend = request
@@ -85,7 +195,7 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
         let others: Vec<_> = shared
             .sessions
             .store
-            .sessions_of(user.id)
+            .logged_in_sessions_of(user.id)
             .await?
             .into_iter()
             .filter(|record| Some(record.id) != current)
@@ -108,6 +218,10 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
         Some(true) | None => {
             if request.session.id().is_some() {
                 request.session.cycle_id().await?;
+                // An anonymous session's data carries over, but not the
+                // state of a two-factor ceremony or a pending login.
+                crate::mfa::pending::drop_ceremony_keys(session).await?;
+                crate::mfa::pending::clear(session).await?;
             }
         }
     }
@@ -200,12 +314,13 @@ impl<U: AuthUser> Operations for OperationsFor<U> {
         })
     }
 
-    fn login<'a>(
+    fn stage_login<'a>(
         &'a self,
         session: &'a Session,
         user: &'a LoadedUser,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move { login(session, typed::<U>(user)?).await })
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<LoginStage>> {
+        Box::pin(async move { stage_login(session, typed::<U>(user)?, next).await })
     }
 
     fn update_session_auth_hash<'a>(

@@ -13,6 +13,9 @@ pub(crate) const METADATA_KEY: &str = "_auth_session";
 /// Set on the fresh session of a request whose session was ended by a
 /// timeout: the login page says so once, then removes it.
 pub(crate) const EXPIRED_KEY: &str = "_auth_session_expired";
+/// A message for the login page to show once (a staged login ended on
+/// wrong answers, say), set on the anonymous session that goes there.
+pub(crate) const NOTICE_KEY: &str = "_auth_login_notice";
 /// The longest user agent kept, in bytes.
 pub(crate) const USER_AGENT_MAX_BYTES: usize = 512;
 
@@ -23,7 +26,7 @@ pub(crate) struct SessionMetadata {
     /// When the user logged in on this session.
     pub(crate) created: i64,
     /// When the session was last used (written at most once per
-    /// `session_activity_resolution`).
+    /// [`Settings::activity_resolution`](crate::Settings::activity_resolution)).
     pub(crate) seen: i64,
     /// When the user last proved who they are here.
     pub(crate) authed: i64,

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-pub use login::{authenticate, login, logout, update_session_auth_hash};
+pub use login::{LoginStage, authenticate, login, logout, stage_login, update_session_auth_hash};
 
 use crate::{AuthUser, Result, user::erased::downcast};
 use request::RequestAuth;

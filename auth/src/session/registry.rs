@@ -17,7 +17,7 @@ use tower_sessions::session::{Id, Record};
 use super::{
     Session,
     device::device,
-    keys::user_id_in,
+    keys::owner_in,
     metadata::{SessionMetadata, from_unix},
 };
 use crate::{
@@ -82,7 +82,7 @@ async fn sessions_of(
     user_id: i64,
     current: Option<Id>,
 ) -> Result<Vec<UserSession>> {
-    let records = shared.sessions.store.sessions_of(user_id).await?;
+    let records = shared.sessions.store.logged_in_sessions_of(user_id).await?;
     let mut sessions: Vec<UserSession> = records
         .iter()
         .map(|record| UserSession::of(record, current))
@@ -99,7 +99,7 @@ pub(crate) async fn end_records(shared: &Shared, records: &[Record], by: EndedBy
     for record in records {
         shared.sessions.store.delete_session(&record.id).await?;
         let mut event = Event::new(EventKind::SessionEnded, shared.clock.now());
-        event.user_id = user_id_in(&record.data);
+        event.user_id = owner_in(&record.data);
         event.session = handle_prefix(&record.id);
         event.ended_by = Some(by);
         shared.events.emit(event);
@@ -135,7 +135,7 @@ pub async fn end(session: &Session, key: &str) -> Result<bool> {
         return Ok(false);
     };
     let shared = &session.request.shared;
-    let records = shared.sessions.store.sessions_of(user_id).await?;
+    let records = shared.sessions.store.logged_in_sessions_of(user_id).await?;
     let Some(record) = records.into_iter().find(|record| handle(&record.id) == key) else {
         return Ok(false);
     };
@@ -148,7 +148,7 @@ pub async fn end(session: &Session, key: &str) -> Result<bool> {
 }
 
 /// Ends every session of the current user but this one ("log out all
-/// other sessions"); how many.
+/// other sessions"), their pending logins included; how many.
 pub async fn end_all_other(session: &Session) -> Result<u64> {
     let Some((user_id, current)) = whose(session).await? else {
         return Ok(0);
@@ -183,7 +183,8 @@ impl SessionAdmin<'_> {
         sessions_of(self.shared, user_id, None).await
     }
 
-    /// Ends every session of user `user_id` (ASVS 7.4.5); how many. Their
+    /// Ends every session of user `user_id` (ASVS 7.4.5), and every login
+    /// of theirs waiting for its second step; how many. Their
     /// next request is anonymous (on other instances within
     /// `AUTH_CACHE_MAX_STALENESS`).
     pub async fn end_all_for(&self, user_id: i64) -> Result<u64> {

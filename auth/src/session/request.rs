@@ -32,7 +32,8 @@ use super::{
     keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
     lifetime::{self, Verdict},
     metadata::{
-        EXPIRED_KEY, METADATA_KEY, SessionMetadata, Times, USER_AGENT_MAX_BYTES, truncate, unix,
+        EXPIRED_KEY, METADATA_KEY, NOTICE_KEY, SessionMetadata, Times, USER_AGENT_MAX_BYTES,
+        truncate, unix,
     },
     registry::handle_prefix,
 };
@@ -51,6 +52,8 @@ pub(crate) struct Origin {
     /// The client's `User-Agent` on an unsafe request (what logs in), for
     /// the session registry.
     pub(crate) user_agent: Option<http::HeaderValue>,
+    /// The login throttle's device cookie, on an unsafe request.
+    pub(crate) device: Option<String>,
 }
 
 /// What a session says about its user (Django's `_auth_user_id`,
@@ -139,6 +142,11 @@ pub(crate) struct RequestAuth {
     /// Whether a login in this request outlives the browser session
     /// ("remember me"), when something said.
     remember: Mutex<Option<bool>>,
+    /// The user whose second step (the second factor, or setting one
+    /// up) passed in this request: only their login may complete.
+    second_step: Mutex<Option<i64>>,
+    /// A device cookie for the response, after a successful login.
+    device_cookie: Mutex<Option<String>>,
     pub(crate) origin: Origin,
 }
 
@@ -164,6 +172,8 @@ impl RequestAuth {
             csrf,
             authenticated_by: Mutex::new(None),
             remember: Mutex::new(None),
+            second_step: Mutex::new(None),
+            device_cookie: Mutex::new(None),
             origin,
         }
     }
@@ -331,15 +341,30 @@ impl RequestAuth {
 
     /// Records that the session was seen at `now` (at most once per
     /// activity resolution); a session logged in before the registry
-    /// starts its metadata here.
+    /// starts its metadata here, conservatively: its user never proved
+    /// who they are on it (a re-authentication is due), and it began a
+    /// whole session lifetime (`session_cookie_age`) ago, the longest it
+    /// can have lived since its last write (the absolute timeout counts
+    /// from then).
     async fn touch(&self, now: i64, backend: &str) -> Result<()> {
-        let mut metadata = self.metadata().await?.unwrap_or_else(|| SessionMetadata {
-            created: now,
-            authed: now,
-            method: backend.to_owned(),
-            ..self.new_metadata(now)
-        });
-        metadata.seen = now;
+        let metadata = match self.metadata().await? {
+            Some(metadata) => SessionMetadata {
+                seen: now,
+                ..metadata
+            },
+            None => {
+                // The oldest it can be: a session lives a cookie age
+                // past its last write.
+                let age = self.shared.settings.session_cookie_age;
+                let created = now.saturating_sub(i64::try_from(age).unwrap_or(i64::MAX));
+                SessionMetadata {
+                    created,
+                    authed: 0,
+                    method: backend.to_owned(),
+                    ..self.new_metadata(now)
+                }
+            }
+        };
         self.session.insert(METADATA_KEY, metadata).await?;
         Ok(())
     }
@@ -395,8 +420,12 @@ impl RequestAuth {
         Ok(Some(self.metadata().await?.map_or(0, |m| m.authed)))
     }
 
-    /// Records a re-authentication now.
+    /// Records a re-authentication now, under a new session id (OWASP
+    /// ASVS 7.2.4: a new token on every authentication).
     pub(crate) async fn reauthenticated(&self) -> Result<()> {
+        if self.session.id().is_some() {
+            self.session.cycle_id().await?;
+        }
         let now = unix(self.shared.clock.now());
         let mut metadata = self
             .metadata()
@@ -419,6 +448,19 @@ impl RequestAuth {
             self.session.flush().await?;
         }
         Ok(expired)
+    }
+
+    /// Takes the login page's notice, if this session carries one (shown
+    /// once).
+    pub(crate) async fn take_login_notice(&self) -> Result<Option<String>> {
+        if self.session.id().is_none() {
+            return Ok(None);
+        }
+        let notice = self.session.remove_value(NOTICE_KEY).await?;
+        if notice.is_some() && self.session.is_empty().await {
+            self.session.flush().await?;
+        }
+        Ok(notice.and_then(|value| value.as_str().map(str::to_owned)))
     }
 
     /// The user's keys in the session; `None` without a user id.
@@ -494,6 +536,32 @@ impl RequestAuth {
             .unwrap_or_else(|p| p.into_inner());
         slot.filter(|(user, _)| *user == id)
             .map(|(_, backend)| backend)
+    }
+
+    /// Notes that user `id` passed the second step of their login in this
+    /// request (a second factor, a passkey that verified the user, or a
+    /// first factor set up): their [`login`](crate::login) may complete.
+    pub(crate) fn set_second_step_passed(&self, id: i64) {
+        *self.second_step.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
+    }
+
+    /// Whether user `id` passed the second step of a login in this
+    /// request.
+    pub(crate) fn second_step_passed(&self, id: i64) -> bool {
+        *self.second_step.lock().unwrap_or_else(|p| p.into_inner()) == Some(id)
+    }
+
+    /// Sets the login throttle's device cookie on the response.
+    pub(crate) fn set_device_cookie(&self, value: String) {
+        *self.device_cookie.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
+    }
+
+    /// The device cookie to set on the response, if any.
+    pub(crate) fn take_device_cookie(&self) -> Option<String> {
+        self.device_cookie
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// Notes whether a login in this request outlives the browser.

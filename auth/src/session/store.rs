@@ -63,8 +63,9 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
         false
     }
     /// The unexpired sessions of user `user_id` (the session registry:
-    /// the user id is indexed beside each session). A store that keeps no
-    /// such index says so.
+    /// the user id is indexed beside each session), their pending logins
+    /// included (see `keys::owner_in`). A store that keeps no such index
+    /// says so.
     async fn sessions_of(&self, _user_id: i64) -> Result<Vec<Record>> {
         Err(crate::Error::Config(
             "this session store cannot list a user's sessions; use the database's or Redis".into(),
@@ -130,9 +131,19 @@ impl DynStore {
             .map_err(|err| tower_sessions::session::Error::Store(err).into())
     }
 
-    /// See [`Store::sessions_of`].
+    /// See [`Store::sessions_of`]: the user's sessions, pending logins
+    /// included (what ending them all must reach).
     pub(crate) async fn sessions_of(&self, user_id: i64) -> Result<Vec<Record>> {
         self.0.sessions_of(user_id).await
+    }
+
+    /// The sessions user `user_id` is logged in on (what lists and the
+    /// cap on sessions count): [`sessions_of`](Self::sessions_of) without
+    /// the pending logins.
+    pub(crate) async fn logged_in_sessions_of(&self, user_id: i64) -> Result<Vec<Record>> {
+        let mut records = self.0.sessions_of(user_id).await?;
+        records.retain(|record| super::keys::user_id_in(&record.data) == Some(user_id));
+        Ok(records)
     }
 
     /// See [`Store::peek`].

@@ -155,6 +155,22 @@ impl FromStr for MfaRequired {
 }
 
 impl Settings {
+    /// How often a session's "last seen" time is written:
+    /// `session_activity_resolution` when set, else 60 s or a tenth of the
+    /// idle timeout (a browser-session login's 12 hours without one),
+    /// whichever is shorter. A session used at least once per idle
+    /// timeout less this is never ended by it; one left idle ends within
+    /// the idle timeout of its last request (up to this much sooner).
+    pub fn activity_resolution(&self) -> Duration {
+        if let Some(resolution) = self.session_activity_resolution {
+            return resolution;
+        }
+        let idle = self
+            .session_idle_timeout
+            .unwrap_or(crate::session::lifetime::BROWSER_SESSION_LIFETIME);
+        (idle / 10).min(Duration::from_secs(60))
+    }
+
     /// The site passkeys are bound to: `mfa_passkey_origin`, else
     /// `site_url`.
     pub fn passkey_site(&self) -> Option<&str> {
@@ -278,6 +294,22 @@ mod parse {
     /// Whole seconds, at least one.
     pub(super) fn positive_seconds(raw: &str) -> Parsed<Duration> {
         value::<u64>(raw).map(|secs| Duration::from_secs(secs.max(1)))
+    }
+
+    /// Whole seconds; empty means unset.
+    pub(super) fn optional_seconds(raw: &str) -> Parsed<Option<Duration>> {
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        seconds(raw).map(Some)
+    }
+
+    /// TOTP steps either side, 0 to 10.
+    pub(super) fn totp_tolerance(raw: &str) -> Parsed<u8> {
+        match raw.trim().parse::<u8>() {
+            Ok(steps) if steps <= 10 => Ok(steps),
+            _ => Err("expected a number of steps from 0 to 10".into()),
+        }
     }
 
     /// Whole seconds; 0 turns it off.
@@ -463,10 +495,13 @@ settings! {
     /// `warn`, the write stands, and that server is not waited on for the
     /// next 10 s.
     session_redis_replicas: Option<u32> = None, "AUTH_SESSION_REDIS_REPLICAS" => parse::auto_or_count, plain;
-    /// How often a session's "last seen" time is written (60 s): a busy
-    /// page does not write its session on every request. Idle timeouts
-    /// are exact to within this.
-    session_activity_resolution: Duration = Duration::from_secs(60), "AUTH_SESSION_ACTIVITY_RESOLUTION" => parse::seconds, plain;
+    /// How often a session's "last seen" time is written, so a busy page
+    /// does not write its session on every request. `None` (unset, the
+    /// default): 60 s, or a tenth of the idle timeout when that is
+    /// shorter (see [`Settings::activity_resolution`]). A value set here
+    /// is used as it is; the system checks refuse one above half the idle
+    /// timeout (`auth.E008`), which would end busy sessions.
+    session_activity_resolution: Option<Duration> = None, "AUTH_SESSION_ACTIVITY_RESOLUTION" => parse::optional_seconds, plain;
     /// A logged-in session unused for this long is ended on its next
     /// request, and the login page says so (OWASP ASVS 7.3.1). `None`, or
     /// 0 in the environment (the default): no idle timeout, as Django.
@@ -557,6 +592,15 @@ settings! {
     /// (default 1, the right-most). Entries further left were written by
     /// the client and are never trusted.
     trusted_proxy_count: usize = 1, "AUTH_TRUSTED_PROXY_COUNT" => parse::at_least_one, plain;
+    /// The name of the login throttle's device cookie (OWASP's device
+    /// cookies): a successful login gives the browser one, signed for its
+    /// username, and that browser's later attempts for that username count
+    /// against it alone (`login_failure_limit`), not the username's own
+    /// limits, so guessing from elsewhere cannot lock its owner out.
+    device_cookie_name: String = "authdevice".into(), "AUTH_DEVICE_COOKIE_NAME" => parse::value, plain;
+    /// How long a device cookie is good for (a year); `None`, or 0 in the
+    /// environment, turns device cookies off.
+    device_cookie_age: Option<Duration> = Some(Duration::from_secs(365 * 86_400)), "AUTH_DEVICE_COOKIE_AGE" => parse::seconds_or_off, plain;
     /// Argon2 memory cost in KiB (OWASP: 19456).
     password_hasher_memory_kib: u32 = 19_456, "AUTH_PASSWORD_HASHER_MEMORY_KIB" => parse::value, plain;
     /// Argon2 iterations (OWASP: 2).
@@ -617,6 +661,20 @@ settings! {
     /// The groups whose members must have a second factor with
     /// `mfa_required = groups` (comma-separated names).
     mfa_required_groups: Vec<String> = Vec::new(), "AUTH_MFA_REQUIRED_GROUPS" => parse::list, plain;
+    /// Wrong answers at the second step (codes, passkeys) for one user
+    /// within `login_failure_window`, after which that step is refused
+    /// (429) until the window ends (5; 0: no limit). The second factor's
+    /// own count: a correct password does not reset it, a right answer
+    /// does. The user is mailed when it is reached (`notify_mfa`).
+    mfa_failure_limit: u32 = 5, "AUTH_MFA_FAILURE_LIMIT" => parse::value, plain;
+    /// Wrong answers at the second step for one user within a day, after
+    /// which that step is refused for the rest of the day (20; 0: no
+    /// limit): the longer back-off behind `mfa_failure_limit`.
+    mfa_failure_limit_per_day: u32 = 20, "AUTH_MFA_FAILURE_LIMIT_PER_DAY" => parse::value, plain;
+    /// How many 30-second steps before and after the current one a TOTP
+    /// code may come from (1: a clock a step off, or a code typed as it
+    /// changes, still works; django-allauth's default is 0). At most 10.
+    mfa_totp_tolerance: u8 = 1, "AUTH_MFA_TOTP_TOLERANCE" => parse::totp_tolerance, plain;
     /// Whether the login page offers "Sign in with a passkey" (a passkey
     /// alone, verified by the authenticator, logs in) when a
     /// `PasskeysView` is declared (on by default).
@@ -660,6 +718,11 @@ settings! {
     /// address) not seen logging in to their account in 90 days; needs
     /// the audit log (`event_log`) (off by default).
     notify_new_device: bool = false, "AUTH_NOTIFY_NEW_DEVICE" => parse::flag, plain;
+    /// Mail the user when a second factor is added or removed, their
+    /// recovery codes are renewed, or wrong answers at the second step
+    /// reach `mfa_failure_limit` ("someone has your password"), at most
+    /// five such messages a day (OWASP ASVS 6.3.7; on by default).
+    notify_mfa: bool = true, "AUTH_NOTIFY_MFA" => parse::flag, plain;
     /// `PASSWORD_RESET_TIMEOUT`: how long a password-reset link works
     /// (three days).
     password_reset_timeout: Duration = Duration::from_secs(259_200), "AUTH_PASSWORD_RESET_TIMEOUT" => parse::seconds, plain;

@@ -106,9 +106,13 @@ impl SaltedMac {
             .collect()
     }
 
-    /// Which key made `expected` (lowercase hex) for `value`; compared in
-    /// constant time.
+    /// Which key made `expected` (lowercase hex, as [`hex`](Self::hex)
+    /// writes it: another spelling of the same bytes is not it) for
+    /// `value`; compared in constant time.
     pub(crate) fn verify(&self, value: &[u8], expected: &str) -> KeyMatch {
+        if expected.bytes().any(|b| b.is_ascii_uppercase()) {
+            return KeyMatch::NoMatch;
+        }
         let Ok(expected) = hex::decode(expected) else {
             return KeyMatch::NoMatch;
         };

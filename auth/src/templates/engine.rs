@@ -115,6 +115,22 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/registration/new_device_email.txt"),
     ),
     (
+        "registration/mfa_changed_subject.txt",
+        include_str!("../../templates/registration/mfa_changed_subject.txt"),
+    ),
+    (
+        "registration/mfa_changed_email.txt",
+        include_str!("../../templates/registration/mfa_changed_email.txt"),
+    ),
+    (
+        "registration/mfa_failing_subject.txt",
+        include_str!("../../templates/registration/mfa_failing_subject.txt"),
+    ),
+    (
+        "registration/mfa_failing_email.txt",
+        include_str!("../../templates/registration/mfa_failing_email.txt"),
+    ),
+    (
         "registration/email_changed_subject.txt",
         include_str!("../../templates/registration/email_changed_subject.txt"),
     ),

@@ -8,7 +8,7 @@ use super::{
     safe_next,
 };
 use crate::{
-    Error, RememberMe, Result, Session,
+    Error, LoginStage, RememberMe, Result, Session,
     forms::{
         Form,
         login::{INVALID_LOGIN, LoginForm},
@@ -46,35 +46,43 @@ impl LoginView {
 
     async fn post(&self, session: &Session, req: Request<Body>) -> Result<Response> {
         let query_next = query_param(&req, NEXT);
+        let challenge_cookie = crate::mfa::challenge::cookie_in(req.headers());
         let data = match FormData::read(req, &session.request.shared.settings).await {
             Ok(data) => data,
             Err(response) => return Ok(response),
         };
         let next = safe_next(session, Some(&data), query_next);
-        match mfa::passkey_login(session, &data).await {
-            Ok(None) => {}
+        let passkey = mfa::passkey_login(session, challenge_cookie.as_deref(), &data).await;
+        let answer = match passkey {
+            Ok(None) => None,
             Ok(Some(mfa::PasskeyLogin::Options(options))) => return Ok(options),
             Ok(Some(mfa::PasskeyLogin::User(user))) => {
                 let login = LoginForm::bound(&data, asks_remember(session));
-                let response = self.log_in(session, login, &user, next).await?;
+                let response = self.log_in(session, login, &user, next.clone()).await?;
                 if response.status().is_redirection() {
                     crate::mfa::record_factor(session, crate::mfa::Passed::Passkey).await?;
                 }
-                return Ok(response);
+                Some(response)
             }
             Ok(Some(mfa::PasskeyLogin::Refused(message))) => {
                 let mut form = LoginForm::blank(asks_remember(session));
                 form.add_non_field_error(message);
-                return self.page(session, &form, next, StatusCode::OK).await;
+                Some(
+                    self.page(session, &form, next.clone(), StatusCode::OK)
+                        .await?,
+                )
             }
             Err(Error::Throttled) => {
                 let mut form = LoginForm::blank(asks_remember(session));
                 form.add_non_field_error(Error::Throttled.to_string());
-                return self
-                    .page(session, &form, next, StatusCode::TOO_MANY_REQUESTS)
-                    .await;
+                let status = StatusCode::TOO_MANY_REQUESTS;
+                Some(self.page(session, &form, next.clone(), status).await?)
             }
             Err(err) => return Err(err),
+        };
+        if let Some(response) = answer {
+            // A passkey's answer, whatever it was, ends its challenge.
+            return Ok(mfa::end_challenge(session, response));
         }
         let mut login = LoginForm::bound(&data, asks_remember(session));
         if !login.form.is_valid() {
@@ -86,10 +94,7 @@ impl LoginView {
             .authenticate(session, &login.username, &login.password)
             .await
         {
-            Ok(Some(user)) => match mfa::second_step(session, &user).await? {
-                Some(step) => Ok(redirect(&mfa::with_next(step, next.as_deref()))),
-                None => self.log_in(session, login, &user, next).await,
-            },
+            Ok(Some(user)) => self.log_in(session, login, &user, next).await,
             Ok(None) => {
                 login.form.add_non_field_error(INVALID_LOGIN);
                 self.page(session, &login.form, next, StatusCode::OK).await
@@ -103,7 +108,8 @@ impl LoginView {
         }
     }
 
-    /// The full login of `user`, whose credentials `login` carried.
+    /// The login of `user`, whose credentials `login` carried, through
+    /// its stages: logged in, or sent to the second step.
     async fn log_in(
         &self,
         session: &Session,
@@ -111,8 +117,10 @@ impl LoginView {
         user: &crate::user::erased::LoadedUser,
         next: Option<String>,
     ) -> Result<Response> {
-        match session.request.shared.operations.login(session, user).await {
-            Ok(()) => Ok(redirect(&self.success_url(session, next))),
+        let operations = &session.request.shared.operations;
+        match operations.stage_login(session, user, next.as_deref()).await {
+            Ok(LoginStage::LoggedIn) => Ok(redirect(&self.success_url(session, next))),
+            Ok(LoginStage::Pending { url }) => Ok(redirect(&url)),
             Err(Error::TooManySessions) => {
                 login
                     .form
@@ -133,10 +141,11 @@ impl LoginView {
     ) -> Result<Response> {
         let urls = &session.request.shared.urls;
         let expired = session.request.take_expired_notice().await?;
+        let notice = session.request.take_login_notice().await?;
         let extra = minijinja::context! {
             next => next.unwrap_or_default(),
             password_reset_url => urls.path_of_view("PasswordResetView"),
-            session_expired => expired.then_some(SESSION_EXPIRED),
+            session_expired => expired.then(|| SESSION_EXPIRED.to_owned()).or(notice),
             passkey_login => mfa::offers_passkey_login(&session.request.shared),
         };
         form_page_with_status(

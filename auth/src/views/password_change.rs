@@ -12,7 +12,7 @@ use crate::{
     events::EventKind,
     forms::password_change::{PASSWORD_INCORRECT, PasswordChangeForm},
     http::body::FormData,
-    throttle::login_counters,
+    throttle::{Verdict, login_counters},
     user::erased::LoadedUser,
 };
 
@@ -96,21 +96,14 @@ pub(super) async fn check_current_password(
     let shared = &request.shared;
     let base = user.base();
     let counters = login_counters(&shared.settings, &base.username, request.origin.client_ip);
-    let reservation = shared.throttle.reserve(&counters).await?;
-    match shared.hasher.check_async(old, &base.password).await {
-        Ok(check) if check.is_match() => {
-            shared.throttle.succeeded(reservation).await?;
-            Ok(true)
+    let checked = shared.throttle.attempt(&counters, async {
+        match shared.hasher.check_async(old, &base.password).await {
+            Ok(check) if check.is_match() => (Verdict::Passed, Ok(true)),
+            Ok(_) => (Verdict::Failed, Ok(false)),
+            Err(err) => (Verdict::DidNotHappen, Err(err)),
         }
-        Ok(_) => {
-            shared.throttle.failed(reservation);
-            Ok(false)
-        }
-        Err(err) => {
-            shared.throttle.did_not_happen(reservation).await?;
-            Err(err)
-        }
-    }
+    });
+    Ok(checked.await??)
 }
 
 impl View for PasswordChangeView {

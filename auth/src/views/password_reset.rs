@@ -14,7 +14,7 @@ use http::{Method, Request};
 
 use super::{PasswordResetDoneView, PasswordResetView, View, form_page, redirect, render};
 use crate::{
-    Error, Result, Session,
+    Result, Session,
     app::shared::Shared,
     events::{Event, EventKind},
     forms::password_reset::PasswordResetForm,
@@ -95,32 +95,21 @@ impl Job {
         let settings = &shared.settings;
         if let Some(client) = self.client {
             // Each request from an address counts, whatever it matches.
-            match shared
-                .throttle
-                .reserve(&reset_request_counters(settings, client))
-                .await
-            {
-                Ok(counted) => shared.throttle.failed(counted),
-                Err(Error::Throttled) => {
-                    tracing::warn!(client = %client, "password reset requests throttled for this client");
-                    return Ok(());
-                }
-                Err(err) => return Err(err),
+            let counters = reset_request_counters(settings, client);
+            if shared.throttle.count(&counters).await?.is_err() {
+                tracing::warn!(client = %client, "password reset requests throttled for this client");
+                return Ok(());
             }
         }
         let users = shared.users.find_for_password_reset(&self.email).await?;
         for user in users {
             let counters = reset_mail_counters(settings, user.base().id, self.client);
-            match shared.throttle.reserve(&counters).await {
-                Ok(counted) => shared.throttle.failed(counted),
-                Err(Error::Throttled) => {
-                    tracing::warn!(
-                        user_id = user.base().id,
-                        "password reset messages throttled for this user"
-                    );
-                    continue;
-                }
-                Err(err) => return Err(err),
+            if shared.throttle.count(&counters).await?.is_err() {
+                tracing::warn!(
+                    user_id = user.base().id,
+                    "password reset messages throttled for this user"
+                );
+                continue;
             }
             let message = self.message(shared, &user)?;
             shared.mail.send(&message).await?;

@@ -21,7 +21,7 @@ use super::{
     PasswordResetCompleteView, PasswordResetConfirmView, View, form_page, redirect, render,
 };
 use crate::{
-    Result, Session,
+    LoginStage, Result, Session,
     events::EventKind,
     forms::{Form, set_password::SetPasswordForm},
     http::body::FormData,
@@ -118,7 +118,15 @@ impl PasswordResetConfirmView {
         if self.post_reset_login
             && let Some(changed) = shared.users.get_fresh(id).await?
         {
-            shared.operations.login(session, &changed).await?;
+            // Through the login's stages: a user with a second factor is
+            // asked for it, as at the login page.
+            let staged = shared
+                .operations
+                .stage_login(session, &changed, None)
+                .await?;
+            if let LoginStage::Pending { url } = staged {
+                return Ok(redirect(&url));
+            }
         }
         Ok(redirect(&self.success_url))
     }

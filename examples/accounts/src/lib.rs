@@ -169,16 +169,19 @@ async fn custom_login_form(templates: auth::Templates) -> auth::Result<Html<Stri
         .await
 }
 
+/// `authenticate`, then `stage_login`: a user with a second factor (or
+/// who must set one up) is sent to that step, never logged in on the
+/// password alone.
 async fn custom_login(
     session: auth::Session,
     templates: auth::Templates,
     Form(form): Form<Credentials>,
 ) -> auth::Result<Response> {
     match auth::authenticate::<User>(&session, &form.username, &form.password).await? {
-        Some(user) => {
-            auth::login(&session, &user).await?;
-            Ok(Redirect::to("/").into_response())
-        }
+        Some(user) => match auth::stage_login(&session, &user, Some("/")).await? {
+            auth::LoginStage::Pending { url } => Ok(Redirect::to(&url).into_response()),
+            _ => Ok(Redirect::to("/").into_response()),
+        },
         None => Ok(templates
             .render(
                 "accounts/login.html",

@@ -15,6 +15,9 @@ auth::auth_urls! {
 
 const LOCKED: &str = "Too many failed login attempts. Try again later.";
 
+/// The login throttle's device cookie (`AUTH_DEVICE_COOKIE_NAME`).
+const DEVICE_COOKIE: &str = "authdevice";
+
 fn settings(window: Duration) -> auth::Settings {
     auth::Settings {
         login_failure_limit: 3,
@@ -70,13 +73,15 @@ async fn post_forwarded(
     (page.status, page.body)
 }
 
-/// A login through the built-in view from `ip`.
+/// A login through the built-in view from `ip`, as a browser that never
+/// logged in there (no device cookie: see `device_cookies_*` for those).
 async fn attempt(
     client: &mut Client,
     ip: &str,
     username: &str,
     password: &str,
 ) -> (StatusCode, String) {
+    client.jar.remove(DEVICE_COOKIE);
     post_from(
         client,
         ip,

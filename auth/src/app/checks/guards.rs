@@ -97,11 +97,13 @@ pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
                 CheckMessage::error(
                     "auth.E005",
                     format!(
-                        "{needs} needs a recent authentication, but no ReauthenticateView is                          declared, so users would get an error instead of the password prompt"
+                        "{needs} needs a recent authentication, but no ReauthenticateView is \
+                         declared, so users would get an error instead of the password prompt"
                     ),
                 )
                 .hint(
-                    "declare `reauthenticate: \"/reauthenticate/\" => ReauthenticateView` in                      auth_urls!",
+                    "declare `reauthenticate: \"/reauthenticate/\" => ReauthenticateView` in \
+                     auth_urls!",
                 )
                 .obj(needs),
             );
@@ -123,7 +125,8 @@ pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
                 CheckMessage::error(
                     "auth.E006",
                     format!(
-                        "{needs} needs the session registry, but the app's own session store                          cannot list a user's sessions"
+                        "{needs} needs the session registry, but the app's own session store \
+                         cannot list a user's sessions"
                     ),
                 )
                 .hint("keep sessions in the database or Redis (drop `.session_store(..)`)")
@@ -170,21 +173,37 @@ pub(super) fn check_mfa(shared: &Shared) -> Vec<CheckMessage> {
         .filter(|view| shared.urls.path_of_view(view).is_none())
         .collect();
     if !missing.is_empty() {
+        let declared_elsewhere = shared.urls.routes().is_empty()
+            && registry::url_blocks().into_iter().any(|block| {
+                missing
+                    .iter()
+                    .all(|view| block.urls.path_of_view(view).is_some())
+            });
+        let (cause, hint) = if declared_elsewhere {
+            (
+                "the builder was given no URL table, so it does not see them",
+                "add `.urls(urls::URLCONF)` to `Auth::builder()`".to_owned(),
+            )
+        } else {
+            (
+                "they are not declared",
+                "declare `mfa_authenticate: \"/login/verify/\" => MfaAuthenticateView` and \
+                 `totp_activate: \"/account/mfa/totp/activate/\" => TotpActivateView` in \
+                 auth_urls!"
+                    .to_owned(),
+            )
+        };
         found.push(
             CheckMessage::error(
                 "auth.E007",
                 format!(
-                    "AUTH_MFA_REQUIRED asks for a second factor, but {} {} not declared, so \
-                     those users could not set one up or log in with it",
+                    "AUTH_MFA_REQUIRED asks for a second factor, but {} {} not in the app's URL \
+                     table ({cause}), so those users could not set one up or log in with it",
                     missing.join(" and "),
                     if missing.len() == 1 { "is" } else { "are" }
                 ),
             )
-            .hint(
-                "declare `mfa_authenticate: \"/login/verify/\" => MfaAuthenticateView` and \
-                 `totp_activate: \"/account/mfa/totp/activate/\" => TotpActivateView` in \
-                 auth_urls!",
-            )
+            .hint(hint)
             .obj("AUTH_MFA_REQUIRED"),
         );
     }

@@ -20,7 +20,9 @@
 //! | `auth.E004` | `REDIS_URL` is set without the `redis` feature (at build) |
 //! | `auth.E005` | re-authentication is needed (a `#[reauth_required]` handler, a `SessionListView`, a two-factor view that changes the factors) but no `ReauthenticateView` is declared |
 //! | `auth.E006` | the session registry is needed (a `SessionListView`, `AUTH_SESSION_MAX_PER_USER`, a two-factor view that changes the factors) but the app's own session store cannot list a user's sessions |
-//! | `auth.E007` | `AUTH_MFA_REQUIRED` asks for a second factor, but no `MfaAuthenticateView` or `TotpActivateView` is declared (nobody could set one up or use it), or `groups` without `AUTH_MFA_REQUIRED_GROUPS` |
+//! | `auth.E007` | `AUTH_MFA_REQUIRED` asks for a second factor, but no `MfaAuthenticateView` or `TotpActivateView` is in the URL table (nobody could set one up or use it), or `groups` without `AUTH_MFA_REQUIRED_GROUPS` |
+//! | `auth.E008` | `AUTH_SESSION_ACTIVITY_RESOLUTION` is more than half of `AUTH_SESSION_IDLE_TIMEOUT` (busy sessions would end as idle) |
+//! | `auth.E009` | the binary declares auth URLs (`auth_urls!`), but the builder was given no URL table (`.urls(urls::URLCONF)` forgotten: the second factor would not be asked for) |
 //! | `auth.W001` | a `permissions!` block is not given to the builder (`.permissions(perms::ALL)`) |
 //! | `auth.W002` | a guard's `login_url` is not one of the declared auth URLs |
 //! | `auth.W003` | `AUTH_LOGIN_URL` is not one of the declared auth URLs |
@@ -31,6 +33,9 @@
 //! | `auth.W008` | `AUTH_CSRF_COOKIE_SECURE` is off (likewise) |
 //! | `auth.W009` | `AUTH_SECRET_KEY` is short or repetitive (`--deploy`) |
 //! | `auth.W010` | a `PasskeysView` binds passkeys to a site where browsers offer none (plain http beyond localhost, an IP address) |
+//! | `auth.W011` | a group of `AUTH_MFA_REQUIRED_GROUPS` did not exist at start-up (an error with `--deploy`) |
+//! | `auth.W012` | requests were served without the client's address (no `ConnectInfo`): the throttle sees one client |
+//! | `auth.W013` | behind `AUTH_TRUSTED_PROXY_HEADER`, requests without it count as one address (`--deploy`, or once seen) |
 //!
 //! `AUTH_SILENCED_SYSTEM_CHECKS=auth.W002,…` silences findings by id
 //! (Django's `SILENCED_SYSTEM_CHECKS`).
@@ -38,6 +43,7 @@
 mod guards;
 pub(crate) mod message;
 pub(crate) mod registry;
+mod security;
 mod settings;
 
 use std::net::SocketAddr;
@@ -83,6 +89,7 @@ pub fn run_checks<U: AuthUser>(auth: &Auth<U>, scope: Scope) -> Report {
     let mut found = guards::check(shared);
     found.extend(guards::check_sessions(shared));
     found.extend(guards::check_mfa(shared));
+    found.extend(security::check(shared, scope));
     found.extend(settings::check(&shared.settings, scope));
     found.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
     let silenced = &shared.settings.silenced_system_checks;

@@ -32,6 +32,24 @@ pub struct PermissionsDeclaration {
 
 inventory::collect!(PermissionsDeclaration);
 
+/// An `auth_urls!` block. Made by the macro; not a public API.
+#[doc(hidden)]
+pub struct UrlsDeclaration {
+    /// The module it generates (`crate::urls`).
+    pub module: &'static str,
+    /// Its routes (the module's `URLCONF`).
+    pub urls: crate::Urls,
+}
+
+inventory::collect!(UrlsDeclaration);
+
+/// Every `auth_urls!` block in the binary, in a stable order.
+pub(crate) fn url_blocks() -> Vec<&'static UrlsDeclaration> {
+    let mut all: Vec<_> = inventory::iter::<UrlsDeclaration>.into_iter().collect();
+    all.sort_by_key(|block| block.module);
+    all
+}
+
 /// Every guarded handler in the binary, in a stable order.
 pub(crate) fn guards() -> Vec<&'static GuardDeclaration> {
     let mut all: Vec<_> = inventory::iter::<GuardDeclaration>.into_iter().collect();

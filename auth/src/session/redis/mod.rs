@@ -23,7 +23,7 @@ use tower_sessions::{
 };
 
 use super::{
-    keys::user_id_in,
+    keys::owner_in,
     store::{Store, interrupted, timed},
 };
 use topology::{Replication, Topology};
@@ -146,7 +146,7 @@ impl RedisStore {
     /// Adds a logged-in record to its user's set, which lives as long as
     /// the longest-lived member (`EXPIREAT … GT`); the set's key, if any.
     async fn index(&self, record: &Record) -> session_store::Result<Option<String>> {
-        let Some(user_id) = user_id_in(&record.data) else {
+        let Some(user_id) = owner_in(&record.data) else {
             return Ok(None);
         };
         let key = self.user_key(user_id);
@@ -271,7 +271,7 @@ impl Store for RedisStore {
                 Err(_) => None,
             };
             match record {
-                Some(record) if user_id_in(&record.data) == Some(user_id) => records.push(record),
+                Some(record) if owner_in(&record.data) == Some(user_id) => records.push(record),
                 _ => gone.push(member),
             }
         }

@@ -1,32 +1,48 @@
 //! `MfaAuthenticateView`: the second step of a two-factor login (its
 //! options are in `table.rs`).
+//!
+//! Each answer (a code, a passkey) counts against the second factor's own
+//! limits (`AUTH_MFA_FAILURE_LIMIT` per window, per day), which the
+//! password step does not reset; three wrong answers end the pending
+//! login (the password again); reaching the limit mails the user.
 
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
-use super::{PASSKEY_OPTIONS, new_challenge, options_response, take_challenge, with_next};
+use super::{
+    PASSKEY_OPTIONS, end_challenge, new_challenge, options_response, take_challenge, with_next,
+};
 use crate::{
-    Error, Result, Session,
-    events::EventKind,
+    Error, LoginStage, Result, Session,
+    events::{
+        EventKind,
+        notify::{self, MfaNotice},
+    },
     forms::{
         Form,
         mfa_code::{CodeForm, INVALID_CODE},
     },
     http::body::FormData,
-    mfa::{self, pending, webauthn},
-    throttle::login_counters,
+    mfa::{self, challenge, challenge::Purpose, pending, webauthn},
+    throttle::{Verdict, second_step_counters},
+    user::erased::LoadedUser,
     views::{
         MfaAuthenticateView, NEXT, View, form_page_with_status, query_param, redirect, safe_next,
     },
 };
+
+/// What the login page says after the pending login ended on wrong
+/// answers.
+const TOO_MANY_WRONG: &str = "Too many wrong codes. Log in again.";
 
 impl MfaAuthenticateView {
     async fn respond(&self, session: &Session, req: Request<Body>) -> Result<Response> {
         let request = &session.request;
         let shared = &request.shared;
         let query_next = query_param(&req, NEXT);
-        let Some(pending) = pending::current(session).await? else {
-            // No password was typed, or too long ago: start again.
+        let Some((pending, user)) = pending::resume(session).await? else {
+            // No password was typed, too long ago, or the user or their
+            // password changed since: start again.
             let next = safe_next(session, None, query_next);
             return Ok(redirect(&with_next(shared.login_url(), next.as_deref())));
         };
@@ -35,6 +51,7 @@ impl MfaAuthenticateView {
             let form = CodeForm::blank(false);
             return self.page(session, &form, next, StatusCode::OK).await;
         }
+        let challenge_cookie = challenge::cookie_in(req.headers());
         let data = match FormData::read(req, &shared.settings).await {
             Ok(data) => data,
             Err(response) => return Ok(response),
@@ -42,14 +59,15 @@ impl MfaAuthenticateView {
         let next = safe_next(session, Some(&data), query_next);
         if data.get("action") == Some(PASSKEY_OPTIONS) {
             let rp = mfa::relying_party(shared)?;
-            let challenge = new_challenge(session).await?;
+            let (challenge, cookie) =
+                new_challenge(session, Purpose::SecondStep, Some(pending.user));
             let allow: Vec<Vec<u8>> = mfa::passkeys(shared, pending.user)
                 .await?
                 .into_iter()
                 .map(|p| p.credential_id)
                 .collect();
             let options = webauthn::request_options(&rp, &challenge, &allow, "preferred");
-            return Ok(options_response(options));
+            return Ok(options_response(options, cookie));
         }
         let passkey = data.get("credential").filter(|c| !c.is_empty());
         let mut submitted = CodeForm::bound(&data, false);
@@ -58,68 +76,84 @@ impl MfaAuthenticateView {
                 .page(session, &submitted.form, next, StatusCode::OK)
                 .await;
         }
-        let Some(user) = shared
-            .backends
-            .get_user(shared, &pending.backend, pending.user)
-            .await?
-        else {
-            // Deactivated or deleted since the password: start again.
-            pending::clear(session).await?;
-            return Ok(redirect(shared.login_url()));
-        };
         let (id, username) = (user.base().id, user.base().username.clone());
-        let counters = login_counters(&shared.settings, &username, request.origin.client_ip);
-        let reservation = match shared.throttle.reserve(&counters).await {
-            Err(Error::Throttled) => {
-                let mut event = request.event(EventKind::LoginLockedOut);
-                event.username = username;
-                shared.events.emit(event);
+        let counters = second_step_counters(&shared.settings, id, request.origin.client_ip);
+        let checked = shared.throttle.attempt(&counters, async {
+            let checked = match passkey {
+                Some(posted) => {
+                    self.check_passkey(session, challenge_cookie.as_deref(), id, posted)
+                        .await
+                }
+                None => mfa::verify(shared, id, &submitted.code).await,
+            };
+            match checked {
+                Ok(Some(passed)) => (Verdict::Passed, Ok(Some(passed))),
+                Ok(None) => (Verdict::Failed, Ok(None)),
+                Err(err) => (Verdict::DidNotHappen, Err(err)),
+            }
+        });
+        let answered = match checked.await? {
+            Ok(answered) => answered,
+            Err(refused) => {
+                let event = request.event(EventKind::LoginLockedOut).user(id, &username);
+                if refused.first {
+                    notify::mfa(shared, id, MfaNotice::Failing, "", &event);
+                    shared.events.emit(event);
+                }
                 submitted
                     .form
                     .add_error("code", Error::Throttled.to_string());
-                return self
+                let page = self
                     .page(
                         session,
                         &submitted.form,
                         next,
                         StatusCode::TOO_MANY_REQUESTS,
                     )
-                    .await;
-            }
-            other => other?,
-        };
-        let checked = match passkey {
-            Some(posted) => self.check_passkey(session, id, posted).await,
-            None => mfa::verify(shared, id, &submitted.code).await,
-        };
-        let passed = match checked {
-            Ok(passed) => passed,
-            Err(err) => {
-                shared.throttle.did_not_happen(reservation).await?;
-                return Err(err);
+                    .await?;
+                return Ok(self.answered(session, passkey.is_some(), page));
             }
         };
-        let Some(passed) = passed else {
-            shared.throttle.failed(reservation);
-            shared
-                .events
-                .emit(request.event(EventKind::MfaFailed).user(id, &username));
+        let Some(passed) = answered else {
+            let event = request.event(EventKind::MfaFailed).user(id, &username);
+            if !pending::failed(session, pending).await? {
+                // Someone who has the password keeps failing the second
+                // factor: the password again, and the owner told.
+                notify::mfa(shared, id, MfaNotice::Failing, "", &event);
+                shared.events.emit(event);
+                let login = with_next(shared.login_url(), next.as_deref());
+                let page = self.ended(session, &login).await?;
+                return Ok(self.answered(session, passkey.is_some(), page));
+            }
+            shared.events.emit(event);
             submitted.form.add_error("code", INVALID_CODE);
-            return self
+            let page = self
                 .page(session, &submitted.form, next, StatusCode::OK)
-                .await;
+                .await?;
+            return Ok(self.answered(session, passkey.is_some(), page));
         };
-        shared.throttle.succeeded(reservation).await?;
-        pending::passed(session, &pending).await?;
-        match shared.operations.login(session, &user).await {
-            Ok(()) => {}
+        let response = self.log_in(session, &pending, &user, passed, next, &mut submitted.form);
+        Ok(self.answered(session, passkey.is_some(), response.await?))
+    }
+
+    /// The login of `user`, whose second step passed with `passed`.
+    async fn log_in(
+        &self,
+        session: &Session,
+        pending: &pending::Pending,
+        user: &LoadedUser,
+        passed: mfa::Passed,
+        next: Option<String>,
+        form: &mut Form,
+    ) -> Result<Response> {
+        let shared = &session.request.shared;
+        pending::passed(session, pending).await?;
+        match shared.operations.stage_login(session, user, None).await {
+            Ok(LoginStage::LoggedIn) => {}
+            Ok(LoginStage::Pending { url }) => return Ok(redirect(&url)),
             Err(Error::TooManySessions) => {
-                submitted
-                    .form
-                    .add_non_field_error(Error::TooManySessions.to_string());
-                return self
-                    .page(session, &submitted.form, next, StatusCode::FORBIDDEN)
-                    .await;
+                form.add_non_field_error(Error::TooManySessions.to_string());
+                return self.page(session, form, next, StatusCode::FORBIDDEN).await;
             }
             Err(err) => return Err(err),
         }
@@ -128,20 +162,46 @@ impl MfaAuthenticateView {
         Ok(redirect(&target))
     }
 
-    /// A passkey posted at the second step: `Passkey` when it verifies.
+    /// `response` to an answer: a passkey's ends its challenge cookie.
+    fn answered(&self, session: &Session, passkey: bool, response: Response) -> Response {
+        if passkey {
+            end_challenge(session, response)
+        } else {
+            response
+        }
+    }
+
+    /// A passkey posted at the second step: `Passkey` when it verifies
+    /// against the challenge issued for this user's second step.
     async fn check_passkey(
         &self,
         session: &Session,
+        cookie: Option<&str>,
         user_id: i64,
         posted: &str,
     ) -> Result<Option<mfa::Passed>> {
-        let challenge = take_challenge(session).await?.unwrap_or_default();
         let Ok(assertion) = webauthn::parse_assertion(posted) else {
+            return Ok(None);
+        };
+        let Some(challenge) =
+            take_challenge(session, cookie, Purpose::SecondStep, Some(user_id)).await?
+        else {
             return Ok(None);
         };
         let shared = &session.request.shared;
         let passed = mfa::verify_passkey(shared, user_id, &assertion, &challenge, false).await?;
         Ok(passed.then_some(mfa::Passed::Passkey))
+    }
+
+    /// The page after the pending login ended: the login page, saying
+    /// why.
+    async fn ended(&self, session: &Session, login: &str) -> Result<Response> {
+        session
+            .request
+            .session
+            .insert(crate::session::metadata::NOTICE_KEY, TOO_MANY_WRONG)
+            .await?;
+        Ok(redirect(login))
     }
 
     async fn page(

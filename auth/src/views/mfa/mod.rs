@@ -12,85 +12,71 @@ mod totp;
 pub(super) use passkeys::{PasskeyLogin, passkey_login};
 
 use axum::{body::Body, response::Response};
-use http::Request;
+use http::{HeaderValue, Request};
 
-use crate::{Result, Session, guards::reauth_required, mfa, user::erased::LoadedUser};
-
-/// The session key of recovery codes made by this session and not shown
-/// yet.
-const NEW_CODES_KEY: &str = "_auth_mfa_new_codes";
-
-/// The session key of where a login that had to set up a factor goes
-/// once the recovery codes are seen.
-const CONTINUE_KEY: &str = "_auth_mfa_continue";
-
-/// After `user`'s correct password, with the two-factor views declared:
-/// a user with a second factor goes to the second step
-/// (`MfaAuthenticateView`), and one who must have a factor and has none
-/// (`AUTH_MFA_REQUIRED`) to set up TOTP (`TotpActivateView`); the session
-/// becomes a pending login and that view's path is returned. `None`: log
-/// in now.
-pub(super) async fn second_step(
-    session: &Session,
-    user: &LoadedUser,
-) -> Result<Option<&'static str>> {
-    let request = &session.request;
-    let shared = &request.shared;
-    let urls = &shared.urls;
-    let Some(verify) = urls.path_of_view("MfaAuthenticateView") else {
-        return Ok(None);
-    };
-    let id = user.base().id;
-    let (path, enrol) = if mfa::has_second_factor(shared, id).await? {
-        (verify, false)
-    } else {
-        match urls.path_of_view("TotpActivateView") {
-            Some(activate) if mfa::required(shared, user.base()).await? => (activate, true),
-            _ => return Ok(None),
-        }
-    };
-    let backend = request
-        .authenticated_by(id)
-        .unwrap_or_else(|| shared.backends.first());
-    mfa::pending::begin(session, id, backend, enrol).await?;
-    Ok(Some(path))
-}
-
-/// The session key of the WebAuthn challenge this session was last given.
-const CHALLENGE_KEY: &str = "_auth_webauthn_challenge";
+use crate::{
+    Result, Session,
+    guards::reauth_required,
+    mfa::challenge::{self, Purpose},
+};
 
 /// The form `action` that asks for the WebAuthn options (JSON), with a
-/// new challenge kept in the session: the page's script posts it when the
-/// user clicks a passkey button, so that showing a page never writes a
-/// session.
+/// new challenge in a short-lived cookie: the page's script posts it when
+/// the user clicks a passkey button, so that showing a page never makes a
+/// challenge.
 pub(super) const PASSKEY_OPTIONS: &str = "passkey_options";
 
-/// A new challenge, kept in the session for the answer.
-pub(super) async fn new_challenge(session: &Session) -> Result<Vec<u8>> {
-    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-    let challenge = mfa::webauthn::challenge();
-    session
-        .request
-        .session
-        .insert(CHALLENGE_KEY, URL_SAFE_NO_PAD.encode(&challenge))
-        .await?;
-    Ok(challenge)
+/// A new challenge for `purpose` and `user`: its bytes, and the cookie
+/// that carries it to the answer.
+pub(super) fn new_challenge(
+    session: &Session,
+    purpose: Purpose,
+    user: Option<i64>,
+) -> (Vec<u8>, HeaderValue) {
+    let request = &session.request;
+    let shared = &request.shared;
+    let now = crate::session::metadata::unix(shared.clock.now());
+    shared
+        .challenges
+        .issue(purpose, user, now, secure_cookie(session))
 }
 
-/// The challenge this session was given (used up).
-pub(super) async fn take_challenge(session: &Session) -> Result<Option<Vec<u8>>> {
-    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-    let stored = session.request.session.remove_value(CHALLENGE_KEY).await?;
-    Ok(stored
-        .as_ref()
-        .and_then(|value| value.as_str())
-        .and_then(|text| URL_SAFE_NO_PAD.decode(text).ok()))
+/// The challenge of `purpose` and `user` that `cookie` (the request's,
+/// from [`challenge::cookie_in`]) carries, used up; `None` when it has
+/// none that holds.
+pub(super) async fn take_challenge(
+    session: &Session,
+    cookie: Option<&str>,
+    purpose: Purpose,
+    user: Option<i64>,
+) -> Result<Option<Vec<u8>>> {
+    let shared = &session.request.shared;
+    shared.challenges.take(shared, cookie, purpose, user).await
 }
 
-/// WebAuthn options as the page's script reads them, never cached.
-pub(super) fn options_response(options: serde_json::Value) -> Response {
+/// Whether the challenge cookie is `Secure`.
+fn secure_cookie(session: &Session) -> bool {
+    session.request.secure() || session.request.shared.settings.session_cookie_secure
+}
+
+/// `response` with the challenge cookie ended (every answer ends it).
+pub(in crate::views) fn end_challenge(session: &Session, mut response: Response) -> Response {
+    response.headers_mut().append(
+        http::header::SET_COOKIE,
+        challenge::clear_cookie(secure_cookie(session)),
+    );
+    response
+}
+
+/// WebAuthn options as the page's script reads them, never cached, with
+/// the cookie of their challenge.
+pub(super) fn options_response(options: serde_json::Value, cookie: HeaderValue) -> Response {
     use axum::response::IntoResponse;
-    super::never_cache(axum::Json(options).into_response())
+    let mut response = super::never_cache(axum::Json(options).into_response());
+    response
+        .headers_mut()
+        .append(http::header::SET_COOKIE, cookie);
+    response
 }
 
 /// Whether the login page offers "Sign in with a passkey".
@@ -98,18 +84,8 @@ pub(in crate::views) fn offers_passkey_login(shared: &crate::app::shared::Shared
     shared.settings.mfa_passkey_login && shared.urls.path_of_view("PasskeysView").is_some()
 }
 
-/// `path` with `next` as its query, when there is one.
-pub(super) fn with_next(path: &str, next: Option<&str>) -> String {
-    match next {
-        Some(next) => format!(
-            "{path}?{}",
-            form_urlencoded::Serializer::new(String::new())
-                .append_pair(crate::REDIRECT_FIELD_NAME, next)
-                .finish()
-        ),
-        None => path.to_owned(),
-    }
-}
+pub(super) use crate::http::redirect::with_next;
+pub(super) use crate::mfa::pending::{CONTINUE_KEY, NEW_CODES_KEY};
 
 /// The re-authentication redirect, when this request's login is not
 /// recent enough for a change to the factors.

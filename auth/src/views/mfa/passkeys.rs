@@ -5,15 +5,15 @@ use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
 use super::{
-    NEW_CODES_KEY, PASSKEY_OPTIONS, needs_reauth, new_challenge, offers_passkey_login,
-    options_response, take_challenge,
+    NEW_CODES_KEY, PASSKEY_OPTIONS, end_challenge, needs_reauth, new_challenge,
+    offers_passkey_login, options_response, take_challenge,
 };
 use crate::{
     Error, Result, Session,
     events::EventKind,
     http::{body::FormData, html::error_page},
-    mfa::{self, webauthn},
-    throttle::login_counters,
+    mfa::{self, challenge, challenge::Purpose, webauthn},
+    throttle::{Verdict, login_counters, passkey_options_counters, unknown_credential_counters},
     user::erased::LoadedUser,
     views::{PasskeysView, View, redirect, render, require_login, sessions::when},
 };
@@ -52,6 +52,7 @@ impl PasskeysView {
         if req.method() != Method::POST {
             return self.page(session, id, None).await;
         }
+        let challenge_cookie = challenge::cookie_in(req.headers());
         let data = match FormData::read(req, &shared.settings).await {
             Ok(data) => data,
             Err(response) => return Ok(response),
@@ -59,43 +60,30 @@ impl PasskeysView {
         let rp = mfa::relying_party(shared)?;
         match data.get("action").unwrap_or("") {
             PASSKEY_OPTIONS => {
-                let challenge = new_challenge(session).await?;
+                let (challenge, cookie) = new_challenge(session, Purpose::Register, Some(id));
                 let exclude: Vec<Vec<u8>> = mfa::passkeys(shared, id)
                     .await?
                     .into_iter()
                     .map(|p| p.credential_id)
                     .collect();
                 let site = request.origin.host.clone().unwrap_or_else(|| rp.id.clone());
-                Ok(options_response(webauthn::creation_options(
-                    &rp,
-                    &site,
-                    &mfa::user_handle(id),
-                    &username,
-                    &challenge,
-                    &exclude,
-                )))
+                Ok(options_response(
+                    webauthn::creation_options(
+                        &rp,
+                        &site,
+                        &mfa::user_handle(id),
+                        &username,
+                        &challenge,
+                        &exclude,
+                    ),
+                    cookie,
+                ))
             }
             "add" => {
-                let challenge = take_challenge(session).await?.unwrap_or_default();
-                let posted = data.get("credential").unwrap_or("");
-                let credential = match webauthn::verify_registration(&rp, &challenge, posted) {
-                    Ok(credential) => credential,
-                    Err(err) => {
-                        tracing::info!(user_id = id, error = %err, "a passkey registration was refused");
-                        let message = "The passkey could not be added. Try again.";
-                        return self.page(session, id, Some(message)).await;
-                    }
-                };
-                let name = clean_name(data.get("name"));
-                let codes = mfa::add_passkey(shared, id, &credential, &name).await?;
-                mfa::changed(session, id, &username, EventKind::MfaEnabled, mfa::WEBAUTHN).await?;
-                match (codes, shared.urls.path_of_view("RecoveryCodesView")) {
-                    (Some(codes), Some(url)) => {
-                        request.session.insert(NEW_CODES_KEY, codes).await?;
-                        Ok(redirect(url))
-                    }
-                    _ => Ok(redirect(&here)),
-                }
+                let added = self
+                    .add(session, challenge_cookie.as_deref(), &user, &data, &here)
+                    .await?;
+                Ok(end_challenge(session, added))
             }
             "rename" => {
                 let Some(passkey) = data.get("passkey").and_then(|v| v.parse().ok()) else {
@@ -125,6 +113,55 @@ impl PasskeysView {
                 Ok(redirect(&here))
             }
             _ => Ok(bad_request()),
+        }
+    }
+
+    /// Adds the passkey the page posted, when it answers the challenge
+    /// issued to this user for a registration.
+    async fn add(
+        &self,
+        session: &Session,
+        cookie: Option<&str>,
+        user: &LoadedUser,
+        data: &FormData,
+        here: &str,
+    ) -> Result<Response> {
+        let request = &session.request;
+        let shared = &request.shared;
+        let (id, username) = (user.base().id, user.base().username.clone());
+        let rp = mfa::relying_party(shared)?;
+        let refused = "The passkey could not be added. Try again.";
+        let Some(challenge) = take_challenge(session, cookie, Purpose::Register, Some(id)).await?
+        else {
+            tracing::info!(
+                user_id = id,
+                "a passkey registration was refused: no challenge"
+            );
+            return self.page(session, id, Some(refused)).await;
+        };
+        let posted = data.get("credential").unwrap_or("");
+        let credential = match webauthn::verify_registration(&rp, &challenge, posted) {
+            Ok(credential) => credential,
+            Err(err) => {
+                tracing::info!(user_id = id, error = %err, "a passkey registration was refused");
+                return self.page(session, id, Some(refused)).await;
+            }
+        };
+        let name = clean_name(data.get("name"));
+        let Ok(codes) = mfa::add_passkey(shared, id, &credential, &name).await? else {
+            tracing::info!(
+                user_id = id,
+                "a passkey registration was refused: its credential is registered already"
+            );
+            return self.page(session, id, Some(refused)).await;
+        };
+        mfa::changed(session, id, &username, EventKind::MfaEnabled, mfa::WEBAUTHN).await?;
+        match (codes, shared.urls.path_of_view("RecoveryCodesView")) {
+            (Some(codes), Some(url)) => {
+                request.session.insert(NEW_CODES_KEY, codes).await?;
+                Ok(redirect(url))
+            }
+            _ => Ok(redirect(here)),
         }
     }
 
@@ -195,8 +232,16 @@ const PASSKEY_REFUSED: &str = "This passkey could not be used to log in.";
 /// `passkey_options`, or a `credential` is posted); `None` otherwise. A
 /// passkey alone logs in only when the authenticator verified the user
 /// (PIN or biometrics): that is two factors in one.
+///
+/// The credential is found by its id through the credential index, and
+/// the user handle the client sent must be its owner's. An answer
+/// without a challenge that holds, or for a credential nobody registered,
+/// counts against the client's address only; one that a registered
+/// passkey fails to verify counts against its owner too, as a wrong
+/// password would.
 pub(in crate::views) async fn passkey_login(
     session: &Session,
+    challenge_cookie: Option<&str>,
     data: &FormData,
 ) -> Result<Option<PasskeyLogin>> {
     let request = &session.request;
@@ -206,41 +251,69 @@ pub(in crate::views) async fn passkey_login(
     if !offers_passkey_login(shared) || (!asks_options && posted.is_none()) {
         return Ok(None);
     }
+    let client = request.origin.client_ip;
     let rp = mfa::relying_party(shared)?;
     if asks_options {
-        let challenge = new_challenge(session).await?;
+        let counters = passkey_options_counters(&shared.settings, client);
+        if shared.throttle.count(&counters).await?.is_err() {
+            return Err(Error::Throttled);
+        }
+        let (challenge, cookie) = new_challenge(session, Purpose::Login, None);
         let options = webauthn::request_options(&rp, &challenge, &[], "required");
-        return Ok(Some(PasskeyLogin::Options(options_response(options))));
+        return Ok(Some(PasskeyLogin::Options(options_response(
+            options, cookie,
+        ))));
     }
-    let challenge = take_challenge(session).await?.unwrap_or_default();
+    let refused = async || -> Result<Option<PasskeyLogin>> {
+        let counters = unknown_credential_counters(&shared.settings, client);
+        match shared.throttle.count(&counters).await? {
+            Ok(()) => Ok(Some(PasskeyLogin::Refused(PASSKEY_REFUSED))),
+            Err(_) => Err(Error::Throttled),
+        }
+    };
     let Ok(assertion) = webauthn::parse_assertion(posted.unwrap_or("")) else {
-        return Ok(Some(PasskeyLogin::Refused(PASSKEY_REFUSED)));
+        return refused().await;
     };
-    let Some(user_id) = assertion
-        .user_handle
-        .as_deref()
-        .and_then(mfa::user_of_handle)
+    let Some(challenge) = take_challenge(session, challenge_cookie, Purpose::Login, None).await?
     else {
-        return Ok(Some(PasskeyLogin::Refused(PASSKEY_REFUSED)));
+        return refused().await;
     };
+    let Some(passkey) = mfa::registered(shared, &assertion).await? else {
+        return refused().await;
+    };
+    let user_id = passkey.user_id;
+    let handle_matches = match assertion.user_handle.as_deref() {
+        Some(handle) => mfa::user_of_handle(handle) == Some(user_id),
+        // A discoverable credential always returns its handle.
+        None => false,
+    };
+    if !handle_matches {
+        return refused().await;
+    }
     let backend = shared.backends.first();
     let Some(user) = shared.backends.get_user(shared, backend, user_id).await? else {
-        return Ok(Some(PasskeyLogin::Refused(PASSKEY_REFUSED)));
+        return refused().await;
     };
     let username = user.base().username.clone();
-    let counters = login_counters(&shared.settings, &username, request.origin.client_ip);
-    let reservation = match shared.throttle.reserve(&counters).await {
-        Err(Error::Throttled) => return Err(Error::Throttled),
-        other => other?,
-    };
-    if mfa::verify_passkey(shared, user_id, &assertion, &challenge, true).await? {
-        shared.throttle.succeeded(reservation).await?;
-        request.set_authenticated_by(user_id, backend);
-        Ok(Some(PasskeyLogin::User(user)))
-    } else {
-        shared.throttle.failed(reservation);
-        let event = request.event(EventKind::MfaFailed).user(user_id, &username);
-        shared.events.emit(event);
-        Ok(Some(PasskeyLogin::Refused(PASSKEY_REFUSED)))
+    let counters = login_counters(&shared.settings, &username, client);
+    let checked = shared.throttle.attempt(&counters, async {
+        match mfa::verify_registered(shared, passkey, &assertion, &challenge, true).await {
+            Ok(true) => (Verdict::Passed, Ok(true)),
+            Ok(false) => (Verdict::Failed, Ok(false)),
+            Err(err) => (Verdict::DidNotHappen, Err(err)),
+        }
+    });
+    match checked.await? {
+        Ok(true) => {
+            request.set_authenticated_by(user_id, backend);
+            request.set_second_step_passed(user_id);
+            Ok(Some(PasskeyLogin::User(user)))
+        }
+        Ok(false) => {
+            let event = request.event(EventKind::MfaFailed).user(user_id, &username);
+            shared.events.emit(event);
+            Ok(Some(PasskeyLogin::Refused(PASSKEY_REFUSED)))
+        }
+        Err(_) => Err(Error::Throttled),
     }
 }

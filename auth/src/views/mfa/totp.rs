@@ -6,7 +6,7 @@ use http::{Method, Request, StatusCode};
 
 use super::{CONTINUE_KEY, NEW_CODES_KEY, needs_reauth};
 use crate::{
-    Result, Session,
+    LoginStage, Result, Session,
     events::EventKind,
     forms::{
         Form,
@@ -15,7 +15,7 @@ use crate::{
     http::body::FormData,
     mfa::{
         self,
-        pending::{self, Pending},
+        pending::{self, OFFERED_KEY, Pending},
         qr, totp,
     },
     user::erased::LoadedUser,
@@ -25,10 +25,15 @@ use crate::{
     },
 };
 
-/// The session key of the secret offered and not activated yet: a reload
-/// shows the same one, so a code from an app that already scanned it
-/// still works.
-const OFFERED_KEY: &str = "_auth_mfa_totp_offered";
+/// A TOTP secret offered to a user and not activated yet (under
+/// `pending::OFFERED_KEY`): a reload shows the same one, so a code from an
+/// app that already scanned it still works; bound to its user, so a
+/// session planted with a secret of someone else's never offers it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Offered {
+    user: i64,
+    secret: String,
+}
 
 impl TotpActivateView {
     /// Who is setting TOTP up: the logged-in user (after a recent
@@ -43,21 +48,12 @@ impl TotpActivateView {
         let request = &session.request;
         let shared = &request.shared;
         if request.user().await?.is_none()
-            && let Some(pending) = pending::current(session).await?.filter(|p| p.enrol)
+            && pending::current(session).await?.is_some_and(|p| p.enrol)
         {
-            return Ok(
-                match shared
-                    .backends
-                    .get_user(shared, &pending.backend, pending.user)
-                    .await?
-                {
-                    Some(user) => Ok((user, Some(pending))),
-                    None => {
-                        pending::clear(session).await?;
-                        Err(redirect(shared.login_url()))
-                    }
-                },
-            );
+            return Ok(match pending::resume(session).await? {
+                Some((pending, user)) => Ok((user, Some(pending))),
+                None => Err(redirect(shared.login_url())),
+            });
         }
         let user = match require_login(session, self.login_url.as_deref()).await? {
             Ok(user) => user,
@@ -81,20 +77,23 @@ impl TotpActivateView {
         if mfa::totp_active(shared, id).await? {
             return Ok(redirect(index.unwrap_or("/")));
         }
-        let secret = match request
+        let offered = request
             .session
-            .get::<String>(OFFERED_KEY)
+            .get_value(OFFERED_KEY)
             .await?
-            .and_then(|text| totp::from_base32(&text))
-            .filter(|secret| secret.len() == totp::SECRET_BYTES)
-        {
+            .and_then(|value| serde_json::from_value::<Offered>(value).ok())
+            .filter(|offered| offered.user == id)
+            .and_then(|offered| totp::from_base32(&offered.secret))
+            .filter(|secret| secret.len() == totp::SECRET_BYTES);
+        let secret = match offered {
             Some(secret) => secret,
             None => {
                 let secret = totp::new_secret();
-                request
-                    .session
-                    .insert(OFFERED_KEY, totp::base32(&secret))
-                    .await?;
+                let offered = Offered {
+                    user: id,
+                    secret: totp::base32(&secret),
+                };
+                request.session.insert(OFFERED_KEY, offered).await?;
                 secret
             }
         };
@@ -148,7 +147,11 @@ impl TotpActivateView {
         if let Some(pending) = enrolling {
             // The factor was the last step of this login.
             pending::passed(session, &pending).await?;
-            shared.operations.login(session, &user).await?;
+            if let LoginStage::Pending { url } =
+                shared.operations.stage_login(session, &user, None).await?
+            {
+                return Ok(redirect(&url));
+            }
             mfa::record_factor(session, mfa::Passed::Totp).await?;
             let target = next.unwrap_or_else(|| shared.settings.login_redirect_url().to_owned());
             request.session.insert(CONTINUE_KEY, target).await?;

@@ -10,6 +10,8 @@ use auth_tests::{User, app, client::Client};
 use axum::routing::get;
 use http::StatusCode;
 
+mod attacks;
+
 auth::auth_urls! {
     login: "/login/" => LoginView,
     logout: "/logout/" => LogoutView { next_page: "/" },
@@ -68,7 +70,8 @@ fn client(auth: &auth::Auth<User>) -> Client {
         .route("/", get(app::home))
         .route("/private/", get(app::private))
         .route("/report/", get(report))
-        .route("/who/", get(who));
+        .route("/who/", get(who))
+        .route("/csrf/", get(app::csrf));
     Client::new(routes.layer(auth.layer()))
 }
 
@@ -147,7 +150,9 @@ async fn password_step(browser: &mut Client, next: &str) {
 /// WebAuthn options (JSON).
 async fn passkey_options(browser: &mut Client, url: &str) -> String {
     let page = browser.get(url).await;
-    let token = page.input_value("csrfmiddlewaretoken").unwrap();
+    let token = page
+        .input_value("csrfmiddlewaretoken")
+        .unwrap_or_else(|| panic!("GET {url}: {} {}", page.status, page.body));
     let fields = [
         ("csrfmiddlewaretoken", token.as_str()),
         ("action", "passkey_options"),
@@ -280,6 +285,12 @@ auth_tests::backend_tests! {
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         let renewed = recovery_codes(&page.body);
         assert_eq!(renewed.len(), 10);
+        // Renewing ended alice's other sessions, the third browser's
+        // pending login among them: the password again.
+        let page = third.get("/login/verify/").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert_eq!(page.location(), Some("/login/"));
+        password_step(&mut third, "/").await;
         let page = third.submit_form("/login/verify/", &[("code", &codes[4])]).await;
         assert!(page.body.contains(auth::views::INVALID_CODE), "old set gone");
         let page = third.submit_form("/login/verify/", &[("code", &renewed[0])]).await;
@@ -309,20 +320,38 @@ auth_tests::backend_tests! {
         assert!(!page.location().unwrap().starts_with("/login/verify/"));
         assert_eq!(late.get("/").await.body, "Welcome, Guest!");
 
+        // Wrong codes draw on the second factor's own budget
+        // (AUTH_MFA_FAILURE_LIMIT, 5 per window), which the right
+        // password does not reset; three end the pending login.
         let mut guesser = client(&auth);
         password_step(&mut guesser, "/").await;
         for _ in 0..2 {
             let page = guesser.submit_form("/login/verify/", &[("code", "111111")]).await;
             assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains(auth::views::INVALID_CODE));
         }
-        // The password step counted as an attempt that succeeded; the
-        // third wrong code reaches the limit of 3 failures.
         let page = guesser.submit_form("/login/verify/", &[("code", "111111")]).await;
-        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "the third ends the pending login");
+        assert_eq!(page.location(), Some("/login/"));
+        let page = guesser.get("/login/").await;
+        assert!(page.body.contains("Too many wrong codes. Log in again."), "{}", page.body);
+        assert_eq!(guesser.get("/login/verify/").await.status, StatusCode::SEE_OTHER);
+        // The password again (it resets no count of the second factor):
+        // two more wrong codes reach the limit of 5.
+        password_step(&mut guesser, "/").await;
+        for _ in 0..2 {
+            let page = guesser.submit_form("/login/verify/", &[("code", "111111")]).await;
+            assert_eq!(page.status, StatusCode::OK);
+        }
         let code = auth::testing::totp_code(&auth, &secret);
         let page = guesser.submit_form("/login/verify/", &[("code", &code)]).await;
         assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
         assert_eq!(guesser.get("/").await.body, "Welcome, Guest!");
+        // Not even a fresh password step gets past it in this window.
+        let mut owner = client(&auth);
+        password_step(&mut owner, "/").await;
+        let page = owner.submit_form("/login/verify/", &[("code", &code)]).await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
     }
 
     async fn members_of_a_required_group_set_up_totp_before_they_are_logged_in(backend: Backend) {
@@ -545,7 +574,7 @@ async fn a_requirement_nobody_can_meet_fails_the_checks() {
         .unwrap();
     let report = auth::checks::run_checks(&auth, auth::checks::Scope::check(false)).to_string();
     assert!(
-        report.contains("(auth.E007) AUTH_MFA_REQUIRED asks for a second factor, but MfaAuthenticateView and TotpActivateView are not declared"),
+        report.contains("(auth.E007) AUTH_MFA_REQUIRED asks for a second factor, but MfaAuthenticateView and TotpActivateView are not in the app's URL table (they are not declared)"),
         "{report}"
     );
     let declared = instance_with(&db, staff).await;
