@@ -1,7 +1,8 @@
 //! WebAuthn (passkeys) for the relying party's side, as far as this
 //! library needs it: ES256 credentials (ECDSA on P-256, what every
 //! platform authenticator and security key offers), attestation `none`
-//! (the authenticator's make is not checked), registration and assertion
+//! (attestation statements are not verified: which make of authenticator
+//! holds a passkey is neither asked nor checked), registration and assertion
 //! verified as the Level 2 recommendation's steps say: the client data's
 //! type, challenge and origin, the relying party id's hash, the user
 //! presence (and, for a login without password, user verification) flags,
@@ -381,8 +382,13 @@ pub(crate) fn verify_assertion(
     check_flags(flags, verify)?;
     let key = VerifyingKey::from_sec1_bytes(&credential.public_key)
         .map_err(|_| WebauthnError::UnsupportedKey)?;
-    let signature =
-        Signature::from_der(&assertion.signature).map_err(|_| WebauthnError::BadSignature)?;
+    // Authenticators sign with either `s` (the specification does not ask
+    // for low-S, and about half of real signatures are high-S): the
+    // signature is checked in its low-S form, so exactly one form of it
+    // is ever verified, whatever the ECDSA crate's own policy.
+    let signature = Signature::from_der(&assertion.signature)
+        .map_err(|_| WebauthnError::BadSignature)?
+        .normalize_s();
     let mut signed = assertion.auth_data.clone();
     signed.extend_from_slice(&Sha256::digest(&assertion.client_data));
     key.verify(&signed, &signature)
@@ -396,6 +402,11 @@ pub(crate) fn verify_assertion(
     }
     Ok(count)
 }
+
+#[cfg(test)]
+mod fuzz;
+#[cfg(test)]
+mod vectors;
 
 /// A software authenticator for tests: ES256 credentials that sign as a
 /// platform authenticator does.

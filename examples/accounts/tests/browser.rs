@@ -897,3 +897,72 @@ async fn a_passkey_registered_in_chromium_logs_in_without_a_password() {
     assert!(browser.text().await.contains("alice"));
     browser.close().await;
 }
+
+/// Records the WebAuthn vectors of Chromium's virtual authenticator that
+/// `auth`'s tests check (`auth/testdata/webauthn/chromium.json`): a
+/// registration and two assertions with fixed challenges, made by the
+/// browser's own CTAP2 authenticator on a page of the site. Run by hand
+/// after a Chromium update:
+/// `cargo test -p accounts --test browser -- --ignored record_chromium_webauthn_vectors`.
+#[tokio::test]
+#[ignore = "records test data; run by hand"]
+async fn record_chromium_webauthn_vectors() {
+    let _serial = SERIAL.lock().await;
+    let browser = browser!("vectors");
+    browser
+        .client
+        .issue_cmd(AddVirtualAuthenticator)
+        .await
+        .expect("Chromium's virtual authenticator");
+    let site = Site::start_at("localhost", &[]).await;
+    browser.goto(&site.url("/login/")).await;
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const b64 = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)))
+            .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+        const bytes = (from) => Uint8Array.from({ length: 32 }, (_, i) => from + i);
+        const json = (credential) => {
+            const response = {};
+            for (const key of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
+                if (credential.response[key]) response[key] = b64(credential.response[key]);
+            }
+            return JSON.stringify({ id: credential.id, rawId: b64(credential.rawId), type: credential.type, response });
+        };
+        (async () => {
+            const created = await navigator.credentials.create({ publicKey: {
+                rp: { id: location.hostname, name: "Example" },
+                user: { id: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 7]), name: "alice", displayName: "alice" },
+                challenge: bytes(0),
+                pubKeyCredParams: [{ type: "public-key", alg: -7 }],
+                authenticatorSelection: { residentKey: "required", userVerification: "required" },
+                attestation: "none",
+            }});
+            const assertions = [];
+            for (const from of [64, 96]) {
+                const got = await navigator.credentials.get({ publicKey: {
+                    rpId: location.hostname, challenge: bytes(from), userVerification: "required",
+                }});
+                assertions.push({ challenge: b64(bytes(from)), credential: json(got) });
+            }
+            done({
+                authenticator: navigator.userAgent,
+                rp_id: location.hostname,
+                origin: location.origin,
+                registration: { challenge: b64(bytes(0)), credential: json(created) },
+                assertions,
+                user_verified: true,
+            });
+        })().catch((err) => done({ error: String(err) }));
+    "#;
+    let recorded = browser
+        .client
+        .execute_async(script, vec![])
+        .await
+        .expect("the ceremony runs");
+    assert!(recorded.get("error").is_none(), "{recorded}");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../auth/testdata/webauthn/chromium.json");
+    let text = serde_json::to_string_pretty(&recorded).unwrap() + "\n";
+    std::fs::write(&path, text).unwrap();
+    browser.close().await;
+}

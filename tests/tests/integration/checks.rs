@@ -246,3 +246,64 @@ async fn nesting_the_auth_urls_says_to_declare_a_prefix() {
         "{logs}"
     );
 }
+
+/// Item 19: an app served without the client's address (no
+/// `ConnectInfo`, no proxy header) is told at its first request, and
+/// `check` reports it from then on; an activity resolution that would end
+/// busy sessions is an error.
+#[tokio::test]
+async fn serving_without_the_client_address_is_reported() {
+    let auth = wiki(auth::Settings::default()).await;
+    let ids = |report: &Report| report.messages.iter().map(|m| m.id).collect::<Vec<_>>();
+    assert!(!ids(&run_checks(&auth, Scope::check(false))).contains(&"auth.W012"));
+    let app = Router::new()
+        .route("/", get(|| async { "home" }))
+        .layer(auth.layer());
+    let mut client = Client::new(app);
+    assert_eq!(client.get("/").await.status, StatusCode::OK);
+    let report = run_checks(&auth, Scope::check(false));
+    let found = report
+        .messages
+        .iter()
+        .find(|m| m.id == "auth.W012")
+        .expect("reported after a request without an address");
+    assert!(
+        found
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("into_make_service_with_connect_info")),
+        "{found}"
+    );
+}
+
+#[tokio::test]
+async fn an_activity_resolution_that_ends_busy_sessions_is_an_error() {
+    let settings = auth::Settings {
+        session_idle_timeout: Some(std::time::Duration::from_secs(60)),
+        session_activity_resolution: Some(std::time::Duration::from_secs(60)),
+        ..Default::default()
+    };
+    let auth = wiki(settings.clone()).await;
+    let report = run_checks(&auth, Scope::check(false));
+    assert!(
+        report
+            .messages
+            .iter()
+            .any(|m| m.id == "auth.E008" && m.is_error()),
+        "{report}"
+    );
+    let derived = auth::Settings {
+        session_activity_resolution: None,
+        ..settings
+    };
+    assert_eq!(
+        derived.activity_resolution(),
+        std::time::Duration::from_secs(6)
+    );
+    let auth = wiki(derived).await;
+    let report = run_checks(&auth, Scope::check(false));
+    assert!(
+        !report.messages.iter().any(|m| m.id == "auth.E008"),
+        "{report}"
+    );
+}

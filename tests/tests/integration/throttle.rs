@@ -200,6 +200,102 @@ auth_tests::backend_tests! {
         }
     }
 
+    /// Item 15: 20 correct logins of one user from one address at the
+    /// same moment, with a limit of 3 per username and address: attempts
+    /// whose slots are held by attempts still in flight wait for them,
+    /// so every one logs in (before, most got 429).
+    async fn correct_logins_at_once_wait_for_slots_instead_of_a_429(backend: Backend) {
+        let db = backend.database().await;
+        let (a, mut client_a) = instance(&db, Duration::from_secs(900)).await;
+        let (_b, client_b) = instance(&db, Duration::from_secs(900)).await;
+        a.users().create_user("ivan", "", Some("ivan-password")).await.unwrap();
+        let token = client_a.csrf_token().await;
+        let jar = client_a.jar.clone();
+        let logins = (0..20).map(|i| {
+            let mut client = Client::new(if i % 2 == 0 { client_a.router() } else { client_b.router() });
+            client.jar = jar.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                let fields = [("username", "ivan"), ("password", "ivan-password"), ("csrfmiddlewaretoken", &token)];
+                post_from(&mut client, "203.0.113.80", urls::LOGIN, &fields).await
+            })
+        });
+        let mut statuses = Vec::new();
+        for login in logins.collect::<Vec<_>>() {
+            statuses.push(login.await.unwrap().0);
+        }
+        assert!(statuses.iter().all(|s| *s == StatusCode::SEE_OTHER), "{statuses:?}");
+        // And wrong ones still stop at the limit.
+        for _ in 0..3 {
+            assert_eq!(attempt(&mut client_a, "203.0.113.80", "ivan", "x").await.0, StatusCode::OK);
+        }
+        let (status, _) = attempt(&mut client_a, "203.0.113.80", "ivan", "ivan-password").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    /// Item 16 (OWASP's device cookies): guessing spread over addresses
+    /// locks the username for every browser but the owner's, whose device
+    /// cookie counts on its own.
+    async fn device_cookies_keep_the_owner_in_during_distributed_guessing(backend: Backend) {
+        let db = backend.database().await;
+        let limits = auth::Settings {
+            login_failure_limit: 5,
+            login_failure_limit_per_user: 20,
+            login_failure_limit_per_ip: 100,
+            ..settings(Duration::from_secs(900))
+        };
+        let (auth, mut owner) = instance_with(&db, limits).await;
+        auth.users().create_user("judy", "", Some("judy-password")).await.unwrap();
+        let (status, _) = post_from(&mut owner, "192.0.2.1", urls::LOGIN, &[("username", "judy"), ("password", "judy-password")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(owner.jar.contains_key(DEVICE_COOKIE), "a device cookie");
+        owner.jar.remove("sessionid");
+        // 4 addresses × 5 failures: the per-user limit of 20.
+        let mut guesser = Client::new(owner.router());
+        for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"] {
+            for _ in 0..5 {
+                assert_eq!(attempt(&mut guesser, ip, "judy", "guess").await.0, StatusCode::OK);
+            }
+        }
+        let (status, _) = attempt(&mut guesser, "192.0.2.99", "judy", "judy-password").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "locked for browsers without a cookie");
+        // The owner, from a fresh address, with the cookie: in.
+        let (status, body) = post_from(&mut owner, "192.0.2.99", urls::LOGIN, &[("username", "judy"), ("password", "judy-password")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        // The cookie is good for its username only, and its own failures
+        // lock that device.
+        owner.jar.remove("sessionid");
+        for _ in 0..5 {
+            let (status, _) = post_from(&mut owner, "192.0.2.99", urls::LOGIN, &[("username", "judy"), ("password", "oops")]).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, _) = post_from(&mut owner, "192.0.2.99", urls::LOGIN, &[("username", "judy"), ("password", "judy-password")]).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    /// Item 17: behind a trusted proxy, requests without its header (or
+    /// with a garbled one) share one `unknown` address: they cannot
+    /// escape the per-address limit by leaving it out.
+    async fn a_missing_proxy_header_counts_as_one_address(backend: Backend) {
+        let db = backend.database().await;
+        let (auth, mut client) = instance(&db, Duration::from_secs(900)).await;
+        auth.users().create_user("kate", "", Some("kate-password")).await.unwrap();
+        for i in 0..6 {
+            let lines: &[&str] = if i % 2 == 0 { &[] } else { &["not an address"] };
+            let username = format!("guess{i}");
+            let fields = [("username", username.as_str()), ("password", "x")];
+            let (status, _) = post_forwarded(&mut client, lines, urls::LOGIN, &fields).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let fields = [("username", "kate"), ("password", "kate-password")];
+        let (status, _) = post_forwarded(&mut client, &[], urls::LOGIN, &fields).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the shared unknown address is locked");
+        let (status, _) = post_forwarded(&mut client, &["192.0.2.33"], urls::LOGIN, &fields).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "a real address is not");
+        let report = auth::checks::run_checks(&auth, auth::checks::Scope::check(false));
+        assert!(report.to_string().contains("auth.W013"), "{report}");
+    }
+
     /// Failures from one address lock that address out for that user,
     /// not the owner elsewhere.
     async fn the_owner_is_not_locked_out_by_failures_from_another_address(backend: Backend) {

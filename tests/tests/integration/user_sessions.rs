@@ -43,6 +43,16 @@ fn routes() -> axum::Router {
             "/csrf/",
             axum::routing::get(|s: auth::Session| async move { s.csrf_token() }),
         )
+        .route("/strip-metadata/", axum::routing::post(strip_metadata))
+}
+
+/// Removes the session's metadata, as a session logged in before the
+/// registry existed has none.
+async fn strip_metadata(session: auth::Session) -> auth::Result<&'static str> {
+    session
+        .remove_value(auth::testing::SESSION_METADATA_KEY)
+        .await?;
+    Ok("stripped")
 }
 
 fn router(auth: &auth::Auth<User>) -> axum::Router {
@@ -326,6 +336,61 @@ auth_tests::backend_tests! {
         assert!(!again.body.contains(auth::views::SESSION_EXPIRED), "once");
         let alice_id = user_id(&auth, "alice").await;
         assert!(auth.sessions().list_for(alice_id).await.unwrap().is_empty(), "deleted");
+    }
+
+    /// Item 13: with an idle timeout of 3 s, a session used every second
+    /// lives on; left alone, it ends within the timeout. "Last seen" is
+    /// written at least once per tenth of the timeout (every request
+    /// here), not once a minute.
+    async fn a_busy_session_outlives_a_short_idle_timeout(backend: Backend) {
+        let settings = auth::Settings {
+            session_idle_timeout: Some(Duration::from_secs(3)),
+            ..settings()
+        };
+        let (auth, _db) = setup(backend, settings).await;
+        let mut alice = Browser::logged_in(&auth, "alice", FIREFOX).await;
+        for second in 1..=10 {
+            auth::testing::advance_clock(&auth, 1);
+            assert_eq!(alice.whoami().await, "Welcome, alice!", "second {second}");
+        }
+        auth::testing::advance_clock(&auth, 4);
+        assert_eq!(alice.whoami().await, "Welcome, Guest!", "idle past the timeout");
+    }
+
+    /// Item 12 (ASVS 7.2.4): a re-authentication issues a new session id;
+    /// the old one stops working.
+    async fn re_authentication_cycles_the_session_id(backend: Backend) {
+        let (auth, _db) = setup(backend, settings()).await;
+        let mut alice = Browser::logged_in(&auth, "alice", FIREFOX).await;
+        let before = alice.client.jar.get("sessionid").cloned().unwrap();
+        auth::testing::advance_clock(&auth, 61);
+        let form = alice.get("/reauthenticate/").await;
+        let token = form.input_value("csrfmiddlewaretoken").unwrap();
+        let done = alice
+            .post("/reauthenticate/", &[("csrfmiddlewaretoken", &token), ("password", "pw")])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let after = alice.client.jar.get("sessionid").cloned().unwrap();
+        assert_ne!(before, after, "a new session id");
+        assert_eq!(alice.get("/sensitive/").await.body, "sensitive");
+        let mut old = Browser { client: Client::new(router(&auth)), agent: FIREFOX };
+        old.client.jar.insert("sessionid".into(), before);
+        assert_eq!(old.whoami().await, "Welcome, Guest!", "the old id is dead");
+    }
+
+    /// Item 14: a logged-in session without metadata (made before the
+    /// registry existed) is not "just authenticated": re-authentication
+    /// is due.
+    async fn a_session_without_metadata_must_re_authenticate(backend: Backend) {
+        let (auth, _db) = setup(backend, settings()).await;
+        let mut alice = Browser::logged_in(&auth, "alice", FIREFOX).await;
+        let page = alice.post_with_csrf("/strip-metadata/", &[]).await;
+        assert_eq!(page.body, "stripped");
+        auth::testing::forget_cached(&auth);
+        assert_eq!(alice.whoami().await, "Welcome, alice!", "still logged in");
+        let page = alice.get("/sensitive/").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert_eq!(page.location(), Some("/reauthenticate/?next=/sensitive/"));
     }
 
     async fn an_active_session_dies_at_the_absolute_timeout(backend: Backend) {

@@ -592,6 +592,101 @@ async fn a_requirement_nobody_can_meet_fails_the_checks() {
     );
 }
 
+/// Item 18: the URL table forgotten (`.urls(urls::URLCONF)`) while the
+/// two-factor views are routed: a user with TOTP is not logged in on the
+/// password alone, `check` fails with `auth.E009`, and `auth.E007` names
+/// the real cause.
+#[tokio::test]
+async fn a_forgotten_url_table_fails_closed_and_the_checks_say_why() {
+    let db = auth_tests::Backend::Sqlite.database().await;
+    let without_table = |settings| db.builder::<User>(settings).build();
+    let auth = without_table(settings()).await.unwrap();
+    auth.users()
+        .create_user("alice", "", Some("pw"))
+        .await
+        .unwrap();
+    let mut browser = client(&auth);
+    browser.log_in("/login/", "alice", "pw").await;
+    let page = browser.get("/account/mfa/totp/activate/").await;
+    let secret = text_after(&page.body, "id=\"totp-secret\">").to_owned();
+    let code = auth::testing::totp_code(&auth, &secret);
+    let page = browser
+        .submit_form("/account/mfa/totp/activate/", &[("code", &code)])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "TOTP on: {}", page.body);
+    let mut other = client(&auth);
+    let page = other.log_in("/login/", "alice", "pw").await;
+    assert_ne!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "no login: {}",
+        page.body
+    );
+    assert_eq!(
+        other.get("/private/").await.status,
+        StatusCode::SEE_OTHER,
+        "anonymous"
+    );
+    let report = auth::checks::run_checks(&auth, auth::checks::Scope::check(false));
+    assert!(report.has_errors());
+    let text = report.to_string();
+    assert!(
+        text.contains("(auth.E009)") && text.contains("HINT: add `.urls("),
+        "{text}"
+    );
+
+    let required = auth::Settings {
+        mfa_required: auth::MfaRequired::Staff,
+        ..settings()
+    };
+    let auth = without_table(required).await.unwrap();
+    let text = auth::checks::run_checks(&auth, auth::checks::Scope::check(false)).to_string();
+    assert!(
+        text.contains("are not in the app's URL table (the builder was given no URL table"),
+        "{text}"
+    );
+    let declared = instance(&db).await;
+    let report = auth::checks::run_checks(&declared, auth::checks::Scope::check(false));
+    assert!(!report.to_string().contains("auth.E009"), "{report}");
+}
+
+/// Item 20: a group of `AUTH_MFA_REQUIRED_GROUPS` that does not exist is
+/// a warning at start-up and an error with `--deploy`.
+#[tokio::test]
+async fn a_required_group_that_does_not_exist_is_reported() {
+    let db = auth_tests::Backend::Sqlite.database().await;
+    let required = auth::Settings {
+        mfa_required: auth::MfaRequired::Groups,
+        mfa_required_groups: vec!["approver".into()],
+        ..settings()
+    };
+    let auth = instance_with(&db, required.clone()).await;
+    auth.permissions().create_group("approvers").await.unwrap();
+    let w011 = |deploy: bool| {
+        let report = auth::checks::run_checks(&auth, auth::checks::Scope::check(deploy));
+        report.messages.into_iter().find(|m| m.id == "auth.W011")
+    };
+    let found = w011(false).expect("reported");
+    assert!(!found.is_error(), "a warning at start-up");
+    assert!(
+        found
+            .msg
+            .contains("AUTH_MFA_REQUIRED_GROUPS names groups that do not exist (approver)"),
+        "{found}"
+    );
+    assert!(
+        w011(true).expect("reported").is_error(),
+        "an error with --deploy"
+    );
+    let fixed = auth::Settings {
+        mfa_required_groups: vec!["approvers".into()],
+        ..required
+    };
+    let auth = instance_with(&db, fixed).await;
+    let report = auth::checks::run_checks(&auth, auth::checks::Scope::check(true));
+    assert!(!report.to_string().contains("auth.W011"), "{report}");
+}
+
 /// A `PasskeysView` without `AUTH_SITE_URL` does not start: passkeys
 /// would fail in every browser.
 #[tokio::test]
