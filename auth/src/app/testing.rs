@@ -127,6 +127,15 @@ impl SoftPasskey {
         (SoftPasskey(passkey), json)
     }
 
+    /// [`create`](Self::create) as a synced passkey, whose sign counter
+    /// stays 0 (only the challenge then tells a replay).
+    pub fn create_synced(options: &str, origin: &str) -> (SoftPasskey, String) {
+        let options: serde_json::Value = serde_json::from_str(options).expect("options JSON");
+        let (passkey, json) =
+            crate::mfa::webauthn::soft::SoftPasskey::create_synced(&options, origin);
+        (SoftPasskey(passkey), json)
+    }
+
     /// Answers `navigator.credentials.get()` with `options` (JSON), the
     /// user verified.
     pub fn get(&mut self, options: &str, origin: &str) -> String {

@@ -424,6 +424,8 @@ pub(crate) mod soft {
         pub(crate) counter: u32,
         /// The user handle it was made for.
         pub(crate) user_handle: Vec<u8>,
+        /// A synced passkey's: the counter is always 0.
+        pub(crate) synced: bool,
     }
 
     fn client_data(kind: &str, challenge: &[u8], origin: &str) -> Vec<u8> {
@@ -445,6 +447,23 @@ pub(crate) mod soft {
         /// [`creation_options`] makes them) for a page at `origin`: the
         /// passkey and the JSON the page would post.
         pub(crate) fn create(options: &serde_json::Value, origin: &str) -> (SoftPasskey, String) {
+            Self::create_with(options, origin, false)
+        }
+
+        /// [`create`](Self::create) as a synced passkey, whose counter
+        /// stays 0 (as platform passkeys that sync between devices send).
+        pub(crate) fn create_synced(
+            options: &serde_json::Value,
+            origin: &str,
+        ) -> (SoftPasskey, String) {
+            Self::create_with(options, origin, true)
+        }
+
+        fn create_with(
+            options: &serde_json::Value,
+            origin: &str,
+            synced: bool,
+        ) -> (SoftPasskey, String) {
             let challenge = unb64(options["challenge"].as_str().unwrap()).unwrap();
             let rp_id = options["rp"]["id"].as_str().unwrap();
             let user_handle = unb64(options["user"]["id"].as_str().unwrap()).unwrap();
@@ -461,7 +480,8 @@ pub(crate) mod soft {
                 (Value::from(-2), Value::Bytes(point.x().unwrap().to_vec())),
                 (Value::from(-3), Value::Bytes(point.y().unwrap().to_vec())),
             ]);
-            let mut data = auth_data(rp_id, USER_PRESENT | USER_VERIFIED | ATTESTED_DATA, 1);
+            let flags = USER_PRESENT | USER_VERIFIED | ATTESTED_DATA;
+            let mut data = auth_data(rp_id, flags, u32::from(!synced));
             data.extend_from_slice(&[0u8; 16]);
             data.extend_from_slice(&(id.len() as u16).to_be_bytes());
             data.extend_from_slice(&id);
@@ -483,8 +503,9 @@ pub(crate) mod soft {
             let passkey = SoftPasskey {
                 id,
                 key,
-                counter: 2,
+                counter: if synced { 0 } else { 2 },
                 user_handle,
+                synced,
             };
             (passkey, json.to_string())
         }
@@ -516,7 +537,9 @@ pub(crate) mod soft {
             let challenge = unb64(options["challenge"].as_str().unwrap()).unwrap();
             let rp_id = options["rpId"].as_str().unwrap();
             let data = auth_data(rp_id, flags, self.counter);
-            self.counter += 1;
+            if !self.synced {
+                self.counter += 1;
+            }
             let client = client_data("webauthn.get", &challenge, origin);
             let mut signed = data.clone();
             signed.extend_from_slice(&Sha256::digest(&client));

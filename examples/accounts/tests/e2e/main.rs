@@ -9,4 +9,5 @@ mod mfa;
 mod pages;
 mod password_reset;
 mod permissions;
+mod security;
 mod shutdown;

@@ -106,6 +106,21 @@ async fn post_from(
     browser.send(request).await
 }
 
+/// Adds a synced passkey (its counter always 0) for the logged-in
+/// `browser`.
+async fn add_synced_passkey(browser: &mut Client) -> auth::testing::SoftPasskey {
+    let options = passkey_options(browser, "/account/mfa/passkeys/").await;
+    let (passkey, credential) = auth::testing::SoftPasskey::create_synced(&options, ORIGIN);
+    let fields = [
+        ("action", "add"),
+        ("credential", credential.as_str()),
+        ("name", "Synced"),
+    ];
+    let page = post_credential(browser, "/account/mfa/passkeys/", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    passkey
+}
+
 /// The login page's passkey options, asked from `ip`.
 async fn options_from(browser: &mut Client, ip: &str) -> auth_tests::client::Page {
     post_from(browser, ip, "/login/", &[("action", "passkey_options")]).await
@@ -223,10 +238,28 @@ auth_tests::backend_tests! {
         auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut browser = client(&auth);
         browser.log_in("/login/", "alice", "pw").await;
-        let mut passkey = super::add_passkey(&mut browser, "Laptop").await;
+        // A synced passkey: its counter stays 0, so only the challenge
+        // tells a replay.
+        let mut passkey = add_synced_passkey(&mut browser).await;
         let refused = "This passkey could not be used to log in.";
 
-        // No challenge at all: the empty challenge of before.
+        // An assertion over an empty challenge (an extension, a local
+        // CTAP client), posted where no challenge was issued: before, ""
+        // matched the missing challenge, from any session, forever.
+        let empty = r#"{"rpId":"testserver","challenge":"","allowCredentials":[]}"#;
+        let answer = passkey.get(empty, ORIGIN);
+        for _ in 0..2 {
+            let mut anyone = client(&auth);
+            let page = post_credential(&mut anyone, "/login/", &[("credential", &answer)]).await;
+            assert!(page.body.contains(refused), "empty challenge: {}", page.body);
+            assert_eq!(anyone.get("/who/").await.body, "anonymous");
+        }
+        let mut elsewhere = client(&auth);
+        password_step(&mut elsewhere, "/").await;
+        let page = post_credential(&mut elsewhere, "/login/verify/", &[("credential", &answer)]).await;
+        assert!(page.body.contains(auth::views::INVALID_CODE), "{}", page.body);
+
+        // No challenge cookie for a real one.
         let mut thief = client(&auth);
         let options = passkey_options(&mut thief, "/login/").await;
         let answer = passkey.get(&options, ORIGIN);
