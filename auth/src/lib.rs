@@ -34,7 +34,7 @@
 //! |---|---|
 //! | `models.py`: `AbstractUser`, `User.objects` | `user/`: [`AbstractUser`], [`AuthUser`], [`Users`] (`auth.users()`) |
 //! | `backends.py`: `ModelBackend`, `AUTHENTICATION_BACKENDS` | `backend.rs`: [`Backend`], [`ModelBackend`] |
-//! | `authenticate`, `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`authenticate`], [`login`], [`logout`], [`update_session_auth_hash`], [`Session`]; the stores, their cache and its coherence |
+//! | `authenticate`, `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`authenticate`], [`stage_login`] (the login stage every login goes through), [`login`], [`logout`], [`update_session_auth_hash`], [`Session`]; the stores, their cache and its coherence |
 //! | django-allauth's `usersessions`, session timeouts, "remember me", re-authentication | `session/registry.rs`, `session/lifetime.rs`: [`sessions`]; `guards/reauth_required.rs`: [`reauth_required`] |
 //! | `AuthenticationMiddleware`, `request.user` | `middleware.rs`: [`AuthLayer`]; `session/request.rs`: [`CurrentUser`] |
 //! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `guards/`: [`login_required`], [`permission_required`], [`user_passes_test`] and their layers |
@@ -51,7 +51,7 @@
 //! | templates and context processors (`user`, `perms`, `csrf_token`) | `templates/`: [`Templates`] |
 //! | `management/commands/` | [`cli`] |
 //! | `core.checks` (`manage.py check`) | `app/checks/`: [`checks`] |
-//! | login throttling (`django-axes`' job) | `throttle.rs` |
+//! | login throttling (`django-axes`' job), device cookies | `throttle/` |
 //! | `user_logged_in`, `user_logged_out`, `user_login_failed` signals; an audit log (`django-axes`' access log) | [`events`] |
 //! | the app itself: settings, database, hasher, stores | `app/`: [`Auth`], [`AuthBuilder`], [`Error`] |
 

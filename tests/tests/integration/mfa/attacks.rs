@@ -259,6 +259,20 @@ auth_tests::backend_tests! {
         let page = post_credential(&mut elsewhere, "/login/verify/", &[("credential", &answer)]).await;
         assert!(page.body.contains(auth::views::INVALID_CODE), "{}", page.body);
 
+        // A registration's challenge (alice's own) does not pass her
+        // second step either: the purpose is part of the challenge.
+        let options = passkey_options(&mut browser, "/account/mfa/passkeys/").await;
+        let options: serde_json::Value = serde_json::from_str(&options).unwrap();
+        let as_login = serde_json::json!({ "rpId": options["rp"]["id"], "challenge": options["challenge"] });
+        let answer = passkey.get(&as_login.to_string(), ORIGIN);
+        let mut same_user = client(&auth);
+        password_step(&mut same_user, "/").await;
+        let registration = browser.jar[CHALLENGE_COOKIE].clone();
+        same_user.jar.insert(CHALLENGE_COOKIE.into(), registration);
+        let page = post_credential(&mut same_user, "/login/verify/", &[("credential", &answer)]).await;
+        assert!(page.body.contains(auth::views::INVALID_CODE), "{}", page.body);
+        assert_eq!(same_user.get("/who/").await.body, "anonymous");
+
         // No challenge cookie for a real one.
         let mut thief = client(&auth);
         let options = passkey_options(&mut thief, "/login/").await;
