@@ -272,7 +272,7 @@ pub(crate) trait Operations: Send + Sync {
         session: &'a Session,
         user: &'a LoadedUser,
         next: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<crate::session::login::LoginStage>>;
+    ) -> BoxFuture<'a, Result<crate::session::stage::LoginStage>>;
     fn update_session_auth_hash<'a>(
         &'a self,
         session: &'a Session,

@@ -17,14 +17,10 @@ use std::time::Duration;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use http::{HeaderMap, HeaderValue};
 
-use crate::{
-    Result,
-    app::shared::Shared,
-    http::cookies,
-    session::metadata::unix,
-    settings::secret::{KeyMatch, SaltedMac},
-    throttle::challenge_use,
-};
+use crate::Result;
+use crate::http::cookies;
+use crate::settings::secret::{KeyMatch, SaltedMac};
+use crate::throttle::{Throttle, challenge_use};
 
 /// The key salt of the cookie's HMAC.
 pub(crate) const CHALLENGE_SALT: &str = "auth.webauthn.challenge";
@@ -122,22 +118,23 @@ impl Challenges {
     }
 
     /// Takes the challenge of `cookie` (see [`cookie_in`]) for `purpose`
-    /// and `user`: its bytes, used up now; `None` when there is none that
-    /// holds, or it was used already.
+    /// and `user` at Unix time `now`: its bytes, used up now (counted on
+    /// `throttle`, which every instance shares); `None` when there is
+    /// none that holds, or it was used already.
     pub(crate) async fn take(
         &self,
-        shared: &Shared,
+        throttle: &Throttle,
+        now: i64,
         cookie: Option<&str>,
         purpose: Purpose,
         user: Option<i64>,
     ) -> Result<Option<Vec<u8>>> {
-        let now = unix(shared.clock.now());
         let Some((challenge, text)) = cookie.and_then(|c| self.read(c, purpose, user, now)) else {
             return Ok(None);
         };
         // Counted for longer than it lives, so it cannot be used twice.
         let once = challenge_use(&text, LIFETIME * 2);
-        Ok(match shared.throttle.count(&once).await? {
+        Ok(match throttle.count(&once).await? {
             Ok(()) => Some(challenge),
             Err(_) => {
                 tracing::info!("a WebAuthn challenge was answered twice; refused");

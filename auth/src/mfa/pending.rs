@@ -13,12 +13,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    AbstractUser, Result, Session,
-    session::{keys::PENDING_LOGIN_KEY, metadata::unix},
-    settings::secret::KeyMatch,
-    user::erased::LoadedUser,
-};
+use crate::session::keys::PENDING_LOGIN_KEY;
+use crate::session::metadata::unix;
+use crate::settings::secret::KeyMatch;
+use crate::user::erased::LoadedUser;
+use crate::{AbstractUser, Result, Session};
 
 /// Wrong codes one pending login takes before the password must be typed
 /// again.

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+pub use super::stage::LoginStage;
 use super::{
     Session,
     keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
@@ -112,22 +113,6 @@ pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
         return Err(Error::SecondFactorRequired);
     }
     complete(session, user).await
-}
-
-/// What [`stage_login`] did with a login.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LoginStage {
-    /// The user is logged in.
-    LoggedIn,
-    /// The login waits for a second step (the second factor, or setting
-    /// one up): send the browser to `url` (`303`), which carries the
-    /// `next` given when it was safe. The session stays anonymous until
-    /// that step passes.
-    Pending {
-        /// The path of the view that takes the step, with `next`.
-        url: String,
-    },
 }
 
 /// Logs `user` in, or, when they have a second factor or must set one up

@@ -28,6 +28,7 @@ pub(crate) mod redis;
 pub(crate) mod registry;
 pub(crate) mod request;
 pub(crate) mod sessions;
+pub(crate) mod stage;
 pub(crate) mod store;
 
 use std::sync::Arc;

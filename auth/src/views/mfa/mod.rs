@@ -51,7 +51,11 @@ pub(super) async fn take_challenge(
     user: Option<i64>,
 ) -> Result<Option<Vec<u8>>> {
     let shared = &session.request.shared;
-    shared.challenges.take(shared, cookie, purpose, user).await
+    let now = crate::session::metadata::unix(shared.clock.now());
+    shared
+        .challenges
+        .take(&shared.throttle, now, cookie, purpose, user)
+        .await
 }
 
 /// Whether the challenge cookie is `Secure`.
