@@ -452,6 +452,7 @@ pub(crate) mod soft {
 
         /// [`create`](Self::create) as a synced passkey, whose counter
         /// stays 0 (as platform passkeys that sync between devices send).
+        #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
         pub(crate) fn create_synced(
             options: &serde_json::Value,
             origin: &str,
@@ -519,6 +520,7 @@ pub(crate) mod soft {
 
         /// [`get`](Self::get) as an authenticator that checked presence
         /// but not the user (no PIN, no biometrics).
+        #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
         pub(crate) fn get_unverified(
             &mut self,
             options: &serde_json::Value,
