@@ -24,7 +24,8 @@ macro_rules! __auth_views {
 
             /// Shows the login form (GET) and logs the user in (POST),
             /// through [`auth::authenticate`](crate::authenticate) and
-            /// [`auth::login`](crate::login).
+            /// [`auth::stage_login`](crate::stage_login): a user with a
+            /// second factor (or who must set one up) goes to that step.
             ///
             /// A successful POST redirects (303) to the safe `next` (form
             /// first, then query string), else `next_page`, else
@@ -117,7 +118,9 @@ macro_rules! __auth_views {
                 template_name: text = "registration/password_reset_confirm.html",
                 /// Where a successful reset goes.
                 success_url: text = "/reset/done/",
-                /// Log the user in after a successful reset.
+                /// Log the user in after a successful reset (through the
+                /// login's stages: a user with a second factor is sent to
+                /// it instead).
                 post_reset_login: flag = false,
             }
 
