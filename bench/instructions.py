@@ -5,6 +5,10 @@ the machine's load, and that wrk cannot cap (with one wrk thread on two
 cores, a bare route of either stack runs at wrk's own ceiling).
 
     bench/instructions.py [REQUESTS]      # default 2000 per load
+    bench/instructions.py --ab A_BINARY [REQUESTS]
+                                          # ours against another build of
+                                          # the example (bench/ab.sh leaves
+                                          # one in target/ab/release)
 
 Builds the example and the reference (bench/reference) in release, runs
 each under `valgrind --tool=callgrind`, and over one keep-alive
@@ -199,8 +203,44 @@ def measure(stack, command, env, requests, security_headers=None):
             server.kill()
 
 
+def fresh_database(binary, env):
+    """A new SQLite file with the bench user, for `binary`."""
+    work = Path(tempfile.mkdtemp())
+    database = f"sqlite://{work}/bench.db?mode=rwc"
+    subprocess.run(
+        [binary, "createuser", "--noinput", "--username", "bench"],
+        cwd=work,
+        env={**os.environ, **env, "DATABASE_URL": database},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return database
+
+
+def ab(a_binary, requests, env):
+    """Instructions per request of another build (A) and this checkout's
+    (B), each on a fresh database: what a change costs, independent of the
+    machine's load."""
+    b_binary = str(ROOT / "target" / "release" / "accounts")
+    print(f"== {requests} requests per load, one keep-alive connection, under callgrind")
+    figures = {}
+    for side, binary in (("A", a_binary), ("B", b_binary)):
+        side_env = {**env, "DATABASE_URL": fresh_database(binary, env)}
+        serve = [binary, "serve", "--bind", f"127.0.0.1:{PORT}"]
+        figures[side], _ = measure("ours", serve, side_env, requests, security_headers=True)
+    print(f"A = {a_binary}, B = this checkout; A / B above 1: B does less work")
+    print(f"{'load':>18} {'A':>9} {'B':>9} {'A / B':>7}")
+    for key, label, _path, _ in LOADS:
+        a, b = figures["A"][key], figures["B"][key]
+        print(f"{key + ': ' + label:>18} {a:>9,.0f} {b:>9,.0f} {a / b:>7.2f}")
+
+
 def main():
-    requests = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    args = sys.argv[1:]
+    a_binary = None
+    if args[:1] == ["--ab"]:
+        a_binary, args = str(Path(args[1]).resolve()), args[2:]
+    requests = int(args[0]) if args else 2000
     if shutil.which("valgrind") is None:
         print("== installing valgrind")
         subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
@@ -209,6 +249,16 @@ def main():
         )
     build()
     secret = "benchmark-secret-key-benchmark-secret-key-0123"
+    if a_binary is not None:
+        env = {
+            "AUTH_SECRET_KEY": secret,
+            "ACCOUNTS_BENCH_BASELINE": "1",
+            "RUST_LOG": "warn",
+            "AUTH_USER_PASSWORD": PASSWORD,
+            "REDIS_URL": "",
+        }
+        ab(a_binary, requests, env)
+        return
     ours_env = {
         "AUTH_SECRET_KEY": secret,
         "ACCOUNTS_BENCH_BASELINE": "1",

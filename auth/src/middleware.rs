@@ -210,7 +210,7 @@ async fn complete(
         .await;
     let headers = response.headers_mut();
     csrf::cookie::commit(&request.csrf, &shared.settings, headers);
-    if let Some(device) = request.take_device_cookie() {
+    if let Some(device) = request.device_cookie() {
         device_cookie(shared, device, headers);
     }
     if let Some(authenticated) = user_state {
@@ -223,7 +223,7 @@ async fn complete(
 }
 
 /// Appends the `Set-Cookie` of the login throttle's device cookie.
-fn device_cookie(shared: &Shared, value: String, headers: &mut http::HeaderMap) {
+fn device_cookie(shared: &Shared, value: &str, headers: &mut http::HeaderMap) {
     let settings = &shared.settings;
     let age = shared.devices.age().unwrap_or_default();
     let age = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);

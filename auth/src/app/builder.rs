@@ -325,6 +325,7 @@ impl<U: AuthUser> AuthBuilder<U> {
                     secrets.salted(SESSION_HASH_SALT),
                     settings.cache_max_entries,
                 ),
+                lifetime: crate::session::lifetime::Lifetime::of(&settings),
             },
             operations: Box::new(OperationsFor::<U>::new()),
             permissions: PermissionTables::new(

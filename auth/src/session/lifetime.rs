@@ -26,19 +26,45 @@ pub(crate) enum Verdict {
     Fresh,
 }
 
+/// The timeouts a request checks its session against, in seconds, worked
+/// out once from the settings (not on every logged-in request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Lifetime {
+    /// `session_idle_timeout`.
+    idle: Option<i64>,
+    /// The idle lifetime of a browser-session login.
+    browser_idle: i64,
+    /// `session_absolute_timeout`.
+    absolute: Option<i64>,
+    /// How often "last seen" is written
+    /// ([`Settings::activity_resolution`]).
+    resolution: i64,
+}
+
+impl Lifetime {
+    pub(crate) fn of(settings: &Settings) -> Self {
+        Lifetime {
+            idle: settings.session_idle_timeout.map(seconds),
+            browser_idle: seconds(browser_lifetime(settings)),
+            absolute: settings.session_absolute_timeout.map(seconds),
+            resolution: seconds(settings.activity_resolution()),
+        }
+    }
+}
+
 /// The verdict on a session with `times` at `now` (Unix seconds).
-pub(crate) fn verdict(settings: &Settings, times: Times, now: i64) -> Verdict {
+pub(crate) fn verdict(lifetime: &Lifetime, times: Times, now: i64) -> Verdict {
     let idle = if times.browser {
-        Some(browser_lifetime(settings))
+        Some(lifetime.browser_idle)
     } else {
-        settings.session_idle_timeout
+        lifetime.idle
     };
-    let past = |since: i64, limit: Option<Duration>| {
-        limit.is_some_and(|limit| now.saturating_sub(since) > seconds(limit))
+    let past = |since: i64, limit: Option<i64>| {
+        limit.is_some_and(|limit| now.saturating_sub(since) > limit)
     };
-    if past(times.seen, idle) || past(times.created, settings.session_absolute_timeout) {
+    if past(times.seen, idle) || past(times.created, lifetime.absolute) {
         Verdict::Expired
-    } else if now.saturating_sub(times.seen) >= seconds(settings.activity_resolution()) {
+    } else if now.saturating_sub(times.seen) >= lifetime.resolution {
         Verdict::Touch
     } else {
         Verdict::Fresh
@@ -106,9 +132,18 @@ mod tests {
     #[test]
     fn without_timeouts_sessions_only_touch() {
         let settings = Settings::default();
-        assert_eq!(verdict(&settings, times(0, 0), 10), Verdict::Fresh);
-        assert_eq!(verdict(&settings, times(0, 0), 60), Verdict::Touch);
-        assert_eq!(verdict(&settings, times(0, 0), 10_000_000), Verdict::Touch);
+        assert_eq!(
+            verdict(&Lifetime::of(&settings), times(0, 0), 10),
+            Verdict::Fresh
+        );
+        assert_eq!(
+            verdict(&Lifetime::of(&settings), times(0, 0), 60),
+            Verdict::Touch
+        );
+        assert_eq!(
+            verdict(&Lifetime::of(&settings), times(0, 0), 10_000_000),
+            Verdict::Touch
+        );
     }
 
     #[test]
@@ -118,15 +153,21 @@ mod tests {
             session_absolute_timeout: Some(Duration::from_secs(8 * 3600)),
             ..Settings::default()
         };
-        assert_eq!(verdict(&settings, times(0, 0), 1800), Verdict::Touch);
-        assert_eq!(verdict(&settings, times(0, 0), 1801), Verdict::Expired);
-        // Active every minute: alive until the absolute timeout.
         assert_eq!(
-            verdict(&settings, times(0, 8 * 3600 - 60), 8 * 3600),
+            verdict(&Lifetime::of(&settings), times(0, 0), 1800),
             Verdict::Touch
         );
         assert_eq!(
-            verdict(&settings, times(0, 8 * 3600), 8 * 3600 + 1),
+            verdict(&Lifetime::of(&settings), times(0, 0), 1801),
+            Verdict::Expired
+        );
+        // Active every minute: alive until the absolute timeout.
+        assert_eq!(
+            verdict(&Lifetime::of(&settings), times(0, 8 * 3600 - 60), 8 * 3600),
+            Verdict::Touch
+        );
+        assert_eq!(
+            verdict(&Lifetime::of(&settings), times(0, 8 * 3600), 8 * 3600 + 1),
             Verdict::Expired
         );
     }
@@ -138,8 +179,14 @@ mod tests {
             browser: true,
             ..times(0, 0)
         };
-        assert_eq!(verdict(&settings, browser, 12 * 3600), Verdict::Touch);
-        assert_eq!(verdict(&settings, browser, 12 * 3600 + 1), Verdict::Expired);
+        assert_eq!(
+            verdict(&Lifetime::of(&settings), browser, 12 * 3600),
+            Verdict::Touch
+        );
+        assert_eq!(
+            verdict(&Lifetime::of(&settings), browser, 12 * 3600 + 1),
+            Verdict::Expired
+        );
     }
 
     #[test]

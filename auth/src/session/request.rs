@@ -146,7 +146,7 @@ pub(crate) struct RequestAuth {
     /// up) passed in this request: only their login may complete.
     second_step: Mutex<Option<i64>>,
     /// A device cookie for the response, after a successful login.
-    device_cookie: Mutex<Option<String>>,
+    device_cookie: std::sync::OnceLock<String>,
     pub(crate) origin: Origin,
 }
 
@@ -173,7 +173,7 @@ impl RequestAuth {
             authenticated_by: Mutex::new(None),
             remember: Mutex::new(None),
             second_step: Mutex::new(None),
-            device_cookie: Mutex::new(None),
+            device_cookie: std::sync::OnceLock::new(),
             origin,
         }
     }
@@ -277,7 +277,7 @@ impl RequestAuth {
         let now = unix(self.shared.clock.now());
         let verdict = keys
             .times()
-            .map(|times| lifetime::verdict(&self.shared.settings, times, now));
+            .map(|times| lifetime::verdict(&self.shared.sessions.lifetime, times, now));
         if verdict == Some(Verdict::Expired) {
             tracing::info!("session past its idle or absolute timeout; ending it");
             self.ended(keys.user_id(), EndedBy::Timeout);
@@ -551,17 +551,15 @@ impl RequestAuth {
         *self.second_step.lock().unwrap_or_else(|p| p.into_inner()) == Some(id)
     }
 
-    /// Sets the login throttle's device cookie on the response.
+    /// Sets the login throttle's device cookie on the response (the first
+    /// one a request makes).
     pub(crate) fn set_device_cookie(&self, value: String) {
-        *self.device_cookie.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
+        let _ = self.device_cookie.set(value);
     }
 
     /// The device cookie to set on the response, if any.
-    pub(crate) fn take_device_cookie(&self) -> Option<String> {
-        self.device_cookie
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
+    pub(crate) fn device_cookie(&self) -> Option<&str> {
+        self.device_cookie.get().map(String::as_str)
     }
 
     /// Notes whether a login in this request outlives the browser.

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{auth_hash::AuthHash, cookie::SessionCookie, db::DbStore, store::DynStore};
+use super::{
+    auth_hash::AuthHash, cookie::SessionCookie, db::DbStore, lifetime::Lifetime, store::DynStore,
+};
 use crate::Result;
 
 /// An app's sessions: where they live, their cookie, their auth hash, and
@@ -15,6 +17,8 @@ pub(crate) struct Sessions {
     pub(crate) table: DbStore,
     pub(crate) cookie: SessionCookie,
     pub(crate) auth_hash: AuthHash,
+    /// The timeouts, in seconds.
+    pub(crate) lifetime: Lifetime,
 }
 
 impl Sessions {
