@@ -38,7 +38,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 echo "== building (release)"
 cargo build --release -q -p accounts --bin accounts
-cargo build --release -q -p auth --example hash_rate
+cargo build --release -q -p contrib-auth --example hash_rate
 (cd bench/reference && cargo build --release -q)
 bin="$root/target/release/accounts"
 reference="$root/bench/reference/target/release/reference"

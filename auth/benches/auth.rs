@@ -4,7 +4,7 @@
 //! argon2 verification; `next` validation; a breached-password lookup in
 //! a local list of 1 million hashes.
 //!
-//! `cargo bench -p auth`
+//! `cargo bench -p contrib-auth`
 
 use std::hint::black_box;
 

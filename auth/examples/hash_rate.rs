@@ -1,7 +1,7 @@
 //! How many password hashes per second this machine computes with the
 //! configured parameters, on N threads: the ceiling for logins per second.
 //!
-//! `cargo run --release -p auth --example hash_rate -- [threads] [seconds]`
+//! `cargo run --release -p contrib-auth --example hash_rate -- [threads] [seconds]`
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},

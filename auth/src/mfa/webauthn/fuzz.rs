@@ -7,8 +7,8 @@
 //! The properties: nothing panics or aborts (a capacity overflow would);
 //! and an answer is accepted only when every part its signature or
 //! challenge covers is the original. A short run is part of the unit
-//! tests; `AUTH_WEBAUTHN_FUZZ_CASES=1000000 cargo test -p auth --release
-//! --lib webauthn::fuzz` runs a million cases per property.
+//! tests; `AUTH_WEBAUTHN_FUZZ_CASES=1000000 cargo test -p contrib-auth
+//! --release --lib webauthn::fuzz` runs a million cases per property.
 
 use ciborium::Value;
 use proptest::{
