@@ -59,6 +59,7 @@
 
 mod app;
 mod backend;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod csrf;
 pub mod events;
@@ -66,6 +67,7 @@ mod forms;
 mod guards;
 mod http;
 pub mod mail;
+#[cfg(feature = "mfa")]
 pub mod mfa;
 mod middleware;
 pub mod password;
@@ -76,6 +78,8 @@ mod templates;
 mod throttle;
 mod tokens;
 mod user;
+#[cfg(feature = "user-sessions")]
+mod usersessions;
 pub mod views;
 
 /// The README's example, compiled as a doctest so it stays true.
@@ -104,9 +108,13 @@ pub use session::request::CurrentUser;
 pub use session::{
     LoginStage, Session, authenticate, login, logout, stage_login, update_session_auth_hash,
 };
+#[cfg(feature = "mfa")]
+pub use settings::MfaRequired;
+#[cfg(feature = "pwned")]
+pub use settings::PwnedFail;
 pub use settings::{
-    EmailBackendKind, MaxSessionsPolicy, MfaRequired, PwnedFail, RememberMe, SameSite, Settings,
-    SettingsError, UnknownValue,
+    EmailBackendKind, MaxSessionsPolicy, RememberMe, SameSite, Settings, SettingsError,
+    UnknownValue,
 };
 pub use templates::Templates;
 pub use user::{
@@ -158,8 +166,89 @@ pub mod __private {
 /// the client's address and user agent, and how it logged in. Sessions are
 /// named by a handle ([`UserSession::key`](sessions::UserSession::key)),
 /// a digest of the session key: a list never shows the keys themselves.
+#[cfg(feature = "user-sessions")]
 pub mod sessions {
-    pub use crate::session::registry::{SessionAdmin, UserSession, end, end_all_other, list};
+    pub use crate::usersessions::{
+        SessionAdmin, SessionListView, UserSession, end, end_all_other, list,
+    };
+}
+
+// The chained table of views `auth_urls!` reads (`__private::views!`):
+// the core's views (`views/table.rs`), then each feature app's link in
+// order, then the callback with them all. A feature this build lacks has
+// a link here that names its views as needing it, so `auth_urls!` can say
+// which feature to turn on.
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_after_core {
+    ($callback:path, [$($args:tt)*], $($views:tt)*) => {
+        $crate::__auth_views_mfa! { $crate::__auth_views_after_mfa { $callback, [$($args)*], $($views)* } }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_after_mfa {
+    ($callback:path, [$($args:tt)*], $($views:tt)*) => {
+        $crate::__auth_views_passkeys! { $crate::__auth_views_after_passkeys { $callback, [$($args)*], $($views)* } }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_after_passkeys {
+    ($callback:path, [$($args:tt)*], $($views:tt)*) => {
+        $crate::__auth_views_user_sessions! { $crate::__auth_views_done { $callback, [$($args)*], $($views)* } }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_done {
+    ($callback:path, [$($args:tt)*], $($views:tt)*) => {
+        $callback! { $($args)* $($views)* }
+    };
+}
+
+#[cfg(not(feature = "mfa"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_mfa {
+    ($callback:path { $($prefix:tt)* }) => {
+        $callback! {
+            $($prefix)*
+            MfaAuthenticateView needs_feature("mfa");
+            MfaIndexView needs_feature("mfa");
+            TotpActivateView needs_feature("mfa");
+            TotpDeactivateView needs_feature("mfa");
+            RecoveryCodesView needs_feature("mfa");
+        }
+    };
+}
+
+#[cfg(not(feature = "passkeys"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_passkeys {
+    ($callback:path { $($prefix:tt)* }) => {
+        $callback! {
+            $($prefix)*
+            PasskeysView needs_feature("passkeys");
+        }
+    };
+}
+
+#[cfg(not(feature = "user-sessions"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_user_sessions {
+    ($callback:path { $($prefix:tt)* }) => {
+        $callback! {
+            $($prefix)*
+            SessionListView needs_feature("user-sessions");
+        }
+    };
 }
 
 /// The query parameter that carries the page to return to after login
@@ -179,7 +268,8 @@ pub use minijinja;
 pub use tower_sessions;
 
 /// clap, re-exported: app commands ([`cli::Cli::command`]) are clap
-/// commands.
+/// commands (feature `cli`).
+#[cfg(feature = "cli")]
 pub use clap;
 
 pub use auth_macros::AuthUser;

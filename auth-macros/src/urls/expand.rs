@@ -123,8 +123,9 @@ pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
         } else {
             quote!(#route_path)
         };
+        let module = kind.module();
         quote! {
-            .route(#route, ::auth::views::#view::new() #login_url #success #links #(#options)* .into_route())
+            .route(#route, ::auth::#module::#view::new() #login_url #success #links #(#options)* .into_route())
         }
     });
     let names = names(urls);

@@ -95,12 +95,31 @@ fn check<'v>(cx: &Ctxt, urls: &Urls, table: &'v Views) -> Vec<&'v ViewKind> {
         }
         paths.push(path);
 
-        let Some(kind) = kind else {
-            let known = table.names();
+        if let Some(feature) = kind.and_then(ViewKind::missing_feature) {
             cx.error_spanned_by(
                 &entry.view,
                 format!(
-                    "unknown view `{}`; expected one of {}",
+                    "`{}` is a view of the `{feature}` feature of contrib-auth, which this build \
+                     does not have: turn it on, such as \
+                     `contrib-auth = {{ version = \"0.1\", features = [\"{feature}\"] }}`",
+                    entry.view
+                ),
+            );
+            continue;
+        }
+        let Some(kind) = kind else {
+            let known = table.names();
+            let more = match table.behind_features() {
+                more if more.is_empty() => String::new(),
+                more => format!(
+                    "; with more features of contrib-auth on: {}",
+                    more.join(", ")
+                ),
+            };
+            cx.error_spanned_by(
+                &entry.view,
+                format!(
+                    "unknown view `{}`; expected one of {}{more}",
                     entry.view,
                     known.join(", ")
                 ),

@@ -30,6 +30,11 @@ pub(crate) struct ViewOption {
 #[derive(Clone, Debug)]
 pub(crate) struct ViewKind {
     name: String,
+    /// The runtime's public module it lives in (`mfa`), when not `views`.
+    module: Option<Ident>,
+    /// The feature of the runtime it belongs to, when this build of the
+    /// runtime lacks it (the view is named, not defined).
+    missing_feature: Option<String>,
     options: Vec<ViewOption>,
     parameters: Vec<String>,
     needs_login: bool,
@@ -38,9 +43,23 @@ pub(crate) struct ViewKind {
 }
 
 impl ViewKind {
-    /// The type name in `auth::views`.
+    /// The type name.
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The runtime's module that holds the type: `views`, or a feature
+    /// app's (`mfa`).
+    pub(crate) fn module(&self) -> Ident {
+        self.module
+            .clone()
+            .unwrap_or_else(|| Ident::new("views", proc_macro2::Span::call_site()))
+    }
+
+    /// The feature of the runtime the view belongs to, when the runtime
+    /// was built without it.
+    pub(crate) fn missing_feature(&self) -> Option<&str> {
+        self.missing_feature.as_deref()
     }
 
     /// The options an app may write (Django's attributes of the same
@@ -82,9 +101,24 @@ impl Views {
         self.0.iter().find(|view| ident == view.name.as_str())
     }
 
-    /// The names of every view.
+    /// The names of every view this build of the runtime has.
     pub(crate) fn names(&self) -> Vec<&str> {
-        self.0.iter().map(|view| view.name.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|view| view.missing_feature.is_none())
+            .map(|view| view.name.as_str())
+            .collect()
+    }
+
+    /// The views of features this build lacks, as `Name (feature)`.
+    pub(crate) fn behind_features(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter_map(|view| {
+                let feature = view.missing_feature.as_deref()?;
+                Some(format!("{} ({feature})", view.name))
+            })
+            .collect()
     }
 }
 
@@ -102,17 +136,35 @@ impl Parse for ViewKind {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         Attribute::parse_outer(input)?; // the docs
         let name: Ident = input.parse()?;
-        let methods;
-        bracketed!(methods in input);
-        Punctuated::<Ident, Token![,]>::parse_terminated(&methods)?;
         let mut view = ViewKind {
             name: name.to_string(),
+            module: None,
+            missing_feature: None,
             options: Vec::new(),
             parameters: Vec::new(),
             needs_login: false,
             success: None,
             links_to: None,
         };
+        // A view of a feature the runtime lacks: `Name needs_feature("mfa");`.
+        if input.peek(Ident) && input.fork().parse::<Ident>()? == "needs_feature" {
+            input.parse::<Ident>()?;
+            let feature;
+            parenthesized!(feature in input);
+            view.missing_feature = Some(feature.parse::<syn::LitStr>()?.value());
+            input.parse::<Token![;]>()?;
+            return Ok(view);
+        }
+        // A feature app's view: `Name module(mfa) [..]`.
+        if input.peek(Ident) && input.fork().parse::<Ident>()? == "module" {
+            input.parse::<Ident>()?;
+            let module;
+            parenthesized!(module in input);
+            view.module = Some(module.parse()?);
+        }
+        let methods;
+        bracketed!(methods in input);
+        Punctuated::<Ident, Token![,]>::parse_terminated(&methods)?;
         while input.peek(Ident) {
             let key: Ident = input.parse()?;
             let named = |input: ParseStream| -> syn::Result<Vec<String>> {

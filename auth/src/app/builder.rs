@@ -8,12 +8,11 @@ use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
     Auth, Error, Permission, Result, Settings,
-    app::{Shared, clock::Clock, database::Database, future::BoxFuture},
+    app::{Shared, clock::Clock, database::Database, future::BoxFuture, shared::FeatureApp},
     backend::{Backend, BackendList},
-    events::{Event, Events, hooks::Hooks, log::Writer as EventWriter},
+    events::{Event, Events, hooks::Hooks},
     http::security::SecurityHeaders,
     mail::{EmailBackend, Mail},
-    mfa::challenge::{CHALLENGE_SALT, Challenges},
     password::validation::{Validators, default_validators},
     permissions::tables::PermissionTables,
     session::{
@@ -240,6 +239,7 @@ impl<U: AuthUser> AuthBuilder<U> {
         let hasher = settings
             .hasher()
             .map_err(|e| Error::Config(e.to_string()))?;
+        #[cfg(feature = "passkeys")]
         check_passkey_site(&self.urls, &settings)?;
         let secrets = SecretKeys::from_settings(&settings)?;
         let conn = match self.connection {
@@ -298,19 +298,33 @@ impl<U: AuthUser> AuthBuilder<U> {
             Some(cache) => DynStore::new(CachedStore::new(store, cache.clone())),
             None => store,
         };
-        let (event_log, event_task) = match settings.event_log {
+        // The events' sinks: the feature apps that take every event.
+        #[cfg_attr(not(any(feature = "audit", feature = "notify")), allow(unused_mut))]
+        let mut events = Events::new(self.hooks);
+        #[cfg(feature = "audit")]
+        let event_task = match settings.event_log {
             true => {
-                let (writer, task) = EventWriter::start(db.clone());
-                (Some(writer), Some(task))
+                let (writer, task) = crate::events::log::Writer::start(db.clone());
+                events = events.with_log(writer);
+                Some(task)
             }
-            false => (None, None),
+            false => None,
         };
+        #[cfg(not(feature = "audit"))]
+        let event_task = None;
+        #[cfg(feature = "notify")]
+        let mailer = crate::events::notify::Mailer::default();
+        #[cfg(feature = "notify")]
+        {
+            events = events.with_sink(mailer.clone());
+        }
         let cleanup = settings.session_cleanup_interval.map(|period| {
             spawn_cleanup(
                 period,
                 session_table.clone(),
                 throttle.clone(),
-                (db.clone(), settings.event_retention()),
+                &db,
+                &settings,
             )
         });
         let user_table = sea_orm::EntityName::table_name(&U::Entity::default()).to_owned();
@@ -341,7 +355,12 @@ impl<U: AuthUser> AuthBuilder<U> {
                 settings.password_reset_timeout,
             ),
             clock: Clock::default(),
-            templates: Engine::new(self.templates_dir, self.templates, self.urls)?,
+            templates: Engine::new(
+                self.templates_dir,
+                self.templates,
+                self.urls,
+                INSTALLED_APPS.iter().map(|app| app.templates).collect(),
+            )?,
             validators: with_breach_list(
                 self.validators.unwrap_or_else(default_validators),
                 &settings,
@@ -351,15 +370,21 @@ impl<U: AuthUser> AuthBuilder<U> {
             hasher,
             throttle,
             devices: DeviceCookies::new(secrets.salted(DEVICE_SALT), settings.device_cookie_age),
-            challenges: Challenges::new(secrets.salted(CHALLENGE_SALT)),
+            #[cfg(feature = "passkeys")]
+            challenges: crate::mfa::challenge::Challenges::new(
+                secrets.salted(crate::mfa::challenge::CHALLENGE_SALT),
+            ),
+            apps: INSTALLED_APPS,
             db,
             settings,
-            events: Events::new(self.hooks, event_log),
+            events,
             observed: Default::default(),
             tasks: std::sync::Mutex::new(cleanup.into_iter().chain(event_task).collect()),
             migrated: std::sync::Mutex::default(),
         };
         let auth = Auth::from_shared(Arc::new(shared));
+        #[cfg(feature = "notify")]
+        mailer.bind(&auth.shared);
         if self.migrate {
             let done = auth.migrate().await?;
             // Kept for the `migrate` command, which reports it.
@@ -369,6 +394,7 @@ impl<U: AuthUser> AuthBuilder<U> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = done;
         }
+        #[cfg(feature = "mfa")]
         note_missing_required_groups(&auth.shared).await;
         let shared = &auth.shared;
         let watch = DbWatch {
@@ -396,9 +422,26 @@ impl<U: AuthUser> AuthBuilder<U> {
     }
 }
 
+/// The feature apps this build has (Django's `INSTALLED_APPS`): the
+/// one place the core names them. Their extension points run in this
+/// order.
+const INSTALLED_APPS: &[&FeatureApp] = &[
+    #[cfg(feature = "user-sessions")]
+    &crate::usersessions::APP,
+    #[cfg(feature = "audit")]
+    &crate::events::log::APP,
+    #[cfg(feature = "notify")]
+    &crate::events::notify::APP,
+    #[cfg(feature = "mfa")]
+    &crate::mfa::APP,
+    #[cfg(feature = "passkeys")]
+    &crate::mfa::PASSKEYS_APP,
+];
+
 /// Passkeys are bound to the site's host and origin: with a
 /// `PasskeysView` declared, `AUTH_SITE_URL` must name them (an error
 /// otherwise, rather than passkeys that fail in the browser).
+#[cfg(feature = "passkeys")]
 fn check_passkey_site(urls: &crate::views::urls::Urls, settings: &Settings) -> Result<()> {
     let Some(path) = urls.path_of_view("PasskeysView") else {
         return Ok(());
@@ -415,52 +458,23 @@ fn check_passkey_site(urls: &crate::views::urls::Urls, settings: &Settings) -> R
         .map_err(|err| Error::Config(format!("the passkey site {err}")))
 }
 
-/// `validators`, and the breached-password list when
-/// `AUTH_PWNED_PASSWORDS_FILE` or `AUTH_PWNED_PASSWORDS_URL` names one (an
-/// error when the file cannot be read, the URL is not one, both are set,
-/// or the URL is set in a build without the `pwned-online` feature: a
-/// list set up but not used must not pass silently).
+/// `validators`, and the breached-password list when the settings name
+/// one (feature `pwned`).
+#[cfg_attr(not(feature = "pwned"), allow(unused_mut))]
 fn with_breach_list(mut validators: Validators, settings: &Settings) -> Result<Validators> {
-    use crate::password::PwnedPasswordValidator;
-    let list = match (
-        &settings.pwned_passwords_file,
-        &settings.pwned_passwords_url,
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(Error::Config(
-                "AUTH_PWNED_PASSWORDS_FILE and AUTH_PWNED_PASSWORDS_URL are both set: set the \
-                 one list to check new passwords against"
-                    .into(),
-            ));
-        }
-        (Some(path), None) => PwnedPasswordValidator::from_file(path).map_err(|err| {
-            Error::Config(format!(
-                "AUTH_PWNED_PASSWORDS_FILE={}: {err}",
-                path.display()
-            ))
-        })?,
-        #[cfg(feature = "pwned-online")]
-        (None, Some(url)) => {
-            PwnedPasswordValidator::online(url, settings.pwned_timeout, settings.pwned_cache_ttl)
-                .map_err(|err| Error::Config(format!("AUTH_PWNED_PASSWORDS_URL={err}")))?
-        }
-        #[cfg(not(feature = "pwned-online"))]
-        (None, Some(_)) => {
-            return Err(Error::Config(
-                "AUTH_PWNED_PASSWORDS_URL is set, but this build has no HTTP client for it: \
-                 enable the `pwned-online` feature of `auth`, or use AUTH_PWNED_PASSWORDS_FILE"
-                    .into(),
-            ));
-        }
-        (None, None) => return Ok(validators),
-    };
-    validators.push(Box::new(list.fail(settings.pwned_fail)));
+    #[cfg(feature = "pwned")]
+    if let Some(list) = crate::password::breach_list(settings)? {
+        validators.push(Box::new(list));
+    }
+    #[cfg(not(feature = "pwned"))]
+    let _ = settings;
     Ok(validators)
 }
 
 /// Notes (and logs) the groups of `AUTH_MFA_REQUIRED_GROUPS` that do not
 /// exist, for the system checks (`auth.W011`): a misspelt group exempts
 /// the real one's members from the second factor.
+#[cfg(feature = "mfa")]
 async fn note_missing_required_groups(shared: &Shared) {
     let settings = &shared.settings;
     if settings.mfa_required != crate::MfaRequired::Groups {
@@ -488,13 +502,19 @@ async fn note_missing_required_groups(shared: &Shared) {
         .unwrap_or_else(std::sync::PoisonError::into_inner) = missing;
 }
 
-/// Deletes expired session rows and throttle counters every `period`.
+/// Deletes expired session rows and throttle counters (and, with the
+/// audit log, its old events) every `period`.
 fn spawn_cleanup(
     period: Duration,
     table: DbStore,
     throttle: Throttle,
-    (db, retention): (Database, Duration),
+    db: &Database,
+    settings: &Settings,
 ) -> tokio::task::JoinHandle<()> {
+    #[cfg(feature = "audit")]
+    let (db, retention) = (db.clone(), settings.event_retention());
+    #[cfg(not(feature = "audit"))]
+    let _ = (db, settings);
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(period);
         interval.tick().await; // the first tick is now
@@ -506,9 +526,13 @@ fn spawn_cleanup(
             if let Err(err) = throttle.prune().await {
                 tracing::error!(error = %err, "pruning old throttle counters failed");
             }
-            let now = time::OffsetDateTime::now_utc();
+            #[cfg(feature = "audit")]
             if let Err(err) = db
-                .run(crate::events::log::prune(db.conn(), now, retention))
+                .run(crate::events::log::prune(
+                    db.conn(),
+                    time::OffsetDateTime::now_utc(),
+                    retention,
+                ))
                 .await
             {
                 tracing::error!(error = %err, "pruning old audit-log events failed");

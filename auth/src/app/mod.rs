@@ -92,22 +92,6 @@ impl<U: AuthUser> Auth<U> {
         Users::new(&self.shared)
     }
 
-    /// Every user's sessions, for administration: list them and end them
-    /// all (see [`sessions`](crate::sessions)).
-    pub fn sessions(&self) -> crate::sessions::SessionAdmin<'_> {
-        crate::sessions::SessionAdmin {
-            shared: &self.shared,
-        }
-    }
-
-    /// Every user's second factors, for administration: their state, and
-    /// a reset for a user who lost their device (see [`mfa`](crate::mfa)).
-    pub fn mfa(&self) -> crate::mfa::MfaAdmin<'_> {
-        crate::mfa::MfaAdmin {
-            shared: &self.shared,
-        }
-    }
-
     /// Groups and permissions (Django's `PermissionsMixin` and the
     /// admin's group and permission editing).
     pub fn permissions(&self) -> PermissionAdmin<'_, U> {
@@ -145,8 +129,9 @@ impl<U: AuthUser> Auth<U> {
         shared.users.migrate().await?;
         shared.sessions.migrate().await?;
         shared.throttle.migrate().await?;
-        db.run(crate::events::log::migrate(db.conn())).await?;
-        db.run(crate::mfa::store::migrate(db.conn())).await?;
+        for migrate in shared.apps.iter().filter_map(|app| app.migrate) {
+            db.run(migrate(db.conn())).await?;
+        }
         let added_permissions = shared.permissions.migrate(db).await?;
         let mut created_tables: Vec<String> = db
             .run(database::table_names(db.conn()))
@@ -170,27 +155,6 @@ impl<U: AuthUser> Auth<U> {
     /// Deletes expired sessions (Django's `clearsessions`); returns how many.
     pub async fn clear_expired_sessions(&self) -> Result<u64> {
         self.shared.sessions.clear_expired().await
-    }
-
-    /// Deletes audit-log events older than `AUTH_EVENT_RETENTION_DAYS`
-    /// (`clearevents`); how many.
-    pub async fn clear_old_events(&self) -> Result<u64> {
-        let shared = &self.shared;
-        let now = shared.clock.now();
-        let retention = shared.settings.event_retention();
-        shared
-            .db
-            .run(crate::events::log::prune(shared.db.conn(), now, retention))
-            .await
-    }
-
-    /// The audit log: every auth event, newest first (see
-    /// [`events`](crate::events)).
-    pub fn events(&self) -> crate::events::EventLog<'_> {
-        crate::events::EventLog {
-            db: &self.shared.db,
-            writer: self.shared.events.log(),
-        }
     }
 
     /// The configured email backend (Django's `send_mail`, and

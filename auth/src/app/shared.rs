@@ -41,6 +41,9 @@ pub(crate) struct Shared {
     pub(crate) backends: Backends,
     /// Where sessions live, their cookie and their auth hash.
     pub(crate) sessions: Sessions,
+    /// The feature apps this build has, in order: what each adds at the
+    /// core's extension points.
+    pub(crate) apps: &'static [&'static FeatureApp],
     /// `authenticate`, `login`, … for the app's user model (for the
     /// built-in views, which serve any model; see `session/login.rs`).
     pub(crate) operations: Box<dyn Operations>,
@@ -53,6 +56,7 @@ pub(crate) struct Shared {
     /// The login throttle's device cookies.
     pub(crate) devices: DeviceCookies,
     /// WebAuthn challenges, in signed cookies.
+    #[cfg(feature = "passkeys")]
     pub(crate) challenges: crate::mfa::challenge::Challenges,
     pub(crate) mail: Mail,
     pub(crate) reset_tokens: TokenGenerator,
@@ -62,7 +66,8 @@ pub(crate) struct Shared {
     pub(crate) urls: Urls,
     /// The time tokens are made and checked at.
     pub(crate) clock: Clock,
-    /// Where auth events go: the app's hooks and the audit log.
+    /// Where auth events go: the app's hooks and the feature apps'
+    /// sinks (the audit log, security mail).
     pub(crate) events: Events,
     /// What the build's own `migrate` did, until `Auth::migrate` reports
     /// it (the `migrate` command's first call).
@@ -73,6 +78,67 @@ pub(crate) struct Shared {
     /// with the app.
     pub(crate) tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
+
+/// A feature app as the core sees it (Django's `AppConfig`): what it
+/// adds at each of the core's extension points. Each feature's module
+/// declares one; the builder installs those of the build's features, and
+/// the core names none of them.
+pub(crate) struct FeatureApp {
+    /// Its built-in templates (an app's own templates of the same name
+    /// win).
+    pub(crate) templates: &'static [(&'static str, &'static str)],
+    /// Creates its tables when missing (`migrate`, after the core's).
+    pub(crate) migrate: Option<Migrate>,
+    /// Its system checks (after the core's).
+    pub(crate) check: Option<Check>,
+    /// A stage every login goes through between the password and
+    /// `login()` (two-factor login).
+    pub(crate) stage: Option<&'static dyn LoginStep>,
+    /// Another way in on the login page (a passkey alone).
+    pub(crate) login_method: Option<&'static dyn LoginMethod>,
+}
+
+impl FeatureApp {
+    /// An app that adds nothing: the base of each app's declaration
+    /// (`FeatureApp { templates: …, ..FeatureApp::NOTHING }`).
+    #[cfg_attr(
+        not(any(
+            feature = "mfa",
+            feature = "user-sessions",
+            feature = "audit",
+            feature = "notify"
+        )),
+        allow(dead_code)
+    )]
+    pub(crate) const NOTHING: FeatureApp = FeatureApp {
+        templates: &[],
+        migrate: None,
+        check: None,
+        stage: None,
+        login_method: None,
+    };
+}
+
+impl Shared {
+    /// The installed apps' login stages, in order.
+    pub(crate) fn stages(&self) -> impl Iterator<Item = &'static dyn LoginStep> + use<> {
+        self.apps.iter().filter_map(|app| app.stage)
+    }
+
+    /// The installed apps' other ways in on the login page, in order.
+    pub(crate) fn login_methods(&self) -> impl Iterator<Item = &'static dyn LoginMethod> + use<> {
+        self.apps.iter().filter_map(|app| app.login_method)
+    }
+}
+
+/// Creates a feature app's tables when missing.
+pub(crate) type Migrate = for<'a> fn(
+    &'a sea_orm::DatabaseConnection,
+) -> BoxFuture<'a, std::result::Result<(), sea_orm::DbErr>>;
+
+/// A feature app's system checks.
+pub(crate) type Check =
+    fn(&Shared, crate::app::checks::Scope) -> Vec<crate::app::checks::CheckMessage>;
 
 /// What the app learnt at start-up or while serving, for the system
 /// checks (each logged once when first seen).
@@ -85,6 +151,7 @@ pub(crate) struct Observed {
     pub(crate) no_proxy_header: std::sync::atomic::AtomicBool,
     /// The groups of `AUTH_MFA_REQUIRED_GROUPS` that did not exist at
     /// start-up.
+    #[cfg(feature = "mfa")]
     pub(crate) missing_required_groups: std::sync::Mutex<Vec<String>>,
 }
 
@@ -218,6 +285,102 @@ impl Shared {
     }
 }
 
+/// A stage every login goes through between the password and
+/// [`login`](crate::login), registered by the builder: the extension
+/// point two-factor login plugs into (feature `mfa`). The core asks each
+/// registered stage, in order, and names none.
+pub(crate) trait LoginStep: Send + Sync {
+    /// The step `user`'s login must take before it completes, if any; an
+    /// error when one is needed that this app cannot take (never a login
+    /// without it).
+    fn next<'a>(
+        &'a self,
+        shared: &'a Shared,
+        user: &'a crate::AbstractUser,
+    ) -> BoxFuture<'a, Result<Option<Step>>>;
+
+    /// Makes the login of `user` (accepted by `backend`) wait for `step`
+    /// on `session`, which it leaves anonymous.
+    fn pend<'a>(
+        &'a self,
+        session: &'a Session,
+        user: &'a crate::AbstractUser,
+        backend: &'a str,
+        step: Step,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// A login completes on `session`, which may carry data of the
+    /// anonymous session before it: drops this stage's state from it.
+    fn forget<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<()>>;
+}
+
+/// A way to log in on the login page other than the password (a passkey;
+/// later, an identity provider), registered by the builder: the extension
+/// point the login page's other buttons plug into.
+pub(crate) trait LoginMethod: Send + Sync {
+    /// The login page's context entry for it: its name, and whether the
+    /// page offers it.
+    fn offered(&self, shared: &Shared) -> (&'static str, bool);
+
+    /// Answers a POST of the login page when it is this method's (`None`:
+    /// it is the password form's, or another method's).
+    fn answer<'a>(
+        &'a self,
+        session: &'a Session,
+        headers: &'a http::HeaderMap,
+        data: &'a crate::http::body::FormData,
+    ) -> BoxFuture<'a, Result<Option<MethodAnswer>>>;
+
+    /// The login page's response to one of this method's answers (a
+    /// user, a refusal), as it must leave (a ceremony's state ended); a
+    /// [`MethodAnswer::Respond`] leaves as it is.
+    fn finish(
+        &self,
+        session: &Session,
+        response: axum::response::Response,
+    ) -> axum::response::Response;
+
+    /// After a login through this method: what the session records of it.
+    fn logged_in<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<()>>;
+}
+
+/// What a [`LoginMethod`] made of a POST of the login page.
+#[cfg_attr(not(feature = "passkeys"), allow(dead_code))]
+pub(crate) enum MethodAnswer {
+    /// A response of its own (a ceremony's options, say).
+    Respond(axum::response::Response),
+    /// A user it authenticated, to log in (through the login's stages).
+    User(LoadedUser),
+    /// Refused, with the message for the form.
+    Refused(&'static str),
+}
+
+/// A step a login must take before it completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// The path of the view that takes it.
+    pub(crate) path: &'static str,
+    /// Whether the step sets something up (a first second factor) rather
+    /// than checks it.
+    pub(crate) set_up: bool,
+}
+
+impl Shared {
+    /// The first step a registered stage asks of `user`'s login, with
+    /// that stage; `None`: the login may complete.
+    pub(crate) async fn next_step(
+        &self,
+        user: &crate::AbstractUser,
+    ) -> Result<Option<(&'static dyn LoginStep, Step)>> {
+        for stage in self.stages() {
+            if let Some(step) = stage.next(self, user).await? {
+                return Ok(Some((stage, step)));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// The configured backends, behind one type (the request layer and the
 /// views serve any user model).
 pub(crate) type Backends = Box<dyn AnyBackends>;
@@ -254,6 +417,7 @@ pub(crate) trait AnyBackends: Send + Sync {
     fn first(&self) -> &'static str;
 
     /// The configured backend named `name`, as its `'static` name.
+    #[cfg_attr(not(feature = "mfa"), allow(dead_code))]
     fn named(&self, name: &str) -> Option<&'static str>;
 }
 

@@ -73,6 +73,7 @@ impl<U: AuthUser> Auth<U> {
     pub async fn shutdown(&self) {
         let shared = &self.shared;
         let timeout = shared.settings.shutdown_timeout;
+        #[cfg(feature = "audit")]
         if let Some(log) = shared.events.log()
             && tokio::time::timeout(timeout, log.flush()).await.is_err()
         {

@@ -60,11 +60,10 @@
 //! }
 //! ```
 
+#[cfg(feature = "audit")]
 mod events;
-mod mfa;
 mod permissions;
 mod prompt;
-mod sessions;
 mod users;
 
 use std::{
@@ -83,6 +82,8 @@ pub use prompt::{Prompt, TerminalPrompt};
 use crate::app::checks::{self, Scope};
 use crate::{Auth, AuthBuilder, AuthUser, Error};
 use permissions::Change;
+#[cfg(any(feature = "mfa", feature = "user-sessions"))]
+pub(crate) use users::user;
 use users::{NoInputEnv, change_password, gather_new_user};
 
 /// The environment variable `createsuperuser --noinput` reads the password
@@ -146,6 +147,7 @@ pub enum Command {
     Clearsessions,
     /// Show the audit log, newest first: logins, failures, lockouts,
     /// logouts, password changes and resets, ended sessions.
+    #[cfg(feature = "audit")]
     Events {
         /// Only this user's events (the username as stored or typed).
         username: Option<String>,
@@ -160,14 +162,17 @@ pub enum Command {
         json: bool,
     },
     /// Delete audit-log events older than `AUTH_EVENT_RETENTION_DAYS`.
+    #[cfg(feature = "audit")]
     Clearevents,
     /// List a user's sessions: key prefix, created, last seen, address,
     /// device.
+    #[cfg(feature = "user-sessions")]
     Listsessions {
         /// The user.
         username: String,
     },
     /// End every session of a user (they are logged out everywhere).
+    #[cfg(feature = "user-sessions")]
     Endsessions {
         /// The user.
         username: String,
@@ -184,10 +189,11 @@ pub enum Command {
     },
     /// A user's second factors: `mfa status USERNAME`, `mfa reset
     /// USERNAME`.
+    #[cfg(feature = "mfa")]
     Mfa {
         /// What to do.
         #[command(subcommand)]
-        action: MfaCommand,
+        action: crate::mfa::cli::MfaCommand,
     },
     /// Change a user's password.
     Changepassword {
@@ -247,23 +253,6 @@ pub enum Command {
     },
 }
 
-/// The `mfa` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum MfaCommand {
-    /// The user's factors: kind, added, last used, recovery codes left.
-    Status {
-        /// The user.
-        username: String,
-    },
-    /// Remove every factor of the user and end every session of theirs
-    /// (for a user who lost their device; they log in with the password
-    /// alone and can set a factor up again).
-    Reset {
-        /// The user.
-        username: String,
-    },
-}
-
 /// Options shared by `createsuperuser` and `createuser`.
 #[derive(Debug, Default, Args)]
 pub struct CreateUserArgs {
@@ -315,7 +304,11 @@ pub enum CommandError {
 }
 
 /// A time as the commands print it: `2026-12-03T15:00:00Z`.
-fn utc(at: time::OffsetDateTime) -> String {
+#[cfg_attr(
+    not(any(feature = "audit", feature = "mfa", feature = "user-sessions")),
+    allow(dead_code)
+)]
+pub(crate) fn utc(at: time::OffsetDateTime) -> String {
     let format =
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     at.to_offset(time::UtcOffset::UTC)
@@ -627,33 +620,38 @@ where
         Command::Clearsessions => {
             let deleted = auth.clear_expired_sessions().await?;
             writeln!(out, "Deleted {deleted} expired session(s).")?;
-            let pruned = auth.clear_old_events().await?;
-            if pruned > 0 {
-                writeln!(out, "Deleted {pruned} old event(s).")?;
+            #[cfg(feature = "audit")]
+            {
+                let pruned = auth.clear_old_events().await?;
+                if pruned > 0 {
+                    writeln!(out, "Deleted {pruned} old event(s).")?;
+                }
             }
             Ok(())
         }
+        #[cfg(feature = "audit")]
         Command::Events {
             username,
             since,
             kinds,
             json,
         } => events::list(auth, username, since, kinds, json, out).await,
+        #[cfg(feature = "audit")]
         Command::Clearevents => events::clear(auth, out).await,
-        Command::Listsessions { username } => sessions::list(auth, &username, out).await,
-        Command::Mfa {
-            action: MfaCommand::Status { username },
-        } => mfa::status(auth, &username, out).await,
-        Command::Mfa {
-            action: MfaCommand::Reset { username },
-        } => mfa::reset(auth, &username, out).await,
-        Command::Endsessions { username } => sessions::end_all(auth, &username, out).await,
+        #[cfg(feature = "user-sessions")]
+        Command::Listsessions { username } => {
+            crate::usersessions::cli::list(auth, &username, out).await
+        }
+        #[cfg(feature = "mfa")]
+        Command::Mfa { action } => crate::mfa::cli::run(auth, action, out).await,
+        #[cfg(feature = "user-sessions")]
+        Command::Endsessions { username } => {
+            crate::usersessions::cli::end_all(auth, &username, out).await
+        }
         Command::Deactivateuser { username } => {
-            sessions::set_active(auth, &username, false, out).await
+            users::set_active(auth, &username, false, out).await
         }
-        Command::Activateuser { username } => {
-            sessions::set_active(auth, &username, true, out).await
-        }
+        Command::Activateuser { username } => users::set_active(auth, &username, true, out).await,
         Command::Creategroup { name, perms } => {
             permissions::create_group(auth, &name, &perms, out).await
         }

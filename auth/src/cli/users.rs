@@ -8,7 +8,7 @@ use super::{CommandError, CreateUserArgs, Prompt};
 use crate::{AbstractUser, Auth, AuthUser, ValidationError, user::validate_username};
 
 /// The user named `username`, or a usage error saying it does not exist.
-pub(super) async fn user<U: AuthUser>(auth: &Auth<U>, username: &str) -> Result<U, CommandError> {
+pub(crate) async fn user<U: AuthUser>(auth: &Auth<U>, username: &str) -> Result<U, CommandError> {
     auth.users()
         .get_by_username(username)
         .await?
@@ -293,4 +293,20 @@ where
     Err(CommandError::Usage(format!(
         "Aborting password change for user '{username}' after {MAX_TRIES} attempts"
     )))
+}
+
+/// `deactivateuser` / `activateuser USERNAME`: sets `is_active`; a
+/// deactivated user's sessions end.
+pub(super) async fn set_active<U: AuthUser>(
+    auth: &Auth<U>,
+    username: &str,
+    active: bool,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let mut user = user(auth, username).await?;
+    user.base_mut().is_active = active;
+    auth.users().save(user).await?;
+    let done = if active { "activated" } else { "deactivated" };
+    writeln!(out, "User '{username}' {done}.")?;
+    Ok(())
 }

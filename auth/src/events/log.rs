@@ -85,6 +85,12 @@ pub(crate) struct Writer {
     queue: mpsc::Sender<Command>,
 }
 
+impl super::Sink for Writer {
+    fn take(&self, event: &Arc<Event>) {
+        self.write(event.clone());
+    }
+}
+
 impl Writer {
     /// Starts the writer task on `db`.
     pub(crate) fn start(db: Database) -> (Writer, tokio::task::JoinHandle<()>) {
@@ -162,8 +168,15 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// The audit log as the builder installs it: its table (the writer is a
+/// sink of the events, started by the builder when `AUTH_EVENT_LOG` is on).
+pub(crate) const APP: crate::app::shared::FeatureApp = crate::app::shared::FeatureApp {
+    migrate: Some(|db| Box::pin(migrate(db))),
+    ..crate::app::shared::FeatureApp::NOTHING
+};
+
 /// Creates the table if missing.
-pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     crate::app::database::create_table::<entity::Entity>(db).await
 }
 
@@ -260,6 +273,7 @@ fn event(row: entity::Model) -> Option<Event> {
 /// Of `login`'s user's earlier logins (`login` itself excluded): how
 /// many the log holds, and how many in the `window` before it came from
 /// its user agent and address.
+#[cfg_attr(not(feature = "notify"), allow(dead_code))]
 pub(crate) async fn earlier_logins(
     db: &Database,
     login: &Event,
@@ -285,4 +299,24 @@ pub(crate) async fn earlier_logins(
         .await?;
     // The login itself is among them (written before this is asked).
     Ok((any.saturating_sub(1), same.saturating_sub(1)))
+}
+
+impl<U> crate::Auth<U> {
+    /// Deletes audit-log events older than `AUTH_EVENT_RETENTION_DAYS`
+    /// (`clearevents`); how many (feature `audit`).
+    pub async fn clear_old_events(&self) -> Result<u64> {
+        let shared = &self.shared;
+        let now = shared.clock.now();
+        let retention = shared.settings.event_retention();
+        shared.db.run(prune(shared.db.conn(), now, retention)).await
+    }
+
+    /// The audit log: every auth event, newest first (see
+    /// [`events`](crate::events); feature `audit`).
+    pub fn events(&self) -> EventLog<'_> {
+        EventLog {
+            db: &self.shared.db,
+            writer: self.shared.events.log(),
+        }
+    }
 }

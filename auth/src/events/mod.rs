@@ -1,15 +1,20 @@
 //! Auth events (Django's `user_logged_in`, `user_logged_out` and
 //! `user_login_failed` signals, and this library's own): every
-//! authentication decision becomes an [`Event`], handed to the hooks the
-//! app registered ([`AuthBuilder::on_event`](crate::AuthBuilder::on_event),
-//! `hooks.rs`) and written to the audit log (`log.rs`, the `auth_event`
-//! table; `AUTH_EVENT_LOG=off` turns it off).
+//! authentication decision becomes an [`Event`], emitted through one door
+//! ([`Events::emit`]): traced, counted, handed to the hooks the app
+//! registered ([`AuthBuilder::on_event`](crate::AuthBuilder::on_event),
+//! `hooks.rs`) and to the sinks the feature apps plug in: the audit log
+//! (`log.rs`, the `auth_event` table, feature `audit`; `AUTH_EVENT_LOG=off`
+//! turns it off) and the security mail (`notify.rs`, feature `notify`).
 //!
-//! Neither delays the request: hooks run in tasks of their own with a
-//! time limit, and the log is written in batches by a background task.
+//! None delays the request: hooks run in tasks of their own with a time
+//! limit, the log is written in batches by a background task, mail is sent
+//! after the response.
 
 pub(crate) mod hooks;
+#[cfg(feature = "audit")]
 pub(crate) mod log;
+#[cfg(feature = "notify")]
 pub(crate) mod notify;
 #[cfg(feature = "prometheus")]
 mod prometheus;
@@ -19,6 +24,7 @@ use std::{net::IpAddr, sync::Arc};
 
 use time::OffsetDateTime;
 
+#[cfg(feature = "audit")]
 pub use log::{EventFilter, EventLog};
 
 /// What happened.
@@ -50,11 +56,15 @@ pub enum EventKind {
     MfaDisabled,
     /// A wrong code at the second step of a login.
     MfaFailed,
+    /// Wrong answers at the second step of a user's login reached its
+    /// limit, or ended a pending login: someone who has the password keeps
+    /// failing the second factor.
+    MfaLockedOut,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::UserLoggedIn,
         EventKind::UserLoggedOut,
         EventKind::UserLoginFailed,
@@ -66,6 +76,7 @@ impl EventKind {
         EventKind::MfaEnabled,
         EventKind::MfaDisabled,
         EventKind::MfaFailed,
+        EventKind::MfaLockedOut,
     ];
 
     /// The stored name (`user_logged_in`, …).
@@ -82,6 +93,7 @@ impl EventKind {
             EventKind::MfaEnabled => "mfa_enabled",
             EventKind::MfaDisabled => "mfa_disabled",
             EventKind::MfaFailed => "mfa_failed",
+            EventKind::MfaLockedOut => "mfa_locked_out",
         }
     }
 
@@ -96,7 +108,7 @@ impl EventKind {
     pub fn outcome(self) -> &'static str {
         match self {
             EventKind::UserLoginFailed | EventKind::MfaFailed => "failure",
-            EventKind::LoginLockedOut => "refused",
+            EventKind::LoginLockedOut | EventKind::MfaLockedOut => "refused",
             _ => "success",
         }
     }
@@ -222,30 +234,62 @@ fn count(event: &Event) {
     }
 }
 
-/// Where events go: the app's hooks and the audit log.
+/// Where events go beyond the app's hooks: what a feature app plugs into
+/// [`Events`] (the audit log, the security mail). A sink takes each event
+/// as it is emitted and must not wait on anything.
+pub(crate) trait Sink: Send + Sync {
+    /// Takes `event`.
+    fn take(&self, event: &Arc<Event>);
+}
+
+/// Where events go: the app's hooks and the sinks.
 pub(crate) struct Events {
     hooks: hooks::Hooks,
+    sinks: Vec<Box<dyn Sink>>,
+    /// The audit log's writer, when the log is on (also among the sinks).
+    #[cfg(feature = "audit")]
     log: Option<log::Writer>,
 }
 
 impl Events {
-    pub(crate) fn new(hooks: hooks::Hooks, log: Option<log::Writer>) -> Self {
-        Events { hooks, log }
+    pub(crate) fn new(hooks: hooks::Hooks) -> Self {
+        Events {
+            hooks,
+            sinks: Vec::new(),
+            #[cfg(feature = "audit")]
+            log: None,
+        }
     }
 
-    /// Hands `event` to the hooks and the log; never waits for either.
+    /// Adds `sink`.
+    #[cfg_attr(not(feature = "notify"), allow(dead_code))]
+    pub(crate) fn with_sink(mut self, sink: impl Sink + 'static) -> Self {
+        self.sinks.push(Box::new(sink));
+        self
+    }
+
+    /// Writes every event to the audit log `writer` too.
+    #[cfg(feature = "audit")]
+    pub(crate) fn with_log(mut self, writer: log::Writer) -> Self {
+        self.log = Some(writer.clone());
+        self.with_sink(writer)
+    }
+
+    /// Emits `event`: traced, counted, handed to the hooks and each sink;
+    /// never waits for any of them.
     pub(crate) fn emit(&self, event: Event) -> Arc<Event> {
         trace::record(&event);
         count(&event);
         let event = Arc::new(event);
         self.hooks.run(&event);
-        if let Some(log) = &self.log {
-            log.write(event.clone());
+        for sink in &self.sinks {
+            sink.take(&event);
         }
         event
     }
 
     /// The audit log's writer, when the log is on.
+    #[cfg(feature = "audit")]
     pub(crate) fn log(&self) -> Option<&log::Writer> {
         self.log.as_ref()
     }

@@ -1,40 +1,141 @@
-//! Security emails (as Devise's and GitHub's): a message to the user when
-//! their password changes (`AUTH_NOTIFY_PASSWORD_CHANGE`), to the old
-//! address when their email address changes (`AUTH_NOTIFY_EMAIL_CHANGE`),
-//! when they log in from a device not seen in 90 days
-//! (`AUTH_NOTIFY_NEW_DEVICE`, read from the audit log), and when their
-//! second factor changes or keeps failing (`AUTH_NOTIFY_MFA`, on by
-//! default, at most five a day).
-//! Each is prepared and sent after the response, in the mail's bounded
-//! background slots, with the templates `registration/<kind>_subject.txt`
-//! and `registration/<kind>_email.txt` (overridable).
+//! Security emails (feature `notify`, as Devise's and GitHub's), sent by a
+//! sink of the events ([`Mailer`]): a message to the user when their
+//! password changes (`AUTH_NOTIFY_PASSWORD_CHANGE`), when they log in from
+//! a device not seen in 90 days (`AUTH_NOTIFY_NEW_DEVICE`, read from the
+//! audit log: feature `audit` too), and when their second factor changes
+//! or keeps failing (`AUTH_NOTIFY_MFA`, on by default, at most five a day);
+//! and to the old address when their email address changes
+//! (`AUTH_NOTIFY_EMAIL_CHANGE`, [`email_changed`]). Each is prepared and
+//! sent after the response, in the mail's bounded background slots, with
+//! the templates `registration/<kind>_subject.txt` and
+//! `registration/<kind>_email.txt` (overridable).
 
-use std::{sync::Arc, time::Duration};
+use std::sync::{Arc, OnceLock, Weak};
 
-use super::{Event, EventKind};
-use crate::{app::shared::Shared, mail::EmailMessage, session::device::device};
+use super::{Event, EventKind, Sink};
+use crate::{app::shared::Shared, mail::EmailMessage, session::device::device, views::when};
 
 /// How far back a device counts as known.
-pub(crate) const KNOWN_DEVICE_WINDOW: Duration = Duration::from_secs(90 * 86_400);
+#[cfg(feature = "audit")]
+pub(crate) const KNOWN_DEVICE_WINDOW: std::time::Duration =
+    std::time::Duration::from_secs(90 * 86_400);
 
-/// Reports `event` to the hooks and the audit log, and sends the security
-/// email it calls for, if any.
-pub(crate) fn emit(shared: &Arc<Shared>, event: Event) {
-    let event = shared.events.emit(event);
-    after(shared, &event);
+/// Security mail as the builder installs it: its messages' templates (the
+/// [`Mailer`] is a sink of the events, added by the builder).
+pub(crate) const APP: crate::app::shared::FeatureApp = crate::app::shared::FeatureApp {
+    templates: TEMPLATES,
+    ..crate::app::shared::FeatureApp::NOTHING
+};
+
+/// The templates these messages use, to register as built-ins.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "registration/password_changed_subject.txt",
+        include_str!("../../templates/registration/password_changed_subject.txt"),
+    ),
+    (
+        "registration/password_changed_email.txt",
+        include_str!("../../templates/registration/password_changed_email.txt"),
+    ),
+    (
+        "registration/new_device_subject.txt",
+        include_str!("../../templates/registration/new_device_subject.txt"),
+    ),
+    (
+        "registration/new_device_email.txt",
+        include_str!("../../templates/registration/new_device_email.txt"),
+    ),
+    (
+        "registration/email_changed_subject.txt",
+        include_str!("../../templates/registration/email_changed_subject.txt"),
+    ),
+    (
+        "registration/email_changed_email.txt",
+        include_str!("../../templates/registration/email_changed_email.txt"),
+    ),
+    (
+        "registration/mfa_changed_subject.txt",
+        include_str!("../../templates/registration/mfa_changed_subject.txt"),
+    ),
+    (
+        "registration/mfa_changed_email.txt",
+        include_str!("../../templates/registration/mfa_changed_email.txt"),
+    ),
+    (
+        "registration/mfa_failing_subject.txt",
+        include_str!("../../templates/registration/mfa_failing_subject.txt"),
+    ),
+    (
+        "registration/mfa_failing_email.txt",
+        include_str!("../../templates/registration/mfa_failing_email.txt"),
+    ),
+];
+
+/// The sink that sends the security mail events call for. It reaches the
+/// app (its mail, users, templates) through a handle bound once the app
+/// is built.
+#[derive(Clone, Default)]
+pub(crate) struct Mailer(Arc<OnceLock<Weak<Shared>>>);
+
+impl Mailer {
+    /// Binds the sink to the app it sends for.
+    pub(crate) fn bind(&self, shared: &Arc<Shared>) {
+        let _ = self.0.set(Arc::downgrade(shared));
+    }
+}
+
+impl Sink for Mailer {
+    fn take(&self, event: &Arc<Event>) {
+        if let Some(shared) = self.0.get().and_then(Weak::upgrade) {
+            after(&shared, event);
+        }
+    }
+}
+
+/// What the mail about a user's second factor says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MfaNotice {
+    Added,
+    Removed,
+    CodesRenewed,
+    Failing,
+}
+
+/// What `event` calls for: a kind of message, if its setting is on.
+fn wanted(shared: &Shared, event: &Event) -> Option<Message> {
+    let settings = &shared.settings;
+    let mfa = |notice| settings.notify_mfa.then_some(Message::Mfa(notice));
+    match event.kind {
+        EventKind::PasswordChanged | EventKind::PasswordResetCompleted => settings
+            .notify_password_change
+            .then_some(Message::PasswordChanged),
+        #[cfg(feature = "audit")]
+        EventKind::UserLoggedIn => {
+            (settings.notify_new_device && settings.event_log).then_some(Message::NewDevice)
+        }
+        EventKind::MfaEnabled if event.backend == "recovery_codes" => mfa(MfaNotice::CodesRenewed),
+        EventKind::MfaEnabled => mfa(MfaNotice::Added),
+        EventKind::MfaDisabled => mfa(MfaNotice::Removed),
+        EventKind::MfaLockedOut => mfa(MfaNotice::Failing),
+        _ => None,
+    }
+}
+
+/// A kind of security message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Message {
+    PasswordChanged,
+    #[cfg(feature = "audit")]
+    NewDevice,
+    Mfa(MfaNotice),
 }
 
 /// The messages `event` calls for, sent in the background.
 fn after(shared: &Arc<Shared>, event: &Arc<Event>) {
-    let settings = &shared.settings;
-    let wanted = match event.kind {
-        EventKind::PasswordChanged | EventKind::PasswordResetCompleted => {
-            settings.notify_password_change
-        }
-        EventKind::UserLoggedIn => settings.notify_new_device && settings.event_log,
-        _ => false,
+    let Some(message) = wanted(shared, event) else {
+        return;
     };
-    if !wanted || event.user_id.is_none() {
+    if event.user_id.is_none() {
         return;
     }
     let Some(slot) = shared.mail.slot() else {
@@ -46,17 +147,29 @@ fn after(shared: &Arc<Shared>, event: &Arc<Event>) {
     };
     let (shared, event) = (shared.clone(), event.clone());
     tokio::spawn(async move {
-        if let Err(err) = notify(&shared, &event).await {
+        if let Err(err) = notify(&shared, &event, message).await {
             tracing::error!(error = %err, kind = event.kind.as_str(), "security email not sent");
         }
         drop(slot);
     });
 }
 
-async fn notify(shared: &Arc<Shared>, event: &Event) -> crate::Result<()> {
+async fn notify(shared: &Arc<Shared>, event: &Event, message: Message) -> crate::Result<()> {
     let Some(user_id) = event.user_id else {
         return Ok(());
     };
+    if let Message::Mfa(_) = message {
+        // At most five about one user's second factor a day, whatever
+        // happens to the account.
+        let counters = mail_counters(user_id);
+        if shared.throttle.count(&counters).await?.is_err() {
+            tracing::warn!(
+                user_id,
+                "security email not sent: five about this factor today"
+            );
+            return Ok(());
+        }
+    }
     let Some(user) = shared.users.get_fresh(user_id).await? else {
         return Ok(());
     };
@@ -66,17 +179,24 @@ async fn notify(shared: &Arc<Shared>, event: &Event) -> crate::Result<()> {
     if to.is_empty() {
         return Ok(());
     }
-    let kind = match event.kind {
-        EventKind::UserLoggedIn => {
+    let (kind, change) = match message {
+        Message::PasswordChanged => ("password_changed", ""),
+        #[cfg(feature = "audit")]
+        Message::NewDevice => {
             if !is_new_device(shared, event, base.date_joined).await? {
                 return Ok(());
             }
-            "new_device"
+            ("new_device", "")
         }
-        _ => "password_changed",
+        Message::Mfa(MfaNotice::Added) => ("mfa_changed", "added"),
+        Message::Mfa(MfaNotice::Removed) => ("mfa_changed", "removed"),
+        Message::Mfa(MfaNotice::CodesRenewed) => ("mfa_changed", "codes"),
+        Message::Mfa(MfaNotice::Failing) => ("mfa_failing", ""),
     };
     let context = minijinja::context! {
         username => base.username.clone(),
+        change,
+        factor => factor_name(&event.backend),
         at => when(event.at),
         client_ip => event.client_ip.map(|ip| ip.to_string()),
         device => (!event.user_agent.is_empty()).then(|| device(&event.user_agent)),
@@ -84,10 +204,22 @@ async fn notify(shared: &Arc<Shared>, event: &Event) -> crate::Result<()> {
     send(shared, kind, context, to).await
 }
 
+/// A factor's kind as a person reads it.
+fn factor_name(kind: &str) -> &str {
+    match kind {
+        "totp" => "an authenticator app",
+        "webauthn" => "a passkey",
+        "recovery_codes" => "recovery codes",
+        "all" => "every second factor",
+        other => other,
+    }
+}
+
 /// Whether `event`'s login comes from a user agent and address that did
 /// not log in to the account in the last 90 days; `false` for the
 /// account's first login (nothing to compare with): no earlier login in
 /// the log, and an account young enough for the log to have seen one.
+#[cfg(feature = "audit")]
 async fn is_new_device(
     shared: &Shared,
     event: &Event,
@@ -100,90 +232,6 @@ async fn is_new_device(
     let (any, same) = super::log::earlier_logins(&shared.db, event, KNOWN_DEVICE_WINDOW).await?;
     let first_login = any == 0 && joined > event.at - KNOWN_DEVICE_WINDOW;
     Ok(same == 0 && !first_login)
-}
-
-/// What happened to a user's second factor, as the security mail says it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum MfaNotice {
-    /// A factor was added.
-    Added,
-    /// A factor was removed.
-    Removed,
-    /// The recovery codes were renewed.
-    CodesRenewed,
-    /// Wrong answers at the second step reached the limit: someone has
-    /// the password.
-    Failing,
-}
-
-/// Mails user `user_id` about `notice` (their `factor`, when one is
-/// named), with `event`'s time, address and device, unless
-/// `AUTH_NOTIFY_MFA` is off or they had five such messages today.
-pub(crate) fn mfa(
-    shared: &Arc<Shared>,
-    user_id: i64,
-    notice: MfaNotice,
-    factor: &str,
-    event: &Event,
-) {
-    if !shared.settings.notify_mfa {
-        return;
-    }
-    let Some(slot) = shared.mail.slot() else {
-        tracing::warn!("security email not sent: the mail is busy");
-        return;
-    };
-    let (shared, factor) = (shared.clone(), factor.to_owned());
-    let (at, client_ip, agent) = (event.at, event.client_ip, event.user_agent.clone());
-    tokio::spawn(async move {
-        let sent = async {
-            let counters = crate::throttle::mfa_mail_counters(user_id);
-            if shared.throttle.count(&counters).await?.is_err() {
-                tracing::warn!(
-                    user_id,
-                    "security email not sent: five about this factor today"
-                );
-                return Ok(());
-            }
-            let Some(user) = shared.users.get_fresh(user_id).await? else {
-                return Ok(());
-            };
-            let base = user.base();
-            if base.email.is_empty() {
-                return Ok(());
-            }
-            let (kind, change) = match notice {
-                MfaNotice::Added => ("mfa_changed", "added"),
-                MfaNotice::Removed => ("mfa_changed", "removed"),
-                MfaNotice::CodesRenewed => ("mfa_changed", "codes"),
-                MfaNotice::Failing => ("mfa_failing", ""),
-            };
-            let context = minijinja::context! {
-                username => base.username.clone(),
-                change,
-                factor => factor_name(&factor),
-                at => when(at),
-                client_ip => client_ip.map(|ip| ip.to_string()),
-                device => (!agent.is_empty()).then(|| device(&agent)),
-            };
-            send(&shared, kind, context, base.email.clone()).await
-        };
-        if let Err(err) = sent.await {
-            tracing::error!(error = %err, "security email not sent");
-        }
-        drop(slot);
-    });
-}
-
-/// A factor's kind as a person reads it.
-fn factor_name(kind: &str) -> &str {
-    match kind {
-        "totp" => "an authenticator app",
-        "webauthn" => "a passkey",
-        "recovery_codes" => "recovery codes",
-        "all" => "every second factor",
-        other => other,
-    }
 }
 
 /// Mails the old address of user `username` that it changed to `new_email`.
@@ -232,9 +280,11 @@ async fn send(
     shared.mail.send(&message).await
 }
 
-fn when(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
+/// The security mail about user `user_id`'s second factor: at most a few
+/// per day, whatever happens to the account.
+fn mail_counters(user_id: i64) -> Vec<crate::throttle::Counter> {
+    vec![
+        crate::throttle::Counter::new("mail-mfa-user", user_id.to_string(), 5)
+            .window(std::time::Duration::from_secs(86_400)),
+    ]
 }

@@ -9,11 +9,11 @@
 //!   second half of the password change);
 //! - `password_change.rs`: `PasswordChangeForm`;
 //! - `password_reset.rs`: `PasswordResetForm`;
-//! - `reauthenticate.rs`: django-allauth's `ReauthenticateForm`;
-//! - `mfa_code.rs`: the two-factor views' one-time code.
+//! - `reauthenticate.rs`: django-allauth's `ReauthenticateForm`.
+//!
+//! Feature apps keep their forms in their own folder.
 
 pub(crate) mod login;
-pub(crate) mod mfa_code;
 pub(crate) mod password_change;
 pub(crate) mod password_reset;
 pub(crate) mod reauthenticate;
@@ -58,7 +58,7 @@ impl Form {
     }
 
     /// Marks each of `names` required when its value is empty.
-    fn require(&mut self, values: &[(&str, &str)]) {
+    pub(crate) fn require(&mut self, values: &[(&str, &str)]) {
         for (name, value) in values {
             if value.is_empty() {
                 self.add_error(name, REQUIRED);

@@ -57,8 +57,7 @@ impl MfaAdmin<'_> {
             .db
             .run(store::delete(shared.db.conn(), user_id, None))
             .await?;
-        crate::sessions::SessionAdmin { shared }
-            .end_all_for(user_id)
+        crate::session::registry::end_all_for(shared, user_id, crate::events::EndedBy::Admin)
             .await?;
         if removed > 0 {
             let event = crate::events::Event::new(EventKind::MfaDisabled, shared.clock.now());
@@ -71,15 +70,19 @@ impl MfaAdmin<'_> {
                 },
             };
             event.backend = "all".into();
-            crate::events::notify::mfa(
-                shared,
-                user_id,
-                crate::events::notify::MfaNotice::Removed,
-                "all",
-                &event,
-            );
             shared.events.emit(event);
         }
         Ok(removed)
+    }
+}
+
+impl<U> crate::Auth<U> {
+    /// Every user's second factors, for administration: their state, and
+    /// a reset for a user who lost their device (see [`mfa`](crate::mfa);
+    /// feature `mfa`).
+    pub fn mfa(&self) -> MfaAdmin<'_> {
+        MfaAdmin {
+            shared: &self.shared,
+        }
     }
 }

@@ -20,7 +20,7 @@ use http::{HeaderMap, HeaderValue};
 use crate::Result;
 use crate::http::cookies;
 use crate::settings::secret::{KeyMatch, SaltedMac};
-use crate::throttle::{Throttle, challenge_use};
+use crate::{mfa::counters::challenge_use, throttle::Throttle};
 
 /// The key salt of the cookie's HMAC.
 pub(crate) const CHALLENGE_SALT: &str = "auth.webauthn.challenge";

@@ -16,33 +16,106 @@
 //! itself is the full login, for custom views that did their own checks.
 
 mod admin;
+#[cfg(feature = "passkeys")]
 pub(crate) mod challenge;
+pub(crate) mod checks;
+#[cfg(feature = "cli")]
+pub(crate) mod cli;
+pub(crate) mod counters;
+pub(crate) mod forms;
+#[cfg(feature = "passkeys")]
 mod passkey;
 pub(crate) mod pending;
 pub(crate) mod qr;
 pub(crate) mod recovery;
 pub(crate) mod stage;
 pub(crate) mod store;
+#[doc(hidden)]
+#[cfg(feature = "test-util")]
+pub mod testing;
 pub(crate) mod totp;
+pub(crate) mod views;
+#[cfg(feature = "passkeys")]
 pub(crate) mod webauthn;
 
 use serde::{Deserialize, Serialize};
 
 pub use admin::{FactorStatus, MfaAdmin};
+pub use forms::INVALID_CODE;
+#[cfg(feature = "passkeys")]
 pub(crate) use passkey::{
     WEBAUTHN, add_passkey, passkeys, registered, relying_party, remove_passkey, rename_passkey,
     user_handle, user_of_handle, verify_passkey, verify_registered,
 };
+#[cfg(feature = "passkeys")]
+pub use views::PasskeysView;
+pub use views::{
+    MfaAuthenticateView, MfaIndexView, RecoveryCodesView, TotpActivateView, TotpDeactivateView,
+};
 
 use crate::{
     Result, Session,
-    app::shared::Shared,
-    events::{
-        EventKind,
-        notify::{self, MfaNotice},
-    },
+    app::shared::{FeatureApp, Shared},
+    events::EventKind,
     session::metadata::unix,
 };
+
+/// Two-factor login as the builder installs it: its templates, its table,
+/// its system checks, and the login stage that asks for the second factor.
+pub(crate) const APP: FeatureApp = FeatureApp {
+    templates: TEMPLATES,
+    migrate: Some(|db| Box::pin(store::migrate(db))),
+    check: Some(checks::check),
+    stage: Some(&stage::TwoFactor),
+    ..FeatureApp::NOTHING
+};
+
+/// Passkeys as the builder installs them: "Sign in with a passkey" on the
+/// login page (as a second factor, they are part of [`APP`]).
+#[cfg(feature = "passkeys")]
+pub(crate) const PASSKEYS_APP: FeatureApp = FeatureApp {
+    login_method: Some(&views::PasskeyLogin),
+    ..FeatureApp::NOTHING
+};
+
+/// The two-factor views' templates, to register as built-ins.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "mfa/authenticate.html",
+        include_str!("../../templates/mfa/authenticate.html"),
+    ),
+    (
+        "mfa/index.html",
+        include_str!("../../templates/mfa/index.html"),
+    ),
+    (
+        "mfa/totp_activate.html",
+        include_str!("../../templates/mfa/totp_activate.html"),
+    ),
+    (
+        "mfa/totp_deactivate.html",
+        include_str!("../../templates/mfa/totp_deactivate.html"),
+    ),
+    (
+        "mfa/recovery_codes.html",
+        include_str!("../../templates/mfa/recovery_codes.html"),
+    ),
+    #[cfg(feature = "passkeys")]
+    (
+        "mfa/passkeys.html",
+        include_str!("../../templates/mfa/passkeys.html"),
+    ),
+    #[cfg(feature = "passkeys")]
+    (
+        "mfa/passkey_login.html",
+        include_str!("../../templates/mfa/passkey_login.html"),
+    ),
+    #[cfg(feature = "passkeys")]
+    (
+        "mfa/passkey_script.html",
+        include_str!("../../templates/mfa/passkey_script.html"),
+    ),
+];
 
 /// The `kind` of a TOTP row.
 pub(crate) const TOTP: &str = "totp";
@@ -75,6 +148,7 @@ pub(crate) enum Passed {
     /// A recovery code (now used up).
     RecoveryCode,
     /// A passkey.
+    #[cfg(feature = "passkeys")]
     Passkey,
 }
 
@@ -84,6 +158,7 @@ impl Passed {
         match self {
             Passed::Totp => "totp",
             Passed::RecoveryCode => "recovery_code",
+            #[cfg(feature = "passkeys")]
             Passed::Passkey => "passkey",
         }
     }
@@ -298,9 +373,9 @@ pub(crate) async fn regenerate_recovery_codes(
     Ok(codes)
 }
 
-/// After a change to `user`'s factors from `session`: the event, the
-/// security mail, and every other session of the user ended (and every
-/// login of theirs waiting for its second step).
+/// After a change to `user`'s factors from `session`: the event (the
+/// security mail is its sink's), and every other session of the user
+/// ended (and every login of theirs waiting for its second step).
 pub(crate) async fn changed(
     session: &Session,
     user_id: i64,
@@ -311,17 +386,8 @@ pub(crate) async fn changed(
     let request = &session.request;
     let mut event = request.event(kind).user(user_id, username);
     event.backend = factor.to_owned();
-    let notice = match (kind, factor) {
-        (EventKind::MfaDisabled, _) => Some(MfaNotice::Removed),
-        (_, RECOVERY_CODES) => Some(MfaNotice::CodesRenewed),
-        (EventKind::MfaEnabled, _) => Some(MfaNotice::Added),
-        _ => None,
-    };
-    if let Some(notice) = notice {
-        notify::mfa(&request.shared, user_id, notice, factor, &event);
-    }
-    notify::emit(&request.shared, event);
-    crate::sessions::end_all_other(session).await?;
+    request.shared.events.emit(event);
+    crate::session::registry::end_all_other(session).await?;
     Ok(())
 }
 
@@ -337,14 +403,6 @@ pub(crate) async fn record_factor(session: &Session, factor: Passed) -> Result<(
             .await?;
     }
     Ok(())
-}
-
-/// The TOTP code of `secret` (base32, as `TotpActivateView` shows it) at
-/// Unix time `at`: what an authenticator app shows then. For an app's own
-/// tests and tools; `None` when `secret` is not base32.
-pub fn totp_code(secret: &str, at: u64) -> Option<String> {
-    let secret = totp::from_base32(secret)?;
-    Some(totp::code(&secret, totp::step_at(at)))
 }
 
 #[cfg(test)]

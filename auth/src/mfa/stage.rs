@@ -1,6 +1,7 @@
-//! The login stage two-factor login adds between the password and
-//! [`login`](crate::login): whether a user must pass a second step
-//! before their login completes, and which view takes it.
+//! Two-factor login as a stage of every login ([`TwoFactor`], registered
+//! by the builder with the `mfa` feature): between the password and
+//! [`login`](crate::login), whether a user must pass a second step, and
+//! which view takes it.
 //!
 //! The rule, for every way in (the built-in views, custom views on the
 //! primitives, a reset that logs in): a user with a second factor, or one
@@ -8,16 +9,42 @@
 //! password alone. [`stage_login`](crate::stage_login) makes such a login
 //! pending and names the view; [`login`](crate::login) refuses it.
 
-use crate::{AbstractUser, Error, Result, app::shared::Shared};
+use crate::{
+    AbstractUser, Error, Result, Session,
+    app::{
+        future::BoxFuture,
+        shared::{LoginStep, Shared, Step},
+    },
+};
 
-/// The step a login must take before it completes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Step {
-    /// The path of the view that takes it.
-    pub(crate) path: &'static str,
-    /// Whether the step is setting up a first factor
-    /// (`AUTH_MFA_REQUIRED`), not passing one.
-    pub(crate) enrol: bool,
+/// The second factor, as a login stage.
+pub(crate) struct TwoFactor;
+
+impl LoginStep for TwoFactor {
+    fn next<'a>(
+        &'a self,
+        shared: &'a Shared,
+        user: &'a AbstractUser,
+    ) -> BoxFuture<'a, Result<Option<Step>>> {
+        Box::pin(step_for(shared, user))
+    }
+
+    fn pend<'a>(
+        &'a self,
+        session: &'a Session,
+        user: &'a AbstractUser,
+        backend: &'a str,
+        step: Step,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(super::pending::begin(session, user, backend, step.set_up))
+    }
+
+    fn forget<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            super::pending::drop_ceremony_keys(session).await?;
+            super::pending::clear(session).await
+        })
+    }
 }
 
 /// The second step `user`'s login must take, if any. A user who needs
@@ -28,7 +55,10 @@ pub(crate) async fn step_for(shared: &Shared, user: &AbstractUser) -> Result<Opt
     let urls = &shared.urls;
     if super::has_second_factor(shared, user.id).await? {
         return match urls.path_of_view("MfaAuthenticateView") {
-            Some(path) => Ok(Some(Step { path, enrol: false })),
+            Some(path) => Ok(Some(Step {
+                path,
+                set_up: false,
+            })),
             None => Err(missing_view(
                 "has a second factor",
                 "MfaAuthenticateView",
@@ -40,7 +70,7 @@ pub(crate) async fn step_for(shared: &Shared, user: &AbstractUser) -> Result<Opt
         return Ok(None);
     }
     match urls.path_of_view("TotpActivateView") {
-        Some(path) => Ok(Some(Step { path, enrol: true })),
+        Some(path) => Ok(Some(Step { path, set_up: true })),
         None => Err(missing_view(
             "must set up a second factor (AUTH_MFA_REQUIRED)",
             "TotpActivateView",

@@ -116,6 +116,7 @@ pub(crate) fn credential_key(id: &[u8]) -> String {
 }
 
 /// The passkey row of credential id `id`, whoever's it is.
+#[cfg(feature = "passkeys")]
 pub(crate) async fn find_credential(
     db: &DatabaseConnection,
     id: &[u8],
@@ -195,6 +196,7 @@ pub(crate) async fn swap(
 }
 
 /// Removes row `id` if it is `user_id`'s; whether it was.
+#[cfg(feature = "passkeys")]
 pub(crate) async fn delete_row(
     db: &DatabaseConnection,
     user_id: i64,

@@ -15,9 +15,13 @@
 
 mod limiter;
 mod pbkdf2;
+#[cfg(feature = "pwned")]
 mod pwned;
 pub mod validation;
 
+#[cfg(feature = "pwned")]
+pub(crate) use pwned::from_settings as breach_list;
+#[cfg(feature = "pwned")]
 pub use pwned::{PwnedFail, PwnedLookupError, PwnedPasswordValidator};
 
 #[cfg(feature = "test-util")]

@@ -67,6 +67,7 @@ impl PermissionTables {
     }
 
     /// Whether user `user_id` is in one of the groups named `names`.
+    #[cfg(feature = "mfa")]
     pub(crate) async fn in_any_group(
         &self,
         db: &Database,
@@ -81,6 +82,7 @@ impl PermissionTables {
     }
 
     /// Which of the groups `names` do not exist.
+    #[cfg(feature = "mfa")]
     pub(crate) async fn missing_groups(
         &self,
         db: &Database,
@@ -396,6 +398,7 @@ pub(crate) async fn load(
 
 /// Whether user `user_id` is in one of the groups named `names`: one
 /// query.
+#[cfg(feature = "mfa")]
 async fn in_any_group(
     db: &impl ConnectionTrait,
     links: &Links,

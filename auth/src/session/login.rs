@@ -101,9 +101,7 @@ pub async fn authenticate<U: AuthUser>(
 pub async fn login<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
     let request = &session.request;
     if !request.second_step_passed(user.id)
-        && crate::mfa::stage::step_for(&request.shared, user.base())
-            .await?
-            .is_some()
+        && request.shared.next_step(user.base()).await?.is_some()
     {
         tracing::error!(
             user_id = user.id,
@@ -152,12 +150,12 @@ pub async fn stage_login<U: AuthUser>(
     let request = &session.request;
     let shared = &request.shared;
     if !request.second_step_passed(user.id)
-        && let Some(step) = crate::mfa::stage::step_for(shared, user.base()).await?
+        && let Some((stage, step)) = shared.next_step(user.base()).await?
     {
         let backend = request
             .authenticated_by(user.id)
             .unwrap_or_else(|| shared.backends.first());
-        crate::mfa::pending::begin(session, user.base(), backend, step.enrol).await?;
+        stage.pend(session, user.base(), backend, step).await?;
         let next = next.filter(|next| request.is_safe_redirect(next));
         return Ok(LoginStage::Pending {
             url: crate::http::redirect::with_next(step.path, next),
@@ -204,9 +202,11 @@ async fn complete<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
             if request.session.id().is_some() {
                 request.session.cycle_id().await?;
                 // An anonymous session's data carries over, but not the
-                // state of a two-factor ceremony or a pending login.
-                crate::mfa::pending::drop_ceremony_keys(session).await?;
-                crate::mfa::pending::clear(session).await?;
+                // state of a login stage (a two-factor ceremony, a pending
+                // login).
+                for stage in shared.stages() {
+                    stage.forget(session).await?;
+                }
             }
         }
     }
@@ -231,7 +231,7 @@ async fn complete<U: AuthUser>(session: &Session, user: &U) -> Result<()> {
         .event(EventKind::UserLoggedIn)
         .user(user.id, &user.username);
     event.backend = backend.to_owned();
-    crate::events::notify::emit(shared, event);
+    shared.events.emit(event);
     let mut logged_in = user.clone();
     logged_in.base_mut().last_login = Some(now);
     request.set_user(Some(Arc::new(logged_in))).await;

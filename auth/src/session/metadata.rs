@@ -47,6 +47,7 @@ pub(crate) struct SessionMetadata {
 
 impl SessionMetadata {
     /// The metadata in a session's data, if it has readable metadata.
+    #[cfg_attr(not(feature = "user-sessions"), allow(dead_code))]
     pub(crate) fn from_data(
         data: &std::collections::HashMap<String, serde_json::Value>,
     ) -> Option<Self> {
@@ -106,6 +107,7 @@ pub(crate) fn unix(at: OffsetDateTime) -> i64 {
 }
 
 /// The time of Unix seconds `secs` (the epoch for one out of range).
+#[cfg_attr(not(feature = "user-sessions"), allow(dead_code))]
 pub(crate) fn from_unix(secs: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

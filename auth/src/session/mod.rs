@@ -18,6 +18,7 @@ pub(crate) mod cached_session;
 pub(crate) mod coherence;
 pub(crate) mod cookie;
 pub(crate) mod db;
+#[cfg(any(feature = "user-sessions", feature = "notify"))]
 pub(crate) mod device;
 pub(crate) mod keys;
 pub(crate) mod lifetime;

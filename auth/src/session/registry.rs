@@ -1,71 +1,26 @@
-//! The session registry: the sessions a user is logged in on, which they
-//! can see and end (OWASP ASVS 7.5.2; django-allauth's `usersessions`),
-//! and an administrator can end (ASVS 7.4.5). Each logged-in session is
-//! indexed by its user in the store (a `user_id` column on SQL, a set per
-//! user on Redis) and carries its own metadata (`metadata.rs`).
+//! The session registry's core: every logged-in session (and every login
+//! waiting for its second step) is indexed by its user in the store (a
+//! `user_id` column on SQL, a set per user on Redis), so that a user's
+//! sessions can be ended together (deactivation, deletion, a factor
+//! change, an administrator). What a user sees of their sessions (the
+//! list, ending one) is the `user-sessions` feature's (`usersessions/`).
 //!
-//! Sessions are named here by a *handle*, a digest of the session key,
-//! never the key itself: a page listing sessions must not hand out the
-//! cookies of the others.
-
-use std::sync::Arc;
+//! Sessions are named by a *handle*, a digest of the session key, never
+//! the key itself: a page listing sessions must not hand out the cookies of
+//! the others.
 
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 
-use super::{
-    Session,
-    device::device,
-    keys::owner_in,
-    metadata::{SessionMetadata, from_unix},
-};
+use super::{Session, keys::owner_in};
 use crate::{
     Result,
     app::shared::Shared,
     events::{EndedBy, Event, EventKind},
 };
 
-/// One session of a user, as the session list shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserSession {
-    /// The session's handle (a digest of its key, not the key): what
-    /// [`end`] takes.
-    pub key: String,
-    /// When the user logged in on it.
-    pub created: OffsetDateTime,
-    /// When it was last used (to within `AUTH_SESSION_ACTIVITY_RESOLUTION`).
-    pub last_seen: OffsetDateTime,
-    /// The client's address at login, when known.
-    pub ip_address: Option<String>,
-    /// The client's `User-Agent` at login (at most 512 bytes).
-    pub user_agent: String,
-    /// A readable device line, such as "Firefox on Linux".
-    pub device: String,
-    /// How the user logged in (the authentication backend's name).
-    pub method: String,
-    /// Whether this is the session of the request that asked.
-    pub current: bool,
-}
-
-impl UserSession {
-    fn of(record: &Record, current: Option<Id>) -> Self {
-        let metadata = SessionMetadata::from_data(&record.data).unwrap_or_default();
-        UserSession {
-            key: handle(&record.id),
-            created: from_unix(metadata.created),
-            last_seen: from_unix(metadata.seen),
-            device: device(&metadata.agent),
-            ip_address: metadata.ip,
-            user_agent: metadata.agent,
-            method: metadata.method,
-            current: current == Some(record.id),
-        }
-    }
-}
-
 /// The handle of session `id`: the first 128 bits of its SHA-256, in hex.
-fn handle(id: &Id) -> String {
+pub(crate) fn handle(id: &Id) -> String {
     let digest = Sha256::digest(id.to_string().as_bytes());
     hex::encode(&digest[..16])
 }
@@ -74,22 +29,6 @@ fn handle(id: &Id) -> String {
 /// `listsessions` show it.
 pub(crate) fn handle_prefix(id: &Id) -> String {
     handle(id)[..8].to_owned()
-}
-
-/// A user's sessions, newest activity first.
-async fn sessions_of(
-    shared: &Shared,
-    user_id: i64,
-    current: Option<Id>,
-) -> Result<Vec<UserSession>> {
-    let records = shared.sessions.store.logged_in_sessions_of(user_id).await?;
-    let mut sessions: Vec<UserSession> = records
-        .iter()
-        .map(|record| UserSession::of(record, current))
-        .collect();
-    sessions
-        .sort_by(|a, b| (b.last_seen, b.created, &b.key).cmp(&(a.last_seen, a.created, &a.key)));
-    Ok(sessions)
 }
 
 /// Deletes each of `records` from the store (and so from the cache, and
@@ -109,7 +48,8 @@ pub(crate) async fn end_records(shared: &Shared, records: &[Record], by: EndedBy
 
 /// The logged-in user's id and this request's session id; `None` when
 /// anonymous.
-async fn whose(session: &Session) -> Result<Option<(i64, Option<Id>)>> {
+#[cfg_attr(not(any(feature = "mfa", feature = "user-sessions")), allow(dead_code))]
+pub(crate) async fn whose(session: &Session) -> Result<Option<(i64, Option<Id>)>> {
     let request = &session.request;
     Ok(request
         .user()
@@ -117,39 +57,10 @@ async fn whose(session: &Session) -> Result<Option<(i64, Option<Id>)>> {
         .map(|user| (user.base().id, request.session.id())))
 }
 
-/// The sessions the current user is logged in on, newest activity
-/// first, this one marked `current`; empty for an anonymous request.
-pub async fn list(session: &Session) -> Result<Vec<UserSession>> {
-    let Some((user_id, current)) = whose(session).await? else {
-        return Ok(Vec::new());
-    };
-    sessions_of(&session.request.shared, user_id, current).await
-}
-
-/// Ends the current user's session with handle `key` (from
-/// [`UserSession::key`]): `false` when they have no such session (a key
-/// of another user's session included). Ending this request's own
-/// session logs it out.
-pub async fn end(session: &Session, key: &str) -> Result<bool> {
-    let Some((user_id, current)) = whose(session).await? else {
-        return Ok(false);
-    };
-    let shared = &session.request.shared;
-    let records = shared.sessions.store.logged_in_sessions_of(user_id).await?;
-    let Some(record) = records.into_iter().find(|record| handle(&record.id) == key) else {
-        return Ok(false);
-    };
-    if current == Some(record.id) {
-        crate::logout(session).await?;
-    } else {
-        end_records(shared, &[record], EndedBy::User).await?;
-    }
-    Ok(true)
-}
-
-/// Ends every session of the current user but this one ("log out all
-/// other sessions"), their pending logins included; how many.
-pub async fn end_all_other(session: &Session) -> Result<u64> {
+/// Ends every session of the current user but this one, their pending
+/// logins included; how many.
+#[cfg_attr(not(any(feature = "mfa", feature = "user-sessions")), allow(dead_code))]
+pub(crate) async fn end_all_other(session: &Session) -> Result<u64> {
     let Some((user_id, current)) = whose(session).await? else {
         return Ok(0);
     };
@@ -165,32 +76,12 @@ pub async fn end_all_other(session: &Session) -> Result<u64> {
     end_records(shared, &others, EndedBy::User).await
 }
 
-/// Every user's sessions, for administration:
-/// [`Auth::sessions`](crate::Auth::sessions).
-pub struct SessionAdmin<'a> {
-    pub(crate) shared: &'a Arc<Shared>,
-}
-
-impl std::fmt::Debug for SessionAdmin<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionAdmin").finish_non_exhaustive()
-    }
-}
-
-impl SessionAdmin<'_> {
-    /// The sessions user `user_id` is logged in on, newest activity first.
-    pub async fn list_for(&self, user_id: i64) -> Result<Vec<UserSession>> {
-        sessions_of(self.shared, user_id, None).await
-    }
-
-    /// Ends every session of user `user_id` (ASVS 7.4.5), and every login
-    /// of theirs waiting for its second step; how many. Their
-    /// next request is anonymous (on other instances within
-    /// `AUTH_CACHE_MAX_STALENESS`).
-    pub async fn end_all_for(&self, user_id: i64) -> Result<u64> {
-        let records = self.shared.sessions.store.sessions_of(user_id).await?;
-        end_records(self.shared, &records, EndedBy::Admin).await
-    }
+/// Ends every session of user `user_id`, and every login of theirs
+/// waiting for its second step (ASVS 7.4.5), as `by`; how many.
+#[cfg_attr(not(any(feature = "mfa", feature = "user-sessions")), allow(dead_code))]
+pub(crate) async fn end_all_for(shared: &Shared, user_id: i64, by: EndedBy) -> Result<u64> {
+    let records = shared.sessions.store.sessions_of(user_id).await?;
+    end_records(shared, &records, by).await
 }
 
 #[cfg(test)]

@@ -541,6 +541,7 @@ impl RequestAuth {
     /// Notes that user `id` passed the second step of their login in this
     /// request (a second factor, a passkey that verified the user, or a
     /// first factor set up): their [`login`](crate::login) may complete.
+    #[cfg_attr(not(feature = "mfa"), allow(dead_code))]
     pub(crate) fn set_second_step_passed(&self, id: i64) {
         *self.second_step.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
     }

@@ -12,6 +12,7 @@ pub(crate) mod secret;
 
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
+#[cfg(feature = "pwned")]
 pub use crate::password::PwnedFail;
 
 /// The `SameSite` attribute of a cookie.
@@ -125,6 +126,7 @@ impl FromStr for MaxSessionsPolicy {
     }
 }
 
+#[cfg(feature = "mfa")]
 /// Who must have a second factor (`AUTH_MFA_REQUIRED`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MfaRequired {
@@ -138,6 +140,7 @@ pub enum MfaRequired {
     Groups,
 }
 
+#[cfg(feature = "mfa")]
 impl FromStr for MfaRequired {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, UnknownValue> {
@@ -172,7 +175,8 @@ impl Settings {
     }
 
     /// The site passkeys are bound to: `mfa_passkey_origin`, else
-    /// `site_url`.
+    /// `site_url` (feature `passkeys`).
+    #[cfg(feature = "passkeys")]
     pub fn passkey_site(&self) -> Option<&str> {
         self.mfa_passkey_origin
             .as_deref()
@@ -305,6 +309,7 @@ mod parse {
     }
 
     /// TOTP steps either side, 0 to 10.
+    #[cfg(feature = "mfa")]
     pub(super) fn totp_tolerance(raw: &str) -> Parsed<u8> {
         match raw.trim().parse::<u8>() {
             Ok(steps) if steps <= 10 => Ok(steps),
@@ -329,6 +334,7 @@ mod parse {
     }
 
     /// The breached-password service's timeout: seconds, at least 100 ms.
+    #[cfg(feature = "pwned-online")]
     pub(super) fn pwned_timeout(raw: &str) -> Parsed<Duration> {
         fractional_seconds(raw, 0.1)
     }
@@ -367,9 +373,11 @@ mod parse {
 
 /// Declares every setting once: the struct field (with its doc), its
 /// default, the environment variable it is read from and how, and whether
-/// `Debug` must hide it.
+/// `Debug` must hide it. A row under `#[cfg(feature = "…")]` exists only
+/// with that feature: its field, its default and its variable.
 macro_rules! settings {
     ($(
+        $(#[cfg($cfg:meta)])?
         $(#[doc = $doc:literal])*
         $name:ident: $ty:ty = $default:expr, $env:literal => $parse:path, $show:ident;
     )*) => {
@@ -378,6 +386,7 @@ macro_rules! settings {
         #[derive(Clone)]
         pub struct Settings {
             $(
+                $(#[cfg($cfg)])?
                 $(#[doc = $doc])*
                 #[doc = ""]
                 #[doc = concat!("Environment: `", $env, "`.")]
@@ -387,36 +396,61 @@ macro_rules! settings {
 
         impl Default for Settings {
             fn default() -> Self {
-                Settings { $($name: $default,)* }
+                Settings { $($(#[cfg($cfg)])? $name: $default,)* }
             }
         }
 
         impl std::fmt::Debug for Settings {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct("Settings")
-                    $(.field(stringify!($name), &show::$show(&self.$name)))*
-                    .finish()
+                let mut debug = f.debug_struct("Settings");
+                $(
+                    $(#[cfg($cfg)])?
+                    debug.field(stringify!($name), &show::$show(&self.$name));
+                )*
+                debug.finish()
             }
         }
 
         impl Settings {
             /// The environment variables settings are read from (Django's
             /// name with `AUTH_`, and `DATABASE_URL`, `REDIS_URL`), with
-            /// each one's field name.
+            /// each one's field name: those of the features this build has.
             pub const VARIABLES: &'static [(&'static str, &'static str)] =
-                &[$(($env, stringify!($name)),)*];
+                &[$($(#[cfg($cfg)])? ($env, stringify!($name)),)*];
 
             /// The defaults, overridden by every variable of
-            /// [`Settings::VARIABLES`] that `lookup` finds.
+            /// [`Settings::VARIABLES`] that `lookup` finds. A variable of
+            /// a feature this build lacks (`AUTH_MFA_REQUIRED` without
+            /// `mfa`, say) is an error that names the feature: it would
+            /// otherwise be ignored, and what it asks for silently off.
             pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+                $(
+                    $(
+                        #[cfg(not($cfg))]
+                        if let Some(value) = lookup($env) {
+                            return Err(SettingsError {
+                                name: $env.to_owned(),
+                                value,
+                                reason: format!(
+                                    "this build of contrib-auth lacks the feature it belongs to \
+                                     ({}): turn that feature on in Cargo.toml, or unset it",
+                                    stringify!($cfg)
+                                ),
+                            });
+                        }
+                    )?
+                )*
                 let mut settings = Settings::default();
                 $(
-                    if let Some(value) = lookup($env) {
-                        settings.$name = $parse(&value).map_err(|reason| SettingsError {
-                            name: $env.to_owned(),
-                            value,
-                            reason,
-                        })?;
+                    $(#[cfg($cfg)])?
+                    {
+                        if let Some(value) = lookup($env) {
+                            settings.$name = $parse(&value).map_err(|reason| SettingsError {
+                                name: $env.to_owned(),
+                                value,
+                                reason,
+                            })?;
+                        }
                     }
                 )*
                 Ok(settings)
@@ -637,56 +671,69 @@ settings! {
     /// fraction, at least 20 ms). The change log is polled, and the
     /// notification channel's heartbeat sent, twice per this period.
     cache_max_staleness: Duration = Duration::from_secs(1), "AUTH_CACHE_MAX_STALENESS" => parse::staleness, plain;
+    #[cfg(feature = "audit")]
     /// `AUTH_EVENT_LOG` (`on`, the default, or `off`): write every auth
     /// event (logins, failures, lockouts, logouts, password changes and
     /// resets, ended sessions) to the `auth_event` table, the audit log.
     event_log: bool = true, "AUTH_EVENT_LOG" => parse::flag, plain;
+    #[cfg(feature = "audit")]
     /// How many days audit-log events are kept (90); older ones are
     /// pruned with expired sessions and by `clearevents`.
     event_retention_days: u32 = 90, "AUTH_EVENT_RETENTION_DAYS" => parse::value, plain;
+    #[cfg(feature = "prometheus")]
     /// The bearer token `Auth::metrics_router` asks for (feature
     /// `prometheus`); unset, the route is a 404.
     metrics_token: Option<String> = None, "AUTH_METRICS_TOKEN" => parse::optional, secret;
     /// How long, after SIGTERM or Ctrl-C, the requests in flight may take
     /// to finish (and each buffered write to be made), in seconds (30).
     shutdown_timeout: Duration = Duration::from_secs(30), "AUTH_SHUTDOWN_TIMEOUT" => parse::seconds, plain;
+    #[cfg(feature = "mfa")]
     /// How long the second step of a two-factor login may take after the
     /// password, in seconds (300); past it, the password again.
     mfa_login_timeout: Duration = Duration::from_secs(300), "AUTH_MFA_LOGIN_TIMEOUT" => parse::positive_seconds, plain;
+    #[cfg(feature = "mfa")]
     /// Who must have a second factor: `none` (the default), `staff`
     /// (staff and superusers), `superusers`, or `groups` (the members of
     /// `mfa_required_groups`). Such a user without one is sent, after the
     /// password, to set up TOTP, and is not logged in until it is on.
     mfa_required: MfaRequired = MfaRequired::None, "AUTH_MFA_REQUIRED" => parse::value, plain;
+    #[cfg(feature = "mfa")]
     /// The groups whose members must have a second factor with
     /// `mfa_required = groups` (comma-separated names).
     mfa_required_groups: Vec<String> = Vec::new(), "AUTH_MFA_REQUIRED_GROUPS" => parse::list, plain;
+    #[cfg(feature = "mfa")]
     /// Wrong answers at the second step (codes, passkeys) for one user
     /// within `login_failure_window`, after which that step is refused
     /// (429) until the window ends (5; 0: no limit). The second factor's
     /// own count: a correct password does not reset it, a right answer
     /// does. The user is mailed when it is reached (`notify_mfa`).
     mfa_failure_limit: u32 = 5, "AUTH_MFA_FAILURE_LIMIT" => parse::value, plain;
+    #[cfg(feature = "mfa")]
     /// Wrong answers at the second step for one user within a day, after
     /// which that step is refused for the rest of the day (20; 0: no
     /// limit): the longer back-off behind `mfa_failure_limit`.
     mfa_failure_limit_per_day: u32 = 20, "AUTH_MFA_FAILURE_LIMIT_PER_DAY" => parse::value, plain;
+    #[cfg(feature = "mfa")]
     /// How many 30-second steps before and after the current one a TOTP
     /// code may come from (1: a clock a step off, or a code typed as it
     /// changes, still works; django-allauth's default is 0). At most 10.
     mfa_totp_tolerance: u8 = 1, "AUTH_MFA_TOTP_TOLERANCE" => parse::totp_tolerance, plain;
+    #[cfg(feature = "passkeys")]
     /// Whether the login page offers "Sign in with a passkey" (a passkey
     /// alone, verified by the authenticator, logs in) when a
     /// `PasskeysView` is declared (on by default).
     mfa_passkey_login: bool = true, "AUTH_MFA_PASSKEY_LOGIN" => parse::flag, plain;
+    #[cfg(feature = "passkeys")]
     /// The site passkeys are bound to (`https://example.com`, or
     /// `http://localhost:PORT` in development), when it is not
     /// `site_url`: the relying party id is its host, and pages must run at
     /// that origin.
     mfa_passkey_origin: Option<String> = None, "AUTH_MFA_PASSKEY_ORIGIN" => parse::optional, plain;
+    #[cfg(feature = "mfa")]
     /// The issuer name authenticator apps show next to a TOTP code (unset:
     /// the site's host).
     mfa_totp_issuer: Option<String> = None, "AUTH_MFA_TOTP_ISSUER" => parse::optional, plain;
+    #[cfg(feature = "pwned")]
     /// A local list of breached passwords' SHA-1 hashes (Have I Been
     /// Pwned's format: `HASH:COUNT` lines, sorted): when set, new
     /// passwords found in it are refused
@@ -694,30 +741,38 @@ settings! {
     /// after the other validators. The app does not start if it cannot be
     /// read.
     pwned_passwords_file: Option<PathBuf> = None, "AUTH_PWNED_PASSWORDS_FILE" => parse::optional_path, plain;
+    #[cfg(feature = "pwned-online")]
     /// A breached-password range service (Have I Been Pwned's is
     /// `https://api.pwnedpasswords.com/range/`; feature `pwned-online`):
     /// when set, new passwords are checked with the k-anonymity protocol
     /// (only the first 5 hex digits of their SHA-1 are sent). Unset by
     /// default: the app makes no outbound request unless asked to.
     pwned_passwords_url: Option<String> = None, "AUTH_PWNED_PASSWORDS_URL" => parse::optional, plain;
+    #[cfg(feature = "pwned-online")]
     /// How long a request to the range service may take (2 s).
     pwned_timeout: Duration = Duration::from_secs(2), "AUTH_PWNED_TIMEOUT" => parse::pwned_timeout, plain;
+    #[cfg(feature = "pwned-online")]
     /// How long a range's answer is reused, in seconds (a day; 0 turns
     /// the cache off).
     pwned_cache_ttl: Duration = Duration::from_secs(86_400), "AUTH_PWNED_CACHE_TTL" => parse::seconds, plain;
+    #[cfg(feature = "pwned")]
     /// What happens when the list cannot be asked: `open` (the default)
     /// lets the password through with a warning, `closed` refuses it.
     pwned_fail: PwnedFail = PwnedFail::Open, "AUTH_PWNED_FAIL" => parse::value, plain;
+    #[cfg(feature = "notify")]
     /// Mail the user when their password changes (by the change form, a
     /// reset, or the API) (off by default).
     notify_password_change: bool = false, "AUTH_NOTIFY_PASSWORD_CHANGE" => parse::flag, plain;
+    #[cfg(feature = "notify")]
     /// Mail the old address when a user's email address changes (off by
     /// default).
     notify_email_change: bool = false, "AUTH_NOTIFY_EMAIL_CHANGE" => parse::flag, plain;
+    #[cfg(feature = "notify")]
     /// Mail the user when they log in from a device (user agent and
     /// address) not seen logging in to their account in 90 days; needs
     /// the audit log (`event_log`) (off by default).
     notify_new_device: bool = false, "AUTH_NOTIFY_NEW_DEVICE" => parse::flag, plain;
+    #[cfg(feature = "notify")]
     /// Mail the user when a second factor is added or removed, their
     /// recovery codes are renewed, or wrong answers at the second step
     /// reach `mfa_failure_limit` ("someone has your password"), at most
@@ -789,6 +844,7 @@ pub(crate) const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
 pub(crate) const DEFAULT_LOGIN_REDIRECT_URL: &str = "/accounts/profile/";
 
 impl Settings {
+    #[cfg(feature = "audit")]
     /// How long audit-log events are kept (`event_retention_days`).
     pub fn event_retention(&self) -> Duration {
         Duration::from_secs(u64::from(self.event_retention_days) * 86_400)

@@ -19,44 +19,8 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/auth/form.html"),
     ),
     (
-        "auth/sessions.html",
-        include_str!("../../templates/auth/sessions.html"),
-    ),
-    (
         "auth/reauthenticate.html",
         include_str!("../../templates/auth/reauthenticate.html"),
-    ),
-    (
-        "mfa/authenticate.html",
-        include_str!("../../templates/mfa/authenticate.html"),
-    ),
-    (
-        "mfa/index.html",
-        include_str!("../../templates/mfa/index.html"),
-    ),
-    (
-        "mfa/totp_activate.html",
-        include_str!("../../templates/mfa/totp_activate.html"),
-    ),
-    (
-        "mfa/totp_deactivate.html",
-        include_str!("../../templates/mfa/totp_deactivate.html"),
-    ),
-    (
-        "mfa/recovery_codes.html",
-        include_str!("../../templates/mfa/recovery_codes.html"),
-    ),
-    (
-        "mfa/passkeys.html",
-        include_str!("../../templates/mfa/passkeys.html"),
-    ),
-    (
-        "mfa/passkey_login.html",
-        include_str!("../../templates/mfa/passkey_login.html"),
-    ),
-    (
-        "mfa/passkey_script.html",
-        include_str!("../../templates/mfa/passkey_script.html"),
     ),
     (
         "registration/login.html",
@@ -98,46 +62,6 @@ const DEFAULTS: &[(&str, &str)] = &[
         "registration/password_reset_subject.txt",
         include_str!("../../templates/registration/password_reset_subject.txt"),
     ),
-    (
-        "registration/password_changed_subject.txt",
-        include_str!("../../templates/registration/password_changed_subject.txt"),
-    ),
-    (
-        "registration/password_changed_email.txt",
-        include_str!("../../templates/registration/password_changed_email.txt"),
-    ),
-    (
-        "registration/new_device_subject.txt",
-        include_str!("../../templates/registration/new_device_subject.txt"),
-    ),
-    (
-        "registration/new_device_email.txt",
-        include_str!("../../templates/registration/new_device_email.txt"),
-    ),
-    (
-        "registration/mfa_changed_subject.txt",
-        include_str!("../../templates/registration/mfa_changed_subject.txt"),
-    ),
-    (
-        "registration/mfa_changed_email.txt",
-        include_str!("../../templates/registration/mfa_changed_email.txt"),
-    ),
-    (
-        "registration/mfa_failing_subject.txt",
-        include_str!("../../templates/registration/mfa_failing_subject.txt"),
-    ),
-    (
-        "registration/mfa_failing_email.txt",
-        include_str!("../../templates/registration/mfa_failing_email.txt"),
-    ),
-    (
-        "registration/email_changed_subject.txt",
-        include_str!("../../templates/registration/email_changed_subject.txt"),
-    ),
-    (
-        "registration/email_changed_email.txt",
-        include_str!("../../templates/registration/email_changed_email.txt"),
-    ),
 ];
 
 /// The template environment of an app.
@@ -150,12 +74,14 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    /// Looks templates up in `registered` (from code), then `dir`, then the
-    /// built-in defaults.
+    /// Looks templates up in `registered` (from code), then `dir`, then
+    /// the built-in defaults: the core's, then `apps`' (each feature app's
+    /// own, given by the builder).
     pub(crate) fn new(
         dir: Option<PathBuf>,
         registered: Vec<(String, String)>,
         urls: Urls,
+        apps: Vec<&'static [(&'static str, &'static str)]>,
     ) -> Result<Self> {
         if let Some(dir) = &dir
             && !dir.is_dir()
@@ -187,8 +113,9 @@ impl Engine {
                     )
                 });
             }
-            Ok(DEFAULTS
-                .iter()
+            Ok(std::iter::once(DEFAULTS)
+                .chain(apps.iter().copied())
+                .flat_map(|set| set.iter())
                 .find(|(n, _)| *n == name)
                 .map(|(_, source)| (*source).to_owned()))
         });
@@ -352,7 +279,7 @@ mod tests {
             .iter()
             .map(|(n, s)| (n.to_string(), s.to_string()))
             .collect();
-        Engine::new(None, registered, Urls::default()).unwrap()
+        Engine::new(None, registered, Urls::default(), Vec::new()).unwrap()
     }
 
     /// Printing escapes exactly as `html::escape` does, for strings and

@@ -1,10 +1,7 @@
 //! What each kind of attempt counts against (the tables of the module
 //! docs), and how a client is counted.
 
-use std::{
-    net::{IpAddr, Ipv6Addr},
-    time::Duration,
-};
+use std::net::{IpAddr, Ipv6Addr};
 
 use super::Counter;
 use crate::Settings;
@@ -37,7 +34,7 @@ pub(crate) fn client_key(client: Option<IpAddr>) -> String {
 /// garbled header), which all count as one `unknown` address: failing
 /// closed, they cannot escape the per-address limit by dropping the
 /// header.
-fn counts_per_address(settings: &Settings, client: Option<IpAddr>) -> bool {
+pub(crate) fn counts_per_address(settings: &Settings, client: Option<IpAddr>) -> bool {
     client.is_some() || settings.trusted_proxy_header.is_some()
 }
 
@@ -85,77 +82,12 @@ pub(crate) fn device_counters(settings: &Settings, device: &str) -> Vec<Counter>
 }
 
 /// The failures of `client` across usernames.
-fn per_address(settings: &Settings, client: Option<IpAddr>) -> Counter {
+pub(crate) fn per_address(settings: &Settings, client: Option<IpAddr>) -> Counter {
     Counter::new(
         "login-ip",
         client_key(client),
         settings.login_failure_limit_per_ip,
     )
-}
-
-/// What one answer at the second step of user `user_id`'s login (a code,
-/// a passkey) from `client` counts against: the second factor's own
-/// limits, which a correct password does not reset
-/// (`AUTH_MFA_FAILURE_LIMIT` per window, cleared by a right answer, and
-/// `AUTH_MFA_FAILURE_LIMIT_PER_DAY`: RFC 4226 §7.3's small limit with a
-/// longer back-off behind it), and the client's address.
-pub(crate) fn second_step_counters(
-    settings: &Settings,
-    user_id: i64,
-    client: Option<IpAddr>,
-) -> Vec<Counter> {
-    let mut counters = vec![
-        Counter::new("mfa-user", user_id.to_string(), settings.mfa_failure_limit)
-            .reset_on_success(),
-        Counter::new(
-            "mfa-user-day",
-            user_id.to_string(),
-            settings.mfa_failure_limit_per_day,
-        )
-        .window(Duration::from_secs(86_400)),
-    ];
-    if counts_per_address(settings, client) {
-        counters.push(per_address(settings, client));
-    }
-    counters
-}
-
-/// What a passkey login whose credential is unknown (or not its
-/// handle's) counts against: the client's address only, so a forged
-/// handle never counts against, nor reveals, anyone's account.
-pub(crate) fn unknown_credential_counters(
-    settings: &Settings,
-    client: Option<IpAddr>,
-) -> Vec<Counter> {
-    let mut counters = Vec::new();
-    if counts_per_address(settings, client) {
-        counters.push(per_address(settings, client));
-    }
-    counters
-}
-
-/// What asking for passkey login options counts against: the client's
-/// address, `AUTH_LOGIN_FAILURE_LIMIT_PER_IP` per window (a ceremony
-/// writes nothing, but each answer is signed work).
-pub(crate) fn passkey_options_counters(
-    settings: &Settings,
-    client: Option<IpAddr>,
-) -> Vec<Counter> {
-    let mut counters = Vec::new();
-    if counts_per_address(settings, client) {
-        counters.push(Counter::new(
-            "passkey-options-ip",
-            client_key(client),
-            settings.login_failure_limit_per_ip,
-        ));
-    }
-    counters
-}
-
-/// The one use of a WebAuthn challenge (`challenge`, base64url): a
-/// counter of limit one that lives as long as the challenge can.
-pub(crate) fn challenge_use(challenge: &str, lifetime: Duration) -> Vec<Counter> {
-    vec![Counter::new("webauthn-challenge", challenge.to_owned(), 1).window(lifetime)]
 }
 
 /// What one password-reset message to user `user_id` at the request of
@@ -191,12 +123,6 @@ pub(crate) fn reset_request_counters(settings: &Settings, client: IpAddr) -> Vec
         client_key(Some(client)),
         settings.login_failure_limit_per_ip,
     )]
-}
-
-/// The security mail about user `user_id`'s second factor: at most a few
-/// per day, whatever happens to the account.
-pub(crate) fn mfa_mail_counters(user_id: i64) -> Vec<Counter> {
-    vec![Counter::new("mail-mfa-user", user_id.to_string(), 5).window(Duration::from_secs(86_400))]
 }
 
 #[cfg(test)]

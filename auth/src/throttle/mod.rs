@@ -74,10 +74,10 @@ use sea_orm::{DatabaseConnection, DbErr};
 use time::OffsetDateTime;
 
 pub(crate) use counters::{
-    challenge_use, client_key, device_counters, login_counters, mfa_mail_counters,
-    passkey_options_counters, reset_mail_counters, reset_request_counters, second_step_counters,
-    unknown_credential_counters,
+    client_key, device_counters, login_counters, reset_mail_counters, reset_request_counters,
 };
+#[cfg(feature = "mfa")]
+pub(crate) use counters::{counts_per_address, per_address};
 
 use crate::{Error, Result, settings::secret::SaltedMac};
 
@@ -122,6 +122,7 @@ impl Counter {
     }
 
     /// Counts in windows of `length` instead of the throttle's.
+    #[cfg_attr(not(any(feature = "mfa", feature = "notify")), allow(dead_code))]
     pub(crate) fn window(mut self, length: Duration) -> Self {
         self.window = Some(length);
         self

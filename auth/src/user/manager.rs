@@ -93,6 +93,7 @@ impl<'a, U: AuthUser> Users<'a, U> {
     pub async fn save(&self, user: U) -> Result<U> {
         let id = user.id;
         let active = user.is_active;
+        #[cfg(feature = "notify")]
         let old_email = match self.shared.settings.notify_email_change {
             true => self
                 .shared
@@ -110,6 +111,7 @@ impl<'a, U: AuthUser> Users<'a, U> {
         if !active {
             self.end_sessions(id).await?;
         }
+        #[cfg(feature = "notify")]
         if let Some(old) = old_email
             && old != saved.email
         {
@@ -160,10 +162,9 @@ impl<'a, U: AuthUser> Users<'a, U> {
             crate::events::EventKind::PasswordChanged,
             self.shared.clock.now(),
         );
-        crate::events::notify::emit(
-            self.shared,
-            event.user(user.id, &user.username).email(&user.email),
-        );
+        self.shared
+            .events
+            .emit(event.user(user.id, &user.username).email(&user.email));
         Ok(())
     }
 
@@ -222,6 +223,7 @@ impl<'a, U: AuthUser> Users<'a, U> {
 
     /// Whether another user already has `user`'s value of the unique extra
     /// field `name`.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) async fn extra_taken(&self, user: &U, name: &str) -> Result<bool> {
         let Some(condition) = user.extra_taken(name) else {
             return Ok(false);

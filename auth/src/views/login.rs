@@ -4,11 +4,11 @@ use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
 use super::{
-    LoginView, NEXT, SESSION_EXPIRED, View, form_page_with_status, mfa, query_param, redirect,
-    safe_next,
+    LoginView, NEXT, SESSION_EXPIRED, View, form_page_with_status, query_param, redirect, safe_next,
 };
 use crate::{
     Error, LoginStage, RememberMe, Result, Session,
+    app::shared::MethodAnswer,
     forms::{
         Form,
         login::{INVALID_LOGIN, LoginForm},
@@ -46,43 +46,44 @@ impl LoginView {
 
     async fn post(&self, session: &Session, req: Request<Body>) -> Result<Response> {
         let query_next = query_param(&req, NEXT);
-        let challenge_cookie = crate::mfa::challenge::cookie_in(req.headers());
-        let data = match FormData::read(req, &session.request.shared.settings).await {
+        let shared = &session.request.shared;
+        let headers = match shared.login_methods().next().is_none() {
+            true => http::HeaderMap::new(),
+            false => req.headers().clone(),
+        };
+        let data = match FormData::read(req, &shared.settings).await {
             Ok(data) => data,
             Err(response) => return Ok(response),
         };
         let next = safe_next(session, Some(&data), query_next);
-        let passkey = mfa::passkey_login(session, challenge_cookie.as_deref(), &data).await;
-        let answer = match passkey {
-            Ok(None) => None,
-            Ok(Some(mfa::PasskeyLogin::Options(options))) => return Ok(options),
-            Ok(Some(mfa::PasskeyLogin::User(user))) => {
-                let login = LoginForm::bound(&data, asks_remember(session));
-                let response = self.log_in(session, login, &user, next.clone()).await?;
-                if response.status().is_redirection() {
-                    crate::mfa::record_factor(session, crate::mfa::Passed::Passkey).await?;
+        for method in shared.login_methods() {
+            let answer = match method.answer(session, &headers, &data).await {
+                Ok(None) => continue,
+                // A step of the method's own (a ceremony's options): as is.
+                Ok(Some(MethodAnswer::Respond(response))) => return Ok(response),
+                Ok(Some(MethodAnswer::User(user))) => {
+                    let login = LoginForm::bound(&data, asks_remember(session));
+                    let response = self.log_in(session, login, &user, next.clone()).await?;
+                    if response.status().is_redirection() {
+                        method.logged_in(session).await?;
+                    }
+                    response
                 }
-                Some(response)
-            }
-            Ok(Some(mfa::PasskeyLogin::Refused(message))) => {
-                let mut form = LoginForm::blank(asks_remember(session));
-                form.add_non_field_error(message);
-                Some(
+                Ok(Some(MethodAnswer::Refused(message))) => {
+                    let mut form = LoginForm::blank(asks_remember(session));
+                    form.add_non_field_error(message);
                     self.page(session, &form, next.clone(), StatusCode::OK)
-                        .await?,
-                )
-            }
-            Err(Error::Throttled) => {
-                let mut form = LoginForm::blank(asks_remember(session));
-                form.add_non_field_error(Error::Throttled.to_string());
-                let status = StatusCode::TOO_MANY_REQUESTS;
-                Some(self.page(session, &form, next.clone(), status).await?)
-            }
-            Err(err) => return Err(err),
-        };
-        if let Some(response) = answer {
-            // A passkey's answer, whatever it was, ends its challenge.
-            return Ok(mfa::end_challenge(session, response));
+                        .await?
+                }
+                Err(Error::Throttled) => {
+                    let mut form = LoginForm::blank(asks_remember(session));
+                    form.add_non_field_error(Error::Throttled.to_string());
+                    let status = StatusCode::TOO_MANY_REQUESTS;
+                    self.page(session, &form, next.clone(), status).await?
+                }
+                Err(err) => return Err(err),
+            };
+            return Ok(method.finish(session, answer));
         }
         let mut login = LoginForm::bound(&data, asks_remember(session));
         if !login.form.is_valid() {
@@ -139,14 +140,20 @@ impl LoginView {
         next: Option<String>,
         status: StatusCode,
     ) -> Result<Response> {
-        let urls = &session.request.shared.urls;
+        let shared = &session.request.shared;
+        let urls = &shared.urls;
         let expired = session.request.take_expired_notice().await?;
         let notice = session.request.take_login_notice().await?;
+        let methods: std::collections::BTreeMap<String, bool> = shared
+            .login_methods()
+            .map(|method| method.offered(shared))
+            .map(|(name, offered)| (name.to_owned(), offered))
+            .collect();
         let extra = minijinja::context! {
             next => next.unwrap_or_default(),
             password_reset_url => urls.path_of_view("PasswordResetView"),
             session_expired => expired.then(|| SESSION_EXPIRED.to_owned()).or(notice),
-            passkey_login => mfa::offers_passkey_login(&session.request.shared),
+            ..minijinja::Value::from(methods)
         };
         form_page_with_status(
             session,

@@ -18,13 +18,11 @@
 
 mod login;
 mod logout;
-mod mfa;
-mod password_change;
+pub(crate) mod password_change;
 mod password_reset;
 mod password_reset_confirm;
 mod reauthenticate;
-mod sessions;
-mod table;
+pub(crate) mod table;
 pub(crate) mod urls;
 
 use std::sync::Arc;
@@ -37,15 +35,12 @@ use axum::{
 use http::{HeaderValue, Method, Request, StatusCode, header};
 
 pub use crate::forms::{
-    login::INVALID_LOGIN, mfa_code::INVALID_CODE, password_change::PASSWORD_INCORRECT,
-    password_reset::INVALID_EMAIL, reauthenticate::REAUTH_INCORRECT,
-    set_password::PASSWORD_MISMATCH,
+    login::INVALID_LOGIN, password_change::PASSWORD_INCORRECT, password_reset::INVALID_EMAIL,
+    reauthenticate::REAUTH_INCORRECT, set_password::PASSWORD_MISMATCH,
 };
 pub use table::{
-    LoginView, LogoutView, MfaAuthenticateView, MfaIndexView, PasskeysView, PasswordChangeDoneView,
-    PasswordChangeView, PasswordResetCompleteView, PasswordResetConfirmView, PasswordResetDoneView,
-    PasswordResetView, ReauthenticateView, RecoveryCodesView, SessionListView, TotpActivateView,
-    TotpDeactivateView,
+    LoginView, LogoutView, PasswordChangeDoneView, PasswordChangeView, PasswordResetCompleteView,
+    PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView, ReauthenticateView,
 };
 
 use crate::{
@@ -56,10 +51,10 @@ use crate::{
 pub const SESSION_EXPIRED: &str = "Your session has expired. Please log in again.";
 
 /// The form field that carries the page to return to.
-const NEXT: &str = crate::REDIRECT_FIELD_NAME;
+pub(crate) const NEXT: &str = crate::REDIRECT_FIELD_NAME;
 
 /// The value of query parameter `name`, if present.
-fn query_param(req: &Request<Body>, name: &str) -> Option<String> {
+pub(crate) fn query_param(req: &Request<Body>, name: &str) -> Option<String> {
     let query = req.uri().query()?;
     form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k == name)
@@ -68,14 +63,18 @@ fn query_param(req: &Request<Body>, name: &str) -> Option<String> {
 }
 
 /// Renders `template` for this request with `context`.
-async fn render(session: &Session, template: &str, context: minijinja::Value) -> Result<Response> {
+pub(crate) async fn render(
+    session: &Session,
+    template: &str,
+    context: minijinja::Value,
+) -> Result<Response> {
     let templates = Templates::for_request(session.request.clone()).await?;
     let html = templates.render_string(template, context).await?;
     Ok(never_cache(axum::response::Html(html).into_response()))
 }
 
 /// Django's `never_cache` (the layer adds `X-Frame-Options`).
-fn never_cache(mut response: Response) -> Response {
+pub(crate) fn never_cache(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CACHE_CONTROL,
@@ -88,7 +87,7 @@ fn never_cache(mut response: Response) -> Response {
 }
 
 /// `303 See Other` to `location`, never cached.
-fn redirect(location: &str) -> Response {
+pub(crate) fn redirect(location: &str) -> Response {
     never_cache(crate::http::redirect::see_other(location))
 }
 
@@ -110,8 +109,20 @@ fn method_not_allowed(methods: &[Method]) -> Response {
     response
 }
 
+/// A time as the pages show it: `2026-12-03 17:42 UTC`.
+#[cfg_attr(
+    not(any(feature = "passkeys", feature = "notify", feature = "user-sessions")),
+    allow(dead_code)
+)]
+pub(crate) fn when(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 /// The safe `next` of a request: from the form first, then the query.
-fn safe_next(
+pub(crate) fn safe_next(
     session: &Session,
     form: Option<&FormData>,
     req_query: Option<String>,
@@ -124,7 +135,7 @@ fn safe_next(
 }
 
 /// The logged-in user, or the login redirect for anonymous requests.
-async fn require_login(
+pub(crate) async fn require_login(
     session: &Session,
     login_url: Option<&str>,
 ) -> Result<std::result::Result<crate::user::erased::LoadedUser, Response>> {
@@ -136,7 +147,7 @@ async fn require_login(
 }
 
 /// Renders `template` with `form`, `title` and `extra`.
-async fn form_page(
+pub(crate) async fn form_page(
     session: &Session,
     template: &str,
     form: &crate::forms::Form,
@@ -149,7 +160,7 @@ async fn form_page(
 
 /// [`form_page`] answered with `status` (a form with errors is 200, a
 /// throttled one 429, a refused one 403).
-async fn form_page_with_status(
+pub(crate) async fn form_page_with_status(
     session: &Session,
     template: &str,
     form: &crate::forms::Form,
@@ -163,12 +174,12 @@ async fn form_page_with_status(
 
 /// The methods a view answers (from the table); others get 405 with
 /// these in `Allow`.
-trait Methods {
+pub(crate) trait Methods {
     const METHODS: &'static [Method];
 }
 
 /// A built-in view: what it does with a request it answers.
-trait View: Methods + Send + Sync + 'static {
+pub(crate) trait View: Methods + Send + Sync + 'static {
     /// Answers one request.
     fn run(
         &self,
@@ -198,7 +209,7 @@ fn warn_if_nested(req: &Request<Body>) {
 }
 
 /// The axum route of a view: method check, auth state, errors as pages.
-fn route<V: View, S: Clone + Send + Sync + 'static>(view: V) -> MethodRouter<S> {
+pub(crate) fn route<V: View, S: Clone + Send + Sync + 'static>(view: V) -> MethodRouter<S> {
     let view = Arc::new(view);
     any(move |req: Request<Body>| {
         let view = view.clone();

@@ -56,8 +56,7 @@ impl PasswordChangeView {
         let hash = shared.hasher.make_async(&change.new_password).await?;
         shared.users.set_password_hash(id, &hash).await?;
         let event = session.request.event(EventKind::PasswordChanged);
-        crate::events::notify::emit(
-            shared,
+        shared.events.emit(
             event
                 .user(id, &user.base().username)
                 .email(&user.base().email),

@@ -109,8 +109,7 @@ impl PasswordResetConfirmView {
         shared.users.set_password_hash(id, &hash).await?;
         session.remove_value(RESET_SESSION_TOKEN).await?;
         let event = session.request.event(EventKind::PasswordResetCompleted);
-        crate::events::notify::emit(
-            shared,
+        shared.events.emit(
             event
                 .user(id, &user.base().username)
                 .email(&user.base().email),

@@ -19,8 +19,19 @@
 #[macro_export]
 macro_rules! __auth_views {
     ($callback:path $(, $($args:tt)*)?) => {
+        $crate::__auth_views_core! { $crate::__auth_views_after_core { $callback, [$($($args)*)?], } }
+    };
+}
+
+/// The core's views, handed to `$callback!` after `$prefix`: one link of
+/// the chained table (see `lib.rs`), and what the runtime defines them
+/// from.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_core {
+    ($callback:path { $($prefix:tt)* }) => {
         $callback! {
-            $($($args)*)?
+            $($prefix)*
 
             /// Shows the login form (GET) and logs the user in (POST),
             /// through [`auth::authenticate`](crate::authenticate) and
@@ -130,22 +141,6 @@ macro_rules! __auth_views {
                 template_name: text = "registration/password_reset_complete.html",
             }
 
-            /// The sessions the logged-in user is logged in on, newest
-            /// activity first (see [`sessions`](crate::sessions)): device,
-            /// address, login time, last seen, "this session". A POST
-            /// with `session` (a listed handle) ends that session; one with
-            /// `action=end_all_other` ends every other one. Both need a
-            /// recent authentication (`AUTH_REAUTHENTICATION_TIMEOUT`;
-            /// declare a [`ReauthenticateView`]); a handle that is not one
-            /// of the user's sessions is a 404.
-            SessionListView [GET, HEAD, POST] needs_login {
-                /// The template (`sessions`, `title`).
-                template_name: text = "auth/sessions.html",
-                /// Where anonymous users are sent (default: the app's login
-                /// URL).
-                login_url: optional_text = None (filled),
-            }
-
             /// Asks the logged-in user for their password again (a
             /// `password` field, and `next`), then returns to the safe
             /// `next`, else `settings.login_redirect_url`. Failures count
@@ -157,98 +152,18 @@ macro_rules! __auth_views {
                 /// URL).
                 login_url: optional_text = None (filled),
             }
-
-            /// The second step of a two-factor login: after a correct
-            /// password, `LoginView` sends a user with a second factor
-            /// here, with the session in a pending state that every guard
-            /// sees as anonymous (`AUTH_MFA_LOGIN_TIMEOUT`, 300 s). A
-            /// `code` field takes a TOTP code or a recovery code; a right
-            /// one completes the login (as [`login`](crate::login)) and
-            /// redirects (303) to the safe `next`, else
-            /// `settings.login_redirect_url`. Wrong codes count against
-            /// the login throttle (past it, a 429); without a pending
-            /// login, the page redirects to the login page.
-            MfaAuthenticateView [GET, HEAD, POST] {
-                /// The form template.
-                template_name: text = "mfa/authenticate.html",
-            }
-
-            /// The logged-in user's second factors: whether TOTP is on,
-            /// how many recovery codes are left, and links to change them.
-            MfaIndexView [GET, HEAD] needs_login {
-                /// The template (`totp_active`, `recovery_codes_left`,
-                /// `recovery_codes_total`, the views' paths).
-                template_name: text = "mfa/index.html",
-                /// Where anonymous users are sent (default: the app's login
-                /// URL).
-                login_url: optional_text = None (filled),
-            }
-
-            /// Turns TOTP on: GET shows a new secret as a QR code (inline
-            /// SVG) and as text (`id="totp-secret"`), and a `code` field;
-            /// a POST with the secret's current code activates it, ends
-            /// the user's other sessions and, the first time, shows the
-            /// new recovery codes (303 to [`RecoveryCodesView`]). Needs a
-            /// recent authentication (declare a [`ReauthenticateView`]).
-            TotpActivateView [GET, HEAD, POST] needs_login {
-                /// The template (`secret`, `qr_code`, `form`).
-                template_name: text = "mfa/totp_activate.html",
-                /// Where anonymous users are sent (default: the app's login
-                /// URL).
-                login_url: optional_text = None (filled),
-            }
-
-            /// Turns TOTP off (POST; GET asks to confirm), with the
-            /// recovery codes when no other factor is left, and ends the
-            /// user's other sessions. Needs a recent authentication.
-            TotpDeactivateView [GET, HEAD, POST] needs_login {
-                /// The confirmation template.
-                template_name: text = "mfa/totp_deactivate.html",
-                /// Where anonymous users are sent (default: the app's login
-                /// URL).
-                login_url: optional_text = None (filled),
-            }
-
-            /// The user's passkeys (WebAuthn): a list with each one's
-            /// name, when it was added and last used, and forms to rename
-            /// (`action=rename`, `passkey`, `name`) and remove
-            /// (`action=remove`, `passkey`) it; "Add a passkey" asks the
-            /// browser for a new one (`action=add`, `credential`, `name`).
-            /// The relying party is `AUTH_SITE_URL` (the app does not
-            /// start without it when this view is declared). Every change
-            /// needs a recent authentication and ends the user's other
-            /// sessions; the first passkey also makes recovery codes.
-            PasskeysView [GET, HEAD, POST] needs_login {
-                /// The template (`passkeys`, `form`).
-                template_name: text = "mfa/passkeys.html",
-                /// Where anonymous users are sent (default: the app's login
-                /// URL).
-                login_url: optional_text = None (filled),
-            }
-
-            /// The recovery codes: right after they were made, the codes
-            /// themselves in a list (`id="recovery-codes"`), shown once;
-            /// otherwise how many are left. A POST makes a new set
-            /// (the old one stops working), shows it, and ends the user's
-            /// other sessions. Needs a recent authentication.
-            RecoveryCodesView [GET, HEAD, POST] needs_login {
-                /// The template (`codes`, `left`, `total`).
-                template_name: text = "mfa/recovery_codes.html",
-                /// Where anonymous users are sent (default: the app's login
-                /// URL).
-                login_url: optional_text = None (filled),
-            }
         }
     };
 }
 
-/// Makes each view of the table: the struct, `Default` (Django's
-/// defaults), `new`, one builder method per option, `into_route`, and the
-/// methods it answers.
+/// Makes each view of a link of the table: the struct, `Default`
+/// (Django's defaults), `new`, one builder method per option,
+/// `into_route`, and the methods it answers. Each link's module invokes
+/// it on its own views (`crate::__auth_views_core!(define_views {})`).
 macro_rules! define_views {
     ($(
         $(#[doc = $doc:literal])*
-        $view:ident [$($method:ident),*]
+        $view:ident $(module($module:ident))? [$($method:ident),*]
             $(needs_login)?
             $(success($success:ident))?
             $(links_to($link:ident))?
@@ -261,13 +176,13 @@ macro_rules! define_views {
         $(#[doc = $doc])*
         #[derive(Clone, Debug)]
         pub struct $view {
-            $(pub(super) $option: define_views!(@type $kind),)*
+            $(pub(crate) $option: crate::views::table::define_views!(@type $kind),)*
         }
 
         impl Default for $view {
             fn default() -> Self {
                 $view {
-                    $($option: define_views!(@value $kind, $default),)*
+                    $($option: crate::views::table::define_views!(@value $kind, $default),)*
                 }
             }
         }
@@ -280,8 +195,8 @@ macro_rules! define_views {
 
             $(
                 $(#[doc = $option_doc])*
-                pub fn $option(mut self, value: define_views!(@argument $kind)) -> Self {
-                    self.$option = define_views!(@value $kind, value);
+                pub fn $option(mut self, value: crate::views::table::define_views!(@argument $kind)) -> Self {
+                    self.$option = crate::views::table::define_views!(@value $kind, value);
                     self
                 }
             )*
@@ -289,11 +204,11 @@ macro_rules! define_views {
             /// The route (`auth_urls!` mounts it): the methods above,
             /// others answered with 405.
             pub fn into_route<S: Clone + Send + Sync + 'static>(self) -> axum::routing::MethodRouter<S> {
-                super::route(self)
+                crate::views::route(self)
             }
         }
 
-        impl super::Methods for $view {
+        impl crate::views::Methods for $view {
             const METHODS: &'static [http::Method] = &[$(http::Method::$method),*];
         }
     )*};
@@ -309,4 +224,6 @@ macro_rules! define_views {
     (@value flag, $value:tt) => { $value };
 }
 
-crate::__auth_views!(define_views);
+pub(crate) use define_views;
+
+crate::__auth_views_core!(define_views {});

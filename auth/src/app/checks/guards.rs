@@ -65,160 +65,74 @@ pub(super) fn check(shared: &Shared) -> Vec<CheckMessage> {
     found
 }
 
-/// `auth.E005` and `auth.E006`: what the session list, re-authentication
-/// and the session cap need is there.
+/// `auth.E005` and `auth.E006`: what re-authentication and the session
+/// cap need is there. Feature apps name their own views that need them
+/// ([`needs_reauthentication`], [`needs_registry`]).
 pub(super) fn check_sessions(shared: &Shared) -> Vec<CheckMessage> {
-    let mut found = Vec::new();
-    let urls = &shared.urls;
-    let list = urls.path_of_view("SessionListView");
-    // The two-factor views that change the factors: each asks for a
-    // recent authentication and ends the user's other sessions.
-    let changing: Vec<String> = [
-        "TotpActivateView",
-        "TotpDeactivateView",
-        "RecoveryCodesView",
-        "PasskeysView",
-    ]
-    .into_iter()
-    .filter_map(|view| {
-        urls.path_of_view(view)
-            .map(|path| format!("the {view} at {path}"))
-    })
-    .collect();
-    if urls.path_of_view("ReauthenticateView").is_none() {
-        let needing = registry::guards()
-            .into_iter()
-            .filter(|guard| guard.guard == "reauth_required")
-            .map(|guard| format!("#[reauth_required] on {}", guard.handler))
-            .chain(list.map(|path| format!("the SessionListView at {path}")))
-            .chain(changing.iter().cloned());
-        for needs in needing {
-            found.push(
-                CheckMessage::error(
-                    "auth.E005",
-                    format!(
-                        "{needs} needs a recent authentication, but no ReauthenticateView is \
-                         declared, so users would get an error instead of the password prompt"
-                    ),
-                )
-                .hint(
-                    "declare `reauthenticate: \"/reauthenticate/\" => ReauthenticateView` in \
-                     auth_urls!",
-                )
-                .obj(needs),
-            );
-        }
-    }
-    if !shared.sessions.store.lists_sessions() {
-        let needing = list
-            .map(|path| format!("the SessionListView at {path}"))
-            .into_iter()
-            .chain(
-                shared
-                    .settings
-                    .session_max_per_user
-                    .map(|_| "AUTH_SESSION_MAX_PER_USER".to_owned()),
-            )
-            .chain(changing.iter().cloned());
-        for needs in needing {
-            found.push(
-                CheckMessage::error(
-                    "auth.E006",
-                    format!(
-                        "{needs} needs the session registry, but the app's own session store \
-                         cannot list a user's sessions"
-                    ),
-                )
-                .hint("keep sessions in the database or Redis (drop `.session_store(..)`)")
-                .obj(needs),
-            );
-        }
-    }
+    let guards = registry::guards()
+        .into_iter()
+        .filter(|guard| guard.guard == "reauth_required")
+        .map(|guard| format!("#[reauth_required] on {}", guard.handler));
+    let mut found = needs_reauthentication(shared, guards);
+    let cap = shared
+        .settings
+        .session_max_per_user
+        .map(|_| "AUTH_SESSION_MAX_PER_USER".to_owned());
+    found.extend(needs_registry(shared, cap));
     found
 }
 
-/// `auth.E007`: `AUTH_MFA_REQUIRED` can be met; `auth.W010`: browsers
-/// will offer the passkeys of a declared `PasskeysView`.
-pub(super) fn check_mfa(shared: &Shared) -> Vec<CheckMessage> {
-    use crate::settings::MfaRequired;
-    let settings = &shared.settings;
-    let mut found = Vec::new();
-    if let (Some(path), Some(site)) = (
-        shared.urls.path_of_view("PasskeysView"),
-        settings.passkey_site(),
-    ) && let Ok(rp) = crate::mfa::webauthn::RelyingParty::from_site_url(site)
-        && !rp.browsers_allow()
-    {
-        found.push(
-            CheckMessage::warning(
-                "auth.W010",
+/// `auth.E005` for each of `needing` (a guard, a view: "the SessionListView
+/// at /sessions/") when no `ReauthenticateView` is declared.
+pub(crate) fn needs_reauthentication(
+    shared: &Shared,
+    needing: impl IntoIterator<Item = String>,
+) -> Vec<CheckMessage> {
+    if shared.urls.path_of_view("ReauthenticateView").is_some() {
+        return Vec::new();
+    }
+    needing
+        .into_iter()
+        .map(|needs| {
+            CheckMessage::error(
+                "auth.E005",
                 format!(
-                    "the PasskeysView at {path} binds passkeys to {site}, where browsers \
-                     offer none: only https sites and http://localhost are secure contexts, \
-                     and an IP address is not a relying party"
+                    "{needs} needs a recent authentication, but no ReauthenticateView is \
+                     declared, so users would get an error instead of the password prompt"
                 ),
             )
             .hint(
-                "set AUTH_SITE_URL to the https site, or AUTH_MFA_PASSKEY_ORIGIN to \
-                 http://localhost:PORT in development",
+                "declare `reauthenticate: \"/reauthenticate/\" => ReauthenticateView` in \
+                 auth_urls!",
             )
-            .obj("AUTH_SITE_URL"),
-        );
+            .obj(needs)
+        })
+        .collect()
+}
+
+/// `auth.E006` for each of `needing` when the app's own session store
+/// cannot list a user's sessions.
+pub(crate) fn needs_registry(
+    shared: &Shared,
+    needing: impl IntoIterator<Item = String>,
+) -> Vec<CheckMessage> {
+    if shared.sessions.store.lists_sessions() {
+        return Vec::new();
     }
-    if settings.mfa_required == MfaRequired::None {
-        return found;
-    }
-    let missing: Vec<&str> = ["MfaAuthenticateView", "TotpActivateView"]
+    needing
         .into_iter()
-        .filter(|view| shared.urls.path_of_view(view).is_none())
-        .collect();
-    if !missing.is_empty() {
-        let declared_elsewhere = shared.urls.routes().is_empty()
-            && registry::url_blocks().into_iter().any(|block| {
-                missing
-                    .iter()
-                    .all(|view| block.urls.path_of_view(view).is_some())
-            });
-        let (cause, hint) = if declared_elsewhere {
-            (
-                "the builder was given no URL table, so it does not see them",
-                "add `.urls(urls::URLCONF)` to `Auth::builder()`".to_owned(),
-            )
-        } else {
-            (
-                "they are not declared",
-                "declare `mfa_authenticate: \"/login/verify/\" => MfaAuthenticateView` and \
-                 `totp_activate: \"/account/mfa/totp/activate/\" => TotpActivateView` in \
-                 auth_urls!"
-                    .to_owned(),
-            )
-        };
-        found.push(
+        .map(|needs| {
             CheckMessage::error(
-                "auth.E007",
+                "auth.E006",
                 format!(
-                    "AUTH_MFA_REQUIRED asks for a second factor, but {} {} not in the app's URL \
-                     table ({cause}), so those users could not set one up or log in with it",
-                    missing.join(" and "),
-                    if missing.len() == 1 { "is" } else { "are" }
+                    "{needs} needs the session registry, but the app's own session store \
+                     cannot list a user's sessions"
                 ),
             )
-            .hint(hint)
-            .obj("AUTH_MFA_REQUIRED"),
-        );
-    }
-    if settings.mfa_required == MfaRequired::Groups && settings.mfa_required_groups.is_empty() {
-        found.push(
-            CheckMessage::error(
-                "auth.E007",
-                "AUTH_MFA_REQUIRED=groups names no group, so nobody would be asked for a \
-                 second factor",
-            )
-            .hint("list the groups in AUTH_MFA_REQUIRED_GROUPS (comma-separated)")
-            .obj("AUTH_MFA_REQUIRED_GROUPS"),
-        );
-    }
-    found
+            .hint("keep sessions in the database or Redis (drop `.session_store(..)`)")
+            .obj(needs)
+        })
+        .collect()
 }
 
 /// `auth.E001`, with the likeliest fix as its hint.

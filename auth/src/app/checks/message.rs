@@ -1,6 +1,8 @@
 //! One finding of a system check, and the report of a run, printed as
 //! Django's `manage.py check` prints them.
 
+use std::net::SocketAddr;
+
 use std::fmt;
 
 /// How serious a finding is.
@@ -132,5 +134,35 @@ impl fmt::Display for Report {
             "System check identified {count} ({} silenced).",
             self.silenced
         )
+    }
+}
+
+/// Which checks run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scope {
+    /// The production checks too (`check --deploy`).
+    pub deploy: bool,
+    /// The address `serve` is about to listen on: beyond loopback, the
+    /// production checks on hosts and cookies run as well.
+    pub bind: Option<SocketAddr>,
+}
+
+impl Scope {
+    /// What `check` runs; with `deploy`, what `check --deploy` runs.
+    pub fn check(deploy: bool) -> Self {
+        Scope { deploy, bind: None }
+    }
+
+    /// What `serve` runs before it listens on `bind`.
+    pub fn serve(bind: SocketAddr) -> Self {
+        Scope {
+            deploy: false,
+            bind: Some(bind),
+        }
+    }
+
+    /// Whether the checks for a site on the internet apply.
+    pub(crate) fn public(&self) -> bool {
+        self.deploy || self.bind.is_some_and(|bind| !bind.ip().is_loopback())
     }
 }

@@ -40,47 +40,15 @@
 //! `AUTH_SILENCED_SYSTEM_CHECKS=auth.W002,…` silences findings by id
 //! (Django's `SILENCED_SYSTEM_CHECKS`).
 
-mod guards;
+pub(crate) mod guards;
 pub(crate) mod message;
 pub(crate) mod registry;
 mod security;
 mod settings;
 
-use std::net::SocketAddr;
-
-pub use message::{CheckMessage, Level, Report};
+pub use message::{CheckMessage, Level, Report, Scope};
 
 use crate::{Auth, AuthUser};
-
-/// Which checks run.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Scope {
-    /// The production checks too (`check --deploy`).
-    pub deploy: bool,
-    /// The address `serve` is about to listen on: beyond loopback, the
-    /// production checks on hosts and cookies run as well.
-    pub bind: Option<SocketAddr>,
-}
-
-impl Scope {
-    /// What `check` runs; with `deploy`, what `check --deploy` runs.
-    pub fn check(deploy: bool) -> Self {
-        Scope { deploy, bind: None }
-    }
-
-    /// What `serve` runs before it listens on `bind`.
-    pub fn serve(bind: SocketAddr) -> Self {
-        Scope {
-            deploy: false,
-            bind: Some(bind),
-        }
-    }
-
-    /// Whether the checks for a site on the internet apply.
-    fn public(&self) -> bool {
-        self.deploy || self.bind.is_some_and(|bind| !bind.ip().is_loopback())
-    }
-}
 
 /// Runs every check on `auth` (Django's `run_checks`): errors first, each
 /// group in a stable order, the silenced ones left out and counted.
@@ -88,8 +56,10 @@ pub fn run_checks<U: AuthUser>(auth: &Auth<U>, scope: Scope) -> Report {
     let shared = &auth.shared;
     let mut found = guards::check(shared);
     found.extend(guards::check_sessions(shared));
-    found.extend(guards::check_mfa(shared));
     found.extend(security::check(shared, scope));
+    for check in shared.apps.iter().filter_map(|app| app.check) {
+        found.extend(check(shared, scope));
+    }
     found.extend(settings::check(&shared.settings, scope));
     found.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(b.id)));
     let silenced = &shared.settings.silenced_system_checks;

@@ -12,7 +12,6 @@ pub(super) fn check(shared: &Shared, scope: Scope) -> Vec<CheckMessage> {
     let mut found = Vec::new();
     found.extend(url_table(shared));
     found.extend(activity_resolution(shared));
-    found.extend(required_groups(shared, scope));
     found.extend(client_address(shared, scope));
     found
 }
@@ -73,36 +72,6 @@ fn activity_resolution(shared: &Shared) -> Option<CheckMessage> {
              it to at most a tenth of AUTH_SESSION_IDLE_TIMEOUT",
         )
         .obj("AUTH_SESSION_ACTIVITY_RESOLUTION"),
-    )
-}
-
-/// `auth.W011` (an error with `--deploy`): a group of
-/// `AUTH_MFA_REQUIRED_GROUPS` that did not exist at start-up, which
-/// exempts the members of the group that was meant.
-fn required_groups(shared: &Shared, scope: Scope) -> Option<CheckMessage> {
-    let missing = shared
-        .observed
-        .missing_required_groups
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    if missing.is_empty() {
-        return None;
-    }
-    let text = format!(
-        "AUTH_MFA_REQUIRED_GROUPS names groups that do not exist ({}): nobody is asked for a \
-         second factor as their member",
-        missing.join(", ")
-    );
-    let message = if scope.deploy {
-        CheckMessage::error("auth.W011", text)
-    } else {
-        CheckMessage::warning("auth.W011", text)
-    };
-    Some(
-        message
-            .hint("fix the names, or create the groups (`creategroup NAME`)")
-            .obj("AUTH_MFA_REQUIRED_GROUPS"),
     )
 }
 

@@ -75,6 +75,48 @@ impl std::str::FromStr for PwnedFail {
     }
 }
 
+/// The breached-password list the settings name, if any: the file of
+/// `AUTH_PWNED_PASSWORDS_FILE`, or the range service of
+/// `AUTH_PWNED_PASSWORDS_URL` (feature `pwned-online`), failing as
+/// `AUTH_PWNED_FAIL` says. An error when the file cannot be read, the URL
+/// is not one, or both are set: a list set up but not used must not pass
+/// silently.
+pub(crate) fn from_settings(
+    settings: &crate::Settings,
+) -> crate::Result<Option<PwnedPasswordValidator>> {
+    use crate::Error;
+    #[cfg(feature = "pwned-online")]
+    let url = settings.pwned_passwords_url.as_deref();
+    #[cfg(not(feature = "pwned-online"))]
+    let url: Option<&str> = None;
+    if settings.pwned_passwords_file.is_some() && url.is_some() {
+        return Err(Error::Config(
+            "AUTH_PWNED_PASSWORDS_FILE and AUTH_PWNED_PASSWORDS_URL are both set: set the one \
+             list to check new passwords against"
+                .into(),
+        ));
+    }
+    let list = if let Some(path) = &settings.pwned_passwords_file {
+        PwnedPasswordValidator::from_file(path).map_err(|err| {
+            Error::Config(format!(
+                "AUTH_PWNED_PASSWORDS_FILE={}: {err}",
+                path.display()
+            ))
+        })?
+    } else {
+        #[cfg(feature = "pwned-online")]
+        let Some(url) = url else {
+            return Ok(None);
+        };
+        #[cfg(not(feature = "pwned-online"))]
+        return Ok(url.and(None));
+        #[cfg(feature = "pwned-online")]
+        PwnedPasswordValidator::online(url, settings.pwned_timeout, settings.pwned_cache_ttl)
+            .map_err(|err| Error::Config(format!("AUTH_PWNED_PASSWORDS_URL={err}")))?
+    };
+    Ok(Some(list.fail(settings.pwned_fail)))
+}
+
 /// Why the list could not be asked.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -30,7 +30,7 @@ async fn totp_and_recovery_codes_through_the_example() {
     let page = client.get("/account/mfa/totp/activate/").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let secret = between(&page.body, "id=\"totp-secret\">", "<").to_owned();
-    let code = auth::testing::totp_code(&auth, &secret);
+    let code = auth::mfa::testing::current_code(&auth, &secret);
     let page = client
         .submit_form("/account/mfa/totp/activate/", &[("code", &code)])
         .await;
@@ -53,7 +53,7 @@ async fn totp_and_recovery_codes_through_the_example() {
     assert_eq!(page.location(), Some("/login/verify/?next=%2Fprofile%2F"));
     assert_eq!(other.get("/profile/").await.status, StatusCode::SEE_OTHER);
     auth::testing::advance_clock(&auth, 30);
-    let code = auth::testing::totp_code(&auth, &secret);
+    let code = auth::mfa::testing::current_code(&auth, &secret);
     let page = other
         .submit_form("/login/verify/?next=/profile/", &[("code", &code)])
         .await;

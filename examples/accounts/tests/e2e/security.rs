@@ -248,7 +248,7 @@ fn totp_now(secret: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    auth::mfa::totp_code(secret, now).unwrap()
+    auth::mfa::testing::code_at(secret, now).unwrap()
 }
 
 /// Turns TOTP on for the logged-in `browser`: the secret.
@@ -333,7 +333,7 @@ async fn a_busy_session_outlives_a_three_second_idle_timeout() {
 
 /// Registers a synced passkey (its counter always 0) for the logged-in
 /// `owner`.
-async fn add_synced_passkey(site: &Site, owner: &Browser) -> auth::testing::SoftPasskey {
+async fn add_synced_passkey(site: &Site, owner: &Browser) -> auth::mfa::testing::SoftPasskey {
     let options = owner
         .post(
             "/account/mfa/passkeys/",
@@ -343,7 +343,7 @@ async fn add_synced_passkey(site: &Site, owner: &Browser) -> auth::testing::Soft
         .await;
     assert_eq!(options.status, 200, "{}", options.body);
     let (passkey, credential) =
-        auth::testing::SoftPasskey::create_synced(&options.body, &site.base);
+        auth::mfa::testing::SoftPasskey::create_synced(&options.body, &site.base);
     let added = owner
         .submit(
             "/account/mfa/passkeys/",

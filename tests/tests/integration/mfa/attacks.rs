@@ -108,9 +108,9 @@ async fn post_from(
 
 /// Adds a synced passkey (its counter always 0) for the logged-in
 /// `browser`.
-async fn add_synced_passkey(browser: &mut Client) -> auth::testing::SoftPasskey {
+async fn add_synced_passkey(browser: &mut Client) -> auth::mfa::testing::SoftPasskey {
     let options = passkey_options(browser, "/account/mfa/passkeys/").await;
-    let (passkey, credential) = auth::testing::SoftPasskey::create_synced(&options, ORIGIN);
+    let (passkey, credential) = auth::mfa::testing::SoftPasskey::create_synced(&options, ORIGIN);
     let fields = [
         ("action", "add"),
         ("credential", credential.as_str()),
@@ -159,7 +159,7 @@ auth_tests::backend_tests! {
         assert_eq!(page.location(), Some("/login/verify/?next=%2Fprivate%2F"));
         assert_eq!(custom.get("/who/").await.body, "anonymous", "pending, not in");
         auth::testing::advance_clock(&auth, 30);
-        let code = auth::testing::totp_code(&auth, &secret);
+        let code = auth::mfa::testing::current_code(&auth, &secret);
         let page = custom
             .submit_form("/login/verify/?next=/private/", &[("code", &code)])
             .await;
@@ -257,7 +257,7 @@ auth_tests::backend_tests! {
         let mut elsewhere = client(&auth);
         password_step(&mut elsewhere, "/").await;
         let page = post_credential(&mut elsewhere, "/login/verify/", &[("credential", &answer)]).await;
-        assert!(page.body.contains(auth::views::INVALID_CODE), "{}", page.body);
+        assert!(page.body.contains(auth::mfa::INVALID_CODE), "{}", page.body);
 
         // A registration's challenge (alice's own) does not pass her
         // second step either: the purpose is part of the challenge.
@@ -270,7 +270,7 @@ auth_tests::backend_tests! {
         let registration = browser.jar[CHALLENGE_COOKIE].clone();
         same_user.jar.insert(CHALLENGE_COOKIE.into(), registration);
         let page = post_credential(&mut same_user, "/login/verify/", &[("credential", &answer)]).await;
-        assert!(page.body.contains(auth::views::INVALID_CODE), "{}", page.body);
+        assert!(page.body.contains(auth::mfa::INVALID_CODE), "{}", page.body);
         assert_eq!(same_user.get("/who/").await.body, "anonymous");
 
         // No challenge cookie for a real one.
@@ -291,12 +291,12 @@ auth_tests::backend_tests! {
         let answer = passkey.get(&options, ORIGIN);
         password_step(&mut other, "/").await;
         let page = post_credential(&mut other, "/login/verify/", &[("credential", &answer)]).await;
-        assert!(page.body.contains(auth::views::INVALID_CODE), "{}", page.body);
+        assert!(page.body.contains(auth::mfa::INVALID_CODE), "{}", page.body);
         assert_eq!(other.get("/who/").await.body, "anonymous");
 
         // A registration without its challenge adds nothing.
         let options = passkey_options(&mut browser, "/account/mfa/passkeys/").await;
-        let (_, credential) = auth::testing::SoftPasskey::create(&options, ORIGIN);
+        let (_, credential) = auth::mfa::testing::SoftPasskey::create(&options, ORIGIN);
         browser.jar.remove(CHALLENGE_COOKIE);
         let page = post_credential(
             &mut browser,
@@ -414,7 +414,7 @@ auth_tests::backend_tests! {
         password_step(&mut stolen, "/").await;
         auth.users().set_password(&mut alice, "new-pw").await.unwrap();
         auth::testing::advance_clock(&auth, 30);
-        let code = auth::testing::totp_code(&auth, &secret);
+        let code = auth::mfa::testing::current_code(&auth, &secret);
         let page = stolen.get("/login/verify/").await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "a new password ends it");
         assert_eq!(stolen.get("/who/").await.body, "anonymous");

@@ -108,12 +108,12 @@ async fn enrol(auth: &auth::Auth<User>, browser: &mut Client) -> (String, Vec<St
     let wrong = browser
         .submit_form("/account/mfa/totp/activate/", &[("code", "000000")])
         .await;
-    let wrong_is_right = auth::testing::totp_code(auth, &secret) == "000000";
+    let wrong_is_right = auth::mfa::testing::current_code(auth, &secret) == "000000";
     if !wrong_is_right {
         assert_eq!(wrong.status, StatusCode::OK);
-        assert!(wrong.body.contains(auth::views::INVALID_CODE));
+        assert!(wrong.body.contains(auth::mfa::INVALID_CODE));
     }
-    let code = auth::testing::totp_code(auth, &secret);
+    let code = auth::mfa::testing::current_code(auth, &secret);
     let page = browser
         .submit_form("/account/mfa/totp/activate/", &[("code", &code)])
         .await;
@@ -176,9 +176,9 @@ async fn post_credential(
 }
 
 /// Adds a passkey named `name` for the logged-in `browser`.
-async fn add_passkey(browser: &mut Client, name: &str) -> auth::testing::SoftPasskey {
+async fn add_passkey(browser: &mut Client, name: &str) -> auth::mfa::testing::SoftPasskey {
     let options = passkey_options(browser, "/account/mfa/passkeys/").await;
-    let (passkey, credential) = auth::testing::SoftPasskey::create(&options, ORIGIN);
+    let (passkey, credential) = auth::mfa::testing::SoftPasskey::create(&options, ORIGIN);
     let fields = [
         ("action", "add"),
         ("credential", credential.as_str()),
@@ -248,13 +248,13 @@ auth_tests::backend_tests! {
 
         let wrong = other.submit_form("/login/verify/?next=/private/", &[("code", "12345a")]).await;
         assert_eq!(wrong.status, StatusCode::OK);
-        assert!(wrong.body.contains(auth::views::INVALID_CODE));
+        assert!(wrong.body.contains(auth::mfa::INVALID_CODE));
         // The code used to activate is spent: the next step's code works.
-        let spent = auth::testing::totp_code(&auth, &secret);
+        let spent = auth::mfa::testing::current_code(&auth, &secret);
         let page = other.submit_form("/login/verify/?next=/private/", &[("code", &spent)]).await;
-        assert!(page.body.contains(auth::views::INVALID_CODE), "a code is good once");
+        assert!(page.body.contains(auth::mfa::INVALID_CODE), "a code is good once");
         auth::testing::advance_clock(&auth, 30);
-        let code = auth::testing::totp_code(&auth, &secret);
+        let code = auth::mfa::testing::current_code(&auth, &secret);
         let page = other.submit_form("/login/verify/?next=/private/", &[("code", &code)]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
         assert_eq!(page.location(), Some("/private/"));
@@ -268,7 +268,7 @@ auth_tests::backend_tests! {
         let mut third = client(&auth);
         password_step(&mut third, "/").await;
         let page = third.submit_form("/login/verify/", &[("code", &code)]).await;
-        assert!(page.body.contains(auth::views::INVALID_CODE), "replay refused");
+        assert!(page.body.contains(auth::mfa::INVALID_CODE), "replay refused");
 
         let seen = kinds(&auth).await;
         for kind in [EventKind::MfaEnabled, EventKind::MfaFailed, EventKind::UserLoggedIn] {
@@ -306,7 +306,7 @@ auth_tests::backend_tests! {
         let mut third = client(&auth);
         password_step(&mut third, "/").await;
         let page = third.submit_form("/login/verify/", &[("code", &codes[3])]).await;
-        assert!(page.body.contains(auth::views::INVALID_CODE), "used up");
+        assert!(page.body.contains(auth::mfa::INVALID_CODE), "used up");
 
         // A new set: the old codes stop working, the new ones are shown.
         let page = other.submit_form("/account/mfa/recovery-codes/", &[]).await;
@@ -320,7 +320,7 @@ auth_tests::backend_tests! {
         assert_eq!(page.location(), Some("/login/"));
         password_step(&mut third, "/").await;
         let page = third.submit_form("/login/verify/", &[("code", &codes[4])]).await;
-        assert!(page.body.contains(auth::views::INVALID_CODE), "old set gone");
+        assert!(page.body.contains(auth::mfa::INVALID_CODE), "old set gone");
         let page = third.submit_form("/login/verify/", &[("code", &renewed[0])]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
         // Renewing ended the other sessions (the first browser's).
@@ -340,7 +340,7 @@ auth_tests::backend_tests! {
         let form = late.get("/login/verify/?next=/private/").await;
         let token = form.input_value("csrfmiddlewaretoken").unwrap();
         auth::testing::advance_clock(&auth, 301);
-        let code = auth::testing::totp_code(&auth, &secret);
+        let code = auth::mfa::testing::current_code(&auth, &secret);
         let fields = [("csrfmiddlewaretoken", token.as_str()), ("code", &code)];
         let page = late.post("/login/verify/?next=/private/", &fields).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER);
@@ -356,7 +356,7 @@ auth_tests::backend_tests! {
         for _ in 0..2 {
             let page = guesser.submit_form("/login/verify/", &[("code", "111111")]).await;
             assert_eq!(page.status, StatusCode::OK);
-            assert!(page.body.contains(auth::views::INVALID_CODE));
+            assert!(page.body.contains(auth::mfa::INVALID_CODE));
         }
         let page = guesser.submit_form("/login/verify/", &[("code", "111111")]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "the third ends the pending login");
@@ -371,7 +371,7 @@ auth_tests::backend_tests! {
             let page = guesser.submit_form("/login/verify/", &[("code", "111111")]).await;
             assert_eq!(page.status, StatusCode::OK);
         }
-        let code = auth::testing::totp_code(&auth, &secret);
+        let code = auth::mfa::testing::current_code(&auth, &secret);
         let page = guesser.submit_form("/login/verify/", &[("code", &code)]).await;
         assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
         assert_eq!(guesser.get("/").await.body, "Welcome, Guest!");
@@ -419,7 +419,7 @@ auth_tests::backend_tests! {
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains("Your account needs two-factor authentication"));
         let secret = text_after(&page.body, "id=\"totp-secret\">").to_owned();
-        let code = auth::testing::totp_code(&auth, &secret);
+        let code = auth::mfa::testing::current_code(&auth, &secret);
         let page = browser
             .submit_form("/account/mfa/totp/activate/?next=/private/", &[("code", &code)])
             .await;
@@ -637,7 +637,7 @@ async fn a_forgotten_url_table_fails_closed_and_the_checks_say_why() {
     browser.log_in("/login/", "alice", "pw").await;
     let page = browser.get("/account/mfa/totp/activate/").await;
     let secret = text_after(&page.body, "id=\"totp-secret\">").to_owned();
-    let code = auth::testing::totp_code(&auth, &secret);
+    let code = auth::mfa::testing::current_code(&auth, &secret);
     let page = browser
         .submit_form("/account/mfa/totp/activate/", &[("code", &code)])
         .await;

@@ -1,12 +1,13 @@
 //! `MfaIndexView`: the user's second factors (its options are in
 //! `table.rs`).
 
+use super::MfaIndexView;
 use axum::{body::Body, response::Response};
 use http::Request;
 
 use crate::{
     Result, Session, mfa,
-    views::{MfaIndexView, View, render, require_login},
+    views::{View, render, require_login},
 };
 
 impl View for MfaIndexView {
@@ -29,8 +30,19 @@ impl View for MfaIndexView {
             totp_deactivate_url => urls.path_of_view("TotpDeactivateView"),
             recovery_codes_url => urls.path_of_view("RecoveryCodesView"),
             passkeys_url => urls.path_of_view("PasskeysView"),
-            passkey_count => mfa::passkeys(shared, id).await?.len(),
+            passkey_count => passkey_count(shared, id).await?,
         };
         render(&session, &self.template_name, context).await
+    }
+}
+
+/// How many passkeys user `id` has (none without `passkeys`).
+async fn passkey_count(shared: &crate::app::shared::Shared, id: i64) -> crate::Result<usize> {
+    #[cfg(feature = "passkeys")]
+    return Ok(mfa::passkeys(shared, id).await?.len());
+    #[cfg(not(feature = "passkeys"))]
+    {
+        let _ = (shared, id);
+        Ok(0)
     }
 }

@@ -6,29 +6,27 @@
 //! password step does not reset; three wrong answers end the pending
 //! login (the password again); reaching the limit mails the user.
 
+use super::MfaAuthenticateView;
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
-use super::{
-    PASSKEY_OPTIONS, end_challenge, new_challenge, options_response, take_challenge, with_next,
-};
+#[cfg(feature = "passkeys")]
+use super::passkeys::{self, PASSKEY_OPTIONS, end_challenge};
+use super::with_next;
 use crate::{
     Error, LoginStage, Result, Session,
-    events::{
-        EventKind,
-        notify::{self, MfaNotice},
-    },
-    forms::{
-        Form,
-        mfa_code::{CodeForm, INVALID_CODE},
-    },
+    events::EventKind,
+    forms::Form,
     http::body::FormData,
-    mfa::{self, challenge, challenge::Purpose, pending, webauthn},
-    throttle::{Verdict, second_step_counters},
-    user::erased::LoadedUser,
-    views::{
-        MfaAuthenticateView, NEXT, View, form_page_with_status, query_param, redirect, safe_next,
+    mfa::{
+        self,
+        counters::second_step_counters,
+        forms::{CodeForm, INVALID_CODE},
+        pending,
     },
+    throttle::Verdict,
+    user::erased::LoadedUser,
+    views::{NEXT, View, form_page_with_status, query_param, redirect, safe_next},
 };
 
 /// What the login page says after the pending login ended on wrong
@@ -51,25 +49,22 @@ impl MfaAuthenticateView {
             let form = CodeForm::blank(false);
             return self.page(session, &form, next, StatusCode::OK).await;
         }
-        let challenge_cookie = challenge::cookie_in(req.headers());
+        #[cfg(feature = "passkeys")]
+        let challenge_cookie = crate::mfa::challenge::cookie_in(req.headers());
         let data = match FormData::read(req, &shared.settings).await {
             Ok(data) => data,
             Err(response) => return Ok(response),
         };
         let next = safe_next(session, Some(&data), query_next);
+        #[cfg(feature = "passkeys")]
         if data.get("action") == Some(PASSKEY_OPTIONS) {
-            let rp = mfa::relying_party(shared)?;
-            let (challenge, cookie) =
-                new_challenge(session, Purpose::SecondStep, Some(pending.user));
-            let allow: Vec<Vec<u8>> = mfa::passkeys(shared, pending.user)
-                .await?
-                .into_iter()
-                .map(|p| p.credential_id)
-                .collect();
-            let options = webauthn::request_options(&rp, &challenge, &allow, "preferred");
-            return Ok(options_response(options, cookie));
+            return passkeys::second_step_options(session, pending.user).await;
         }
+        // A passkey's answer (with `passkeys`), else a code.
+        #[cfg(feature = "passkeys")]
         let passkey = data.get("credential").filter(|c| !c.is_empty());
+        #[cfg(not(feature = "passkeys"))]
+        let passkey: Option<&str> = None;
         let mut submitted = CodeForm::bound(&data, false);
         if passkey.is_none() && !submitted.form.is_valid() {
             return self
@@ -80,11 +75,12 @@ impl MfaAuthenticateView {
         let counters = second_step_counters(&shared.settings, id, request.origin.client_ip);
         let checked = shared.throttle.attempt(&counters, async {
             let checked = match passkey {
+                #[cfg(feature = "passkeys")]
                 Some(posted) => {
-                    self.check_passkey(session, challenge_cookie.as_deref(), id, posted)
-                        .await
+                    let cookie = challenge_cookie.as_deref();
+                    passkeys::check_second_step(session, cookie, id, posted).await
                 }
-                None => mfa::verify(shared, id, &submitted.code).await,
+                _ => mfa::verify(shared, id, &submitted.code).await,
             };
             match checked {
                 Ok(Some(passed)) => (Verdict::Passed, Ok(Some(passed))),
@@ -95,9 +91,8 @@ impl MfaAuthenticateView {
         let answered = match checked.await? {
             Ok(answered) => answered,
             Err(refused) => {
-                let event = request.event(EventKind::LoginLockedOut).user(id, &username);
                 if refused.first {
-                    notify::mfa(shared, id, MfaNotice::Failing, "", &event);
+                    let event = request.event(EventKind::MfaLockedOut).user(id, &username);
                     shared.events.emit(event);
                 }
                 submitted
@@ -115,17 +110,19 @@ impl MfaAuthenticateView {
             }
         };
         let Some(passed) = answered else {
-            let event = request.event(EventKind::MfaFailed).user(id, &username);
+            shared
+                .events
+                .emit(request.event(EventKind::MfaFailed).user(id, &username));
             if !pending::failed(session, pending).await? {
                 // Someone who has the password keeps failing the second
-                // factor: the password again, and the owner told.
-                notify::mfa(shared, id, MfaNotice::Failing, "", &event);
+                // factor: the password again, and the owner told (the
+                // mail is the event's).
+                let event = request.event(EventKind::MfaLockedOut).user(id, &username);
                 shared.events.emit(event);
                 let login = with_next(shared.login_url(), next.as_deref());
                 let page = self.ended(session, &login).await?;
                 return Ok(self.answered(session, passkey.is_some(), page));
             }
-            shared.events.emit(event);
             submitted.form.add_error("code", INVALID_CODE);
             let page = self
                 .page(session, &submitted.form, next, StatusCode::OK)
@@ -164,33 +161,12 @@ impl MfaAuthenticateView {
 
     /// `response` to an answer: a passkey's ends its challenge cookie.
     fn answered(&self, session: &Session, passkey: bool, response: Response) -> Response {
+        #[cfg(feature = "passkeys")]
         if passkey {
-            end_challenge(session, response)
-        } else {
-            response
+            return end_challenge(session, response);
         }
-    }
-
-    /// A passkey posted at the second step: `Passkey` when it verifies
-    /// against the challenge issued for this user's second step.
-    async fn check_passkey(
-        &self,
-        session: &Session,
-        cookie: Option<&str>,
-        user_id: i64,
-        posted: &str,
-    ) -> Result<Option<mfa::Passed>> {
-        let Ok(assertion) = webauthn::parse_assertion(posted) else {
-            return Ok(None);
-        };
-        let Some(challenge) =
-            take_challenge(session, cookie, Purpose::SecondStep, Some(user_id)).await?
-        else {
-            return Ok(None);
-        };
-        let shared = &session.request.shared;
-        let passed = mfa::verify_passkey(shared, user_id, &assertion, &challenge, false).await?;
-        Ok(passed.then_some(mfa::Passed::Passkey))
+        let _ = (session, passkey);
+        response
     }
 
     /// The page after the pending login ended: the login page, saying
@@ -211,13 +187,16 @@ impl MfaAuthenticateView {
         next: Option<String>,
         status: StatusCode,
     ) -> Result<Response> {
-        let shared = &session.request.shared;
+        #[cfg(feature = "passkeys")]
         let passkeys = match pending::current(session).await? {
-            Some(pending) if shared.urls.path_of_view("PasskeysView").is_some() => {
-                !mfa::passkeys(shared, pending.user).await?.is_empty()
+            Some(pending) => {
+                let shared = &session.request.shared;
+                passkeys::offered_at_second_step(shared, pending.user).await?
             }
-            _ => false,
+            None => false,
         };
+        #[cfg(not(feature = "passkeys"))]
+        let passkeys = false;
         let extra = minijinja::context! { next => next.unwrap_or_default(), passkeys };
         let title = "Two-factor authentication";
         form_page_with_status(session, &self.template_name, form, (title, extra), status).await

@@ -1,6 +1,7 @@
 //! `TotpActivateView` and `TotpDeactivateView`: TOTP on and off (their
 //! options are in `table.rs`).
 
+use super::{TotpActivateView, TotpDeactivateView};
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
@@ -8,21 +9,16 @@ use super::{CONTINUE_KEY, NEW_CODES_KEY, needs_reauth};
 use crate::{
     LoginStage, Result, Session,
     events::EventKind,
-    forms::{
-        Form,
-        mfa_code::{CodeForm, INVALID_CODE},
-    },
+    forms::Form,
     http::body::FormData,
+    mfa::forms::{CodeForm, INVALID_CODE},
     mfa::{
         self,
         pending::{self, OFFERED_KEY, Pending},
         qr, totp,
     },
     user::erased::LoadedUser,
-    views::{
-        NEXT, TotpActivateView, TotpDeactivateView, View, query_param, redirect, render,
-        require_login, safe_next,
-    },
+    views::{NEXT, View, query_param, redirect, render, require_login, safe_next},
 };
 
 /// A TOTP secret offered to a user and not activated yet (under

@@ -1,15 +1,48 @@
-//! The two-factor commands: `mfa status USERNAME` (one line a factor) and
+//! The two-factor commands (feature `mfa`, with `cli`): `mfa status USERNAME` (one line a factor) and
 //! `mfa reset USERNAME` (every factor removed, every session ended). An
 //! unknown user is a usage error (exit status 1).
 
 use std::io::Write;
 
-use super::{CommandError, users::user, utc as time};
-use crate::{Auth, AuthUser};
+use clap::Subcommand;
+
+use crate::{
+    Auth, AuthUser,
+    cli::{CommandError, user, utc as time},
+};
+
+/// The `mfa` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// The user's factors: kind, added, last used, recovery codes left.
+    Status {
+        /// The user.
+        username: String,
+    },
+    /// Remove every factor of the user and end every session of theirs
+    /// (for a user who lost their device; they log in with the password
+    /// alone and can set a factor up again).
+    Reset {
+        /// The user.
+        username: String,
+    },
+}
+
+/// Runs `mfa ACTION`.
+pub(crate) async fn run<U: AuthUser>(
+    auth: &Auth<U>,
+    action: MfaCommand,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    match action {
+        MfaCommand::Status { username } => status(auth, &username, out).await,
+        MfaCommand::Reset { username } => reset(auth, &username, out).await,
+    }
+}
 
 /// `mfa status USERNAME`: kind, added, last used, and for recovery codes
 /// how many are left.
-pub(super) async fn status<U: AuthUser>(
+async fn status<U: AuthUser>(
     auth: &Auth<U>,
     username: &str,
     out: &mut dyn Write,
@@ -37,7 +70,7 @@ pub(super) async fn status<U: AuthUser>(
 }
 
 /// `mfa reset USERNAME`: every factor removed, every session ended.
-pub(super) async fn reset<U: AuthUser>(
+async fn reset<U: AuthUser>(
     auth: &Auth<U>,
     username: &str,
     out: &mut dyn Write,

@@ -1,6 +1,7 @@
 //! `RecoveryCodesView`: the recovery codes, shown once, and a new set on
 //! request (its options are in `table.rs`).
 
+use super::RecoveryCodesView;
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
@@ -10,7 +11,7 @@ use crate::{
     events::EventKind,
     http::{body::FormData, html::error_page},
     mfa,
-    views::{RecoveryCodesView, View, render, require_login},
+    views::{View, render, require_login},
 };
 
 impl RecoveryCodesView {

@@ -1,16 +1,18 @@
-//! The session commands: `listsessions USERNAME` (one line a session) and
-//! `endsessions USERNAME` (every session of the user ends), and
-//! `deactivateuser`/`activateuser` (a deactivated user's sessions end).
-//! An unknown user is a usage error (exit status 1).
+//! The session commands (feature `user-sessions`): `listsessions
+//! USERNAME` (one line a session) and `endsessions USERNAME` (every
+//! session of the user ends). An unknown user is a usage error (exit
+//! status 1).
 
 use std::io::Write;
 
-use super::{CommandError, users::user};
-use crate::{Auth, AuthUser};
+use crate::{
+    Auth, AuthUser,
+    cli::{CommandError, user, utc},
+};
 
 /// `listsessions USERNAME`: key prefix, created, last seen, address,
 /// device; newest activity first.
-pub(super) async fn list<U: AuthUser>(
+pub(crate) async fn list<U: AuthUser>(
     auth: &Auth<U>,
     username: &str,
     out: &mut dyn Write,
@@ -20,7 +22,7 @@ pub(super) async fn list<U: AuthUser>(
     if sessions.is_empty() {
         writeln!(out, "No sessions for '{username}'.")?;
     }
-    let time = super::utc;
+    let time = utc;
     for session in sessions {
         writeln!(
             out,
@@ -36,7 +38,7 @@ pub(super) async fn list<U: AuthUser>(
 }
 
 /// `endsessions USERNAME`: ends every session of the user.
-pub(super) async fn end_all<U: AuthUser>(
+pub(crate) async fn end_all<U: AuthUser>(
     auth: &Auth<U>,
     username: &str,
     out: &mut dyn Write,
@@ -44,21 +46,5 @@ pub(super) async fn end_all<U: AuthUser>(
     let user = user(auth, username).await?;
     let ended = auth.sessions().end_all_for(user.id).await?;
     writeln!(out, "Ended {ended} session(s) of '{username}'.")?;
-    Ok(())
-}
-
-/// `deactivateuser` / `activateuser USERNAME`: sets `is_active`; a
-/// deactivated user's sessions end.
-pub(super) async fn set_active<U: AuthUser>(
-    auth: &Auth<U>,
-    username: &str,
-    active: bool,
-    out: &mut dyn Write,
-) -> Result<(), CommandError> {
-    let mut user = user(auth, username).await?;
-    user.base_mut().is_active = active;
-    auth.users().save(user).await?;
-    let done = if active { "activated" } else { "deactivated" };
-    writeln!(out, "User '{username}' {done}.")?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The one-time code form of the two-factor views: a `code` field (a TOTP
 //! code, or at the login's second step a recovery code too).
 
-use super::{Form, widgets::FormField};
+use crate::forms::{Form, widgets::FormField};
 use crate::http::body::FormData;
 
 /// The message for a code that is wrong, used, or from too long ago.

@@ -1,22 +1,137 @@
-//! `PasskeysView` (its options are in `table.rs`), and the login with a
-//! passkey alone that `LoginView` offers next to the password.
+//! `PasskeysView` (feature `passkeys`; its options are in its link of the
+//! views' table, below), and the login with a passkey alone that the login
+//! page offers next to the password ([`PasskeyLogin`], a login method).
 
 use axum::{body::Body, response::Response};
-use http::{Method, Request, StatusCode};
+use http::{HeaderValue, Method, Request, StatusCode};
 
-use super::{
-    NEW_CODES_KEY, PASSKEY_OPTIONS, end_challenge, needs_reauth, new_challenge,
-    offers_passkey_login, options_response, take_challenge,
-};
+use super::{NEW_CODES_KEY, needs_reauth};
 use crate::{
     Error, Result, Session,
+    app::{
+        future::BoxFuture,
+        shared::{LoginMethod, MethodAnswer, Shared},
+    },
     events::EventKind,
     http::{body::FormData, html::error_page},
+    mfa::counters::{passkey_options_counters, unknown_credential_counters},
     mfa::{self, challenge, challenge::Purpose, webauthn},
-    throttle::{Verdict, login_counters, passkey_options_counters, unknown_credential_counters},
+    throttle::{Verdict, login_counters},
     user::erased::LoadedUser,
-    views::{PasskeysView, View, redirect, render, require_login, sessions::when},
+    views::{View, redirect, render, require_login, when},
 };
+
+/// The form `action` that asks for the WebAuthn options (JSON), with a
+/// new challenge in a short-lived cookie: the page's script posts it when
+/// the user clicks a passkey button, so that showing a page never makes a
+/// challenge.
+pub(super) const PASSKEY_OPTIONS: &str = "passkey_options";
+
+/// A new challenge for `purpose` and `user`: its bytes, and the cookie
+/// that carries it to the answer.
+pub(super) fn new_challenge(
+    session: &Session,
+    purpose: Purpose,
+    user: Option<i64>,
+) -> (Vec<u8>, HeaderValue) {
+    let request = &session.request;
+    let shared = &request.shared;
+    let now = crate::session::metadata::unix(shared.clock.now());
+    shared
+        .challenges
+        .issue(purpose, user, now, secure_cookie(session))
+}
+
+/// The challenge of `purpose` and `user` that `cookie` (the request's,
+/// from [`challenge::cookie_in`]) carries, used up; `None` when it has
+/// none that holds.
+pub(super) async fn take_challenge(
+    session: &Session,
+    cookie: Option<&str>,
+    purpose: Purpose,
+    user: Option<i64>,
+) -> Result<Option<Vec<u8>>> {
+    let shared = &session.request.shared;
+    let now = crate::session::metadata::unix(shared.clock.now());
+    shared
+        .challenges
+        .take(&shared.throttle, now, cookie, purpose, user)
+        .await
+}
+
+/// Whether the challenge cookie is `Secure`.
+fn secure_cookie(session: &Session) -> bool {
+    session.request.secure() || session.request.shared.settings.session_cookie_secure
+}
+
+/// `response` with the challenge cookie ended (every answer ends it).
+pub(super) fn end_challenge(session: &Session, mut response: Response) -> Response {
+    response.headers_mut().append(
+        http::header::SET_COOKIE,
+        challenge::clear_cookie(secure_cookie(session)),
+    );
+    response
+}
+
+/// WebAuthn options as the page's script reads them, never cached, with
+/// the cookie of their challenge.
+pub(super) fn options_response(options: serde_json::Value, cookie: HeaderValue) -> Response {
+    use axum::response::IntoResponse;
+    let mut response = crate::views::never_cache(axum::Json(options).into_response());
+    response
+        .headers_mut()
+        .append(http::header::SET_COOKIE, cookie);
+    response
+}
+
+/// Whether the login page offers "Sign in with a passkey".
+fn offers_passkey_login(shared: &crate::app::shared::Shared) -> bool {
+    shared.settings.mfa_passkey_login && shared.urls.path_of_view("PasskeysView").is_some()
+}
+
+/// The options of a passkey answer at the second step of user
+/// `user_id`'s login (their passkeys allowed), with a new challenge.
+pub(super) async fn second_step_options(session: &Session, user_id: i64) -> Result<Response> {
+    let shared = &session.request.shared;
+    let rp = mfa::relying_party(shared)?;
+    let (challenge, cookie) = new_challenge(session, Purpose::SecondStep, Some(user_id));
+    let allow: Vec<Vec<u8>> = mfa::passkeys(shared, user_id)
+        .await?
+        .into_iter()
+        .map(|p| p.credential_id)
+        .collect();
+    let options = webauthn::request_options(&rp, &challenge, &allow, "preferred");
+    Ok(options_response(options, cookie))
+}
+
+/// A passkey posted at the second step of user `user_id`'s login:
+/// `Passkey` when it verifies against the challenge issued for it
+/// (`cookie`, the request's).
+pub(super) async fn check_second_step(
+    session: &Session,
+    cookie: Option<&str>,
+    user_id: i64,
+    posted: &str,
+) -> Result<Option<mfa::Passed>> {
+    let Ok(assertion) = webauthn::parse_assertion(posted) else {
+        return Ok(None);
+    };
+    let Some(challenge) =
+        take_challenge(session, cookie, Purpose::SecondStep, Some(user_id)).await?
+    else {
+        return Ok(None);
+    };
+    let shared = &session.request.shared;
+    let passed = mfa::verify_passkey(shared, user_id, &assertion, &challenge, false).await?;
+    Ok(passed.then_some(mfa::Passed::Passkey))
+}
+
+/// Whether the second step of user `user_id`'s login offers their
+/// passkeys (a `PasskeysView` is declared and they have one).
+pub(super) async fn offered_at_second_step(shared: &Shared, user_id: i64) -> Result<bool> {
+    Ok(shared.urls.path_of_view("PasskeysView").is_some()
+        && !mfa::passkeys(shared, user_id).await?.is_empty())
+}
 
 /// The longest passkey name kept.
 const NAME_LENGTH: usize = 64;
@@ -215,14 +330,35 @@ impl View for PasskeysView {
     }
 }
 
-/// What the login page's passkey form asked.
-pub(in crate::views) enum PasskeyLogin {
-    /// The options for `navigator.credentials.get()` (JSON).
-    Options(Response),
-    /// A user whose passkey verified: log them in.
-    User(LoadedUser),
-    /// Refused, with the message for the form.
-    Refused(&'static str),
+/// "Sign in with a passkey" on the login page: a login method
+/// (registered by the builder with the `passkeys` feature).
+pub(crate) struct PasskeyLogin;
+
+impl LoginMethod for PasskeyLogin {
+    fn offered(&self, shared: &Shared) -> (&'static str, bool) {
+        ("passkey_login", offers_passkey_login(shared))
+    }
+
+    fn answer<'a>(
+        &'a self,
+        session: &'a Session,
+        headers: &'a http::HeaderMap,
+        data: &'a FormData,
+    ) -> BoxFuture<'a, Result<Option<MethodAnswer>>> {
+        Box::pin(async move {
+            let cookie = challenge::cookie_in(headers);
+            passkey_login(session, cookie.as_deref(), data).await
+        })
+    }
+
+    fn finish(&self, session: &Session, response: Response) -> Response {
+        // A passkey's answer, whatever it was, ends its challenge.
+        end_challenge(session, response)
+    }
+
+    fn logged_in<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<()>> {
+        Box::pin(mfa::record_factor(session, mfa::Passed::Passkey))
+    }
 }
 
 /// The message when a passkey does not log anyone in.
@@ -239,11 +375,11 @@ const PASSKEY_REFUSED: &str = "This passkey could not be used to log in.";
 /// counts against the client's address only; one that a registered
 /// passkey fails to verify counts against its owner too, as a wrong
 /// password would.
-pub(in crate::views) async fn passkey_login(
+async fn passkey_login(
     session: &Session,
     challenge_cookie: Option<&str>,
     data: &FormData,
-) -> Result<Option<PasskeyLogin>> {
+) -> Result<Option<MethodAnswer>> {
     let request = &session.request;
     let shared = &request.shared;
     let asks_options = data.get("action") == Some(PASSKEY_OPTIONS);
@@ -260,14 +396,14 @@ pub(in crate::views) async fn passkey_login(
         }
         let (challenge, cookie) = new_challenge(session, Purpose::Login, None);
         let options = webauthn::request_options(&rp, &challenge, &[], "required");
-        return Ok(Some(PasskeyLogin::Options(options_response(
+        return Ok(Some(MethodAnswer::Respond(options_response(
             options, cookie,
         ))));
     }
-    let refused = async || -> Result<Option<PasskeyLogin>> {
+    let refused = async || -> Result<Option<MethodAnswer>> {
         let counters = unknown_credential_counters(&shared.settings, client);
         match shared.throttle.count(&counters).await? {
-            Ok(()) => Ok(Some(PasskeyLogin::Refused(PASSKEY_REFUSED))),
+            Ok(()) => Ok(Some(MethodAnswer::Refused(PASSKEY_REFUSED))),
             Err(_) => Err(Error::Throttled),
         }
     };
@@ -307,13 +443,44 @@ pub(in crate::views) async fn passkey_login(
         Ok(true) => {
             request.set_authenticated_by(user_id, backend);
             request.set_second_step_passed(user_id);
-            Ok(Some(PasskeyLogin::User(user)))
+            Ok(Some(MethodAnswer::User(user)))
         }
         Ok(false) => {
             let event = request.event(EventKind::MfaFailed).user(user_id, &username);
             shared.events.emit(event);
-            Ok(Some(PasskeyLogin::Refused(PASSKEY_REFUSED)))
+            Ok(Some(MethodAnswer::Refused(PASSKEY_REFUSED)))
         }
         Err(_) => Err(Error::Throttled),
     }
 }
+
+/// The passkeys view (feature `passkeys`): a link of the chained table of views (see `lib.rs`), handed
+/// to `$callback!` after `$prefix`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_passkeys {
+    ($callback:path { $($prefix:tt)* }) => {
+        $callback! {
+            $($prefix)*
+
+            /// The user's passkeys (WebAuthn): a list with each one's
+            /// name, when it was added and last used, and forms to rename
+            /// (`action=rename`, `passkey`, `name`) and remove
+            /// (`action=remove`, `passkey`) it; "Add a passkey" asks the
+            /// browser for a new one (`action=add`, `credential`, `name`).
+            /// The relying party is `AUTH_SITE_URL` (the app does not
+            /// start without it when this view is declared). Every change
+            /// needs a recent authentication and ends the user's other
+            /// sessions; the first passkey also makes recovery codes.
+            PasskeysView module(mfa) [GET, HEAD, POST] needs_login {
+                /// The template (`passkeys`, `form`).
+                template_name: text = "mfa/passkeys.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
+        }
+    };
+}
+
+crate::__auth_views_passkeys!(crate::views::table::define_views {});

@@ -1,15 +1,16 @@
 //! `SessionListView`: the sessions a user is logged in on, each with a
-//! form that ends it (its options are in `table.rs`).
+//! form that ends it (its options are in its link of the views' table,
+//! below).
 
 use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
-use super::{SessionListView, View, redirect, render, require_login};
 use crate::{
     Result, Session,
     guards::reauth_required,
     http::{body::FormData, html::error_page},
-    sessions::{self, UserSession},
+    usersessions::{self as sessions, UserSession},
+    views::{View, redirect, render, require_login, when},
 };
 
 /// The `action` of the "log out all other sessions" form.
@@ -89,16 +90,44 @@ fn session_value(session: UserSession) -> minijinja::Value {
     }
 }
 
-/// A time as the pages show it: `2026-12-03 17:42 UTC`.
-pub(super) fn when(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
-}
-
 impl View for SessionListView {
     async fn run(&self, session: Session, req: Request<Body>) -> Result<Response> {
         self.respond(&session, req).await
     }
 }
+
+/// The session list (feature `user-sessions`): a link of the chained table of views (see `lib.rs`), handed
+/// to `$callback!` after `$prefix`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __auth_views_user_sessions {
+    ($callback:path { $($prefix:tt)* }) => {
+        $callback! {
+            $($prefix)*
+
+            /// The sessions the logged-in user is logged in on, newest
+            /// activity first (see [`sessions`](crate::sessions)): device,
+            /// address, login time, last seen, "this session". A POST
+            /// with `session` (a listed handle) ends that session; one with
+            /// `action=end_all_other` ends every other one. Both need a
+            /// recent authentication (`AUTH_REAUTHENTICATION_TIMEOUT`;
+            /// declare a [`ReauthenticateView`]); a handle that is not one
+            /// of the user's sessions is a 404.
+            SessionListView module(sessions) [GET, HEAD, POST] needs_login {
+                /// The template (`sessions`, `title`).
+                template_name: text = "auth/sessions.html",
+                /// Where anonymous users are sent (default: the app's login
+                /// URL).
+                login_url: optional_text = None (filled),
+            }
+        }
+    };
+}
+
+crate::__auth_views_user_sessions!(crate::views::table::define_views {});
+
+/// The session list's template, to register as a built-in.
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
+    "auth/sessions.html",
+    include_str!("../../templates/auth/sessions.html"),
+)];

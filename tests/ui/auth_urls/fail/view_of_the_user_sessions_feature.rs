@@ -1,0 +1,7 @@
+// The session list in a build without the `user-sessions` feature.
+auth::auth_urls! {
+    login: "/login/" => LoginView,
+    sessions: "/account/sessions/" => SessionListView,
+}
+
+fn main() {}
