@@ -474,18 +474,7 @@ impl Throttle {
     /// `window` by this instance (and now is).
     fn first_refusal(&self, key: String, window: i64) -> bool {
         let mut refused = self.0.refused.lock().unwrap_or_else(|p| p.into_inner());
-        if refused.get(&key) == Some(&window) {
-            return false;
-        }
-        if refused.len() >= REFUSED_MEMORY {
-            let now = now_millis();
-            refused.retain(|_, end| *end > now);
-            if refused.len() >= REFUSED_MEMORY {
-                refused.clear();
-            }
-        }
-        refused.insert(key, window);
-        true
+        first_in_window(&mut refused, key, window, now_millis())
     }
 
     /// Deletes counters whose window has passed (the table only; Redis
@@ -554,4 +543,49 @@ fn millis(duration: Duration) -> i64 {
 /// Now, in milliseconds since the Unix epoch.
 fn now_millis() -> i64 {
     i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Whether `key` was not yet refused in the window ending at `window`
+/// (milliseconds), as `refused` remembers (and now is). Redis gives a
+/// window's end as its clock plus the key's time to live, which can
+/// differ by a millisecond between two reads of one window: ends within
+/// half a second are one window (the next ends at least a second later).
+fn first_in_window(
+    refused: &mut std::collections::HashMap<String, i64>,
+    key: String,
+    window: i64,
+    now: i64,
+) -> bool {
+    if refused
+        .get(&key)
+        .is_some_and(|end| end.abs_diff(window) <= 500)
+    {
+        return false;
+    }
+    if refused.len() >= REFUSED_MEMORY {
+        refused.retain(|_, end| *end > now);
+        if refused.len() >= REFUSED_MEMORY {
+            refused.clear();
+        }
+    }
+    refused.insert(key, window);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_read_a_millisecond_apart_is_refused_once() {
+        let mut refused = std::collections::HashMap::new();
+        let first = |refused: &mut _, window| first_in_window(refused, "k".into(), window, 0);
+        assert!(first(&mut refused, 60_000));
+        for end in [60_000, 60_001, 59_999, 60_500, 59_500] {
+            assert!(!first(&mut refused, end), "{end}");
+        }
+        assert!(first(&mut refused, 61_000), "the next window");
+        assert!(!first(&mut refused, 61_001));
+        assert!(first_in_window(&mut refused, "other".into(), 61_000, 0));
+    }
 }
