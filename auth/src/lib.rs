@@ -35,7 +35,8 @@
 //! | `models.py`: `AbstractUser`, `User.objects` | `user/`: [`AbstractUser`], [`AuthUser`], [`Users`] (`auth.users()`) |
 //! | `backends.py`: `ModelBackend`, `AUTHENTICATION_BACKENDS` | `backend.rs`: [`Backend`], [`ModelBackend`] |
 //! | `authenticate`, `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`authenticate`], [`stage_login`] (the login stage every login goes through), [`login`], [`logout`], [`update_session_auth_hash`], [`Session`]; the stores, their cache and its coherence |
-//! | django-allauth's `usersessions`, session timeouts, "remember me", re-authentication | `session/registry.rs`, `session/lifetime.rs`: [`sessions`]; `guards/reauth_required.rs`: [`reauth_required`] |
+//! | django-allauth's `usersessions` | `usersessions/`: `auth::sessions` (feature `user-sessions`) |
+//! | session timeouts, "remember me", re-authentication | `session/lifetime.rs`; `guards/reauth_required.rs`: [`reauth_required`] |
 //! | `AuthenticationMiddleware`, `request.user` | `middleware.rs`: [`AuthLayer`]; `session/request.rs`: [`CurrentUser`] |
 //! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `guards/`: [`login_required`], [`permission_required`], [`user_passes_test`] and their layers |
 //! | `Permission`, `Group`, `PermissionsMixin` | `permissions/`: [`Permission`], [`UserPermissions`], [`PermissionAdmin`] (`auth.permissions()`), [`permissions!`] |
@@ -43,7 +44,7 @@
 //! | `forms.py` | `forms/`: login, set-password, password-change, reset-request |
 //! | `views.py`, `urls.py` | [`views`], [`auth_urls!`], [`Urls`] |
 //! | `tokens.py` (`PasswordResetTokenGenerator`) | `tokens.rs` |
-//! | django-allauth's `mfa` (TOTP, recovery codes) | [`mfa`] (`auth.mfa()`) |
+//! | django-allauth's `mfa` (TOTP, recovery codes, passkeys) | `mfa/`: `auth::mfa` (`auth.mfa()`; features `mfa`, `passkeys`) |
 //! | `core.mail` | [`mail`]: [`Mail`] (`auth.mail()`) |
 //! | `middleware.csrf`, `get_token` | `csrf/` |
 //! | `http`, `utils.http`, `SecurityMiddleware`, `ALLOWED_HOSTS` | `http/`: [`redirect`], host check, body limits, client address, security headers |
@@ -58,6 +59,8 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod app;
+#[cfg(feature = "audit")]
+pub mod audit;
 mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -70,6 +73,8 @@ pub mod mail;
 #[cfg(feature = "mfa")]
 pub mod mfa;
 mod middleware;
+#[cfg(feature = "notify")]
+mod notify;
 pub mod password;
 mod permissions;
 mod session;
@@ -158,8 +163,8 @@ pub mod __private {
 /// (OWASP ASVS 7.5.2), and an administrator can end
 /// ([`Auth::sessions`]): [`list`](sessions::list),
 /// [`end`](sessions::end), [`end_all_other`](sessions::end_all_other).
-/// The built-in [`SessionListView`](views::SessionListView) is a page on
-/// top of them.
+/// The built-in [`SessionListView`](sessions::SessionListView) is a page
+/// on top of them.
 ///
 /// Each logged-in session records when it logged in, when it was last
 /// seen (written at most once per `AUTH_SESSION_ACTIVITY_RESOLUTION`),
@@ -267,8 +272,9 @@ pub use minijinja;
 /// `Session`, and [`AuthBuilder::session_store`] takes any of its stores.
 pub use tower_sessions;
 
-/// clap, re-exported: app commands ([`cli::Cli::command`]) are clap
-/// commands (feature `cli`).
+/// clap, re-exported: app commands
+/// ([`Management::command`](cli::Management::command)) are clap commands
+/// (feature `cli`).
 #[cfg(feature = "cli")]
 pub use clap;
 

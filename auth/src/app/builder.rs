@@ -304,8 +304,8 @@ impl<U: AuthUser> AuthBuilder<U> {
         #[cfg(feature = "audit")]
         let event_task = match settings.event_log {
             true => {
-                let (writer, task) = crate::events::log::Writer::start(db.clone());
-                events = events.with_log(writer);
+                let (writer, task) = crate::audit::Writer::start(db.clone());
+                events = events.with_sink(writer);
                 Some(task)
             }
             false => None,
@@ -313,20 +313,11 @@ impl<U: AuthUser> AuthBuilder<U> {
         #[cfg(not(feature = "audit"))]
         let event_task = None;
         #[cfg(feature = "notify")]
-        let mailer = crate::events::notify::Mailer::default();
+        let mailer = crate::notify::Mailer::default();
         #[cfg(feature = "notify")]
         {
             events = events.with_sink(mailer.clone());
         }
-        let cleanup = settings.session_cleanup_interval.map(|period| {
-            spawn_cleanup(
-                period,
-                session_table.clone(),
-                throttle.clone(),
-                &db,
-                &settings,
-            )
-        });
         let user_table = sea_orm::EntityName::table_name(&U::Entity::default()).to_owned();
         let shared = Shared {
             users: UserStore::new::<U>(db.clone(), user_cache.clone()),
@@ -379,10 +370,16 @@ impl<U: AuthUser> AuthBuilder<U> {
             settings,
             events,
             observed: Default::default(),
-            tasks: std::sync::Mutex::new(cleanup.into_iter().chain(event_task).collect()),
+            tasks: std::sync::Mutex::new(event_task.into_iter().collect()),
             migrated: std::sync::Mutex::default(),
         };
         let auth = Auth::from_shared(Arc::new(shared));
+        if let Some(period) = auth.shared.settings.session_cleanup_interval {
+            let cleanup = spawn_cleanup(period, Arc::downgrade(&auth.shared));
+            (auth.shared.tasks.lock())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(cleanup);
+        }
         #[cfg(feature = "notify")]
         mailer.bind(&auth.shared);
         if self.migrate {
@@ -429,14 +426,32 @@ const INSTALLED_APPS: &[&FeatureApp] = &[
     #[cfg(feature = "user-sessions")]
     &crate::usersessions::APP,
     #[cfg(feature = "audit")]
-    &crate::events::log::APP,
+    &crate::audit::APP,
     #[cfg(feature = "notify")]
-    &crate::events::notify::APP,
+    &crate::notify::APP,
     #[cfg(feature = "mfa")]
     &crate::mfa::APP,
     #[cfg(feature = "passkeys")]
     &crate::mfa::PASSKEYS_APP,
 ];
+
+/// The installed feature apps' management commands, which
+/// [`Management`](crate::cli::Management) lists next to the built-in ones.
+#[cfg(feature = "cli")]
+pub(crate) fn feature_commands<U: AuthUser>() -> Vec<crate::cli::support::FeatureCommand<U>> {
+    #[cfg_attr(
+        not(any(feature = "user-sessions", feature = "audit", feature = "mfa")),
+        allow(unused_mut)
+    )]
+    let mut commands = Vec::new();
+    #[cfg(feature = "user-sessions")]
+    commands.extend(crate::usersessions::cli::commands());
+    #[cfg(feature = "audit")]
+    commands.extend(crate::audit::cli::commands());
+    #[cfg(feature = "mfa")]
+    commands.extend(crate::mfa::cli::commands());
+    commands
+}
 
 /// Passkeys are bound to the site's host and origin: with a
 /// `PasskeysView` declared, `AUTH_SITE_URL` must name them (an error
@@ -502,40 +517,28 @@ async fn note_missing_required_groups(shared: &Shared) {
         .unwrap_or_else(std::sync::PoisonError::into_inner) = missing;
 }
 
-/// Deletes expired session rows and throttle counters (and, with the
-/// audit log, its old events) every `period`.
-fn spawn_cleanup(
-    period: Duration,
-    table: DbStore,
-    throttle: Throttle,
-    db: &Database,
-    settings: &Settings,
-) -> tokio::task::JoinHandle<()> {
-    #[cfg(feature = "audit")]
-    let (db, retention) = (db.clone(), settings.event_retention());
-    #[cfg(not(feature = "audit"))]
-    let _ = (db, settings);
+/// Deletes expired session rows, old throttle counters and what the
+/// feature apps keep past its time (old events) every `period`, while the
+/// app lives.
+fn spawn_cleanup(period: Duration, shared: std::sync::Weak<Shared>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(period);
         interval.tick().await; // the first tick is now
         loop {
             interval.tick().await;
-            if let Err(err) = table.delete_expired().await {
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            if let Err(err) = shared.sessions.table.delete_expired().await {
                 tracing::error!(error = %err, "deleting expired sessions failed");
             }
-            if let Err(err) = throttle.prune().await {
+            if let Err(err) = shared.throttle.prune().await {
                 tracing::error!(error = %err, "pruning old throttle counters failed");
             }
-            #[cfg(feature = "audit")]
-            if let Err(err) = db
-                .run(crate::events::log::prune(
-                    db.conn(),
-                    time::OffsetDateTime::now_utc(),
-                    retention,
-                ))
-                .await
-            {
-                tracing::error!(error = %err, "pruning old audit-log events failed");
+            for prune in shared.apps.iter().filter_map(|app| app.prune) {
+                if let Err(err) = (prune.run)(&shared).await {
+                    tracing::error!(error = %err, "deleting {} failed", prune.what);
+                }
             }
         }
     })

@@ -96,6 +96,32 @@ pub(crate) struct FeatureApp {
     pub(crate) stage: Option<&'static dyn LoginStep>,
     /// Another way in on the login page (a passkey alone).
     pub(crate) login_method: Option<&'static dyn LoginMethod>,
+    /// Told when a user's email address changes (security mail to the
+    /// old address).
+    pub(crate) email_watch: Option<EmailWatch>,
+    /// Deletes what it keeps past its time (old events), with
+    /// `clearsessions`.
+    pub(crate) prune: Option<Prune>,
+}
+
+/// What a feature app deletes with `clearsessions`.
+#[derive(Clone, Copy)]
+pub(crate) struct Prune {
+    /// What it deletes, as `clearsessions` counts it ("old event(s)").
+    pub(crate) what: &'static str,
+    /// Deletes it; how many.
+    pub(crate) run: fn(&Shared) -> BoxFuture<'_, Result<u64>>,
+}
+
+/// What a feature app is told of email changes (Django's `post_save`, for
+/// one field).
+#[derive(Clone, Copy)]
+pub(crate) struct EmailWatch {
+    /// Whether it wants to know with these settings (reading the address
+    /// before a save costs a query).
+    pub(crate) wanted: fn(&Settings) -> bool,
+    /// User `username`'s address changed from `old` to `new`.
+    pub(crate) changed: fn(&Arc<Shared>, username: &str, old: &str, new: &str),
 }
 
 impl FeatureApp {
@@ -116,6 +142,8 @@ impl FeatureApp {
         check: None,
         stage: None,
         login_method: None,
+        email_watch: None,
+        prune: None,
     };
 }
 
@@ -137,8 +165,10 @@ pub(crate) type Migrate = for<'a> fn(
 ) -> BoxFuture<'a, std::result::Result<(), sea_orm::DbErr>>;
 
 /// A feature app's system checks.
-pub(crate) type Check =
-    fn(&Shared, crate::app::checks::Scope) -> Vec<crate::app::checks::CheckMessage>;
+pub(crate) type Check = fn(
+    &Shared,
+    crate::app::checks::message::Scope,
+) -> Vec<crate::app::checks::message::CheckMessage>;
 
 /// What the app learnt at start-up or while serving, for the system
 /// checks (each logged once when first seen).

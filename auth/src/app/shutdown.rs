@@ -73,9 +73,9 @@ impl<U: AuthUser> Auth<U> {
     pub async fn shutdown(&self) {
         let shared = &self.shared;
         let timeout = shared.settings.shutdown_timeout;
-        #[cfg(feature = "audit")]
-        if let Some(log) = shared.events.log()
-            && tokio::time::timeout(timeout, log.flush()).await.is_err()
+        if tokio::time::timeout(timeout, shared.events.flush())
+            .await
+            .is_err()
         {
             tracing::warn!("the audit log could not be written before the shutdown timeout");
         }

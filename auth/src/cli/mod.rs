@@ -60,10 +60,9 @@
 //! }
 //! ```
 
-#[cfg(feature = "audit")]
-mod events;
 mod permissions;
 mod prompt;
+pub(crate) mod support;
 mod users;
 
 use std::{
@@ -71,19 +70,18 @@ use std::{
     future::Future,
     io::{self, Write},
     net::SocketAddr,
-    pin::Pin,
     process::ExitCode,
 };
 
 use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use prompt::{Prompt, TerminalPrompt};
+pub use support::CommandError;
 
 use crate::app::checks::{self, Scope};
-use crate::{Auth, AuthBuilder, AuthUser, Error};
+use crate::{Auth, AuthBuilder, AuthUser};
 use permissions::Change;
-#[cfg(any(feature = "mfa", feature = "user-sessions"))]
-pub(crate) use users::user;
+use support::{FeatureCommand, LocalBoxFuture};
 use users::{NoInputEnv, change_password, gather_new_user};
 
 /// The environment variable `createsuperuser --noinput` reads the password
@@ -99,15 +97,15 @@ pub const USER_PASSWORD_ENV: &str = "AUTH_USER_PASSWORD";
 /// commands are added by [`Cli::command_for`]).
 #[derive(Debug, Parser)]
 #[command(version, about = "Run the web app, or one of its management commands")]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do (default: serve).
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 /// A built-in management command.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the web server (the default).
     Serve {
         /// Address to listen on.
@@ -145,38 +143,6 @@ pub enum Command {
     /// Delete expired sessions (and audit-log events past
     /// `AUTH_EVENT_RETENTION_DAYS`).
     Clearsessions,
-    /// Show the audit log, newest first: logins, failures, lockouts,
-    /// logouts, password changes and resets, ended sessions.
-    #[cfg(feature = "audit")]
-    Events {
-        /// Only this user's events (the username as stored or typed).
-        username: Option<String>,
-        /// Only the last DURATION (`7d`, `24h`, `30m`, `45s`).
-        #[arg(long, value_name = "DURATION")]
-        since: Option<String>,
-        /// Only this kind (`user_login_failed`, …; repeatable).
-        #[arg(long = "kind", value_name = "KIND")]
-        kinds: Vec<String>,
-        /// One JSON object per line.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Delete audit-log events older than `AUTH_EVENT_RETENTION_DAYS`.
-    #[cfg(feature = "audit")]
-    Clearevents,
-    /// List a user's sessions: key prefix, created, last seen, address,
-    /// device.
-    #[cfg(feature = "user-sessions")]
-    Listsessions {
-        /// The user.
-        username: String,
-    },
-    /// End every session of a user (they are logged out everywhere).
-    #[cfg(feature = "user-sessions")]
-    Endsessions {
-        /// The user.
-        username: String,
-    },
     /// Deactivate a user: they cannot log in, and their sessions end.
     Deactivateuser {
         /// The user.
@@ -186,14 +152,6 @@ pub enum Command {
     Activateuser {
         /// The user.
         username: String,
-    },
-    /// A user's second factors: `mfa status USERNAME`, `mfa reset
-    /// USERNAME`.
-    #[cfg(feature = "mfa")]
-    Mfa {
-        /// What to do.
-        #[command(subcommand)]
-        action: crate::mfa::cli::MfaCommand,
     },
     /// Change a user's password.
     Changepassword {
@@ -255,65 +213,34 @@ pub enum Command {
 
 /// Options shared by `createsuperuser` and `createuser`.
 #[derive(Debug, Default, Args)]
-pub struct CreateUserArgs {
+pub(crate) struct CreateUserArgs {
     /// The username.
     #[arg(long)]
-    pub username: Option<String>,
+    pub(crate) username: Option<String>,
     /// The email address.
     #[arg(long)]
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
     /// Do not prompt: take the username from `--username` and the password
     /// from the environment (`AUTH_SUPERUSER_PASSWORD` for
     /// `createsuperuser`, `AUTH_USER_PASSWORD` for `createuser`); without
     /// it the account gets an unusable password (it cannot log in until one
     /// is set with `changepassword`).
     #[arg(long = "noinput", visible_alias = "no-input")]
-    pub noinput: bool,
+    pub(crate) noinput: bool,
     /// The model's extra fields given as options (`--display-name`), by
     /// field name.
     #[arg(skip)]
-    pub fields: Vec<(String, String)>,
+    pub(crate) fields: Vec<(String, String)>,
 }
 
 impl CreateUserArgs {
     /// The value given for extra field `name`, if any.
-    pub fn field(&self, name: &str) -> Option<&str> {
+    pub(crate) fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
-}
-
-/// A command that failed, with the message to print.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CommandError {
-    /// The user's input was refused.
-    #[error("{0}")]
-    Usage(String),
-    /// The runtime failed.
-    #[error(transparent)]
-    Runtime(#[from] Error),
-    /// Reading input or writing output failed.
-    #[error("input/output error: {0}")]
-    Io(#[from] io::Error),
-    /// The system checks found an error (`check`, or before `serve`).
-    #[error("SystemCheckError: {0}")]
-    SystemCheck(checks::Report),
-}
-
-/// A time as the commands print it: `2026-12-03T15:00:00Z`.
-#[cfg_attr(
-    not(any(feature = "audit", feature = "mfa", feature = "user-sessions")),
-    allow(dead_code)
-)]
-pub(crate) fn utc(at: time::OffsetDateTime) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
 }
 
 /// The option spelling of a field (`display_name` → `display-name`).
@@ -329,7 +256,7 @@ const BUILT_IN_OPTIONS: [&str; 6] = [
 impl Cli {
     /// The built-in command line with user model `U`'s extra fields as
     /// options of `createsuperuser` and `createuser`.
-    pub fn command_for<U: AuthUser>() -> clap::Command {
+    pub(crate) fn command_for<U: AuthUser>() -> clap::Command {
         let mut command = Cli::command();
         for name in ["createsuperuser", "createuser"] {
             command = command.mut_subcommand(name, |mut sub| {
@@ -356,17 +283,6 @@ impl Cli {
         command
     }
 
-    /// Parses `args` (the program name first) for user model `U`.
-    pub fn try_parse_for<U, I, T>(args: I) -> Result<Self, clap::Error>
-    where
-        U: AuthUser,
-        I: IntoIterator<Item = T>,
-        T: Into<OsString> + Clone,
-    {
-        let matches = Self::command_for::<U>().try_get_matches_from(args)?;
-        Self::from_matches::<U>(&matches)
-    }
-
     fn from_matches<U: AuthUser>(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let mut cli = Cli::from_arg_matches(matches)?;
         let sub = matches.subcommand();
@@ -386,14 +302,17 @@ impl Cli {
 }
 
 /// A command's future (commands run on the main task: no `Send` needed).
-type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-type Handler<U> = Box<dyn FnOnce(Auth<U>, ArgMatches) -> LocalBoxFuture<Result<(), CommandError>>>;
+type Handler<U> =
+    Box<dyn FnOnce(Auth<U>, ArgMatches) -> LocalBoxFuture<'static, Result<(), CommandError>>>;
 
 /// The management command line of an app (Django's `ManagementUtility`):
 /// the built-in commands, the model's extra fields as options, and the
 /// app's own commands.
 pub struct Management<U> {
     builder: AuthBuilder<U>,
+    /// The feature apps' commands (`mfa`, `listsessions`, `events`, …).
+    features: Vec<FeatureCommand<U>>,
+    /// The app's own.
     commands: Vec<(clap::Command, Handler<U>)>,
 }
 
@@ -411,6 +330,7 @@ impl<U: AuthUser> Management<U> {
     pub fn new(builder: AuthBuilder<U>) -> Self {
         Management {
             builder,
+            features: crate::app::builder::feature_commands(),
             commands: Vec::new(),
         }
     }
@@ -428,12 +348,12 @@ impl<U: AuthUser> Management<U> {
         self
     }
 
-    /// The whole command line: built-ins with the model's fields, then the
-    /// app's commands.
+    /// The whole command line: built-ins with the model's fields, the
+    /// feature apps' commands, then the app's.
     pub fn command_line(&self) -> clap::Command {
         self.commands
             .iter()
-            .fold(Cli::command_for::<U>(), |line, (command, _)| {
+            .fold(built_in_line(&self.features), |line, (command, _)| {
                 line.subcommand(command.clone())
             })
     }
@@ -505,9 +425,14 @@ impl<U: AuthUser> Management<U> {
             let auth = self.builder.build().await?;
             return handler(auth, sub.clone()).await;
         }
-        let cli =
-            Cli::from_matches::<U>(&matches).map_err(|e| CommandError::Usage(e.to_string()))?;
+        let features = std::mem::take(&mut self.features);
         let auth = self.builder.build().await?;
+        let cli = match run_feature(&auth, &features, &matches, out).await {
+            Some(done) => return done,
+            None => {
+                Cli::from_matches::<U>(&matches).map_err(|e| CommandError::Usage(e.to_string()))?
+            }
+        };
         match cli.command.unwrap_or(Command::Serve {
             bind: ([127, 0, 0, 1], 8000).into(),
         }) {
@@ -523,6 +448,75 @@ impl<U: AuthUser> Management<U> {
             }
             other => execute(&auth, other, prompt, out).await,
         }
+    }
+}
+
+/// The built-in command line: the core's commands with user model `U`'s
+/// extra fields, then the feature apps' commands.
+fn built_in_line<U: AuthUser>(features: &[FeatureCommand<U>]) -> clap::Command {
+    features
+        .iter()
+        .fold(Cli::command_for::<U>(), |line, feature| {
+            line.subcommand((feature.command)())
+        })
+}
+
+/// Runs the feature app command `matches` names, if it is one.
+async fn run_feature<U: AuthUser>(
+    auth: &Auth<U>,
+    features: &[FeatureCommand<U>],
+    matches: &ArgMatches,
+    out: &mut dyn Write,
+) -> Option<Result<(), CommandError>> {
+    let (name, args) = matches.subcommand()?;
+    let feature = features
+        .iter()
+        .find(|feature| (feature.command)().get_name() == name)?;
+    Some((feature.run)(auth, args, out).await)
+}
+
+/// Runs management command `args` on `auth` (Django's `call_command`):
+/// its name first, then its arguments as on the command line
+/// (`["changepassword", "alice"]`), reading answers from `prompt` and
+/// writing to `out`. The built-in commands and the feature apps'; not
+/// `serve`, nor the app's own (run those through [`Management`]).
+///
+/// ```no_run
+/// # #[derive(Clone, Debug, auth::AuthUser)]
+/// # struct User { #[auth(base)] base: auth::AbstractUser }
+/// # async fn example(auth: auth::Auth<User>) -> Result<(), auth::cli::CommandError> {
+/// let mut out = Vec::new();
+/// auth::cli::call_command(&auth, ["clearsessions"], &mut auth::cli::TerminalPrompt, &mut out)
+///     .await?;
+/// assert!(String::from_utf8_lossy(&out).starts_with("Deleted"));
+/// # Ok(())
+/// # }
+/// ```
+pub async fn call_command<U, I, T>(
+    auth: &Auth<U>,
+    args: I,
+    prompt: &mut dyn Prompt,
+    out: &mut dyn Write,
+) -> Result<(), CommandError>
+where
+    U: AuthUser,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let features = crate::app::builder::feature_commands::<U>();
+    let args = std::iter::once(OsString::from("app")).chain(args.into_iter().map(Into::into));
+    let matches = built_in_line(&features)
+        .try_get_matches_from(args)
+        .map_err(|e| CommandError::Usage(e.to_string()))?;
+    if let Some(done) = run_feature(auth, &features, &matches, out).await {
+        return done;
+    }
+    let cli = Cli::from_matches::<U>(&matches).map_err(|e| CommandError::Usage(e.to_string()))?;
+    match cli.command {
+        None | Some(Command::Serve { .. }) => Err(CommandError::Usage(
+            "`serve` is run by `cli::run` or `Management::run`".into(),
+        )),
+        Some(command) => execute(auth, command, prompt, out).await,
     }
 }
 
@@ -559,7 +553,7 @@ pub const DEFAULT_LOG_FILTER: &str =
 
 /// Runs one built-in management command (not `serve`) with the given
 /// prompt and output; `run` uses the terminal, tests script it.
-pub async fn execute<U>(
+pub(crate) async fn execute<U>(
     auth: &Auth<U>,
     command: Command,
     prompt: &mut dyn Prompt,
@@ -620,33 +614,14 @@ where
         Command::Clearsessions => {
             let deleted = auth.clear_expired_sessions().await?;
             writeln!(out, "Deleted {deleted} expired session(s).")?;
-            #[cfg(feature = "audit")]
-            {
-                let pruned = auth.clear_old_events().await?;
+            // And what the feature apps keep for a while (old events).
+            for prune in auth.shared.apps.iter().filter_map(|app| app.prune) {
+                let pruned = (prune.run)(&auth.shared).await?;
                 if pruned > 0 {
-                    writeln!(out, "Deleted {pruned} old event(s).")?;
+                    writeln!(out, "Deleted {pruned} {}.", prune.what)?;
                 }
             }
             Ok(())
-        }
-        #[cfg(feature = "audit")]
-        Command::Events {
-            username,
-            since,
-            kinds,
-            json,
-        } => events::list(auth, username, since, kinds, json, out).await,
-        #[cfg(feature = "audit")]
-        Command::Clearevents => events::clear(auth, out).await,
-        #[cfg(feature = "user-sessions")]
-        Command::Listsessions { username } => {
-            crate::usersessions::cli::list(auth, &username, out).await
-        }
-        #[cfg(feature = "mfa")]
-        Command::Mfa { action } => crate::mfa::cli::run(auth, action, out).await,
-        #[cfg(feature = "user-sessions")]
-        Command::Endsessions { username } => {
-            crate::usersessions::cli::end_all(auth, &username, out).await
         }
         Command::Deactivateuser { username } => {
             users::set_active(auth, &username, false, out).await

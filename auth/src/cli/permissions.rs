@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::{CommandError, users::user};
+use super::support::{CommandError, user};
 use crate::{Auth, AuthUser, Error};
 
 /// Runtime refusals (unknown group or permission, a duplicate group) are

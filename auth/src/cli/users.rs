@@ -4,16 +4,11 @@
 
 use std::io::Write;
 
-use super::{CommandError, CreateUserArgs, Prompt};
+use super::{
+    CreateUserArgs, Prompt,
+    support::{CommandError, user},
+};
 use crate::{AbstractUser, Auth, AuthUser, ValidationError, user::validate_username};
-
-/// The user named `username`, or a usage error saying it does not exist.
-pub(crate) async fn user<U: AuthUser>(auth: &Auth<U>, username: &str) -> Result<U, CommandError> {
-    auth.users()
-        .get_by_username(username)
-        .await?
-        .ok_or_else(|| CommandError::Usage(format!("User '{username}' does not exist.")))
-}
 
 /// Where `--noinput` reads what the options do not give: the password
 /// variable and the prefix of the field variables

@@ -1,21 +1,18 @@
 //! Auth events (Django's `user_logged_in`, `user_logged_out` and
 //! `user_login_failed` signals, and this library's own): every
 //! authentication decision becomes an [`Event`], emitted through one door
-//! ([`Events::emit`]): traced, counted, handed to the hooks the app
+//! (`Events::emit`): traced, counted, handed to the hooks the app
 //! registered ([`AuthBuilder::on_event`](crate::AuthBuilder::on_event),
 //! `hooks.rs`) and to the sinks the feature apps plug in: the audit log
-//! (`log.rs`, the `auth_event` table, feature `audit`; `AUTH_EVENT_LOG=off`
-//! turns it off) and the security mail (`notify.rs`, feature `notify`).
+//! (`auth::audit`, the `auth_event` table, feature `audit`;
+//! `AUTH_EVENT_LOG=off` turns it off) and the security mail (`notify/`,
+//! feature `notify`).
 //!
 //! None delays the request: hooks run in tasks of their own with a time
 //! limit, the log is written in batches by a background task, mail is sent
 //! after the response.
 
 pub(crate) mod hooks;
-#[cfg(feature = "audit")]
-pub(crate) mod log;
-#[cfg(feature = "notify")]
-pub(crate) mod notify;
 #[cfg(feature = "prometheus")]
 mod prometheus;
 pub(crate) mod trace;
@@ -23,9 +20,6 @@ pub(crate) mod trace;
 use std::{net::IpAddr, sync::Arc};
 
 use time::OffsetDateTime;
-
-#[cfg(feature = "audit")]
-pub use log::{EventFilter, EventLog};
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -169,9 +163,9 @@ pub struct Event {
     pub user_agent: String,
     /// The authentication backend, for logins.
     pub backend: String,
-    /// The first 8 characters of the session's handle (see
-    /// [`sessions::UserSession::key`](crate::sessions::UserSession::key)),
-    /// for ended sessions.
+    /// The first 8 characters of the session's handle (as
+    /// `auth::sessions::UserSession::key` shows it, feature
+    /// `user-sessions`), for ended sessions.
     pub session: String,
     /// What ended the session, for [`EventKind::SessionEnded`].
     pub ended_by: Option<EndedBy>,
@@ -237,18 +231,21 @@ fn count(event: &Event) {
 /// Where events go beyond the app's hooks: what a feature app plugs into
 /// [`Events`] (the audit log, the security mail). A sink takes each event
 /// as it is emitted and must not wait on anything.
-pub(crate) trait Sink: Send + Sync {
+pub(crate) trait Sink: std::any::Any + Send + Sync {
     /// Takes `event`.
     fn take(&self, event: &Arc<Event>);
+
+    /// Finishes with what it has taken so far (the audit log writes its
+    /// queue), before a shutdown or a read.
+    fn flush(&self) -> crate::app::future::BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Where events go: the app's hooks and the sinks.
 pub(crate) struct Events {
     hooks: hooks::Hooks,
     sinks: Vec<Box<dyn Sink>>,
-    /// The audit log's writer, when the log is on (also among the sinks).
-    #[cfg(feature = "audit")]
-    log: Option<log::Writer>,
 }
 
 impl Events {
@@ -256,23 +253,14 @@ impl Events {
         Events {
             hooks,
             sinks: Vec::new(),
-            #[cfg(feature = "audit")]
-            log: None,
         }
     }
 
     /// Adds `sink`.
-    #[cfg_attr(not(feature = "notify"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "audit", feature = "notify")), allow(dead_code))]
     pub(crate) fn with_sink(mut self, sink: impl Sink + 'static) -> Self {
         self.sinks.push(Box::new(sink));
         self
-    }
-
-    /// Writes every event to the audit log `writer` too.
-    #[cfg(feature = "audit")]
-    pub(crate) fn with_log(mut self, writer: log::Writer) -> Self {
-        self.log = Some(writer.clone());
-        self.with_sink(writer)
     }
 
     /// Emits `event`: traced, counted, handed to the hooks and each sink;
@@ -288,9 +276,19 @@ impl Events {
         event
     }
 
-    /// The audit log's writer, when the log is on.
-    #[cfg(feature = "audit")]
-    pub(crate) fn log(&self) -> Option<&log::Writer> {
-        self.log.as_ref()
+    /// The sink of type `T`, when one was added (the audit log's writer,
+    /// which its readers flush first).
+    #[cfg_attr(not(feature = "audit"), allow(dead_code))]
+    pub(crate) fn sink<T: Sink>(&self) -> Option<&T> {
+        self.sinks
+            .iter()
+            .find_map(|sink| (sink.as_ref() as &dyn std::any::Any).downcast_ref::<T>())
+    }
+
+    /// Flushes every sink.
+    pub(crate) async fn flush(&self) {
+        for sink in &self.sinks {
+            sink.flush().await;
+        }
     }
 }

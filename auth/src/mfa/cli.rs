@@ -4,16 +4,33 @@
 
 use std::io::Write;
 
-use clap::Subcommand;
+use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
 
 use crate::{
     Auth, AuthUser,
-    cli::{CommandError, user, utc as time},
+    cli::support::{CommandError, FeatureCommand, parsed, user, utc as time},
 };
+
+/// The app's commands.
+pub(crate) fn commands<U: AuthUser>() -> Vec<FeatureCommand<U>> {
+    vec![FeatureCommand {
+        command: Mfa::command,
+        run: |auth, args, out| Box::pin(run(auth, args, out)),
+    }]
+}
+
+/// A user's second factors: `mfa status USERNAME`, `mfa reset USERNAME`.
+#[derive(Debug, Parser)]
+#[command(name = "mfa")]
+struct Mfa {
+    /// What to do.
+    #[command(subcommand)]
+    action: MfaCommand,
+}
 
 /// The `mfa` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum MfaCommand {
+enum MfaCommand {
     /// The user's factors: kind, added, last used, recovery codes left.
     Status {
         /// The user.
@@ -29,12 +46,12 @@ pub enum MfaCommand {
 }
 
 /// Runs `mfa ACTION`.
-pub(crate) async fn run<U: AuthUser>(
+async fn run<U: AuthUser>(
     auth: &Auth<U>,
-    action: MfaCommand,
+    args: &ArgMatches,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
-    match action {
+    match parsed::<Mfa>(args)?.action {
         MfaCommand::Status { username } => status(auth, &username, out).await,
         MfaCommand::Reset { username } => reset(auth, &username, out).await,
     }

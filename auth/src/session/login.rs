@@ -77,8 +77,8 @@ pub async fn authenticate<U: AuthUser>(
 /// the user in [`authenticate`] during this request, else the first
 /// configured one (the model backend by default).
 ///
-/// The session records when and from where it logged in (see
-/// [`sessions`](crate::sessions)); with `AUTH_SESSION_REMEMBER` it gets a
+/// The session records when and from where it logged in (the session
+/// list of feature `user-sessions` shows it); with `AUTH_SESSION_REMEMBER` it gets a
 /// browser-session cookie unless "remember me" was ticked
 /// ([`Session::set_remember`]); with `AUTH_SESSION_MAX_PER_USER` the
 /// user's least recently active sessions end to make room, or, with

@@ -93,8 +93,11 @@ impl<'a, U: AuthUser> Users<'a, U> {
     pub async fn save(&self, user: U) -> Result<U> {
         let id = user.id;
         let active = user.is_active;
-        #[cfg(feature = "notify")]
-        let old_email = match self.shared.settings.notify_email_change {
+        let watches: Vec<_> = (self.shared.apps.iter())
+            .filter_map(|app| app.email_watch)
+            .filter(|watch| (watch.wanted)(&self.shared.settings))
+            .collect();
+        let old_email = match !watches.is_empty() {
             true => self
                 .shared
                 .users
@@ -111,11 +114,12 @@ impl<'a, U: AuthUser> Users<'a, U> {
         if !active {
             self.end_sessions(id).await?;
         }
-        #[cfg(feature = "notify")]
         if let Some(old) = old_email
             && old != saved.email
         {
-            crate::events::notify::email_changed(self.shared, &saved.username, &old, &saved.email);
+            for watch in watches {
+                (watch.changed)(self.shared, &saved.username, &old, &saved.email);
+            }
         }
         Ok(saved)
     }

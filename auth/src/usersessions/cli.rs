@@ -5,18 +5,52 @@
 
 use std::io::Write;
 
+use clap::{ArgMatches, CommandFactory, Parser};
+
 use crate::{
     Auth, AuthUser,
-    cli::{CommandError, user, utc},
+    cli::support::{CommandError, FeatureCommand, parsed, user, utc},
 };
+
+/// The app's commands.
+pub(crate) fn commands<U: AuthUser>() -> Vec<FeatureCommand<U>> {
+    vec![
+        FeatureCommand {
+            command: Listsessions::command,
+            run: |auth, args, out| Box::pin(list(auth, args, out)),
+        },
+        FeatureCommand {
+            command: Endsessions::command,
+            run: |auth, args, out| Box::pin(end_all(auth, args, out)),
+        },
+    ]
+}
+
+/// List a user's sessions: key prefix, created, last seen, address,
+/// device.
+#[derive(Debug, Parser)]
+#[command(name = "listsessions")]
+struct Listsessions {
+    /// The user.
+    username: String,
+}
+
+/// End every session of a user (they are logged out everywhere).
+#[derive(Debug, Parser)]
+#[command(name = "endsessions")]
+struct Endsessions {
+    /// The user.
+    username: String,
+}
 
 /// `listsessions USERNAME`: key prefix, created, last seen, address,
 /// device; newest activity first.
-pub(crate) async fn list<U: AuthUser>(
+async fn list<U: AuthUser>(
     auth: &Auth<U>,
-    username: &str,
+    args: &ArgMatches,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
+    let username = &parsed::<Listsessions>(args)?.username;
     let user = user(auth, username).await?;
     let sessions = auth.sessions().list_for(user.id).await?;
     if sessions.is_empty() {
@@ -38,11 +72,12 @@ pub(crate) async fn list<U: AuthUser>(
 }
 
 /// `endsessions USERNAME`: ends every session of the user.
-pub(crate) async fn end_all<U: AuthUser>(
+async fn end_all<U: AuthUser>(
     auth: &Auth<U>,
-    username: &str,
+    args: &ArgMatches,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
+    let username = &parsed::<Endsessions>(args)?.username;
     let user = user(auth, username).await?;
     let ended = auth.sessions().end_all_for(user.id).await?;
     writeln!(out, "Ended {ended} session(s) of '{username}'.")?;

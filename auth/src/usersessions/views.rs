@@ -111,7 +111,9 @@ macro_rules! __auth_views_user_sessions {
             /// with `session` (a listed handle) ends that session; one with
             /// `action=end_all_other` ends every other one. Both need a
             /// recent authentication (`AUTH_REAUTHENTICATION_TIMEOUT`;
-            /// declare a [`ReauthenticateView`]); a handle that is not one
+            /// declare a
+            /// [`ReauthenticateView`](crate::views::ReauthenticateView));
+            /// a handle that is not one
             /// of the user's sessions is a 404.
             SessionListView module(sessions) [GET, HEAD, POST] needs_login {
                 /// The template (`sessions`, `title`).

@@ -1,12 +1,14 @@
 //! The built-in views, behaving as Django's: [`LoginView`],
 //! [`LogoutView`], [`PasswordChangeView`], [`PasswordChangeDoneView`],
 //! [`PasswordResetView`], [`PasswordResetDoneView`],
-//! [`PasswordResetConfirmView`], [`PasswordResetCompleteView`]; and two
-//! Django lacks: [`SessionListView`] (the sessions a user is logged in
-//! on), [`ReauthenticateView`] (the password again before a sensitive
-//! action), and the two-factor views ([`MfaAuthenticateView`],
-//! [`MfaIndexView`], [`TotpActivateView`], [`TotpDeactivateView`],
-//! [`RecoveryCodesView`]).
+//! [`PasswordResetConfirmView`], [`PasswordResetCompleteView`]; and one
+//! Django lacks, [`ReauthenticateView`] (the password again before a
+//! sensitive action). The feature apps' views live in their modules:
+//! `auth::sessions::SessionListView` (feature `user-sessions`), the
+//! two-factor views in `auth::mfa` (`MfaAuthenticateView`,
+//! `MfaIndexView`, `TotpActivateView`, `TotpDeactivateView`,
+//! `RecoveryCodesView`; feature `mfa`) and `auth::mfa::PasskeysView`
+//! (feature `passkeys`).
 //!
 //! Each is configured with builder methods named after Django's attributes
 //! (`template_name`, `next_page`, `success_url`, …) and mounted with

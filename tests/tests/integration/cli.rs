@@ -1,10 +1,10 @@
-//! Management commands driven through `cli::execute` with scripted answers.
+//! Management commands driven through `cli::call_command` with scripted
+//! answers.
 
 use std::collections::VecDeque;
 
-use auth::cli::{Cli, CommandError, Prompt, execute};
+use auth::cli::{CommandError, Prompt, call_command};
 use auth_tests::{User, fresh_auth};
-use clap::Parser as _;
 
 /// Answers prompts from a script and records the questions.
 pub(crate) struct Script {
@@ -44,9 +44,8 @@ pub(crate) async fn run(
     args: &[&str],
     script: &mut Script,
 ) -> (Result<(), CommandError>, String) {
-    let cli = Cli::try_parse_from(std::iter::once("app").chain(args.iter().copied())).unwrap();
     let mut out = Vec::new();
-    let result = execute(auth, cli.command.unwrap(), script, &mut out).await;
+    let result = call_command(auth, args.iter().copied(), script, &mut out).await;
     (result, String::from_utf8(out).unwrap())
 }
 

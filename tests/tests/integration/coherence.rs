@@ -216,13 +216,10 @@ auth_tests::backend_tests! {
         auth.users().create_user("alice", "", Some("pw")).await.unwrap();
         let mut client = logged_in(&auth, "alice").await;
         let cli = instance(&db).await;
-        let command = auth::cli::Cli::try_parse_for::<User, _, _>(["app", "changepassword", "alice"])
-            .unwrap()
-            .command
-            .unwrap();
         let started = Instant::now();
         let mut out = Vec::new();
-        auth::cli::execute(&cli, command, &mut Answers(vec!["Str0ng-new-pass", "Str0ng-new-pass"]), &mut out)
+        let mut answers = Answers(vec!["Str0ng-new-pass", "Str0ng-new-pass"]);
+        auth::cli::call_command(&cli, ["changepassword", "alice"], &mut answers, &mut out)
             .await
             .unwrap();
         let took = anonymous_within_bound(&mut client, started).await;
@@ -256,12 +253,8 @@ auth_tests::backend_tests! {
         let started = Instant::now();
         admin_sql(&db, &format!("UPDATE auth_session SET expire_date = '{past}'")).await;
         let cli = instance(&db).await;
-        let command = auth::cli::Cli::try_parse_for::<User, _, _>(["app", "clearsessions"])
-            .unwrap()
-            .command
-            .unwrap();
         let mut out = Vec::new();
-        auth::cli::execute(&cli, command, &mut Answers(vec![]), &mut out).await.unwrap();
+        auth::cli::call_command(&cli, ["clearsessions"], &mut Answers(vec![]), &mut out).await.unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "Deleted 1 expired session(s).\n");
         let took = anonymous_within_bound(&mut client, started).await;
         eprintln!("clearsessions seen after {took:?} on {backend:?}");

@@ -7,7 +7,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use auth::events::{EndedBy, Event, EventFilter, EventKind};
+use auth::audit::EventFilter;
+use auth::events::{EndedBy, Event, EventKind};
 use auth_tests::{Backend, TestDb, User, app, client::Client};
 use http::StatusCode;
 
@@ -243,10 +244,6 @@ async fn the_log_can_be_off_and_events_prints_and_prunes() {
     let run = |args: &'static [&'static str]| {
         let auth = auth.clone();
         async move {
-            use clap::Parser as _;
-            let cli =
-                auth::cli::Cli::try_parse_from(std::iter::once("app").chain(args.iter().copied()))
-                    .unwrap();
             let mut out = Vec::new();
             struct NoPrompt;
             impl auth::cli::Prompt for NoPrompt {
@@ -260,7 +257,7 @@ async fn the_log_can_be_off_and_events_prints_and_prunes() {
                     false
                 }
             }
-            auth::cli::execute(&auth, cli.command.unwrap(), &mut NoPrompt, &mut out)
+            auth::cli::call_command(&auth, args.iter().copied(), &mut NoPrompt, &mut out)
                 .await
                 .unwrap();
             String::from_utf8(out).unwrap()

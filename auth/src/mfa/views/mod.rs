@@ -55,7 +55,8 @@ macro_rules! __auth_views_mfa {
             /// a POST with the secret's current code activates it, ends
             /// the user's other sessions and, the first time, shows the
             /// new recovery codes (303 to [`RecoveryCodesView`]). Needs a
-            /// recent authentication (declare a [`ReauthenticateView`]).
+            /// recent authentication (declare a
+            /// [`ReauthenticateView`](crate::views::ReauthenticateView)).
             TotpActivateView module(mfa) [GET, HEAD, POST] needs_login {
                 /// The template (`secret`, `qr_code`, `form`).
                 template_name: text = "mfa/totp_activate.html",

@@ -6,7 +6,8 @@
 //! two-factor state, writes anonymous requests make, and the mail the
 //! owner gets.
 
-use auth::events::{EventFilter, EventKind};
+use auth::audit::EventFilter;
+use auth::events::EventKind;
 use auth_tests::{User, app, client::Client};
 use axum::{Form, routing::post};
 use http::{Request, StatusCode, header};

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use auth::events::{EventFilter, EventKind};
+use auth::audit::EventFilter;
+use auth::events::EventKind;
 use auth_tests::{User, app, client::Client};
 use axum::routing::get;
 use http::StatusCode;

@@ -12,8 +12,13 @@
 
 use std::sync::{Arc, OnceLock, Weak};
 
-use super::{Event, EventKind, Sink};
-use crate::{app::shared::Shared, mail::EmailMessage, session::device::device, views::when};
+use crate::events::{Event, EventKind, Sink};
+use crate::{
+    app::shared::{EmailWatch, FeatureApp, Shared},
+    mail::EmailMessage,
+    session::device::device,
+    views::when,
+};
 
 /// How far back a device counts as known.
 #[cfg(feature = "audit")]
@@ -22,9 +27,13 @@ pub(crate) const KNOWN_DEVICE_WINDOW: std::time::Duration =
 
 /// Security mail as the builder installs it: its messages' templates (the
 /// [`Mailer`] is a sink of the events, added by the builder).
-pub(crate) const APP: crate::app::shared::FeatureApp = crate::app::shared::FeatureApp {
+pub(crate) const APP: FeatureApp = FeatureApp {
     templates: TEMPLATES,
-    ..crate::app::shared::FeatureApp::NOTHING
+    email_watch: Some(EmailWatch {
+        wanted: |settings| settings.notify_email_change,
+        changed: email_changed,
+    }),
+    ..FeatureApp::NOTHING
 };
 
 /// The templates these messages use, to register as built-ins.
@@ -225,17 +234,17 @@ async fn is_new_device(
     event: &Event,
     joined: time::OffsetDateTime,
 ) -> crate::Result<bool> {
-    let Some(writer) = shared.events.log() else {
+    let Some(writer) = shared.events.sink::<crate::audit::Writer>() else {
         return Ok(false);
     };
     writer.flush().await;
-    let (any, same) = super::log::earlier_logins(&shared.db, event, KNOWN_DEVICE_WINDOW).await?;
+    let (any, same) = crate::audit::earlier_logins(&shared.db, event, KNOWN_DEVICE_WINDOW).await?;
     let first_login = any == 0 && joined > event.at - KNOWN_DEVICE_WINDOW;
     Ok(same == 0 && !first_login)
 }
 
 /// Mails the old address of user `username` that it changed to `new_email`.
-pub(crate) fn email_changed(shared: &Arc<Shared>, username: &str, old: &str, new_email: &str) {
+fn email_changed(shared: &Arc<Shared>, username: &str, old: &str, new_email: &str) {
     if !shared.settings.notify_email_change || old.is_empty() {
         return;
     }

@@ -4,14 +4,54 @@
 
 use std::io::Write;
 
-use super::CommandError;
+use clap::{ArgMatches, CommandFactory, Parser};
+
+use super::EventFilter;
 use crate::{
     Auth, AuthUser,
-    events::{Event, EventFilter, EventKind},
+    cli::support::{CommandError, FeatureCommand, parsed, utc},
+    events::{Event, EventKind},
 };
 
+/// The app's commands.
+pub(crate) fn commands<U: AuthUser>() -> Vec<FeatureCommand<U>> {
+    vec![
+        FeatureCommand {
+            command: Events::command,
+            run: |auth, args, out| Box::pin(list(auth, args, out)),
+        },
+        FeatureCommand {
+            command: Clearevents::command,
+            run: |auth, _, out| Box::pin(clear(auth, out)),
+        },
+    ]
+}
+
+/// Show the audit log, newest first: logins, failures, lockouts,
+/// logouts, password changes and resets, ended sessions.
+#[derive(Debug, Parser)]
+#[command(name = "events")]
+struct Events {
+    /// Only this user's events (the username as stored or typed).
+    username: Option<String>,
+    /// Only the last DURATION (`7d`, `24h`, `30m`, `45s`).
+    #[arg(long, value_name = "DURATION")]
+    since: Option<String>,
+    /// Only this kind (`user_login_failed`, …; repeatable).
+    #[arg(long = "kind", value_name = "KIND")]
+    kinds: Vec<String>,
+    /// One JSON object per line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Delete audit-log events older than `AUTH_EVENT_RETENTION_DAYS`.
+#[derive(Debug, Parser)]
+#[command(name = "clearevents")]
+struct Clearevents {}
+
 /// `90d`, `24h`, `30m`, `45s` or a number of seconds.
-pub(super) fn parse_duration(text: &str) -> Result<time::Duration, String> {
+fn parse_duration(text: &str) -> Result<time::Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.char_indices().last() {
         Some((at, unit)) if unit.is_ascii_alphabetic() => (&text[..at], unit),
@@ -31,14 +71,17 @@ pub(super) fn parse_duration(text: &str) -> Result<time::Duration, String> {
 }
 
 /// `events`: the audit log, newest first.
-pub(super) async fn list<U: AuthUser>(
+async fn list<U: AuthUser>(
     auth: &Auth<U>,
-    username: Option<String>,
-    since: Option<String>,
-    kinds: Vec<String>,
-    json: bool,
+    args: &ArgMatches,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
+    let Events {
+        username,
+        since,
+        kinds,
+        json,
+    } = parsed(args)?;
     let since = since
         .map(|text| parse_duration(&text).map_err(CommandError::Usage))
         .transpose()?
@@ -72,17 +115,14 @@ pub(super) async fn list<U: AuthUser>(
 }
 
 /// `clearevents`.
-pub(super) async fn clear<U: AuthUser>(
-    auth: &Auth<U>,
-    out: &mut dyn Write,
-) -> Result<(), CommandError> {
+async fn clear<U: AuthUser>(auth: &Auth<U>, out: &mut dyn Write) -> Result<(), CommandError> {
     let deleted = auth.clear_old_events().await?;
     writeln!(out, "Deleted {deleted} old event(s).")?;
     Ok(())
 }
 
 fn timestamp(event: &Event) -> String {
-    super::utc(event.at)
+    utc(event.at)
 }
 
 /// `2026-12-03T15:00:00Z  user_login_failed  alice  192.0.2.1  failure`.

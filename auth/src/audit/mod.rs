@@ -14,8 +14,19 @@ use sea_orm::{
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{EndedBy, Event, EventKind};
-use crate::{Result, app::database::Database, session::metadata::truncate};
+#[cfg(feature = "cli")]
+pub(crate) mod cli;
+
+use crate::{
+    Result,
+    app::{
+        database::Database,
+        future::BoxFuture,
+        shared::{FeatureApp, Prune, Shared},
+    },
+    events::{EndedBy, Event, EventKind, Sink},
+    session::metadata::truncate,
+};
 
 /// The most events waiting to be written; past it new ones are dropped
 /// with a warning (a flood must not grow memory without bound).
@@ -85,9 +96,13 @@ pub(crate) struct Writer {
     queue: mpsc::Sender<Command>,
 }
 
-impl super::Sink for Writer {
+impl Sink for Writer {
     fn take(&self, event: &Arc<Event>) {
         self.write(event.clone());
+    }
+
+    fn flush(&self) -> BoxFuture<'_, ()> {
+        Box::pin(Writer::flush(self))
     }
 }
 
@@ -170,9 +185,13 @@ fn cut(text: &str, max: usize) -> String {
 
 /// The audit log as the builder installs it: its table (the writer is a
 /// sink of the events, started by the builder when `AUTH_EVENT_LOG` is on).
-pub(crate) const APP: crate::app::shared::FeatureApp = crate::app::shared::FeatureApp {
+pub(crate) const APP: FeatureApp = FeatureApp {
     migrate: Some(|db| Box::pin(migrate(db))),
-    ..crate::app::shared::FeatureApp::NOTHING
+    prune: Some(Prune {
+        what: "old event(s)",
+        run: |shared| Box::pin(clear_old(shared)),
+    }),
+    ..FeatureApp::NOTHING
 };
 
 /// Creates the table if missing.
@@ -301,22 +320,26 @@ pub(crate) async fn earlier_logins(
     Ok((any.saturating_sub(1), same.saturating_sub(1)))
 }
 
+/// Deletes events older than `AUTH_EVENT_RETENTION_DAYS`; how many.
+async fn clear_old(shared: &Shared) -> Result<u64> {
+    let now = shared.clock.now();
+    let retention = shared.settings.event_retention();
+    shared.db.run(prune(shared.db.conn(), now, retention)).await
+}
+
 impl<U> crate::Auth<U> {
     /// Deletes audit-log events older than `AUTH_EVENT_RETENTION_DAYS`
     /// (`clearevents`); how many (feature `audit`).
     pub async fn clear_old_events(&self) -> Result<u64> {
-        let shared = &self.shared;
-        let now = shared.clock.now();
-        let retention = shared.settings.event_retention();
-        shared.db.run(prune(shared.db.conn(), now, retention)).await
+        clear_old(&self.shared).await
     }
 
     /// The audit log: every auth event, newest first (see
-    /// [`events`](crate::events); feature `audit`).
+    /// [`audit`](crate::audit); feature `audit`).
     pub fn events(&self) -> EventLog<'_> {
         EventLog {
             db: &self.shared.db,
-            writer: self.shared.events.log(),
+            writer: self.shared.events.sink::<Writer>(),
         }
     }
 }
