@@ -16,7 +16,7 @@ use proc_macro::TokenStream;
 /// with one `#[auth(base)]` field of type `auth::AbstractUser` and any number
 /// of extra fields.
 ///
-/// ```ignore
+/// ```
 /// #[derive(Clone, Debug, auth::AuthUser)]
 /// #[auth(table = "notes_member")]
 /// pub struct Member {
@@ -28,6 +28,7 @@ use proc_macro::TokenStream;
 ///     pub karma: i32,                      // optional, 0 unless given
 ///     pub joined_via: Option<String>,      // optional, NULL unless given
 /// }
+/// # fn main() {}
 /// ```
 ///
 /// Generates, next to the struct:
@@ -112,7 +113,9 @@ pub fn login_required(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Requires permissions for an axum handler, with the semantics of
 /// Django's `PermissionRequiredMixin`.
 ///
-/// ```ignore
+/// ```
+/// # #[derive(Clone, Debug, auth::AuthUser)]
+/// # pub struct User { #[auth(base)] pub base: auth::AbstractUser }
 /// auth::permissions! { accounts: view_report = "Can view reports" }
 ///
 /// #[auth::permission_required(perms::accounts::VIEW_REPORT)]
@@ -120,6 +123,7 @@ pub fn login_required(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// #[auth::permission_required(["accounts.view_report", "accounts.publish_report"], raise_exception = true)]
 /// async fn publish() -> &'static str { "..." }
+/// # fn main() {}
 /// ```
 ///
 /// - An anonymous user gets `303 See Other` to the login URL with `next`
@@ -141,9 +145,12 @@ pub fn permission_required(attr: TokenStream, item: TokenStream) -> TokenStream 
 /// Requires a recent authentication for an axum handler ("sudo mode",
 /// django-allauth's `reauthentication_required`).
 ///
-/// ```ignore
+/// ```
+/// # #[derive(Clone, Debug, auth::AuthUser)]
+/// # pub struct User { #[auth(base)] pub base: auth::AbstractUser }
 /// #[auth::reauth_required(max_age = 300)]
 /// async fn delete_account(user: User) -> &'static str { "..." }
+/// # fn main() {}
 /// ```
 ///
 /// A user whose login or last re-authentication on this session is older
@@ -160,11 +167,14 @@ pub fn reauth_required(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Requires a user passing a test for an axum handler, like Django's
 /// `@user_passes_test`.
 ///
-/// ```ignore
+/// ```
+/// # #[derive(Clone, Debug, auth::AuthUser)]
+/// # pub struct User { #[auth(base)] pub base: auth::AbstractUser }
 /// fn is_staff(user: &User) -> bool { user.is_staff }
 ///
 /// #[auth::user_passes_test(is_staff, login_url = "/login/")]
 /// async fn staff() -> &'static str { "..." }
+/// # fn main() {}
 /// ```
 ///
 /// The predicate takes `&User` (the model names itself through the
@@ -180,11 +190,12 @@ pub fn user_passes_test(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Declares an app's permissions as typed constants (Django's
 /// `Meta.permissions`).
 ///
-/// ```ignore
+/// ```
 /// auth::permissions! {
 ///     accounts: view_report = "Can view reports", publish_report = "Can publish reports";
 /// }
 /// // → mod perms { pub mod accounts { pub const VIEW_REPORT: auth::Permission; … } pub const ALL }
+/// # fn main() { let _ = (perms::accounts::VIEW_REPORT, perms::ALL); }
 /// ```
 ///
 /// Apps are separated by `;`. The module is `perms` unless the first line
@@ -201,7 +212,7 @@ pub fn permissions(input: TokenStream) -> TokenStream {
 /// Declares the auth routes and names their URLs, like Django's
 /// `path("login/", LoginView.as_view(...), name="login")` list.
 ///
-/// ```ignore
+/// ```
 /// auth::auth_urls! {
 ///     login: "/login/" => LoginView { template_name: "accounts/login.html" },
 ///     logout: "/logout/" => LogoutView { next_page: "/" },
@@ -209,6 +220,7 @@ pub fn permissions(input: TokenStream) -> TokenStream {
 ///     password_change_done: "/password-change/done/" => PasswordChangeDoneView,
 /// }
 /// // → mod urls { const LOGIN, LOGOUT, …; ALL; fn reverse(name); fn router() }
+/// # fn main() { let _: axum::Router = urls::router(); let _ = urls::LOGIN; }
 /// ```
 ///
 /// Use it where items go (module level). It generates a module (`urls`, or
@@ -220,11 +232,14 @@ pub fn permissions(input: TokenStream) -> TokenStream {
 ///
 /// The password-reset views join the same list:
 ///
-/// ```ignore
+/// ```
+/// # auth::auth_urls! {
 /// password_reset: "/password-reset/" => PasswordResetView,
 /// password_reset_done: "/password-reset/done/" => PasswordResetDoneView,
 /// password_reset_confirm: "/reset/<uidb64>/<token>/" => PasswordResetConfirmView,
 /// password_reset_complete: "/reset/done/" => PasswordResetCompleteView,
+/// # }
+/// # fn main() { let _ = urls::PASSWORD_RESET_CONFIRM; }
 /// ```
 ///
 /// `<name>` segments are path parameters; only `PasswordResetConfirmView`

@@ -25,36 +25,26 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Where Django's pieces live
+//! # The public API
 //!
-//! One folder or file per piece of `django.contrib.auth` (and the parts of
-//! `contrib.sessions`, `middleware.csrf` and `conf` it leans on):
+//! - The app: [`Auth`] (built by [`AuthBuilder`]: settings, database,
+//!   URLs, templates), [`Settings`], [`Error`]; [`checks`] (Django's
+//!   `manage.py check`); [`cli`] (the management commands, feature `cli`).
+//! - Users: [`AuthUser`] (derived), [`AbstractUser`], [`Users`]
+//!   (`auth.users()`), [`Backend`], [`ModelBackend`].
+//! - Requests: [`Session`] and the primitives [`authenticate`],
+//!   [`stage_login`], [`login`], [`logout`], [`update_session_auth_hash`];
+//!   [`CurrentUser`], [`UserPermissions`], [`Templates`]; the guards
+//!   [`login_required`], [`permission_required`], [`user_passes_test`],
+//!   [`reauth_required`] and their layers; [`auth_urls!`], [`views`].
+//! - Permissions: [`permissions!`], [`Permission`], [`PermissionAdmin`]
+//!   (`auth.permissions()`).
+//! - [`password`] (hashers, validators), [`mail`], [`events`] (Django's
+//!   signals), [`redirect`] (safe `next` URLs).
+//! - The feature apps, each under its feature: `mfa` (two-factor login
+//!   and passkeys), `sessions` (`user-sessions`), `audit`.
 //!
-//! | Django | here |
-//! |---|---|
-//! | `models.py`: `AbstractUser`, `User.objects` | `user/`: [`AbstractUser`], [`AuthUser`], [`Users`] (`auth.users()`) |
-//! | `backends.py`: `ModelBackend`, `AUTHENTICATION_BACKENDS` | `backend.rs`: [`Backend`], [`ModelBackend`] |
-//! | `authenticate`, `login`, `logout`, `update_session_auth_hash`, `contrib.sessions` | `session/`: [`authenticate`], [`stage_login`] (the login stage every login goes through), [`login`], [`logout`], [`update_session_auth_hash`], [`Session`]; the stores, their cache and its coherence |
-//! | django-allauth's `usersessions` | `usersessions/`: `auth::sessions` (feature `user-sessions`) |
-//! | session timeouts, "remember me", re-authentication | `session/lifetime.rs`; `guards/reauth_required.rs`: [`reauth_required`] |
-//! | `AuthenticationMiddleware`, `request.user` | `middleware.rs`: [`AuthLayer`]; `session/request.rs`: [`CurrentUser`] |
-//! | `decorators.py`, `mixins.py`, `LoginRequiredMiddleware` | `guards/`: [`login_required`], [`permission_required`], [`user_passes_test`] and their layers |
-//! | `Permission`, `Group`, `PermissionsMixin` | `permissions/`: [`Permission`], [`UserPermissions`], [`PermissionAdmin`] (`auth.permissions()`), [`permissions!`] |
-//! | `hashers.py`, `password_validation.py` | [`password`] |
-//! | `forms.py` | `forms/`: login, set-password, password-change, reset-request |
-//! | `views.py`, `urls.py` | [`views`], [`auth_urls!`], [`Urls`] |
-//! | `tokens.py` (`PasswordResetTokenGenerator`) | `tokens.rs` |
-//! | django-allauth's `mfa` (TOTP, recovery codes, passkeys) | `mfa/`: `auth::mfa` (`auth.mfa()`; features `mfa`, `passkeys`) |
-//! | `core.mail` | [`mail`]: [`Mail`] (`auth.mail()`) |
-//! | `middleware.csrf`, `get_token` | `csrf/` |
-//! | `http`, `utils.http`, `SecurityMiddleware`, `ALLOWED_HOSTS` | `http/`: [`redirect`], host check, body limits, client address, security headers |
-//! | `conf.settings` | `settings/`: [`Settings`] |
-//! | templates and context processors (`user`, `perms`, `csrf_token`) | `templates/`: [`Templates`] |
-//! | `management/commands/` | [`cli`] |
-//! | `core.checks` (`manage.py check`) | `app/checks/`: [`checks`] |
-//! | login throttling (`django-axes`' job), device cookies | `throttle/` |
-//! | `user_logged_in`, `user_logged_out`, `user_login_failed` signals; an audit log (`django-axes`' access log) | [`events`] |
-//! | the app itself: settings, database, hasher, stores | `app/`: [`Auth`], [`AuthBuilder`], [`Error`] |
+//! The README maps each piece of Django to the file that has it here.
 
 #![warn(missing_docs, unreachable_pub)]
 

@@ -17,6 +17,7 @@ mod cli;
 mod coherence;
 mod csrf;
 mod deployment;
+mod docs;
 mod early_refusals;
 mod error_pages;
 mod events;
