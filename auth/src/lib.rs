@@ -83,7 +83,7 @@ pub mod views;
 pub struct ReadmeDoctests;
 
 pub use app::Auth;
-pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL, connect};
+pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL};
 pub use app::checks;
 pub use app::error::{Error, Result, ValidationError};
 pub use app::migration::Migration;
@@ -103,19 +103,12 @@ pub use session::request::CurrentUser;
 pub use session::{
     LoginStage, Session, authenticate, login, logout, stage_login, update_session_auth_hash,
 };
-#[cfg(feature = "mfa")]
-pub use settings::MfaRequired;
-#[cfg(feature = "pwned")]
-pub use settings::PwnedFail;
 pub use settings::{
     EmailBackendKind, MaxSessionsPolicy, RememberMe, SameSite, Settings, SettingsError,
     UnknownValue,
 };
 pub use templates::Templates;
-pub use user::{
-    AbstractUser, AuthUser, USERNAME_MAX_LENGTH, Users, normalize_email, normalize_username,
-    validate_username,
-};
+pub use user::{AbstractUser, AuthUser, Users, normalize_email, validate_username};
 pub use views::urls::{Route, Urls};
 
 /// What generated code needs, so user crates need no direct dependency on

@@ -492,7 +492,7 @@ fn with_breach_list(mut validators: Validators, settings: &Settings) -> Result<V
 #[cfg(feature = "mfa")]
 async fn note_missing_required_groups(shared: &Shared) {
     let settings = &shared.settings;
-    if settings.mfa_required != crate::MfaRequired::Groups {
+    if settings.mfa_required != crate::settings::MfaRequired::Groups {
         return;
     }
     let groups = &settings.mfa_required_groups;
@@ -666,7 +666,7 @@ async fn redis_store(
 }
 
 /// Opens a connection pool with timeouts from the settings.
-pub async fn connect(url: &str, settings: &Settings) -> Result<DatabaseConnection> {
+pub(crate) async fn connect(url: &str, settings: &Settings) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(settings.database_timeout)

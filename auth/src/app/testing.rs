@@ -4,6 +4,23 @@
 use std::sync::Arc;
 
 pub use crate::session::cache::Gate;
+
+/// The re-authentication form's error for a wrong password.
+pub const REAUTH_INCORRECT: &str = crate::forms::reauthenticate::REAUTH_INCORRECT;
+/// The login page's notice after a session timed out.
+pub const SESSION_EXPIRED: &str = crate::views::SESSION_EXPIRED;
+
+/// Django's `iri_to_uri`: the percent-encoding a redirect's target gets.
+pub fn iri_to_uri(iri: &str) -> String {
+    crate::http::redirect::iri_to_uri(iri)
+}
+
+/// Whether `url`, which Django's `url_has_allowed_host_and_scheme` would
+/// accept, is refused here on purpose (the cases where this crate is
+/// stricter).
+pub fn stricter_than_django(url: &str) -> bool {
+    crate::http::redirect::stricter_than_django(url)
+}
 use crate::{Auth, Result, user::AuthUser};
 
 /// How many password hashes `auth`'s hasher computed so far.

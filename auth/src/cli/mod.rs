@@ -86,12 +86,12 @@ use users::{NoInputEnv, change_password, gather_new_user};
 
 /// The environment variable `createsuperuser --noinput` reads the password
 /// from (Django: `DJANGO_SUPERUSER_PASSWORD`).
-pub const SUPERUSER_PASSWORD_ENV: &str = "AUTH_SUPERUSER_PASSWORD";
+pub(crate) const SUPERUSER_PASSWORD_ENV: &str = "AUTH_SUPERUSER_PASSWORD";
 /// The environment variable `createsuperuser --noinput` reads the email
 /// from when `--email` is not given.
-pub const SUPERUSER_EMAIL_ENV: &str = "AUTH_SUPERUSER_EMAIL";
+pub(crate) const SUPERUSER_EMAIL_ENV: &str = "AUTH_SUPERUSER_EMAIL";
 /// The environment variable `createuser --noinput` reads the password from.
-pub const USER_PASSWORD_ENV: &str = "AUTH_USER_PASSWORD";
+pub(crate) const USER_PASSWORD_ENV: &str = "AUTH_USER_PASSWORD";
 
 /// The built-in command line (the model's extra fields and the app's
 /// commands are added by [`Cli::command_for`]).

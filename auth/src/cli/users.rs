@@ -37,7 +37,7 @@ where
                 "You must use --username with --noinput.".into(),
             ));
         };
-        let username = crate::normalize_username(&username);
+        let username = crate::user::normalize_username(&username);
         check_new_username(auth, &username).await?;
         let password = std::env::var(env.password).ok();
         if password.is_none() {
@@ -78,7 +78,7 @@ where
     }
     let username = match args.username.clone() {
         Some(given) => {
-            let username = crate::normalize_username(&given);
+            let username = crate::user::normalize_username(&given);
             check_new_username(auth, &username).await?;
             username
         }
@@ -148,7 +148,7 @@ async fn ask_username<U: AuthUser>(
             Some(d) => format!("Username (leave blank to use '{d}'): "),
             None => "Username: ".to_owned(),
         };
-        let answer = crate::normalize_username(&prompt.line(&question)?);
+        let answer = crate::user::normalize_username(&prompt.line(&question)?);
         let candidate = match (answer.is_empty(), &default) {
             (true, Some(d)) => d.clone(),
             (true, None) => {

@@ -10,7 +10,7 @@ use crate::{
 
 /// The generic failure message: the same for an unknown user, a wrong
 /// password and an inactive user, so accounts cannot be enumerated.
-pub const INVALID_LOGIN: &str =
+pub(crate) const INVALID_LOGIN: &str =
     "Please enter a correct username and password. Note that both fields may be case-sensitive.";
 
 /// A submitted login form.

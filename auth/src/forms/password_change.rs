@@ -6,7 +6,7 @@ use super::{Form, set_password::SetPasswordForm, widgets::FormField};
 use crate::{AbstractUser, http::body::FormData, password::validation::Validators};
 
 /// Wrong current password.
-pub const PASSWORD_INCORRECT: &str =
+pub(crate) const PASSWORD_INCORRECT: &str =
     "Your old password was entered incorrectly. Please enter it again.";
 
 /// A submitted password-change form.

@@ -6,7 +6,7 @@ use super::{Form, REQUIRED, widgets::FormField};
 use crate::http::body::FormData;
 
 /// Django's `EmailField` message.
-pub const INVALID_EMAIL: &str = "Enter a valid email address.";
+pub(crate) const INVALID_EMAIL: &str = "Enter a valid email address.";
 
 /// The longest address accepted (RFC 5321's path limit, Django's
 /// `EmailField` maximum).

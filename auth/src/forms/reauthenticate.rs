@@ -5,7 +5,7 @@ use super::{Form, widgets::FormField};
 use crate::http::body::FormData;
 
 /// The message for a wrong password.
-pub const REAUTH_INCORRECT: &str = "Incorrect password. Please try again.";
+pub(crate) const REAUTH_INCORRECT: &str = "Incorrect password. Please try again.";
 
 /// A submitted re-authentication form.
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// The two new passwords differ (with Django's curly apostrophe).
-pub const PASSWORD_MISMATCH: &str = "The two password fields didn’t match.";
+pub(crate) const PASSWORD_MISMATCH: &str = "The two password fields didn’t match.";
 
 /// A submitted new-password form.
 #[derive(Debug)]

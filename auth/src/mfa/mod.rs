@@ -40,6 +40,7 @@ pub(crate) mod webauthn;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::settings::MfaRequired;
 pub use admin::{FactorStatus, MfaAdmin};
 pub use forms::INVALID_CODE;
 #[cfg(feature = "passkeys")]

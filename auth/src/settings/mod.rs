@@ -13,7 +13,7 @@ pub(crate) mod secret;
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
 #[cfg(feature = "pwned")]
-pub use crate::password::PwnedFail;
+pub(crate) use crate::password::PwnedFail;
 
 /// The `SameSite` attribute of a cookie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

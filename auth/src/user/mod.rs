@@ -15,12 +15,13 @@ pub(crate) mod normalize;
 pub(crate) mod store;
 
 pub use manager::Users;
-pub use normalize::{normalize_email, normalize_username};
+pub use normalize::normalize_email;
+pub(crate) use normalize::normalize_username;
 
 use crate::{DateTime, ValidationError};
 
 /// The longest username accepted, as Django's `AbstractUser.username`.
-pub const USERNAME_MAX_LENGTH: usize = columns::USERNAME as usize;
+pub(crate) const USERNAME_MAX_LENGTH: usize = columns::USERNAME as usize;
 
 /// Makes [`AbstractUser`] (its fields, and a `Debug` that leaves the
 /// password hash out) and [`BaseColumn`] from the one list of base

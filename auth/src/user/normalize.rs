@@ -5,7 +5,7 @@ use super::USERNAME_MAX_LENGTH;
 
 /// Django's `UsernameField` cleaning: surrounding whitespace stripped, NFKC
 /// normalisation (unless longer than the maximum length).
-pub fn normalize_username(raw: &str) -> String {
+pub(crate) fn normalize_username(raw: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let trimmed = raw.trim();
     if trimmed.chars().count() > USERNAME_MAX_LENGTH {

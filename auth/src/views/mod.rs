@@ -36,10 +36,6 @@ use axum::{
 };
 use http::{HeaderValue, Method, Request, StatusCode, header};
 
-pub use crate::forms::{
-    login::INVALID_LOGIN, password_change::PASSWORD_INCORRECT, password_reset::INVALID_EMAIL,
-    reauthenticate::REAUTH_INCORRECT, set_password::PASSWORD_MISMATCH,
-};
 pub use table::{
     LoginView, LogoutView, PasswordChangeDoneView, PasswordChangeView, PasswordResetCompleteView,
     PasswordResetConfirmView, PasswordResetDoneView, PasswordResetView, ReauthenticateView,
@@ -50,7 +46,7 @@ use crate::{
 };
 
 /// The login page's notice after a session timed out (shown once).
-pub const SESSION_EXPIRED: &str = "Your session has expired. Please log in again.";
+pub(crate) const SESSION_EXPIRED: &str = "Your session has expired. Please log in again.";
 
 /// The form field that carries the page to return to.
 pub(crate) const NEXT: &str = crate::REDIRECT_FIELD_NAME;

@@ -41,7 +41,8 @@ macro_rules! __auth_views_core {
             /// A successful POST redirects (303) to the safe `next` (form
             /// first, then query string), else `next_page`, else
             /// `settings.login_redirect_url`. Invalid credentials re-render
-            /// the form with 200 and [`INVALID_LOGIN`](crate::views::INVALID_LOGIN);
+            /// the form with 200 and Django's "Please enter a correct
+            /// username and password…";
             /// too many failures for the username or the client re-render
             /// it with 429 and "Too many failed login attempts. Try again
             /// later.", without checking the password. PUT is treated as

@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use auth::{PwnedFail, password::PwnedPasswordValidator, password::validation::PasswordValidator};
+use auth::password::{PwnedFail, PwnedPasswordValidator, validation::PasswordValidator};
 use auth_tests::{User, client::Client, fresh_auth_with};
 use axum::{
     extract::{Path, State},

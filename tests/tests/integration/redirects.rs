@@ -2,7 +2,8 @@
 //! Django's own verdicts on a generated corpus, and a browser's URL parser
 //! (the WHATWG parser of the `url` crate) on generated strings.
 
-use auth::redirect::{iri_to_uri, stricter_than_django, url_has_allowed_host_and_scheme};
+use auth::redirect::url_has_allowed_host_and_scheme;
+use auth::testing::{iri_to_uri, stricter_than_django};
 use proptest::prelude::*;
 
 const HOSTS: &[&str] = &["testserver"];

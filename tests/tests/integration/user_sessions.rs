@@ -249,7 +249,7 @@ auth_tests::backend_tests! {
             .post("/reauthenticate/", &[("csrfmiddlewaretoken", &token), ("next", "/sessions/"), ("password", "nope")])
             .await;
         assert_eq!(wrong.status, StatusCode::OK);
-        assert!(wrong.body.contains(auth::views::REAUTH_INCORRECT), "{}", wrong.body);
+        assert!(wrong.body.contains(auth::testing::REAUTH_INCORRECT), "{}", wrong.body);
         let right = here
             .post("/reauthenticate/", &[("csrfmiddlewaretoken", &token), ("next", "/sessions/"), ("password", "pw")])
             .await;
@@ -331,9 +331,9 @@ auth_tests::backend_tests! {
         let login = page.location().unwrap().to_owned();
         assert!(login.starts_with("/login/"), "{login}");
         let page = alice.get(&login).await;
-        assert!(page.body.contains(auth::views::SESSION_EXPIRED), "{}", page.body);
+        assert!(page.body.contains(auth::testing::SESSION_EXPIRED), "{}", page.body);
         let again = alice.get(&login).await;
-        assert!(!again.body.contains(auth::views::SESSION_EXPIRED), "once");
+        assert!(!again.body.contains(auth::testing::SESSION_EXPIRED), "once");
         let alice_id = user_id(&auth, "alice").await;
         assert!(auth.sessions().list_for(alice_id).await.unwrap().is_empty(), "deleted");
     }

@@ -173,7 +173,7 @@ auth_tests::backend_tests! {
     async fn the_login_primitive_never_skips_a_required_enrolment(backend: Backend) {
         let db = backend.database().await;
         let required = auth::Settings {
-            mfa_required: auth::MfaRequired::Superusers,
+            mfa_required: auth::mfa::MfaRequired::Superusers,
             ..settings()
         };
         let auth = instance_with(&db, required).await;
@@ -437,7 +437,7 @@ auth_tests::backend_tests! {
     async fn a_planted_session_hands_over_no_totp_secret(backend: Backend) {
         let db = backend.database().await;
         let required = auth::Settings {
-            mfa_required: auth::MfaRequired::Superusers,
+            mfa_required: auth::mfa::MfaRequired::Superusers,
             ..settings()
         };
         let auth = instance_with(&db, required).await;

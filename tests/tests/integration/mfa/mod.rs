@@ -386,7 +386,7 @@ auth_tests::backend_tests! {
     async fn members_of_a_required_group_set_up_totp_before_they_are_logged_in(backend: Backend) {
         let db = backend.database().await;
         let required = auth::Settings {
-            mfa_required: auth::MfaRequired::Groups,
+            mfa_required: auth::mfa::MfaRequired::Groups,
             mfa_required_groups: vec!["admins".into()],
             ..settings()
         };
@@ -592,7 +592,7 @@ async fn a_requirement_nobody_can_meet_fails_the_checks() {
     }
     let db = auth_tests::Backend::Sqlite.database().await;
     let staff = auth::Settings {
-        mfa_required: auth::MfaRequired::Staff,
+        mfa_required: auth::mfa::MfaRequired::Staff,
         ..settings()
     };
     let auth = db
@@ -610,7 +610,7 @@ async fn a_requirement_nobody_can_meet_fails_the_checks() {
     let report = auth::checks::run_checks(&declared, auth::checks::Scope::check(false));
     assert!(!report.contains("auth.E007"), "{report}");
     let no_groups = auth::Settings {
-        mfa_required: auth::MfaRequired::Groups,
+        mfa_required: auth::mfa::MfaRequired::Groups,
         ..settings()
     };
     let auth = instance_with(&db, no_groups).await;
@@ -665,7 +665,7 @@ async fn a_forgotten_url_table_fails_closed_and_the_checks_say_why() {
     );
 
     let required = auth::Settings {
-        mfa_required: auth::MfaRequired::Staff,
+        mfa_required: auth::mfa::MfaRequired::Staff,
         ..settings()
     };
     let auth = without_table(required).await.unwrap();
@@ -685,7 +685,7 @@ async fn a_forgotten_url_table_fails_closed_and_the_checks_say_why() {
 async fn a_required_group_that_does_not_exist_is_reported() {
     let db = auth_tests::Backend::Sqlite.database().await;
     let required = auth::Settings {
-        mfa_required: auth::MfaRequired::Groups,
+        mfa_required: auth::mfa::MfaRequired::Groups,
         mfa_required_groups: vec!["approver".into()],
         ..settings()
     };
