@@ -216,15 +216,30 @@ fn development_key(path: &Path) -> Result<String> {
     };
     // Not logged here: every command builds the app, and the system check
     // auth.W005 says it once where it matters (`serve`, `check`).
-    let key = match read_private(path).map_err(refuse)? {
-        Some(key) => key,
-        None => {
-            let key = random_string(50);
-            create_private(path, &key).map_err(|e| refuse(format!("could not be created: {e}")))?;
-            key
-        }
-    };
-    Ok(key)
+    if let Some(key) = read_private(path).map_err(refuse)? {
+        return Ok(key);
+    }
+    let key = random_string(50);
+    match publish_private(path, &key) {
+        Ok(()) => Ok(key),
+        // Another process's first start won the race: its key, whole.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_private(path)
+            .map_err(refuse)?
+            .ok_or_else(|| refuse("disappeared while it was being created".into())),
+        Err(e) => Err(refuse(format!("could not be created: {e}"))),
+    }
+}
+
+/// Writes `contents` to a private file beside `path`, then links it in
+/// place: the key appears whole or not at all, and whatever exists at
+/// `path` (another start's key, a symlink) is left alone (`AlreadyExists`).
+fn publish_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let draft = path.with_file_name(format!(".{name}.{}.tmp", random_string(12)));
+    create_private(&draft, contents)?;
+    let linked = std::fs::hard_link(&draft, path);
+    let _ = std::fs::remove_file(&draft);
+    linked
 }
 
 /// The key in an existing file; `None` when there is no file.
@@ -399,6 +414,32 @@ mod tests {
             secret_key_file: path.to_owned(),
             ..Settings::default()
         })
+    }
+
+    /// Two first starts at once (two commands, two test processes): both
+    /// get the one key written, neither an error nor a half-written file.
+    #[test]
+    fn first_starts_at_once_share_one_key() {
+        for _ in 0..20 {
+            let path = temp_path();
+            let barrier = std::sync::Barrier::new(8);
+            let keys: Vec<_> = std::thread::scope(|scope| {
+                let starts: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            barrier.wait();
+                            development_key(&path).map_err(|e| e.to_string())
+                        })
+                    })
+                    .collect();
+                starts.into_iter().map(|s| s.join().unwrap()).collect()
+            });
+            let written = std::fs::read_to_string(&path).unwrap();
+            for key in keys {
+                assert_eq!(key.as_deref(), Ok(written.trim()));
+            }
+            std::fs::remove_file(&path).unwrap();
+        }
     }
 
     #[cfg(unix)]
