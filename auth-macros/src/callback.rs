@@ -13,9 +13,10 @@ use syn::{
 
 /// `::auth::__private::<list>!(::auth::__private::<stage>, { input })`.
 pub(crate) fn through(list: &str, stage: &str, input: TokenStream) -> TokenStream {
+    let krate = crate::krate::path();
     let (list, stage) = (format_ident!("{list}"), format_ident!("{stage}"));
     quote! {
-        ::auth::__private::#list!(::auth::__private::#stage, { #input });
+        #krate::__private::#list!(#krate::__private::#stage, { #input });
     }
 }
 

@@ -6,6 +6,7 @@ mod attr;
 mod callback;
 mod ctxt;
 mod guard;
+mod krate;
 mod permissions;
 mod urls;
 mod user;
@@ -51,6 +52,9 @@ use proc_macro::TokenStream;
 ///   underscores). Default: the snake-case plural of the struct name
 ///   (`User` → `users`, `StaffMember` → `staff_members`).
 /// - `#[auth(entity = "user_table")]`: the entity module's name.
+/// - `#[auth(crate = "authn")]`: the name the runtime is imported by, when
+///   Cargo.toml renames it (`authn = { package = "contrib-auth", … }`);
+///   every macro takes the same key (serde's and tokio's convention).
 ///
 /// # On a field
 ///
@@ -105,6 +109,8 @@ pub fn derive_auth_user_with_columns(input: TokenStream) -> TokenStream {
 /// - `#[login_required(login_url = "/login/")]`, or a path to a
 ///   `&'static str` const (`login_url = urls::LOGIN`).
 /// - `redirect_field_name = "goto"`: the query parameter (default `next`).
+/// - `crate = "authn"`: the runtime's name when the dependency is renamed
+///   (every guard takes it).
 #[proc_macro_attribute]
 pub fn login_required(attr: TokenStream, item: TokenStream) -> TokenStream {
     guard::expand(guard::Kind::LoginRequired, attr.into(), item.into()).into()
@@ -203,7 +209,8 @@ pub fn user_passes_test(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `AuthBuilder::permissions` and `migrate` inserts the missing rows; use
 /// the constants wherever a permission is named, so a typo does not
 /// compile. Checked here: lowercase app labels, codenames up to 100
-/// characters, descriptions of 1 to 255, no duplicates.
+/// characters, descriptions of 1 to 255, no duplicates. A renamed
+/// dependency is named by a first line `#[auth(crate = "authn")]`.
 #[proc_macro]
 pub fn permissions(input: TokenStream) -> TokenStream {
     permissions::expand(input.into()).into()
@@ -254,6 +261,10 @@ pub fn permissions(input: TokenStream) -> TokenStream {
 /// `subject_template_name`, `from_email`, `post_reset_login`), option value
 /// types, paths that start and end with `/`, parameter segments, no
 /// duplicate names or paths, and the views each one needs.
+///
+/// When Cargo.toml renames the runtime (`authn = { package =
+/// "contrib-auth", … }`), say so on the first line:
+/// `#[auth(crate = "authn")]`, as on every macro.
 #[proc_macro]
 pub fn auth_urls(input: TokenStream) -> TokenStream {
     urls::expand(input.into()).into()

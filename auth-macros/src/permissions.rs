@@ -104,14 +104,23 @@ impl Parse for Declaration {
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let (attrs, input) = crate::krate::leading(input);
+    let cx = Ctxt::new();
+    let krate = crate::krate::check_leading(&cx, "permissions", &attrs);
     let declaration = match syn::parse2::<Declaration>(input) {
         Ok(declaration) => declaration,
-        Err(err) => return err.into_compile_error(),
+        Err(err) => {
+            cx.push(err);
+            return cx
+                .check()
+                .err()
+                .map(syn::Error::into_compile_error)
+                .unwrap_or_default();
+        }
     };
-    let cx = Ctxt::new();
     let apps = check(&cx, &declaration);
     match cx.check() {
-        Ok(()) => generate(&declaration, &apps),
+        Ok(()) => crate::krate::scoped(krate, || generate(&declaration, &apps)),
         Err(err) => err.into_compile_error(),
     }
 }
@@ -178,6 +187,7 @@ fn check<'a>(cx: &Ctxt, declaration: &'a Declaration) -> BTreeMap<String, Vec<&'
 }
 
 fn generate(declaration: &Declaration, apps: &BTreeMap<String, Vec<&Entry>>) -> TokenStream {
+    let krate = crate::krate::path();
     let vis = &declaration.vis;
     let module = declaration
         .module
@@ -196,8 +206,8 @@ fn generate(declaration: &Declaration, apps: &BTreeMap<String, Vec<&Entry>>) -> 
                 all.push(quote!(#app::#constant));
                 quote! {
                     #[doc = #doc]
-                    pub const #constant: ::auth::Permission =
-                        ::auth::Permission::new(#label, #codename, #name);
+                    pub const #constant: #krate::Permission =
+                        #krate::Permission::new(#label, #codename, #name);
                 }
             })
             .collect();
@@ -217,11 +227,11 @@ fn generate(declaration: &Declaration, apps: &BTreeMap<String, Vec<&Entry>>) -> 
 
             /// Every permission declared here, for
             /// `AuthBuilder::permissions`.
-            pub const ALL: &[::auth::Permission] = &[#(#all),*];
+            pub const ALL: &[#krate::Permission] = &[#(#all),*];
 
             // For the system checks: a block not given to the builder.
-            ::auth::__private::inventory::submit! {
-                ::auth::__private::PermissionsDeclaration {
+            #krate::__private::inventory::submit! {
+                #krate::__private::PermissionsDeclaration {
                     module: ::core::module_path!(),
                     all: ALL,
                 }

@@ -46,6 +46,8 @@ pub(crate) struct Args {
     /// `reauth_required`: how recent the authentication must be, in
     /// seconds.
     pub max_age: Option<syn::LitInt>,
+    /// `crate = "..."`: the runtime's path when the dependency is renamed.
+    pub krate: Option<syn::Path>,
 }
 
 impl Args {
@@ -56,6 +58,7 @@ impl Args {
         let mut redirect_field_name = Attr::none(cx, &what, REDIRECT_FIELD_NAME);
         let mut raise_exception = Attr::none(cx, &what, RAISE_EXCEPTION);
         let mut max_age = Attr::none(cx, &what, MAX_AGE);
+        let mut krate = Attr::none(cx, &what, crate::krate::CRATE);
         let mut permissions = Vec::new();
         let mut predicate = None;
         let mut positional = false;
@@ -91,7 +94,21 @@ impl Args {
                 }
             };
             let value = *assign.right;
-            if kind == Kind::ReauthRequired {
+            if key == crate::krate::CRATE {
+                match value {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(lit), ..
+                    }) => {
+                        if let Some(path) = crate::krate::parse(cx, &lit) {
+                            krate.set(&key, path);
+                        }
+                    }
+                    other => cx.error_spanned_by(
+                        other,
+                        "`crate` takes a string literal, such as `crate = \"authn\"`",
+                    ),
+                }
+            } else if kind == Kind::ReauthRequired {
                 if key == MAX_AGE {
                     match value {
                         Expr::Lit(ExprLit {
@@ -156,6 +173,7 @@ impl Args {
             permissions,
             predicate,
             max_age: max_age.get(),
+            krate: krate.get(),
         }
     }
 
@@ -167,6 +185,7 @@ impl Args {
             permissions: Vec::new(),
             predicate: None,
             max_age: None,
+            krate: None,
         }
     }
 }

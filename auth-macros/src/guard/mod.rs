@@ -92,7 +92,10 @@ fn try_expand(kind: Kind, attr: TokenStream, item: TokenStream) -> syn::Result<T
         }
     };
     check(kind, &function)?;
-    Ok(generate(kind, &args, function))
+    let krate = args.krate.clone();
+    Ok(crate::krate::scoped(krate, || {
+        generate(kind, &args, function)
+    }))
 }
 
 /// The tokens to point at when the item is not a function.
@@ -146,6 +149,7 @@ fn check(kind: Kind, function: &ItemFn) -> syn::Result<()> {
 }
 
 fn generate(kind: Kind, args: &Args, mut function: ItemFn) -> TokenStream {
+    let krate = crate::krate::path();
     let vis = &function.vis;
     let handler = function.sig.ident.to_string();
     let marker = format_ident!(
@@ -159,30 +163,31 @@ fn generate(kind: Kind, args: &Args, mut function: ItemFn) -> TokenStream {
         // Checked through a trait whose error says what to write, pointing
         // at the path.
         Some(LoginUrl::Path(path)) => {
+            let krate = crate::krate::path_at(path.span());
             let check =
-                quote_spanned!(path.span()=> ::auth::__private::LoginUrl::login_url(&#path));
+                quote_spanned!(path.span()=> #krate::__private::LoginUrl::login_url(&#path));
             quote!(::core::option::Option::Some(#check))
         }
     };
     let field = match &args.redirect_field_name {
         Some(lit) => quote!(#lit),
-        None => quote!(::auth::REDIRECT_FIELD_NAME),
+        None => quote!(#krate::REDIRECT_FIELD_NAME),
     };
     let (guard, check): (FnArg, TokenStream) = match kind {
         Kind::LoginRequired => (
-            syn::parse_quote!(_: ::auth::__private::LoginRequired<#marker>),
+            syn::parse_quote!(_: #krate::__private::LoginRequired<#marker>),
             TokenStream::new(),
         ),
         Kind::PermissionRequired => (
-            syn::parse_quote!(_: ::auth::__private::PermissionRequired<#marker>),
+            syn::parse_quote!(_: #krate::__private::PermissionRequired<#marker>),
             permission_check(&marker, args),
         ),
         Kind::UserPassesTest => (
-            syn::parse_quote!(_: ::auth::__private::UserPassesTest<#marker>),
+            syn::parse_quote!(_: #krate::__private::UserPassesTest<#marker>),
             user_test(&marker, args),
         ),
         Kind::ReauthRequired => (
-            syn::parse_quote!(_: ::auth::__private::ReauthRequired<#marker>),
+            syn::parse_quote!(_: #krate::__private::ReauthRequired<#marker>),
             reauth_policy(&marker, args),
         ),
     };
@@ -194,7 +199,7 @@ fn generate(kind: Kind, args: &Args, mut function: ItemFn) -> TokenStream {
         #vis struct #marker;
 
         #[automatically_derived]
-        impl ::auth::__private::LoginRedirect for #marker {
+        impl #krate::__private::LoginRedirect for #marker {
             fn login_url() -> ::core::option::Option<&'static str> {
                 #login_url
             }
@@ -212,20 +217,21 @@ fn generate(kind: Kind, args: &Args, mut function: ItemFn) -> TokenStream {
 /// The guard's entry in the registry the system checks read at start-up
 /// (`auth::checks`): its handler, `login_url` and permissions.
 fn declaration(kind: Kind, marker: &syn::Ident, handler: &str) -> TokenStream {
+    let krate = crate::krate::path();
     let guard = kind.name();
     let handler = handler.trim_start_matches("r#");
     let permissions = match kind {
         Kind::PermissionRequired => quote! {
-            || <#marker as ::auth::__private::PermissionCheck>::required().to_vec()
+            || <#marker as #krate::__private::PermissionCheck>::required().to_vec()
         },
         _ => quote!(::std::vec::Vec::new),
     };
     quote! {
-        ::auth::__private::inventory::submit! {
-            ::auth::__private::GuardDeclaration {
+        #krate::__private::inventory::submit! {
+            #krate::__private::GuardDeclaration {
                 handler: ::core::concat!(::core::module_path!(), "::", #handler),
                 guard: #guard,
-                login_url: <#marker as ::auth::__private::LoginRedirect>::login_url,
+                login_url: <#marker as #krate::__private::LoginRedirect>::login_url,
                 permissions: #permissions,
             }
         }
@@ -233,31 +239,36 @@ fn declaration(kind: Kind, marker: &syn::Ident, handler: &str) -> TokenStream {
 }
 
 fn reauth_policy(marker: &syn::Ident, args: &Args) -> TokenStream {
+    let krate = crate::krate::path();
     let max_age = match &args.max_age {
         Some(lit) => quote!(::core::option::Option::Some(#lit)),
         None => quote!(::core::option::Option::None),
     };
     quote! {
         #[automatically_derived]
-        impl ::auth::__private::ReauthPolicy for #marker {
+        impl #krate::__private::ReauthPolicy for #marker {
             const MAX_AGE: ::core::option::Option<u64> = #max_age;
         }
     }
 }
 
 fn permission_check(marker: &syn::Ident, args: &Args) -> TokenStream {
+    let krate = crate::krate::path();
     let raise = args.raise_exception;
     let names = args.permissions.iter().map(|perm| match perm {
         Perm::Literal(lit) => quote!(::std::string::String::from(#lit)),
         // The trait bound's message says what may name a permission,
         // pointing at the path.
-        Perm::Path(path) => quote_spanned! {path.span()=>
-            ::auth::PermissionName::permission_name(&#path).into_owned()
-        },
+        Perm::Path(path) => {
+            let krate = crate::krate::path_at(path.span());
+            quote_spanned! {path.span()=>
+                #krate::PermissionName::permission_name(&#path).into_owned()
+            }
+        }
     });
     quote! {
         #[automatically_derived]
-        impl ::auth::__private::PermissionCheck for #marker {
+        impl #krate::__private::PermissionCheck for #marker {
             const RAISE_EXCEPTION: bool = #raise;
             fn required() -> &'static [::std::string::String] {
                 static NAMES: ::std::sync::OnceLock<::std::vec::Vec<::std::string::String>> =
@@ -269,28 +280,30 @@ fn permission_check(marker: &syn::Ident, args: &Args) -> TokenStream {
 }
 
 fn user_test(marker: &syn::Ident, args: &Args) -> TokenStream {
+    let krate = crate::krate::path();
     let Some(predicate) = &args.predicate else {
         return TokenStream::new();
     };
     let span = predicate.span();
+    let krate_at = crate::krate::path_at(span);
     let call = quote_spanned! {span=>
         {
             #[allow(unused_imports)]
-            use ::auth::__private::AsyncVerdict as _;
-            ::auth::__private::outcome(
-                ::auth::__private::Verdict(__auth_predicate(&*__auth_user)).resolve(),
+            use #krate_at::__private::AsyncVerdict as _;
+            #krate_at::__private::outcome(
+                #krate_at::__private::Verdict(__auth_predicate(&*__auth_user)).resolve(),
             )
             .await
         }
     };
     quote! {
         #[automatically_derived]
-        impl ::auth::__private::UserTest for #marker {
-            fn test(__auth_user: ::auth::__private::AnyUser) -> ::auth::__private::TestFuture {
+        impl #krate::__private::UserTest for #marker {
+            fn test(__auth_user: #krate::__private::AnyUser) -> #krate::__private::TestFuture {
                 ::std::boxed::Box::pin(async move {
                     let __auth_predicate = #predicate;
                     let ::core::option::Option::Some(__auth_user) =
-                        ::auth::__private::user_for_test(__auth_user, &__auth_predicate)
+                        #krate::__private::user_for_test(__auth_user, &__auth_predicate)
                     else {
                         return false;
                     };

@@ -79,6 +79,7 @@ fn names(urls: &Urls) -> TokenStream {
 }
 
 pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
+    let krate = crate::krate::path();
     let (vis, module) = module(Some(urls));
     let declared = |view: &str| {
         urls.entries
@@ -125,7 +126,7 @@ pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
         };
         let module = kind.module();
         quote! {
-            .route(#route, ::auth::#module::#view::new() #login_url #success #links #(#options)* .into_route())
+            .route(#route, #krate::#module::#view::new() #login_url #success #links #(#options)* .into_route())
         }
     });
     let names = names(urls);
@@ -133,7 +134,7 @@ pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
         let key = entry.name.to_string().trim_start_matches("r#").to_owned();
         let name = const_name(entry);
         let view = kind.name();
-        quote!(::auth::Route { name: #key, path: #name, view: #view })
+        quote!(#krate::Route { name: #key, path: #name, view: #view })
     });
     quote! {
         /// The auth URLs declared with `auth_urls!`: one const per name,
@@ -145,12 +146,12 @@ pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
             /// The declared routes, for the builder (`.urls(urls::URLCONF)`):
             /// the login URL follows the declared `LoginView`, and the login
             /// page links to the declared `PasswordResetView`.
-            pub const URLCONF: ::auth::Urls = ::auth::Urls::new(&[#(#declared),*]);
+            pub const URLCONF: #krate::Urls = #krate::Urls::new(&[#(#declared),*]);
 
             // For the system checks: a builder given no URL table while
             // this block declares views is a mistake they name.
-            ::auth::__private::inventory::submit! {
-                ::auth::__private::UrlsDeclaration {
+            #krate::__private::inventory::submit! {
+                #krate::__private::UrlsDeclaration {
                     module: ::core::module_path!(),
                     urls: URLCONF,
                 }
@@ -158,11 +159,11 @@ pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
 
             /// The routes, to merge into the app's router (before the auth
             /// layer is added).
-            pub fn router<S>() -> ::auth::__private::axum::Router<S>
+            pub fn router<S>() -> #krate::__private::axum::Router<S>
             where
                 S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
             {
-                ::auth::__private::axum::Router::new() #(#routes)*
+                #krate::__private::axum::Router::new() #(#routes)*
             }
         }
     }
@@ -171,6 +172,7 @@ pub(crate) fn expand(urls: &Urls, views: &[&ViewKind]) -> TokenStream {
 /// The module with the names that parsed and an empty router, so code using
 /// `urls::LOGIN` or `urls::router()` reports nothing more than the error.
 pub(crate) fn stub(urls: Option<&Urls>) -> TokenStream {
+    let krate = crate::krate::path();
     let (vis, module) = module(urls);
     let names = urls.map(names).unwrap_or_default();
     quote! {
@@ -178,13 +180,13 @@ pub(crate) fn stub(urls: Option<&Urls>) -> TokenStream {
         #vis mod #module {
             #names
 
-            pub const URLCONF: ::auth::Urls = ::auth::Urls::new(&[]);
+            pub const URLCONF: #krate::Urls = #krate::Urls::new(&[]);
 
-            pub fn router<S>() -> ::auth::__private::axum::Router<S>
+            pub fn router<S>() -> #krate::__private::axum::Router<S>
             where
                 S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
             {
-                ::auth::__private::axum::Router::new()
+                #krate::__private::axum::Router::new()
             }
         }
     }

@@ -24,7 +24,10 @@ use views::{OptionKind, ViewKind, Views};
 
 /// The first stage: the entries, handed to the runtime's table.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    callback::through("views", "auth_urls_with_views", input)
+    let (attrs, _) = crate::krate::leading(input.clone());
+    crate::krate::scoped(crate::krate::find(&attrs), || {
+        callback::through("views", "auth_urls_with_views", input)
+    })
 }
 
 /// The second stage: the entries checked against the table, expanded.
@@ -36,16 +39,23 @@ pub(crate) fn expand_with_views(input: TokenStream) -> TokenStream {
         Ok(parsed) => parsed,
         Err(err) => return err.into_compile_error(),
     };
+    let (attrs, entries) = crate::krate::leading(entries);
+    let cx = Ctxt::new();
+    let krate = crate::krate::check_leading(&cx, "auth_urls", &attrs);
+    crate::krate::scoped(krate, || expand_checked(cx, entries, &views))
+}
+
+fn expand_checked(cx: Ctxt, entries: TokenStream, views: &Views) -> TokenStream {
     let urls: Urls = match syn::parse2(entries) {
         Ok(urls) => urls,
         Err(err) => {
-            let error = err.into_compile_error();
+            cx.push(err);
+            let error = cx.check().err().map(syn::Error::into_compile_error);
             let stub = expand::stub(None);
             return quote!(#error #stub);
         }
     };
-    let cx = Ctxt::new();
-    let kinds = check(&cx, &urls, &views);
+    let kinds = check(&cx, &urls, views);
     match cx.check() {
         Ok(()) => expand::expand(&urls, &kinds),
         Err(err) => {

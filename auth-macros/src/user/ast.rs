@@ -98,6 +98,7 @@ fn container_attrs(
     let mut table = Attr::none(cx, WHAT, TABLE);
     let mut entity = Attr::none(cx, WHAT, ENTITY);
     let mut app_label = Attr::none(cx, WHAT, APP_LABEL);
+    let mut krate = Attr::none(cx, WHAT, crate::krate::CRATE);
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("auth")) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(TABLE) {
@@ -106,10 +107,15 @@ fn container_attrs(
                 entity.set(&meta.path, meta.value()?.parse::<LitStr>()?);
             } else if meta.path.is_ident(APP_LABEL) {
                 app_label.set(&meta.path, meta.value()?.parse::<LitStr>()?);
+            } else if meta.path.is_ident(crate::krate::CRATE) {
+                let value = meta.value()?.parse::<LitStr>()?;
+                if let Some(path) = crate::krate::parse(cx, &value) {
+                    krate.set(&meta.path, path);
+                }
             } else {
                 return Err(meta.error(format!(
                     "unknown `auth` attribute `{}` on a user struct; expected `table = \"...\"`, \
-                     `entity = \"...\"` or `app_label = \"...\"`",
+                     `entity = \"...\"`, `app_label = \"...\"` or `crate = \"...\"`",
                     path_to_string(&meta.path)
                 )));
             }

@@ -3,7 +3,7 @@
 //! each field, its type, its `BaseColumn` variant and column options.
 
 use syn::{
-    Attribute, Ident, Path, Token, Type, bracketed,
+    Attribute, Ident, Token, Type, bracketed,
     parse::{Parse, ParseStream},
 };
 
@@ -15,7 +15,7 @@ pub(crate) struct BaseColumn {
     pub(crate) primary_key: bool,
     pub(crate) unique: bool,
     /// The const holding its length, for text columns.
-    pub(crate) max_length: Option<Path>,
+    pub(crate) max_length: Option<Ident>,
 }
 
 /// Every base column, in order.

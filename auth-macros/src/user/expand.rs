@@ -43,7 +43,10 @@ fn base_columns(columns: &BaseColumns) -> Vec<BaseColumnSpec> {
                 options.push(quote!(unique));
             }
             if let Some(length) = &column.max_length {
-                let column_type = format!("String(StringLen::N({}))", quote!(#length));
+                // One of the runtime's length constants, by name.
+                let krate = crate::krate::path();
+                let column_type =
+                    format!("String(StringLen::N({krate}::__private::columns::{length}))");
                 options.push(quote!(column_type = #column_type));
             }
             let kind = FieldKind::from_type(&column.ty).expect("the runtime's base column types");
@@ -62,6 +65,7 @@ fn base_columns(columns: &BaseColumns) -> Vec<BaseColumnSpec> {
 }
 
 pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
+    let krate = crate::krate::path();
     let ident = user.ident;
     let vis = user.vis;
     let table = &user.table;
@@ -88,32 +92,35 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
     });
     let column_arms = base_cols.iter().map(|c| {
         let variant = &c.variant;
-        quote!(::auth::__private::BaseColumn::#variant => #module::Column::#variant)
+        quote!(#krate::__private::BaseColumn::#variant => #module::Column::#variant)
     });
     let (app_label, model_name, verbose_name) = &user.permission_model;
     let template_fields = user.extras.iter().map(|f| {
         let name = f.ident;
         let key = name.to_string().trim_start_matches("r#").to_owned();
-        quote_spanned!(at(f.ty.span())=> (#key, ::auth::__private::TemplateField::to_template(&self.#name)))
+        let krate = crate::krate::path_at(at(f.ty.span()));
+        quote_spanned!(at(f.ty.span())=> (#key, #krate::__private::TemplateField::to_template(&self.#name)))
     });
     let template_field_arms = user.extras.iter().map(|f| {
         let name = f.ident;
         let key = name.to_string().trim_start_matches("r#").to_owned();
+        let krate = crate::krate::path_at(at(f.ty.span()));
         quote_spanned!(at(f.ty.span())=> #key => ::core::option::Option::Some(
-            ::auth::__private::TemplateField::to_template(&self.#name)
+            #krate::__private::TemplateField::to_template(&self.#name)
         ))
     });
     let field_infos = user.extras.iter().map(|f| {
         let name = f.ident.to_string().trim_start_matches("r#").to_owned();
         let label = capfirst(&name.replace('_', " "));
         let (required, unique) = (f.required, f.unique);
-        quote!(::auth::__private::ExtraField { name: #name, label: #label, required: #required, unique: #unique })
+        quote!(#krate::__private::ExtraField { name: #name, label: #label, required: #required, unique: #unique })
     });
     let set_arms = user.extras.iter().map(|f| {
         let field = f.ident;
         let name = field.to_string().trim_start_matches("r#").to_owned();
+        let krate = crate::krate::path_at(at(f.ty.span()));
         quote_spanned!(at(f.ty.span())=> #name => {
-            self.#field = ::auth::__private::FromInput::from_input(__auth_raw)?;
+            self.#field = #krate::__private::FromInput::from_input(__auth_raw)?;
             ::core::result::Result::Ok(())
         })
     });
@@ -122,7 +129,7 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
         let name = field.to_string().trim_start_matches("r#").to_owned();
         let variant = format_ident!("{}", name.to_upper_camel_case());
         quote!(#name => ::core::option::Option::Some(
-            ::auth::__private::sea_orm::ColumnTrait::eq(
+            #krate::__private::sea_orm::ColumnTrait::eq(
                 &#module::Column::#variant,
                 ::core::clone::Clone::clone(&self.#field),
             )
@@ -141,8 +148,8 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
             // cannot capture them.
             extern crate core;
             extern crate std;
-            use ::auth::__private::sea_orm;
-            use ::auth::__private::sea_orm::entity::prelude::*;
+            use #krate::__private::sea_orm;
+            use #krate::__private::sea_orm::entity::prelude::*;
             use ::core::{
                 clone::Clone, cmp::PartialEq, convert::{From, Into}, default::Default,
                 marker::{Copy, Send, Sync},
@@ -173,7 +180,7 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
             impl ::core::convert::From<#module::Model> for #ident {
                 fn from(__auth_model: #module::Model) -> Self {
                     #ident {
-                        #base: ::auth::AbstractUser {
+                        #base: #krate::AbstractUser {
                             #(#base_field_idents: __auth_model.#base_field_idents,)*
                         },
                         #(#from_model_extras,)*
@@ -194,51 +201,51 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
 
             #[automatically_derived]
             impl ::core::ops::Deref for #ident {
-                type Target = ::auth::AbstractUser;
-                fn deref(&self) -> &::auth::AbstractUser {
+                type Target = #krate::AbstractUser;
+                fn deref(&self) -> &#krate::AbstractUser {
                     &self.#base
                 }
             }
 
             #[automatically_derived]
             impl ::core::ops::DerefMut for #ident {
-                fn deref_mut(&mut self) -> &mut ::auth::AbstractUser {
+                fn deref_mut(&mut self) -> &mut #krate::AbstractUser {
                     &mut self.#base
                 }
             }
 
             #[automatically_derived]
-            impl<__AuthS> ::auth::__private::axum::extract::FromRequestParts<__AuthS> for #ident
+            impl<__AuthS> #krate::__private::axum::extract::FromRequestParts<__AuthS> for #ident
             where
                 __AuthS: ::core::marker::Send + ::core::marker::Sync,
             {
-                type Rejection = ::auth::__private::axum::response::Response;
+                type Rejection = #krate::__private::axum::response::Response;
 
                 fn from_request_parts(
-                    __auth_parts: &mut ::auth::__private::http::request::Parts,
+                    __auth_parts: &mut #krate::__private::http::request::Parts,
                     _: &__AuthS,
                 ) -> impl ::core::future::Future<
                     Output = ::core::result::Result<Self, Self::Rejection>,
                 > + ::core::marker::Send {
-                    ::auth::__private::require_user::<Self>(__auth_parts)
+                    #krate::__private::require_user::<Self>(__auth_parts)
                 }
             }
 
             #[automatically_derived]
-            impl ::auth::AuthUser for #ident {
+            impl #krate::AuthUser for #ident {
                 type Entity = #module::Entity;
                 type Model = #module::Model;
                 type ActiveModel = #module::ActiveModel;
 
-                fn base(&self) -> &::auth::AbstractUser {
+                fn base(&self) -> &#krate::AbstractUser {
                     &self.#base
                 }
 
-                fn base_mut(&mut self) -> &mut ::auth::AbstractUser {
+                fn base_mut(&mut self) -> &mut #krate::AbstractUser {
                     &mut self.#base
                 }
 
-                fn from_base(__auth_base: ::auth::AbstractUser) -> Self {
+                fn from_base(__auth_base: #krate::AbstractUser) -> Self {
                     #ident {
                         #base: __auth_base,
                         #(#defaults,)*
@@ -252,16 +259,16 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
                 fn into_active_model(self) -> #module::ActiveModel {
                     let __auth_unsaved = self.#base.id == 0;
                     let __auth_model = <#module::Model as ::core::convert::From<Self>>::from(self);
-                    let mut __auth_active = ::auth::__private::sea_orm::ActiveModelTrait::reset_all(
+                    let mut __auth_active = #krate::__private::sea_orm::ActiveModelTrait::reset_all(
                         <#module::ActiveModel as ::core::convert::From<#module::Model>>::from(__auth_model),
                     );
                     if __auth_unsaved {
-                        __auth_active.id = ::auth::__private::sea_orm::ActiveValue::NotSet;
+                        __auth_active.id = #krate::__private::sea_orm::ActiveValue::NotSet;
                     }
                     __auth_active
                 }
 
-                fn column(__auth_column: ::auth::__private::BaseColumn) -> #module::Column {
+                fn column(__auth_column: #krate::__private::BaseColumn) -> #module::Column {
                     match __auth_column {
                         #(#column_arms,)*
                     }
@@ -273,21 +280,21 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
 
                 fn template_fields(
                     &self,
-                ) -> ::std::vec::Vec<(&'static str, ::auth::__private::minijinja::Value)> {
+                ) -> ::std::vec::Vec<(&'static str, #krate::__private::minijinja::Value)> {
                     ::std::vec![#(#template_fields),*]
                 }
 
                 fn template_field(
                     &self,
                     __auth_name: &str,
-                ) -> ::core::option::Option<::auth::__private::minijinja::Value> {
+                ) -> ::core::option::Option<#krate::__private::minijinja::Value> {
                     match __auth_name {
                         #(#template_field_arms,)*
                         _ => ::core::option::Option::None,
                     }
                 }
 
-                fn extra_fields() -> &'static [::auth::__private::ExtraField] {
+                fn extra_fields() -> &'static [#krate::__private::ExtraField] {
                     &[#(#field_infos),*]
                 }
 
@@ -295,17 +302,17 @@ pub(crate) fn expand(user: &User, columns: &BaseColumns) -> TokenStream {
                     &mut self,
                     __auth_name: &str,
                     __auth_raw: &str,
-                ) -> ::core::result::Result<(), ::auth::ValidationError> {
+                ) -> ::core::result::Result<(), #krate::ValidationError> {
                     match __auth_name {
                         #(#set_arms)*
-                        _ => ::core::result::Result::Err(::auth::__private::unknown_field(__auth_name)),
+                        _ => ::core::result::Result::Err(#krate::__private::unknown_field(__auth_name)),
                     }
                 }
 
                 fn extra_taken(
                     &self,
                     __auth_name: &str,
-                ) -> ::core::option::Option<::auth::__private::sea_orm::sea_query::Expr> {
+                ) -> ::core::option::Option<#krate::__private::sea_orm::sea_query::Expr> {
                     match __auth_name {
                         #(#taken_arms,)*
                         _ => ::core::option::Option::None,
@@ -369,6 +376,7 @@ fn extra_model_field(field: &Extra) -> TokenStream {
 
 /// The value an extra field gets in `from_base`.
 fn default_value(field: &Extra) -> TokenStream {
+    let krate = crate::krate::path();
     let kind = field.kind;
     let value = match (&field.default, kind.optional) {
         (None, true) => return quote!(::core::option::Option::None),
@@ -378,9 +386,9 @@ fn default_value(field: &Extra) -> TokenStream {
             Scalar::Bool => quote!(false),
             Scalar::I32 | Scalar::I64 => quote!(0),
             Scalar::F64 => quote!(0.0),
-            Scalar::Date => quote!(::auth::__private::today()),
-            Scalar::DateTime => quote!(::auth::__private::time::OffsetDateTime::now_utc()),
-            Scalar::Uuid => quote!(::auth::__private::uuid::Uuid::new_v4()),
+            Scalar::Date => quote!(#krate::__private::today()),
+            Scalar::DateTime => quote!(#krate::__private::time::OffsetDateTime::now_utc()),
+            Scalar::Uuid => quote!(#krate::__private::uuid::Uuid::new_v4()),
         },
     };
     if kind.optional {

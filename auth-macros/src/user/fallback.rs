@@ -9,6 +9,7 @@ use quote::quote;
 use super::{ast::Input, check::module_name};
 
 pub(crate) fn stubs(input: &Input) -> TokenStream {
+    let krate = crate::krate::path();
     if !input.generics.params.is_empty() {
         return quote!();
     }
@@ -21,7 +22,7 @@ pub(crate) fn stubs(input: &Input) -> TokenStream {
     quote! {
         #[allow(unused_imports, missing_docs)]
         #vis mod #module {
-            pub use ::auth::__private::stub::*;
+            pub use #krate::__private::stub::*;
         }
 
         #[doc(hidden)]
@@ -29,60 +30,60 @@ pub(crate) fn stubs(input: &Input) -> TokenStream {
         const _: () = {
             #[automatically_derived]
             impl ::core::ops::Deref for #ident {
-                type Target = ::auth::AbstractUser;
-                fn deref(&self) -> &::auth::AbstractUser {
+                type Target = #krate::AbstractUser;
+                fn deref(&self) -> &#krate::AbstractUser {
                     #unreachable
                 }
             }
 
             #[automatically_derived]
             impl ::core::ops::DerefMut for #ident {
-                fn deref_mut(&mut self) -> &mut ::auth::AbstractUser {
+                fn deref_mut(&mut self) -> &mut #krate::AbstractUser {
                     #unreachable
                 }
             }
 
             #[automatically_derived]
-            impl ::auth::AuthUser for #ident {
-                type Entity = ::auth::__private::stub::Entity;
-                type Model = ::auth::__private::stub::Model;
-                type ActiveModel = ::auth::__private::stub::ActiveModel;
-                fn base(&self) -> &::auth::AbstractUser {
+            impl #krate::AuthUser for #ident {
+                type Entity = #krate::__private::stub::Entity;
+                type Model = #krate::__private::stub::Model;
+                type ActiveModel = #krate::__private::stub::ActiveModel;
+                fn base(&self) -> &#krate::AbstractUser {
                     #unreachable
                 }
-                fn base_mut(&mut self) -> &mut ::auth::AbstractUser {
+                fn base_mut(&mut self) -> &mut #krate::AbstractUser {
                     #unreachable
                 }
-                fn from_base(_: ::auth::AbstractUser) -> Self {
+                fn from_base(_: #krate::AbstractUser) -> Self {
                     #unreachable
                 }
-                fn from_model(_: ::auth::__private::stub::Model) -> Self {
+                fn from_model(_: #krate::__private::stub::Model) -> Self {
                     #unreachable
                 }
-                fn into_active_model(self) -> ::auth::__private::stub::ActiveModel {
+                fn into_active_model(self) -> #krate::__private::stub::ActiveModel {
                     #unreachable
                 }
                 fn column(
-                    _: ::auth::__private::BaseColumn,
-                ) -> ::auth::__private::stub::Column {
+                    _: #krate::__private::BaseColumn,
+                ) -> #krate::__private::stub::Column {
                     #unreachable
                 }
             }
 
             #[automatically_derived]
-            impl<__AuthS> ::auth::__private::axum::extract::FromRequestParts<__AuthS> for #ident
+            impl<__AuthS> #krate::__private::axum::extract::FromRequestParts<__AuthS> for #ident
             where
                 __AuthS: ::core::marker::Send + ::core::marker::Sync,
             {
-                type Rejection = ::auth::__private::axum::response::Response;
+                type Rejection = #krate::__private::axum::response::Response;
 
                 fn from_request_parts(
-                    __auth_parts: &mut ::auth::__private::http::request::Parts,
+                    __auth_parts: &mut #krate::__private::http::request::Parts,
                     _: &__AuthS,
                 ) -> impl ::core::future::Future<
                     Output = ::core::result::Result<Self, Self::Rejection>,
                 > + ::core::marker::Send {
-                    ::auth::__private::require_user::<Self>(__auth_parts)
+                    #krate::__private::require_user::<Self>(__auth_parts)
                 }
             }
         };

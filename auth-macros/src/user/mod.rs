@@ -24,13 +24,20 @@ use columns::BaseColumns;
 /// The first stage: the struct, handed to the runtime's list of base
 /// columns.
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
-    callback::through("base_columns", "derive_auth_user_with_columns", input)
+    let krate = syn::parse2::<DeriveInput>(input.clone())
+        .ok()
+        .and_then(|parsed| crate::krate::find(&parsed.attrs));
+    crate::krate::scoped(krate, || {
+        callback::through("base_columns", "derive_auth_user_with_columns", input)
+    })
 }
 
 /// The second stage: the struct checked and expanded with the columns.
 pub(crate) fn expand_with_columns(input: TokenStream) -> TokenStream {
     match syn::parse2::<Handed<DeriveInput, BaseColumns>>(input) {
-        Ok(Handed { input, list }) => expand(&input, &list),
+        Ok(Handed { input, list }) => {
+            crate::krate::scoped(crate::krate::find(&input.attrs), || expand(&input, &list))
+        }
         Err(err) => err.into_compile_error(),
     }
 }

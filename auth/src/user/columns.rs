@@ -27,15 +27,15 @@ macro_rules! __auth_base_columns {
             /// Primary key; 0 for a user that has not been saved yet.
             id: i64 = Id [primary_key],
             /// Unique login name (at most 150 characters, case-sensitive).
-            username: String = Username [unique, max_length = ::auth::__private::columns::USERNAME],
+            username: String = Username [unique, max_length = USERNAME],
             /// The stored password hash (a PHC string), or an unusable password.
-            password: String = Password [max_length = ::auth::__private::columns::PASSWORD],
+            password: String = Password [max_length = PASSWORD],
             /// Email address; may be empty.
-            email: String = Email [max_length = ::auth::__private::columns::EMAIL],
+            email: String = Email [max_length = EMAIL],
             /// Given name; may be empty.
-            first_name: String = FirstName [max_length = ::auth::__private::columns::NAME],
+            first_name: String = FirstName [max_length = NAME],
             /// Family name; may be empty.
-            last_name: String = LastName [max_length = ::auth::__private::columns::NAME],
+            last_name: String = LastName [max_length = NAME],
             /// Whether the user may log into an admin site.
             is_staff: bool = IsStaff [],
             /// Inactive users cannot log in, and existing sessions of theirs are
