@@ -17,10 +17,8 @@ use std::{future::Future, sync::Arc};
 
 use crate::{
     Auth, AuthUser, Result,
-    app::{
-        future::BoxFuture,
-        shared::{AnyBackends, Backends, Shared},
-    },
+    app::shared::{AnyBackends, Backends, Shared},
+    future::BoxFuture,
     password::Check,
     permissions::UserPermissions,
     user::{

@@ -32,7 +32,8 @@
 //!   `manage.py check`); [`cli`] (the management commands, feature `cli`).
 //! - Users: [`AuthUser`] (derived), [`AbstractUser`], [`Users`]
 //!   (`auth.users()`), [`Backend`], [`ModelBackend`].
-//! - Requests: [`Session`] and the primitives [`authenticate`],
+//! - Requests: [`AuthLayer`] (`auth.layer()`) and its [`AuthService`];
+//!   [`Session`] and the primitives [`authenticate`],
 //!   [`stage_login`], [`login`], [`logout`], [`update_session_auth_hash`];
 //!   [`CurrentUser`], [`UserPermissions`], [`Templates`]; the guards
 //!   [`login_required`], [`permission_required`], [`user_passes_test`],
@@ -54,9 +55,11 @@ pub mod audit;
 mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod crypto;
 mod csrf;
 pub mod events;
 mod forms;
+mod future;
 mod guards;
 mod http;
 pub mod mail;
@@ -72,6 +75,7 @@ mod settings;
 mod templates;
 mod throttle;
 mod tokens;
+mod urls;
 mod user;
 #[cfg(feature = "user-sessions")]
 mod usersessions;
@@ -97,7 +101,7 @@ pub use guards::reauth_required::ReauthRequiredLayer;
 pub use guards::user_passes_test::UserPassesTestLayer;
 pub use http::redirect;
 pub use mail::Mail;
-pub use middleware::AuthLayer;
+pub use middleware::{AuthLayer, AuthService};
 pub use permissions::{Permission, PermissionAdmin, PermissionName, UserPermissions};
 pub use session::request::CurrentUser;
 pub use session::{
@@ -108,8 +112,8 @@ pub use settings::{
     UnknownValue,
 };
 pub use templates::Templates;
+pub use urls::{Route, Urls};
 pub use user::{AbstractUser, AuthUser, Users, normalize_email, validate_username};
-pub use views::urls::{Route, Urls};
 
 /// What generated code needs, so user crates need no direct dependency on
 /// these crates. Not a public API.

@@ -18,8 +18,9 @@ use tower_service::Service;
 
 use crate::{
     Auth, AuthUser, Settings,
-    app::{future::BoxFuture, shared::Shared},
+    app::shared::Shared,
     csrf,
+    future::BoxFuture,
     http::{body, client, cookies, host, security, take_ready},
     session::request::{Origin, RequestAuth},
     templates,
@@ -61,7 +62,24 @@ impl<S> Layer<S> for AuthLayer {
     }
 }
 
-/// The service of [`AuthLayer`].
+/// The service of [`AuthLayer`], for code that names its stack's types
+/// (tower-sessions' `SessionManager`): the inner service with sessions,
+/// CSRF protection and the current user in front.
+///
+/// ```
+/// use tower_layer::Layer;
+///
+/// #[derive(Clone, Debug, auth::AuthUser)]
+/// pub struct User {
+///     #[auth(base)]
+///     pub base: auth::AbstractUser,
+/// }
+///
+/// fn wrap(auth: &auth::Auth<User>, app: axum::Router) -> auth::AuthService<axum::Router> {
+///     auth.layer().layer(app)
+/// }
+/// # fn main() {}
+/// ```
 #[derive(Clone)]
 pub struct AuthService<S> {
     inner: S,

@@ -8,9 +8,10 @@ use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
     Auth, Error, Permission, Result, Settings,
-    app::{Shared, clock::Clock, database::Database, future::BoxFuture, shared::FeatureApp},
+    app::{Shared, clock::Clock, database::Database, shared::FeatureApp},
     backend::{Backend, BackendList},
     events::{Event, Events, hooks::Hooks},
+    future::BoxFuture,
     http::security::SecurityHeaders,
     mail::{EmailBackend, Mail},
     password::validation::{Validators, default_validators},
@@ -34,8 +35,8 @@ use crate::{
         device::{DEVICE_SALT, DeviceCookies},
     },
     tokens::{RESET_TOKEN_SALT, TokenGenerator},
+    urls::Urls,
     user::{AuthUser, store::UserStore},
-    views::urls::Urls,
 };
 
 /// The default database: a SQLite file in the working directory, created on
@@ -457,7 +458,7 @@ pub(crate) fn feature_commands<U: AuthUser>() -> Vec<crate::cli::support::Featur
 /// `PasskeysView` declared, `AUTH_SITE_URL` must name them (an error
 /// otherwise, rather than passkeys that fail in the browser).
 #[cfg(feature = "passkeys")]
-fn check_passkey_site(urls: &crate::views::urls::Urls, settings: &Settings) -> Result<()> {
+fn check_passkey_site(urls: &crate::urls::Urls, settings: &Settings) -> Result<()> {
     let Some(path) = urls.path_of_view("PasskeysView") else {
         return Ok(());
     };

@@ -13,7 +13,6 @@ pub mod checks;
 pub(crate) mod clock;
 pub(crate) mod database;
 pub(crate) mod error;
-pub(crate) mod future;
 pub(crate) mod migration;
 pub(crate) mod shared;
 pub(crate) mod shutdown;

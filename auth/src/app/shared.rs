@@ -10,8 +10,8 @@ use crate::{
     Error, Result, Session, Settings,
     app::clock::Clock,
     app::database::Database,
-    app::future::BoxFuture,
     events::{Event, EventKind, Events},
+    future::BoxFuture,
     http::security::SecurityHeaders,
     mail::Mail,
     password::Hasher,
@@ -23,10 +23,10 @@ use crate::{
     templates::engine::Engine,
     throttle::{Throttle, Verdict, device::DeviceCookies, device_counters, login_counters},
     tokens::TokenGenerator,
+    urls::Urls,
     user::erased::LoadedUser,
     user::normalize::normalize_username,
     user::store::UserStore,
-    views::urls::Urls,
 };
 
 /// What every request of one app shares: one component per concept,

@@ -21,10 +21,10 @@ use crate::{
     Result,
     app::{
         database::Database,
-        future::BoxFuture,
         shared::{FeatureApp, Prune, Shared},
     },
     events::{EndedBy, Event, EventKind, Sink},
+    future::BoxFuture,
     session::metadata::truncate,
 };
 

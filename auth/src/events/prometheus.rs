@@ -16,9 +16,7 @@ use axum::{
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::{
-    Auth, AuthUser, app::shared::Shared, session::cache::Stats, settings::secret::constant_time_eq,
-};
+use crate::{Auth, AuthUser, app::shared::Shared, crypto::constant_time_eq, session::cache::Stats};
 
 /// The Prometheus recorder's handle, installed on first use.
 fn handle() -> &'static PrometheusHandle {

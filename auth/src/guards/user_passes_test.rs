@@ -14,7 +14,7 @@ use tower_layer::Layer;
 
 use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
-    app::future::BoxFuture,
+    future::BoxFuture,
     guards::layer::{Guard, GuardService, Head},
     guards::login_required::LoginRedirect,
     session::request::RequestAuth,

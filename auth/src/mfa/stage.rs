@@ -11,10 +11,8 @@
 
 use crate::{
     AbstractUser, Error, Result, Session,
-    app::{
-        future::BoxFuture,
-        shared::{LoginStep, Shared, Step},
-    },
+    app::shared::{LoginStep, Shared, Step},
+    future::BoxFuture,
 };
 
 /// The second factor, as a login stage.

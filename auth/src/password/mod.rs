@@ -32,7 +32,7 @@ use limiter::Limiter;
 
 use crate::{
     Result,
-    settings::secret::{constant_time_eq, random_string},
+    crypto::{constant_time_eq, random_string},
 };
 
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};

@@ -5,7 +5,8 @@
 
 use std::{collections::HashMap, sync::Arc, sync::Mutex};
 
-use crate::settings::secret::{KeyMatch, SaltedMac, constant_time_eq};
+use crate::crypto::constant_time_eq;
+use crate::settings::secret::{KeyMatch, SaltedMac};
 
 /// Makes and checks session auth hashes; each password hash's is computed
 /// once (an HMAC per request was most of what a cached request cost).

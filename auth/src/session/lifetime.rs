@@ -10,9 +10,7 @@ use tower_sessions::session::Record;
 use super::metadata::{SessionMetadata, Times};
 use crate::{MaxSessionsPolicy, RememberMe, Settings};
 
-/// How long a browser-session login (remember me not ticked) lives on the
-/// server without activity when no idle timeout is set.
-pub(crate) const BROWSER_SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+pub(crate) use crate::settings::BROWSER_SESSION_LIFETIME;
 
 /// What a request does with its logged-in session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,11 +17,9 @@ use super::{
 };
 use crate::{
     AuthUser, DateTime, Error, MaxSessionsPolicy, Result,
-    app::{
-        future::BoxFuture,
-        shared::{Attempt, Operations},
-    },
+    app::shared::{Attempt, Operations},
     events::{EndedBy, EventKind},
+    future::BoxFuture,
     user::erased::{LoadedUser, downcast},
 };
 

@@ -20,10 +20,11 @@ use http::request::Parts;
 use crate::{
     AbstractUser, AuthUser, Error, Result, UserPermissions,
     app::shared::Shared,
+    crypto::constant_time_eq,
     csrf::state::CsrfState,
     events::{EndedBy, Event, EventKind},
     http::redirect,
-    settings::secret::{KeyMatch, constant_time_eq},
+    settings::secret::KeyMatch,
     user::erased::{LoadedUser, downcast},
 };
 

@@ -157,6 +157,10 @@ impl FromStr for MfaRequired {
     }
 }
 
+/// How long a browser-session login (remember me not ticked) lives on the
+/// server without activity when no idle timeout is set.
+pub(crate) const BROWSER_SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
 impl Settings {
     /// How often a session's "last seen" time is written:
     /// `session_activity_resolution` when set, else 60 s or a tenth of the
@@ -170,7 +174,7 @@ impl Settings {
         }
         let idle = self
             .session_idle_timeout
-            .unwrap_or(crate::session::lifetime::BROWSER_SESSION_LIFETIME);
+            .unwrap_or(BROWSER_SESSION_LIFETIME);
         (idle / 10).min(Duration::from_secs(60))
     }
 

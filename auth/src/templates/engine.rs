@@ -6,7 +6,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use minijinja::{Environment, Value};
 
-use crate::{Result, views::urls::Urls};
+use crate::{Result, urls::Urls};
 
 /// The built-in templates, by name.
 const DEFAULTS: &[(&str, &str)] = &[

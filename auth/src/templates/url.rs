@@ -6,7 +6,7 @@
 
 use minijinja::{Environment, Error, ErrorKind, value::Kwargs};
 
-use crate::views::urls::Urls;
+use crate::urls::Urls;
 
 /// Adds `url` to `env`.
 pub(super) fn register(env: &mut Environment<'static>, urls: Urls) {
@@ -76,7 +76,7 @@ mod tests {
     use minijinja::context;
 
     use super::*;
-    use crate::views::urls::Route;
+    use crate::urls::Route;
 
     const ROUTES: &[Route] = &[
         Route {

@@ -10,8 +10,7 @@ use sea_orm::{
 
 use super::{AuthUser, BaseColumn, erased::LoadedUser};
 use crate::{
-    DateTime, Result, app::database::Database, app::future::BoxFuture,
-    session::coherence::UserCache,
+    DateTime, Result, app::database::Database, future::BoxFuture, session::coherence::UserCache,
 };
 
 /// The queries of one user model, behind a trait object.

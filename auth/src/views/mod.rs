@@ -25,7 +25,6 @@ mod password_reset;
 mod password_reset_confirm;
 mod reauthenticate;
 pub(crate) mod table;
-pub(crate) mod urls;
 
 use std::sync::Arc;
 

@@ -8,11 +8,9 @@ use http::{HeaderValue, Method, Request, StatusCode};
 use super::{NEW_CODES_KEY, needs_reauth};
 use crate::{
     Error, Result, Session,
-    app::{
-        future::BoxFuture,
-        shared::{LoginMethod, MethodAnswer, Shared},
-    },
+    app::shared::{LoginMethod, MethodAnswer, Shared},
     events::EventKind,
+    future::BoxFuture,
     http::{body::FormData, html::error_page},
     mfa::counters::{passkey_options_counters, unknown_credential_counters},
     mfa::{self, challenge, challenge::Purpose, webauthn},
