@@ -12,6 +12,9 @@
 # other. Prints the median requests/s of each and ours / reference, and
 # each load's p99/p50 (median and worst over the rounds): a tail that the
 # bare route, which has no auth layer, shows as well is the machine's.
+# The reference runs twice: with Django's four security headers set
+# through tower-http (the comparison #44 settled on: both stacks do the
+# same work) and without them (the headerless column).
 # Build first: bench/http.sh builds both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,7 @@ duration=${BENCH_DURATION:-3}
 password="bench-password-1234"
 ours_port=18180
 ref_port=18181
+bare_port=18182
 bin="$root/target/release/accounts"
 reference="$root/bench/reference/target/release/reference"
 work=$(mktemp -d)
@@ -33,7 +37,8 @@ export ACCOUNTS_BENCH_BASELINE=1 RUST_LOG=warn AUTH_USER_PASSWORD="$password"
 (cd "$work" && "$bin" createuser --noinput --username bench >/dev/null)
 (cd "$work" && exec "$bin" serve --bind "127.0.0.1:$ours_port") & pids+=($!)
 "$reference" serve "127.0.0.1:$ref_port" "$work/reference.db" bench "$password" & pids+=($!)
-for port in $ours_port $ref_port; do
+REFERENCE_SECURITY_HEADERS=0 "$reference" serve "127.0.0.1:$bare_port" "$work/bare.db" bench "$password" & pids+=($!)
+for port in $ours_port $ref_port $bare_port; do
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/__bench/profile/" >/dev/null && break; sleep 0.1; done
 done
 
@@ -43,14 +48,25 @@ curl -s -o /dev/null -c "$jar" -b "$jar" -d "csrfmiddlewaretoken=$token&username
 ours_cookie="Cookie: sessionid=$(awk '$6 == "sessionid" { print $7 }' "$jar")"
 curl -s -o /dev/null -c "$work/refjar" -d "username=bench&password=$password" "http://127.0.0.1:$ref_port/login/"
 ref_cookie="Cookie: id=$(awk '$6 == "id" { print $7 }' "$work/refjar")"
+curl -s -o /dev/null -c "$work/barejar" -d "username=bench&password=$password" "http://127.0.0.1:$bare_port/login/"
+bare_cookie="Cookie: id=$(awk '$6 == "id" { print $7 }' "$work/barejar")"
+if ! curl -sI -H "$ref_cookie" "http://127.0.0.1:$ref_port/profile/" | grep -qi '^x-frame-options: DENY' \
+  || curl -sI -H "$bare_cookie" "http://127.0.0.1:$bare_port/profile/" | grep -qi '^x-frame-options'; then
+  echo "!! the reference's security headers are not as configured" >&2
+  exit 1
+fi
 
 rate() {
   wrk -t1 -c16 --latency -d"${duration}s" "$@" > "$work/wrk.txt"
   python3 "$root/bench/wrk_summary.py" --fields "$work/wrk.txt"
 }
 for round in $(seq 1 "$rounds"); do
-  for side in ours ref; do
-    if [ $side = ours ]; then port=$ours_port cookie=$ours_cookie; else port=$ref_port cookie=$ref_cookie; fi
+  for side in ours ref bare; do
+    case $side in
+      ours) port=$ours_port cookie=$ours_cookie ;;
+      ref) port=$ref_port cookie=$ref_cookie ;;
+      bare) port=$bare_port cookie=$bare_cookie ;;
+    esac
     base="http://127.0.0.1:$port"
     echo "$side a $(rate -H "$cookie" "$base/profile/")"
     echo "$side b $(rate "$base/profile/")"
@@ -67,12 +83,12 @@ for line in open(sys.argv[1]):
     rates.setdefault((side, load), []).append(float(value))
     tails.setdefault((side, load), []).append(float(p99) / float(p50))
 print(f"medians of {sys.argv[2]} interleaved rounds (requests/s)")
-print(f"{'load':>24} {'ours':>9} {'reference':>10} {'ours/ref':>9}")
+print(f"{'load':>24} {'ours':>9} {'reference':>10} {'ours/ref':>9} {'no headers':>11} {'ours/that':>10}")
 names = {"a": "a: logged in", "b": "b: login redirect", "h": "h: home (anonymous)", "c": "c: bare route"}
 med = {key: statistics.median(values) for key, values in rates.items()}
 for load in "abhc":
-    o, r = med[("ours", load)], med[("ref", load)]
-    print(f"{names[load]:>24} {o:9.0f} {r:10.0f} {o / r:9.2f}")
+    o, r, b = med[("ours", load)], med[("ref", load)], med[("bare", load)]
+    print(f"{names[load]:>24} {o:9.0f} {r:10.0f} {o / r:9.2f} {b:11.0f} {o / b:10.2f}")
 for side in ("ours", "ref"):
     print(f"{side}: a/c {med[(side, 'a')] / med[(side, 'c')]:.2f}, b/c {med[(side, 'b')] / med[(side, 'c')]:.2f}")
 print("p99/p50 per load, median (worst) of the rounds")
@@ -83,4 +99,6 @@ for load in "abhc":
         values = tails[(side, load)]
         cells.append(f"{statistics.median(values):.1f} ({max(values):.1f})")
     print(f"{names[load]:>24} {cells[0]:>14} {cells[1]:>14}")
+a, c = statistics.median(tails[("ours", "a")]), statistics.median(tails[("ours", "c")])
+print(f"ours: logged-in p99/p50 over the bare route's, same run: {a / c:.2f}")
 EOF

@@ -4,6 +4,11 @@
 //! session and the user from SQLite on every request).
 //!
 //!     reference serve 127.0.0.1:18081 <db file> <user> <password>
+//!
+//! Pages under the auth layer send the four security headers Django (and
+//! ours) send by default, through tower-http's `SetResponseHeader`, so
+//! both stacks do the same work; `REFERENCE_SECURITY_HEADERS=0` leaves
+//! them out (the headerless column).
 
 use std::net::SocketAddr;
 
@@ -175,13 +180,30 @@ async fn main() {
     store.migrate().await.unwrap();
     let sessions = SessionManagerLayer::new(store).with_secure(false);
     let auth = AuthManagerLayerBuilder::new(Backend { pool }, sessions).build();
-    let app = Router::new()
+    let pages = Router::new()
         .route("/profile/", get(profile))
         .route_layer(login_required!(Backend, login_url = "/login/"))
         .route("/", get(home))
         .route("/login/", axum::routing::post(login))
-        .layer(auth)
-        .route("/__bench/profile/", get(bare));
+        .layer(auth);
+    let pages = if std::env::var("REFERENCE_SECURITY_HEADERS").as_deref() == Ok("0") {
+        pages
+    } else {
+        use axum::http::{HeaderName, HeaderValue, header};
+        use tower_http::set_header::SetResponseHeaderLayer;
+        let header = |name: HeaderName, value: &'static str| {
+            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+        };
+        pages
+            .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+            .layer(header(header::REFERRER_POLICY, "same-origin"))
+            .layer(header(
+                HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            ))
+    };
+    let app = pages.route("/__bench/profile/", get(bare));
     let addr: SocketAddr = bind.parse().unwrap();
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     axum::serve(listener, app).await.unwrap();
