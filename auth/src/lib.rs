@@ -70,6 +70,8 @@ mod middleware;
 mod notify;
 pub mod password;
 mod permissions;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 mod session;
 mod settings;
 mod templates;

@@ -13,8 +13,6 @@
 //! after the response.
 
 pub(crate) mod hooks;
-#[cfg(feature = "prometheus")]
-mod prometheus;
 pub(crate) mod trace;
 
 use std::{net::IpAddr, sync::Arc};
