@@ -13,7 +13,7 @@ fn main() {
     let threads: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
     let settings = auth::Settings::from_env().expect("settings");
-    let hasher = settings.hasher().expect("valid argon2 parameters");
+    let hasher = auth::password::Hasher::from_settings(&settings).expect("valid argon2 parameters");
     let hash = hasher.make("benchmark password");
     let done = AtomicU64::new(0);
     let deadline = Instant::now() + Duration::from_secs(seconds);

@@ -18,7 +18,7 @@ use std::{future::Future, sync::Arc};
 use crate::{
     Auth, AuthUser, Result,
     app::shared::{AnyBackends, Backends, Shared},
-    future::BoxFuture,
+    kernel::future::BoxFuture,
     password::Check,
     permissions::UserPermissions,
     user::{

@@ -55,13 +55,12 @@ pub mod audit;
 mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
-mod crypto;
 mod csrf;
 pub mod events;
 mod forms;
-mod future;
 mod guards;
 mod http;
+mod kernel;
 pub mod mail;
 #[cfg(feature = "mfa")]
 pub mod mfa;
@@ -91,8 +90,6 @@ pub struct ReadmeDoctests;
 pub use app::Auth;
 pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL};
 pub use app::checks;
-pub use app::error::{Error, Result, ValidationError};
-pub use app::migration::Migration;
 pub use app::shutdown::shutdown_signal;
 #[cfg(feature = "test-util")]
 pub use app::testing;
@@ -102,6 +99,8 @@ pub use guards::permission_required::PermissionRequiredLayer;
 pub use guards::reauth_required::ReauthRequiredLayer;
 pub use guards::user_passes_test::UserPassesTestLayer;
 pub use http::redirect;
+pub use kernel::error::{Error, Result, SettingsError, ValidationError};
+pub use kernel::migration::Migration;
 pub use mail::Mail;
 pub use middleware::{AuthLayer, AuthService};
 pub use permissions::{Permission, PermissionAdmin, PermissionName, UserPermissions};
@@ -110,8 +109,7 @@ pub use session::{
     LoginStage, Session, authenticate, login, logout, stage_login, update_session_auth_hash,
 };
 pub use settings::{
-    EmailBackendKind, MaxSessionsPolicy, RememberMe, SameSite, Settings, SettingsError,
-    UnknownValue,
+    EmailBackendKind, MaxSessionsPolicy, RememberMe, SameSite, Settings, UnknownValue,
 };
 pub use templates::Templates;
 pub use urls::{Route, Urls};
@@ -131,9 +129,6 @@ pub mod __private {
 
     pub use crate::__auth_base_columns as base_columns;
     pub use crate::__auth_views as views;
-    pub use crate::app::checks::registry::{
-        GuardDeclaration, PermissionsDeclaration, UrlsDeclaration,
-    };
     pub use crate::guards::login_required::{LoginRedirect, LoginRequired, LoginUrl, require_user};
     pub use crate::guards::permission_required::{PermissionCheck, PermissionRequired};
     pub use crate::guards::reauth_required::{ReauthPolicy, ReauthRequired};
@@ -141,6 +136,8 @@ pub mod __private {
         AnyUser, AsyncVerdict, TestFuture, UserPassesTest, UserTest, Verdict, outcome,
         user_for_test,
     };
+    pub use crate::kernel::registry::{GuardDeclaration, UrlsDeclaration};
+    pub use crate::permissions::declared::PermissionsDeclaration;
     pub use crate::templates::TemplateField;
     pub use crate::user::codegen::{stub, today};
     pub use crate::user::columns;

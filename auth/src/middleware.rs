@@ -20,8 +20,8 @@ use crate::{
     Auth, AuthUser, Settings,
     app::shared::Shared,
     csrf,
-    future::BoxFuture,
     http::{body, client, cookies, host, security, take_ready},
+    kernel::future::BoxFuture,
     session::request::{Origin, RequestAuth},
     templates,
 };

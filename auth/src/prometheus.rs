@@ -16,7 +16,9 @@ use axum::{
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::{Auth, AuthUser, app::shared::Shared, crypto::constant_time_eq, session::cache::Stats};
+use crate::{
+    Auth, AuthUser, app::shared::Shared, kernel::crypto::constant_time_eq, session::cache::Stats,
+};
 
 /// The Prometheus recorder's handle, installed on first use.
 fn handle() -> &'static PrometheusHandle {

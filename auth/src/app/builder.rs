@@ -8,13 +8,16 @@ use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
     Auth, Error, Permission, Result, Settings,
-    app::{Shared, clock::Clock, database::Database, shared::FeatureApp},
+    app::{Shared, shared::FeatureApp},
     backend::{Backend, BackendList},
     events::{Event, Events, hooks::Hooks},
-    future::BoxFuture,
     http::security::SecurityHeaders,
+    kernel::{clock::Clock, database::Database, future::BoxFuture},
     mail::{EmailBackend, Mail},
-    password::validation::{Validators, default_validators},
+    password::{
+        Hasher,
+        validation::{Validators, default_validators},
+    },
     permissions::tables::PermissionTables,
     session::{
         auth_hash::AuthHash,
@@ -237,9 +240,7 @@ impl<U: AuthUser> AuthBuilder<U> {
         if let Some(url) = self.redis_url {
             settings.redis_url = Some(url);
         }
-        let hasher = settings
-            .hasher()
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let hasher = Hasher::from_settings(&settings).map_err(|e| Error::Config(e.to_string()))?;
         #[cfg(feature = "passkeys")]
         check_passkey_site(&self.urls, &settings)?;
         let secrets = SecretKeys::from_settings(&settings)?;

@@ -10,10 +10,6 @@
 
 pub(crate) mod builder;
 pub mod checks;
-pub(crate) mod clock;
-pub(crate) mod database;
-pub(crate) mod error;
-pub(crate) mod migration;
 pub(crate) mod shared;
 pub(crate) mod shutdown;
 #[doc(hidden)]
@@ -28,7 +24,7 @@ pub(crate) use shared::Shared;
 
 use crate::{
     Result, Settings,
-    app::migration::Migration,
+    kernel::{database, migration::Migration},
     mail::Mail,
     password::Hasher,
     permissions::admin::PermissionAdmin,

@@ -8,11 +8,11 @@ use std::{net::IpAddr, sync::Arc};
 
 use crate::{
     Error, Result, Session, Settings,
-    app::clock::Clock,
-    app::database::Database,
     events::{Event, EventKind, Events},
-    future::BoxFuture,
     http::security::SecurityHeaders,
+    kernel::clock::Clock,
+    kernel::database::Database,
+    kernel::future::BoxFuture,
     mail::Mail,
     password::Hasher,
     password::validation::Validators,
@@ -71,7 +71,7 @@ pub(crate) struct Shared {
     pub(crate) events: Events,
     /// What the build's own `migrate` did, until `Auth::migrate` reports
     /// it (the `migrate` command's first call).
-    pub(crate) migrated: std::sync::Mutex<crate::app::migration::Migration>,
+    pub(crate) migrated: std::sync::Mutex<crate::kernel::migration::Migration>,
     /// What the app learnt while serving that the system checks report.
     pub(crate) observed: Observed,
     /// Background tasks (expired-session cleanup, cache watchers), stopped
@@ -165,10 +165,8 @@ pub(crate) type Migrate = for<'a> fn(
 ) -> BoxFuture<'a, std::result::Result<(), sea_orm::DbErr>>;
 
 /// A feature app's system checks.
-pub(crate) type Check = fn(
-    &Shared,
-    crate::app::checks::message::Scope,
-) -> Vec<crate::app::checks::message::CheckMessage>;
+pub(crate) type Check =
+    fn(&Shared, crate::kernel::checks::Scope) -> Vec<crate::kernel::checks::CheckMessage>;
 
 /// What the app learnt at start-up or while serving, for the system
 /// checks (each logged once when first seen).

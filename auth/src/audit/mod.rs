@@ -19,12 +19,9 @@ pub(crate) mod cli;
 
 use crate::{
     Result,
-    app::{
-        database::Database,
-        shared::{FeatureApp, Prune, Shared},
-    },
+    app::shared::{FeatureApp, Prune, Shared},
     events::{EndedBy, Event, EventKind, Sink},
-    future::BoxFuture,
+    kernel::{database::Database, future::BoxFuture},
     session::metadata::truncate,
 };
 
@@ -196,7 +193,7 @@ pub(crate) const APP: FeatureApp = FeatureApp {
 
 /// Creates the table if missing.
 async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    crate::app::database::create_table::<entity::Entity>(db).await
+    crate::kernel::database::create_table::<entity::Entity>(db).await
 }
 
 /// Deletes events older than `retention`; how many.

@@ -1,7 +1,9 @@
 //! CSRF tokens: the secret in the cookie and the masked tokens in forms,
 //! and why a request was refused.
 
-use crate::crypto::{RANDOM_STRING_CHARS, constant_time_eq, fill_random_chars, random_string};
+use crate::kernel::crypto::{
+    RANDOM_STRING_CHARS, constant_time_eq, fill_random_chars, random_string,
+};
 
 /// Length of the secret, and of the mask.
 pub(crate) const CSRF_SECRET_LENGTH: usize = 32;

@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 use futures_util::FutureExt;
 
 use super::Event;
-use crate::future::BoxFuture;
+use crate::kernel::future::BoxFuture;
 
 /// The longest a hook may run for one event.
 pub(crate) const HOOK_TIMEOUT: Duration = Duration::from_secs(10);

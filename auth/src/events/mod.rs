@@ -235,7 +235,7 @@ pub(crate) trait Sink: std::any::Any + Send + Sync {
 
     /// Finishes with what it has taken so far (the audit log writes its
     /// queue), before a shutdown or a read.
-    fn flush(&self) -> crate::future::BoxFuture<'_, ()> {
+    fn flush(&self) -> crate::kernel::future::BoxFuture<'_, ()> {
         Box::pin(async {})
     }
 }

@@ -14,9 +14,9 @@ use tower_layer::Layer;
 
 use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
-    future::BoxFuture,
     guards::layer::{Guard, GuardService, Head},
     guards::login_required::LoginRedirect,
+    kernel::future::BoxFuture,
     session::request::RequestAuth,
 };
 

@@ -9,6 +9,7 @@
 pub(crate) mod body;
 pub(crate) mod client;
 pub(crate) mod cookies;
+mod error_page;
 pub(crate) mod host;
 pub(crate) mod html;
 pub mod redirect;

@@ -99,11 +99,17 @@ pub trait EmailBackend: Send + Sync + 'static {
 
 /// [`EmailBackend`] with its future boxed.
 trait DynBackend: Send + Sync {
-    fn send<'a>(&'a self, message: &'a EmailMessage) -> crate::future::BoxFuture<'a, Result<()>>;
+    fn send<'a>(
+        &'a self,
+        message: &'a EmailMessage,
+    ) -> crate::kernel::future::BoxFuture<'a, Result<()>>;
 }
 
 impl<B: EmailBackend> DynBackend for B {
-    fn send<'a>(&'a self, message: &'a EmailMessage) -> crate::future::BoxFuture<'a, Result<()>> {
+    fn send<'a>(
+        &'a self,
+        message: &'a EmailMessage,
+    ) -> crate::kernel::future::BoxFuture<'a, Result<()>> {
         Box::pin(EmailBackend::send(self, message))
     }
 }

@@ -5,13 +5,15 @@
 //! exist (`auth.W011`), and browsers offer passkeys on the site
 //! (`auth.W010`).
 
-use crate::app::{
-    checks::{
-        CheckMessage, Scope,
-        guards::{needs_reauthentication, needs_registry},
+use crate::{
+    app::{
+        checks::guards::{needs_reauthentication, needs_registry},
+        shared::Shared,
+    },
+    kernel::{
+        checks::{CheckMessage, Scope},
         registry,
     },
-    shared::Shared,
 };
 
 /// Every check of the app.

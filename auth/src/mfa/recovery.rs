@@ -16,7 +16,7 @@
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-use crate::crypto::constant_time_eq;
+use crate::kernel::crypto::constant_time_eq;
 
 /// How many codes a set has.
 pub(crate) const COUNT: usize = 10;

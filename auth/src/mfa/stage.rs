@@ -12,7 +12,7 @@
 use crate::{
     AbstractUser, Error, Result, Session,
     app::shared::{LoginStep, Shared, Step},
-    future::BoxFuture,
+    kernel::future::BoxFuture,
 };
 
 /// The second factor, as a login stage.

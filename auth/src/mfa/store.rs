@@ -56,7 +56,7 @@ pub(crate) use entity::Model as Row;
 /// Creates the table if missing; to a table made before passkeys were
 /// found by their credential, adds that column and fills it in.
 pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use crate::app::database::{ColumnIndex, add_column_if_missing};
+    use crate::kernel::database::{ColumnIndex, add_column_if_missing};
     let added = add_column_if_missing(
         db,
         "auth_authenticator",
@@ -65,7 +65,7 @@ pub(crate) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         ColumnIndex::Unique,
     )
     .await?;
-    crate::app::database::create_table::<entity::Entity>(db).await?;
+    crate::kernel::database::create_table::<entity::Entity>(db).await?;
     if added {
         backfill_credentials(db).await?;
     }

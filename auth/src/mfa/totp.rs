@@ -9,7 +9,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
-use crate::crypto::constant_time_eq;
+use crate::kernel::crypto::constant_time_eq;
 
 /// Seconds per step.
 pub(crate) const STEP: u64 = 30;

@@ -18,7 +18,7 @@ use p256::ecdsa::{Signature, VerifyingKey, signature::Verifier};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::crypto::constant_time_eq;
+use crate::kernel::crypto::constant_time_eq;
 
 /// COSE algorithm ES256.
 const ES256: i64 = -7;

@@ -32,7 +32,7 @@ use limiter::Limiter;
 
 use crate::{
     Result,
-    crypto::{constant_time_eq, random_string},
+    kernel::crypto::{constant_time_eq, random_string},
 };
 
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
@@ -165,6 +165,28 @@ impl Hasher {
             #[cfg(feature = "test-util")]
             computed: Arc::default(),
         })
+    }
+
+    /// The hasher `settings` describe: the argon2 costs of
+    /// `AUTH_PASSWORD_HASHER_*`, bounded by `AUTH_PASSWORD_HASH_CONCURRENCY`
+    /// and `AUTH_PASSWORD_HASH_QUEUE`.
+    ///
+    /// ```
+    /// let hasher = auth::password::Hasher::from_settings(&auth::Settings::default())
+    ///     .expect("the default costs are valid");
+    /// let stored = hasher.make("secret");
+    /// assert!(matches!(hasher.check("secret", &stored), auth::password::Check::Match { .. }));
+    /// ```
+    pub fn from_settings(settings: &crate::Settings) -> std::result::Result<Self, InvalidParams> {
+        Ok(Hasher::new(
+            settings.password_hasher_memory_kib,
+            settings.password_hasher_iterations,
+            settings.password_hasher_parallelism,
+        )?
+        .with_bounds(
+            settings.password_hash_concurrency,
+            settings.password_hash_queue,
+        ))
     }
 
     /// The same hasher with another bound: at most `concurrency` hashes at

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use pbkdf2::{Algorithm, Params, pbkdf2_hmac_with_params};
 
-use crate::crypto::constant_time_eq;
+use crate::kernel::crypto::constant_time_eq;
 
 /// Django's iteration count is in the millions; refuse absurd values so a
 /// crafted row cannot pin a CPU for minutes.

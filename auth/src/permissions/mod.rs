@@ -13,6 +13,7 @@
 //! (one query), and every later check reuses them.
 
 pub(crate) mod admin;
+pub(crate) mod declared;
 pub(crate) mod name;
 pub(crate) mod tables;
 pub(crate) mod user_permissions;

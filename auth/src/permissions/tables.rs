@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use super::name::split_name;
-use crate::{Error, Result, app::database::Database};
+use crate::{Error, Result, kernel::database::Database};
 
 const PERMISSION: &str = "auth_permission";
 const GROUP: &str = "auth_group";
@@ -441,7 +441,7 @@ async fn id_where(
 /// builder).
 pub(crate) fn unknown_permission(name: &str) -> String {
     let unknown = format!("Permission {name} does not exist.");
-    match crate::app::checks::registry::declared_in(name) {
+    match super::declared::declared_in(name) {
         Some(module) => format!(
             "{unknown} It is declared in {module}, which is not given to the builder: add \
              `.permissions({}::ALL)` to `Auth::builder()` (migrate then creates it).",

@@ -5,7 +5,7 @@
 
 use std::{collections::HashMap, sync::Arc, sync::Mutex};
 
-use crate::crypto::constant_time_eq;
+use crate::kernel::crypto::constant_time_eq;
 use crate::settings::secret::{KeyMatch, SaltedMac};
 
 /// Makes and checks session auth hashes; each password hash's is computed

@@ -74,15 +74,15 @@ impl DbStore {
     /// Creates the session table if missing, and adds the `user_id`
     /// column to a table made before the session registry.
     pub(crate) async fn migrate(&self) -> Result<(), DbErr> {
-        crate::app::database::add_column_if_missing(
+        crate::kernel::database::add_column_if_missing(
             &self.db,
             "auth_session",
             "user_id",
             "BIGINT NULL",
-            crate::app::database::ColumnIndex::Plain,
+            crate::kernel::database::ColumnIndex::Plain,
         )
         .await?;
-        crate::app::database::create_table::<entity::Entity>(&self.db).await
+        crate::kernel::database::create_table::<entity::Entity>(&self.db).await
     }
 
     /// Deletes expired rows; returns how many.

@@ -19,7 +19,7 @@ use crate::{
     AuthUser, DateTime, Error, MaxSessionsPolicy, Result,
     app::shared::{Attempt, Operations},
     events::{EndedBy, EventKind},
-    future::BoxFuture,
+    kernel::future::BoxFuture,
     user::erased::{LoadedUser, downcast},
 };
 

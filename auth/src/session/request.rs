@@ -20,10 +20,10 @@ use http::request::Parts;
 use crate::{
     AbstractUser, AuthUser, Error, Result, UserPermissions,
     app::shared::Shared,
-    crypto::constant_time_eq,
     csrf::state::CsrfState,
     events::{EndedBy, Event, EventKind},
     http::redirect,
+    kernel::crypto::constant_time_eq,
     settings::secret::KeyMatch,
     user::erased::{LoadedUser, downcast},
 };

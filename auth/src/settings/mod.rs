@@ -12,8 +12,32 @@ pub(crate) mod secret;
 
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
+use crate::kernel::error::SettingsError;
+
 #[cfg(feature = "pwned")]
-pub(crate) use crate::password::PwnedFail;
+/// What the breached-password check does when the list cannot be asked
+/// (`AUTH_PWNED_FAIL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PwnedFail {
+    /// Let the password through, with a logged warning (the default): an
+    /// outage of the list must not stop every sign-up and password change.
+    Open,
+    /// Refuse the password with a message that says the check is
+    /// unavailable.
+    Closed,
+}
+
+#[cfg(feature = "pwned")]
+impl std::str::FromStr for PwnedFail {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "open" => Ok(PwnedFail::Open),
+            "closed" => Ok(PwnedFail::Closed),
+            _ => Err(format!("expected open or closed, got `{s}`")),
+        }
+    }
+}
 
 /// The `SameSite` attribute of a cookie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,15 +218,6 @@ impl Settings {
 pub struct UnknownValue {
     expected: &'static str,
     got: String,
-}
-
-/// A setting in the environment that does not parse.
-#[derive(Debug, thiserror::Error)]
-#[error("environment variable {name}={value:?} is invalid: {reason}")]
-pub struct SettingsError {
-    name: String,
-    value: String,
-    reason: String,
 }
 
 /// How one field is shown by `Debug`: as it is, or redacted when it holds
@@ -829,16 +844,6 @@ impl Settings {
     /// `true/false/1/0/yes/no/on/off`; durations are seconds.
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// The password hasher these settings describe.
-    pub fn hasher(&self) -> Result<crate::password::Hasher, crate::password::InvalidParams> {
-        Ok(crate::password::Hasher::new(
-            self.password_hasher_memory_kib,
-            self.password_hasher_iterations,
-            self.password_hasher_parallelism,
-        )?
-        .with_bounds(self.password_hash_concurrency, self.password_hash_queue))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::{Error, Result, Settings, crypto::random_string};
+use crate::{Error, Result, Settings, kernel::crypto::random_string};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 

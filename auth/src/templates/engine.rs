@@ -87,7 +87,7 @@ impl Engine {
             && !dir.is_dir()
         {
             let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
-            let missing = crate::app::checks::message::CheckMessage::error(
+            let missing = crate::kernel::checks::CheckMessage::error(
                 "auth.E002",
                 format!("the templates directory {} does not exist", shown.display()),
             )

@@ -42,7 +42,7 @@ impl DeviceCookies {
 
     /// A new cookie value for `username` (normalised) at Unix time `now`.
     pub(crate) fn issue(&self, username: &str, now: i64) -> String {
-        let id = crate::crypto::random_string(22);
+        let id = crate::kernel::crypto::random_string(22);
         let value = format!("{id}.{now}");
         let signature = self.mac.hex(message(&value, username).as_bytes());
         format!("{value}.{signature}")

@@ -47,15 +47,15 @@ const TABLE: &str = "auth_throttle_counter";
 /// Creates the table if missing, and adds `in_flight` to a table made
 /// before attempts in flight were told apart.
 pub(super) async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    crate::app::database::add_column_if_missing(
+    crate::kernel::database::add_column_if_missing(
         db,
         TABLE,
         "in_flight",
         "BIGINT NOT NULL DEFAULT 0",
-        crate::app::database::ColumnIndex::None,
+        crate::kernel::database::ColumnIndex::None,
     )
     .await?;
-    crate::app::database::create_table::<entity::Entity>(db).await
+    crate::kernel::database::create_table::<entity::Entity>(db).await
 }
 
 /// Deletes counters whose window ended by `now` (ms); how many.

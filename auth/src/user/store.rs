@@ -10,7 +10,8 @@ use sea_orm::{
 
 use super::{AuthUser, BaseColumn, erased::LoadedUser};
 use crate::{
-    DateTime, Result, app::database::Database, future::BoxFuture, session::coherence::UserCache,
+    DateTime, Result, kernel::database::Database, kernel::future::BoxFuture,
+    session::coherence::UserCache,
 };
 
 /// The queries of one user model, behind a trait object.
@@ -98,7 +99,7 @@ impl<U: AuthUser> UserTable for Table<U> {
     }
 
     fn migrate<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>> {
-        Box::pin(crate::app::database::create_table::<U::Entity>(db))
+        Box::pin(crate::kernel::database::create_table::<U::Entity>(db))
     }
 }
 

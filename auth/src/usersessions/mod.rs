@@ -173,8 +173,8 @@ pub(crate) const APP: FeatureApp = FeatureApp {
 /// re-authentication and the session registry (`auth.E005`, `auth.E006`).
 fn check(
     shared: &Shared,
-    _scope: crate::app::checks::Scope,
-) -> Vec<crate::app::checks::CheckMessage> {
+    _scope: crate::kernel::checks::Scope,
+) -> Vec<crate::kernel::checks::CheckMessage> {
     use crate::app::checks::guards::{needs_reauthentication, needs_registry};
     let list = shared
         .urls

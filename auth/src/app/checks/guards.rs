@@ -4,15 +4,16 @@
 
 use std::collections::BTreeSet;
 
-use super::{
-    CheckMessage,
-    registry::{self, GuardDeclaration},
+use super::CheckMessage;
+use crate::{
+    app::shared::Shared,
+    kernel::registry::{self, GuardDeclaration},
+    permissions::declared,
 };
-use crate::app::shared::Shared;
 
 pub(super) fn check(shared: &Shared) -> Vec<CheckMessage> {
     let known: BTreeSet<String> = shared.permissions.declared_names().collect();
-    let blocks = registry::permission_blocks();
+    let blocks = declared::permission_blocks();
     let mut found = Vec::new();
     for block in &blocks {
         let missing: Vec<String> = block
@@ -140,7 +141,7 @@ fn unknown_permission(
     guard: &GuardDeclaration,
     perm: &str,
     known: &BTreeSet<String>,
-    blocks: &[&registry::PermissionsDeclaration],
+    blocks: &[&declared::PermissionsDeclaration],
 ) -> CheckMessage {
     let declared_in = blocks
         .iter()

@@ -41,12 +41,10 @@
 //! (Django's `SILENCED_SYSTEM_CHECKS`).
 
 pub(crate) mod guards;
-pub(crate) mod message;
-pub(crate) mod registry;
 mod security;
 mod settings;
 
-pub use message::{CheckMessage, Level, Report, Scope};
+pub use crate::kernel::checks::{CheckMessage, Level, Report, Scope};
 
 use crate::{Auth, AuthUser};
 

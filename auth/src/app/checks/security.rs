@@ -5,8 +5,8 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::{CheckMessage, Scope, registry};
-use crate::app::shared::Shared;
+use super::{CheckMessage, Scope};
+use crate::{app::shared::Shared, kernel::registry};
 
 pub(super) fn check(shared: &Shared, scope: Scope) -> Vec<CheckMessage> {
     let mut found = Vec::new();

@@ -26,6 +26,7 @@ use sha1::{Digest, Sha1};
 
 use self::file::BreachFile;
 use super::validation::PasswordValidator;
+pub use crate::settings::PwnedFail;
 use crate::{AbstractUser, ValidationError};
 
 /// The message for a breached password (Django-style wording).
@@ -50,29 +51,6 @@ enum Source {
     File(BreachFile),
     #[cfg(feature = "pwned-online")]
     Range(Arc<range::RangeApi>),
-}
-
-/// What the breached-password check does when the list cannot be asked
-/// (`AUTH_PWNED_FAIL`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PwnedFail {
-    /// Let the password through, with a logged warning (the default): an
-    /// outage of the list must not stop every sign-up and password change.
-    Open,
-    /// Refuse the password with a message that says the check is
-    /// unavailable.
-    Closed,
-}
-
-impl std::str::FromStr for PwnedFail {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "open" => Ok(PwnedFail::Open),
-            "closed" => Ok(PwnedFail::Closed),
-            _ => Err(format!("expected open or closed, got `{s}`")),
-        }
-    }
 }
 
 /// The breached-password list the settings name, if any: the file of

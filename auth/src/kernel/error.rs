@@ -1,9 +1,5 @@
-//! The crate's error type and how it becomes an HTTP response.
-
-use axum::response::{IntoResponse, Response};
-use http::StatusCode;
-
-use crate::http::html::error_page;
+//! The crate's error types (Django's `django.core.exceptions`). How an
+//! [`Error`] becomes a response is the HTTP layer's: `http/error_page.rs`.
 
 /// Everything that can go wrong at run time.
 ///
@@ -61,7 +57,7 @@ pub enum Error {
     Invalid(String),
     /// A setting in the environment does not parse.
     #[error(transparent)]
-    Settings(#[from] crate::settings::SettingsError),
+    Settings(#[from] SettingsError),
     /// A template is missing or failed to render.
     #[error("template error: {0:#}")]
     Template(#[from] minijinja::Error),
@@ -90,76 +86,6 @@ impl Error {
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        if let Error::Overloaded = self {
-            let mut page = error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Service unavailable",
-                "The server is busy. Please try again in a moment.",
-            );
-            page.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from_static("1"),
-            );
-            return page;
-        }
-        if self.is_unavailable() {
-            tracing::error!(error = %self, "backing service unavailable");
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Service unavailable",
-                "The site cannot reach its database right now. Please try again in a moment.",
-            );
-        }
-        if let Error::Invalid(message) = &self {
-            return error_page(StatusCode::BAD_REQUEST, "Bad request", message);
-        }
-        if let Error::Session(tower_sessions::session::Error::SerdeJson(err)) = &self {
-            // A session value of another shape than the handler reads
-            // (left by an older version of the app, say): this request
-            // cannot be served, the site is fine.
-            tracing::warn!(error = %err, "a session value does not have the expected shape");
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Bad request",
-                "Your session holds data this page cannot read. Please log in again.",
-            );
-        }
-        if let Error::SecondFactorRequired = self {
-            return error_page(
-                StatusCode::FORBIDDEN,
-                "Two-factor authentication required",
-                &self.to_string(),
-            );
-        }
-        if let Error::TooManySessions = self {
-            return error_page(
-                StatusCode::FORBIDDEN,
-                "Too many sessions",
-                &self.to_string(),
-            );
-        }
-        if let Error::PermissionDenied = self {
-            crate::events::trace::decision("permission_required", "denied", "");
-            return error_page(StatusCode::FORBIDDEN, "Forbidden (403)", &self.to_string());
-        }
-        if let Error::Throttled = self {
-            return error_page(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts",
-                &self.to_string(),
-            );
-        }
-        tracing::error!(error = %self, "internal error");
-        error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Server error",
-            "Something went wrong on our side.",
-        )
-    }
-}
-
 /// One refused value, as Django's `ValidationError`: a message for people
 /// and a stable code for programs (`password_too_short`, `invalid`, …).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -187,4 +113,13 @@ impl ValidationError {
     pub fn message(&self) -> &str {
         &self.message
     }
+}
+
+/// A setting in the environment that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}={value:?} is invalid: {reason}")]
+pub struct SettingsError {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) reason: String,
 }

@@ -1,9 +1,8 @@
 //! What the macros declare, collected at start-up from every crate linked
-//! into the binary (with `inventory`): each guarded handler, and each
-//! `permissions!` block. The checks hold them against the builder's
+//! into the binary (with `inventory`): each guarded handler and each
+//! `auth_urls!` table (a `permissions!` block's declaration is
+//! `permissions/declared.rs`). The checks hold them against the builder's
 //! configuration, which the compiler cannot.
-
-use crate::Permission;
 
 /// A handler guarded with `#[login_required]`, `#[permission_required]` or
 /// `#[user_passes_test]`. Made by the macros; not a public API.
@@ -20,17 +19,6 @@ pub struct GuardDeclaration {
 }
 
 inventory::collect!(GuardDeclaration);
-
-/// A `permissions!` block. Made by the macro; not a public API.
-#[doc(hidden)]
-pub struct PermissionsDeclaration {
-    /// The module the block declares (`crate::perms`).
-    pub module: &'static str,
-    /// Its permissions.
-    pub all: &'static [Permission],
-}
-
-inventory::collect!(PermissionsDeclaration);
 
 /// An `auth_urls!` block. Made by the macro; not a public API.
 #[doc(hidden)]
@@ -54,22 +42,5 @@ pub(crate) fn url_blocks() -> Vec<&'static UrlsDeclaration> {
 pub(crate) fn guards() -> Vec<&'static GuardDeclaration> {
     let mut all: Vec<_> = inventory::iter::<GuardDeclaration>.into_iter().collect();
     all.sort_by_key(|guard| guard.handler);
-    all
-}
-
-/// The module of the `permissions!` block that declares `name`, if any.
-pub(crate) fn declared_in(name: &str) -> Option<&'static str> {
-    inventory::iter::<PermissionsDeclaration>
-        .into_iter()
-        .find(|block| block.all.iter().any(|perm| perm.to_string() == name))
-        .map(|block| block.module)
-}
-
-/// Every `permissions!` block in the binary, in a stable order.
-pub(crate) fn permission_blocks() -> Vec<&'static PermissionsDeclaration> {
-    let mut all: Vec<_> = inventory::iter::<PermissionsDeclaration>
-        .into_iter()
-        .collect();
-    all.sort_by_key(|block| block.module);
     all
 }
