@@ -141,7 +141,7 @@ pub mod __private {
     pub use crate::templates::TemplateField;
     pub use crate::user::codegen::{stub, today};
     pub use crate::user::columns;
-    pub use crate::user::{BaseColumn, ExtraField, FromInput, unknown_field};
+    pub use crate::user::{BaseColumn, FieldKind, FromInput, ModelField, ModelMeta};
     pub use auth_macros::{auth_urls_with_views, derive_auth_user_with_columns};
 }
 

@@ -16,6 +16,7 @@ pub(crate) fn stubs(input: &Input) -> TokenStream {
     let ident = input.ident;
     let vis = input.vis;
     let module = module_name(input);
+    let extractor = super::expand::extractor(ident);
     let unreachable = quote!(::core::unreachable!(
         "`#[derive(AuthUser)]` reported an error"
     ));
@@ -70,22 +71,7 @@ pub(crate) fn stubs(input: &Input) -> TokenStream {
                 }
             }
 
-            #[automatically_derived]
-            impl<__AuthS> #krate::__private::axum::extract::FromRequestParts<__AuthS> for #ident
-            where
-                __AuthS: ::core::marker::Send + ::core::marker::Sync,
-            {
-                type Rejection = #krate::__private::axum::response::Response;
-
-                fn from_request_parts(
-                    __auth_parts: &mut #krate::__private::http::request::Parts,
-                    _: &__AuthS,
-                ) -> impl ::core::future::Future<
-                    Output = ::core::result::Result<Self, Self::Rejection>,
-                > + ::core::marker::Send {
-                    #krate::__private::require_user::<Self>(__auth_parts)
-                }
-            }
+            #extractor
         };
     }
 }

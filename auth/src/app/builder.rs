@@ -608,7 +608,7 @@ impl RedisSessions {
 /// The permissions `migrate` makes sure exist: the user model's four
 /// defaults (`add_`, `change_`, `delete_`, `view_`) and the app's own.
 fn declared_permissions<U: AuthUser>(declared: &[Permission]) -> Vec<(String, String, String)> {
-    let (app_label, model, verbose) = U::permission_model();
+    let (app_label, model, verbose) = (U::META.app_label, U::META.model_name, U::META.verbose_name);
     let defaults = ["add", "change", "delete", "view"].map(|action| {
         (
             app_label.to_owned(),

@@ -260,7 +260,7 @@ impl Cli {
         let mut command = Cli::command();
         for name in ["createsuperuser", "createuser"] {
             command = command.mut_subcommand(name, |mut sub| {
-                for field in U::extra_fields() {
+                for field in U::META.fields {
                     let option = option_name(field.name);
                     if BUILT_IN_OPTIONS.contains(&option.as_str()) {
                         continue;
@@ -291,7 +291,7 @@ impl Cli {
             _ => return Ok(cli),
         };
         if let Some((_, sub)) = sub {
-            for field in U::extra_fields() {
+            for field in U::META.fields {
                 if let Ok(Some(value)) = sub.try_get_one::<String>(field.name) {
                     args.fields.push((field.name.to_owned(), value.clone()));
                 }

@@ -51,7 +51,7 @@ where
             .users()
             .new_user(&username, &email.unwrap_or_default(), password.as_deref())
             .await?;
-        for field in U::extra_fields() {
+        for field in U::META.fields {
             let given = args.field(field.name).map(str::to_owned).or_else(|| {
                 std::env::var(format!("{}{}", env.field_prefix, field.name.to_uppercase())).ok()
             });
@@ -89,7 +89,7 @@ where
         None => prompt.line("Email address: ")?,
     };
     let mut user = auth.users().new_user(&username, &email, None).await?;
-    for field in U::extra_fields() {
+    for field in U::META.fields {
         if let Some(raw) = args.field(field.name) {
             set_field(auth, &mut user, field.name, raw).await?;
             continue;
@@ -123,7 +123,7 @@ async fn set_field<U: AuthUser>(
     name: &str,
     raw: &str,
 ) -> Result<(), CommandError> {
-    user.set_extra(name, raw).map_err(|e| usage(name, &e))?;
+    U::META.set(user, name, raw).map_err(|e| usage(name, &e))?;
     if auth.users().extra_taken(user, name).await? {
         return Err(CommandError::Usage(format!(
             "That {} is already taken.",

@@ -110,11 +110,7 @@ impl Object for UserObject {
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         let mut keys: Vec<Value> = USER_FIELDS.iter().map(|k| Value::from(*k)).collect();
         if let Some(user) = &self.user {
-            keys.extend(
-                user.extra_fields()
-                    .into_iter()
-                    .map(|(name, _)| Value::from(name)),
-            );
+            keys.extend(user.extra_names().into_iter().map(Value::from));
         }
         Enumerator::Values(keys)
     }

@@ -12,8 +12,8 @@ pub(crate) trait ErasedUser: Any + Send + Sync {
     fn base(&self) -> &AbstractUser;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     fn as_any_ref(&self) -> &dyn Any;
-    /// The extra fields, as templates see them.
-    fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)>;
+    /// The names of the fields the model adds.
+    fn extra_names(&self) -> Vec<&'static str>;
     /// One extra field, as templates see it.
     fn extra_field(&self, name: &str) -> Option<minijinja::Value>;
 }
@@ -28,11 +28,11 @@ impl<U: AuthUser> ErasedUser for U {
     fn as_any_ref(&self) -> &dyn Any {
         self
     }
-    fn extra_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
-        self.template_fields()
+    fn extra_names(&self) -> Vec<&'static str> {
+        U::META.fields.iter().map(|field| field.name).collect()
     }
     fn extra_field(&self, name: &str) -> Option<minijinja::Value> {
-        self.template_field(name)
+        U::META.field(name).map(|field| (field.get)(self))
     }
 }
 

@@ -229,7 +229,11 @@ impl<'a, U: AuthUser> Users<'a, U> {
     /// field `name`.
     #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) async fn extra_taken(&self, user: &U, name: &str) -> Result<bool> {
-        let Some(condition) = user.extra_taken(name) else {
+        let Some(condition) = U::META
+            .field(name)
+            .and_then(|f| f.taken)
+            .map(|taken| taken(user))
+        else {
             return Ok(false);
         };
         let db = &self.shared.db;

@@ -180,43 +180,15 @@ pub trait AuthUser:
     /// The entity column for a base field.
     fn column(column: BaseColumn) -> <Self::Entity as EntityTrait>::Column;
     #[doc(hidden)]
-    /// The extra fields, by name, as templates see them (`{{ user.bio }}`).
-    fn template_fields(&self) -> Vec<(&'static str, minijinja::Value)> {
-        Vec::new()
-    }
-    #[doc(hidden)]
-    /// Extra field `name` as templates see it (`{{ user.bio }}`): the one
-    /// field, without building the others.
-    fn template_field(&self, name: &str) -> Option<minijinja::Value> {
-        self.template_fields()
-            .into_iter()
-            .find(|(field, _)| *field == name)
-            .map(|(_, value)| value)
-    }
-    #[doc(hidden)]
-    /// The extra fields: names, labels, and which `createsuperuser` asks for.
-    fn extra_fields() -> &'static [ExtraField] {
-        &[]
-    }
-    #[doc(hidden)]
-    /// Sets extra field `name` from text typed at a prompt or given as an
-    /// option; an error says what was expected.
-    fn set_extra(&mut self, name: &str, _raw: &str) -> Result<(), ValidationError> {
-        Err(unknown_field(name))
-    }
-    #[doc(hidden)]
-    /// The app label, model name and verbose name of the default
-    /// permissions (`accounts`, `user`, `user` → `accounts.add_user`, "Can
-    /// add user").
-    fn permission_model() -> (&'static str, &'static str, &'static str) {
-        ("auth", "user", "user")
-    }
-    #[doc(hidden)]
-    /// For a unique extra field, the condition matching a row with this
-    /// user's value (to say "already taken" before inserting).
-    fn extra_taken(&self, _name: &str) -> Option<sea_orm::sea_query::Expr> {
-        None
-    }
+    /// What the derive knows of the model, as data (Django's
+    /// `Model._meta`): its permission names and the fields it adds to
+    /// [`AbstractUser`], which templates, the CLI, forms and the admin read.
+    const META: &'static ModelMeta<Self> = &ModelMeta {
+        app_label: "auth",
+        model_name: "user",
+        verbose_name: "user",
+        fields: &[],
+    };
 }
 
 /// Django's `UnicodeUsernameValidator` (`^[\w.@+-]+\Z`) and the 150
@@ -242,24 +214,86 @@ pub fn validate_username(username: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// An extra field of a user model, as the management commands see it.
+/// A user model as data (Django's `Model._meta`), made by
+/// `#[derive(AuthUser)]` as [`AuthUser::META`]. Not a public API.
 #[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub struct ExtraField {
+pub struct ModelMeta<U: 'static> {
+    /// The app label of the model's default permissions (`accounts` in
+    /// `accounts.add_user`).
+    pub app_label: &'static str,
+    /// The model's name in those permissions (`user`).
+    pub model_name: &'static str,
+    /// The name people read ("Can add user").
+    pub verbose_name: &'static str,
+    /// The fields the model adds to [`AbstractUser`], in declaration
+    /// order.
+    pub fields: &'static [ModelField<U>],
+}
+
+impl<U> ModelMeta<U> {
+    /// The added field called `name`.
+    pub fn field(&self, name: &str) -> Option<&ModelField<U>> {
+        self.fields.iter().find(|field| field.name == name)
+    }
+
+    /// Sets field `name` of `user` from text typed at a prompt or given
+    /// as an option; an error says what was expected.
+    pub fn set(&self, user: &mut U, name: &str, raw: &str) -> Result<(), ValidationError> {
+        let field = self.field(name).ok_or_else(|| unknown_field(name))?;
+        (field.set)(user, raw)
+    }
+}
+
+/// One field a user model adds to [`AbstractUser`]: what it is and how to
+/// read and write it. Not a public API.
+#[doc(hidden)]
+pub struct ModelField<U: 'static> {
     /// The field's name (`display_name`).
     pub name: &'static str,
-    /// The prompt's label (`Display name`).
+    /// The label people read (`Display name`).
     pub label: &'static str,
+    /// The kind of value, as Django's field classes name it.
+    pub kind: FieldKind,
+    /// Whether the value may be absent (`Option<T>`).
+    pub optional: bool,
     /// Whether `createsuperuser`/`createuser` ask for it (Django's
     /// `REQUIRED_FIELDS`).
     pub required: bool,
     /// Whether two users cannot share a value.
     pub unique: bool,
+    /// The value as templates see it (`{{ user.display_name }}`).
+    pub get: fn(&U) -> minijinja::Value,
+    /// Sets the value from text; an error says what was expected.
+    pub set: fn(&mut U, &str) -> Result<(), ValidationError>,
+    /// For a unique field, the condition matching a row with this user's
+    /// value (to say "already taken" before inserting).
+    pub taken: Option<fn(&U) -> sea_orm::sea_query::Expr>,
+}
+
+/// The kind of a model field's value, by Django's field class.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `CharField`/`TextField`: `String`.
+    Text,
+    /// `BooleanField`: `bool`.
+    Boolean,
+    /// `IntegerField`: `i32`.
+    Integer,
+    /// `BigIntegerField`: `i64`.
+    BigInteger,
+    /// `FloatField`: `f64`.
+    Float,
+    /// `DateField`.
+    Date,
+    /// `DateTimeField`.
+    DateTime,
+    /// `UUIDField`.
+    Uuid,
 }
 
 /// The error for a field name the model does not have.
-#[doc(hidden)]
-pub fn unknown_field(name: &str) -> ValidationError {
+fn unknown_field(name: &str) -> ValidationError {
     ValidationError::new("unknown_field", format!("There is no field `{name}`."))
 }
 

@@ -59,6 +59,64 @@ mod derive_many_extra_fields {
         assert_eq!(member_table::Column::Handle.to_string(), "handle_name");
         assert_eq!(member_table::Column::Bio.to_string(), "bio");
     }
+
+    /// The derive's descriptor (Django's `_meta`): every added field in
+    /// order, its kind and flags, and accessors that read and write it.
+    #[test]
+    fn the_model_descriptor_lists_and_reaches_every_added_field() {
+        use auth::{__private::FieldKind, AuthUser};
+        let meta = Member::META;
+        let names: Vec<_> = meta.fields.iter().map(|f| f.name).collect();
+        assert_eq!(
+            names,
+            [
+                "bio",
+                "handle",
+                "age",
+                "karma",
+                "ratio",
+                "newsletter",
+                "birth_date",
+                "verified_at",
+                "joined_on",
+                "seen_at",
+                "api_key",
+                "referrer",
+                "nickname",
+                "score",
+                "level",
+                "points",
+                "admin_flag"
+            ]
+        );
+        let kinds: Vec<_> = meta.fields.iter().map(|f| (f.kind, f.optional)).collect();
+        assert_eq!(kinds[0], (FieldKind::Text, false));
+        assert_eq!(kinds[2], (FieldKind::Integer, false));
+        assert_eq!(kinds[3], (FieldKind::BigInteger, false));
+        assert_eq!(kinds[4], (FieldKind::Float, false));
+        assert_eq!(kinds[5], (FieldKind::Boolean, false));
+        assert_eq!(kinds[6], (FieldKind::Date, true));
+        assert_eq!(kinds[7], (FieldKind::DateTime, true));
+        assert_eq!(kinds[10], (FieldKind::Uuid, false));
+        let birth = meta.field("birth_date").unwrap();
+        assert_eq!(birth.label, "Birth date");
+        assert!(!birth.required && !birth.unique);
+        let handle = meta.field("handle").unwrap();
+        assert!(handle.unique && handle.taken.is_some());
+        assert!(meta.fields.iter().filter(|f| f.taken.is_some()).count() == 1);
+
+        let mut member = Member::from_base(auth::AbstractUser::new("alice"));
+        meta.set(&mut member, "age", " 42 ").unwrap();
+        meta.set(&mut member, "nickname", "Al").unwrap();
+        assert_eq!(member.age, 42);
+        assert_eq!(member.nickname.as_deref(), Some("Al"));
+        assert_eq!((meta.field("age").unwrap().get)(&member).to_string(), "42");
+        let refused = meta.set(&mut member, "age", "old").unwrap_err();
+        assert_eq!(refused.code(), "invalid");
+        let unknown = meta.set(&mut member, "shoe_size", "9").unwrap_err();
+        assert_eq!(unknown.code(), "unknown_field");
+        assert_eq!(member.age, 42, "a refused value changes nothing");
+    }
 }
 
 mod derive_two_models_in_one_module {
@@ -199,7 +257,11 @@ mod auth_urls_seed_urls {
 }
 
 mod permission_models {
-    use auth::AuthUser as _;
+    use auth::AuthUser;
+
+    fn names<U: AuthUser>() -> (&'static str, &'static str, &'static str) {
+        (U::META.app_label, U::META.model_name, U::META.verbose_name)
+    }
 
     #[derive(Clone, Debug, auth::AuthUser)]
     #[auth(table = "shop_staff_member")]
@@ -225,14 +287,11 @@ mod permission_models {
     fn the_app_label_comes_from_the_table_or_the_attribute() {
         // Django: app label, lowercased class name, verbose name.
         assert_eq!(
-            StaffMember::permission_model(),
+            names::<StaffMember>(),
             ("shop", "staffmember", "staff member")
         );
-        assert_eq!(
-            Customer::permission_model(),
-            ("auth", "customer", "customer")
-        );
-        assert_eq!(Person::permission_model(), ("crm", "person", "person"));
+        assert_eq!(names::<Customer>(), ("auth", "customer", "customer"));
+        assert_eq!(names::<Person>(), ("crm", "person", "person"));
     }
 }
 
