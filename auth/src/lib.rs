@@ -61,6 +61,7 @@ mod forms;
 mod guards;
 mod http;
 mod kernel;
+mod login;
 pub mod mail;
 #[cfg(feature = "mfa")]
 pub mod mfa;
@@ -87,12 +88,12 @@ pub mod views;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use app::Auth;
 pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL};
 pub use app::checks;
 pub use app::shutdown::shutdown_signal;
 #[cfg(feature = "test-util")]
 pub use app::testing;
+pub use app::{Auth, PermissionAdmin, Users};
 pub use backend::{Backend, ModelBackend};
 pub use guards::login_required::LoginRequiredLayer;
 pub use guards::permission_required::PermissionRequiredLayer;
@@ -101,19 +102,19 @@ pub use guards::user_passes_test::UserPassesTestLayer;
 pub use http::redirect;
 pub use kernel::error::{Error, Result, SettingsError, ValidationError};
 pub use kernel::migration::Migration;
-pub use mail::Mail;
-pub use middleware::{AuthLayer, AuthService};
-pub use permissions::{Permission, PermissionAdmin, PermissionName, UserPermissions};
-pub use session::request::CurrentUser;
-pub use session::{
+pub use login::request::CurrentUser;
+pub use login::{
     LoginStage, Session, authenticate, login, logout, stage_login, update_session_auth_hash,
 };
+pub use mail::Mail;
+pub use middleware::{AuthLayer, AuthService};
+pub use permissions::{Permission, PermissionName, UserPermissions};
 pub use settings::{
     EmailBackendKind, MaxSessionsPolicy, RememberMe, SameSite, Settings, UnknownValue,
 };
 pub use templates::Templates;
 pub use urls::{Route, Urls};
-pub use user::{AbstractUser, AuthUser, Users, normalize_email, validate_username};
+pub use user::{AbstractUser, AuthUser, normalize_email, validate_username};
 
 /// What generated code needs, so user crates need no direct dependency on
 /// these crates. Not a public API.

@@ -20,9 +20,10 @@ use crate::{
     Auth, AuthUser, Settings,
     app::shared::Shared,
     csrf,
+    http::origin::Origin,
     http::{body, client, cookies, host, security, take_ready},
     kernel::future::BoxFuture,
-    session::request::{Origin, RequestAuth},
+    login::request::RequestAuth,
     templates,
 };
 
@@ -119,7 +120,9 @@ where
         if csrf::token::is_unsafe(req.method()) {
             let mut inner = take_ready(&mut self.inner);
             Box::pin(async move {
-                let checked = csrf::middleware::check(req, &request, &shared.settings).await;
+                let checked =
+                    csrf::middleware::check(req, &request.csrf, &request.origin, &shared.settings)
+                        .await;
                 let response = match checked {
                     Ok(checked) => inner.call(checked).await?,
                     Err(refused) => refused,

@@ -13,6 +13,7 @@ use crate::{
     events::{Event, Events, hooks::Hooks},
     http::security::SecurityHeaders,
     kernel::{clock::Clock, database::Database, future::BoxFuture},
+    login::{auth_hash::AuthHash, primitives::OperationsFor, sessions::Sessions},
     mail::{EmailBackend, Mail},
     password::{
         Hasher,
@@ -20,15 +21,12 @@ use crate::{
     },
     permissions::tables::PermissionTables,
     session::{
-        auth_hash::AuthHash,
         cache::CacheMap,
         cached::CachedStore,
-        coherence::{DbWatch, SessionCache, UserCache, Watched, watch_database},
+        coherence::{DbWatch, RowCache, SessionCache, Watched, watch_database},
         cookie::SessionCookie,
         db::DbStore,
         keys::SESSION_HASH_SALT,
-        login::OperationsFor,
-        sessions::Sessions,
         store::{Custom, DynStore},
     },
     settings::secret::SecretKeys,
@@ -287,7 +285,7 @@ impl<U: AuthUser> AuthBuilder<U> {
         // Not live until a watcher vouches for them (see `coherence`).
         let cache_guard = settings.database_timeout * 2 + Duration::from_secs(1);
         let capacity = settings.cache_max_entries;
-        let user_cache: Option<UserCache> = settings
+        let user_cache: Option<crate::user::store::UserCache> = settings
             .cache
             .then(|| Arc::new(CacheMap::new(capacity, cache_guard, false)));
         let session_cache: Option<SessionCache> = match where_sessions {
@@ -332,7 +330,7 @@ impl<U: AuthUser> AuthBuilder<U> {
                     secrets.salted(SESSION_HASH_SALT),
                     settings.cache_max_entries,
                 ),
-                lifetime: crate::session::lifetime::Lifetime::of(&settings),
+                lifetime: crate::login::lifetime::Lifetime::of(&settings),
             },
             operations: Box::new(OperationsFor::<U>::new()),
             permissions: PermissionTables::new(
@@ -404,7 +402,7 @@ impl<U: AuthUser> AuthBuilder<U> {
                 sessions: session_cache
                     .clone()
                     .filter(|_| matches!(where_sessions, SessionsIn::Database)),
-                users: user_cache,
+                users: user_cache.map(|cache| cache as Arc<dyn RowCache>),
             },
         };
         let mut watchers = Vec::new();

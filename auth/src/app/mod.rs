@@ -10,25 +10,28 @@
 
 pub(crate) mod builder;
 pub mod checks;
+pub(crate) mod permissions;
 pub(crate) mod shared;
 pub(crate) mod shutdown;
 #[doc(hidden)]
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub(crate) mod users;
 
 use std::{marker::PhantomData, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 
+pub use permissions::PermissionAdmin;
 pub(crate) use shared::Shared;
+pub use users::Users;
 
 use crate::{
     Result, Settings,
     kernel::{database, migration::Migration},
     mail::Mail,
     password::Hasher,
-    permissions::admin::PermissionAdmin,
-    user::{AuthUser, erased::downcast, manager::Users},
+    user::{AuthUser, erased::downcast},
 };
 /// The authentication system for user model `U`: its database, settings,
 /// password hasher, session store and authentication backends. Cheap to

@@ -2,7 +2,7 @@
 //! concept, each with its own operations; and the two places where the
 //! type-erased runtime reaches code made for the app's user model: its
 //! backends ([`Backends`], implemented in `backend.rs`) and the public
-//! login functions ([`Operations`], implemented in `session/login.rs`).
+//! login functions ([`Operations`], implemented in `login/primitives.rs`).
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -13,13 +13,13 @@ use crate::{
     kernel::clock::Clock,
     kernel::database::Database,
     kernel::future::BoxFuture,
+    login::sessions::Sessions,
     mail::Mail,
     password::Hasher,
     password::validation::Validators,
     permissions::tables::PermissionTables,
     permissions::user_permissions::UserPermissions,
     session::metadata::unix,
-    session::sessions::Sessions,
     templates::engine::Engine,
     throttle::{Throttle, Verdict, device::DeviceCookies, device_counters, login_counters},
     tokens::TokenGenerator,
@@ -45,7 +45,7 @@ pub(crate) struct Shared {
     /// core's extension points.
     pub(crate) apps: &'static [&'static FeatureApp],
     /// `authenticate`, `login`, … for the app's user model (for the
-    /// built-in views, which serve any model; see `session/login.rs`).
+    /// built-in views, which serve any model; see `login/primitives.rs`).
     pub(crate) operations: Box<dyn Operations>,
     pub(crate) hasher: Hasher,
     pub(crate) validators: Validators,
@@ -451,7 +451,7 @@ pub(crate) trait AnyBackends: Send + Sync {
 
 /// `authenticate`, `stage_login` and `update_session_auth_hash` for the app's
 /// user model, for callers that hold a user of any model (the built-in
-/// views). Implemented in `session/login.rs`.
+/// views). Implemented in `login/primitives.rs`.
 pub(crate) trait Operations: Send + Sync {
     fn authenticate<'a>(
         &'a self,
@@ -464,7 +464,7 @@ pub(crate) trait Operations: Send + Sync {
         session: &'a Session,
         user: &'a LoadedUser,
         next: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<crate::session::stage::LoginStage>>;
+    ) -> BoxFuture<'a, Result<crate::login::stage::LoginStage>>;
     fn update_session_auth_hash<'a>(
         &'a self,
         session: &'a Session,

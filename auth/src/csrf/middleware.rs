@@ -17,13 +17,14 @@ use http_body::Body as _;
 
 use super::{
     origin::{check_origin, check_referer},
+    state::CsrfState,
     token::{self, CSRF_FIELD_NAME, CSRF_HEADER_NAME, Rejection},
 };
 use crate::{
     Settings,
     http::body::{is_urlencoded_form, read_form_body},
     http::html::error_page,
-    session::request::RequestAuth,
+    http::origin::Origin,
 };
 
 /// Django's CSRF check for an unsafe request. Returns the request (with the
@@ -31,11 +32,12 @@ use crate::{
 /// page.
 pub(crate) async fn check(
     req: Request<Body>,
-    request: &RequestAuth,
+    csrf: &CsrfState,
+    origin: &Origin,
     settings: &Settings,
 ) -> Result<Request<Body>, Response> {
-    check_source(req.headers(), request, settings).map_err(forbidden)?;
-    let secret = request.csrf.secret();
+    check_source(req.headers(), origin, settings).map_err(forbidden)?;
+    let secret = csrf.secret();
     if secret.is_none() {
         return Err(forbidden(Rejection::NoCookie));
     }
@@ -66,15 +68,15 @@ pub(crate) async fn check(
 /// Where the request comes from: `Origin`, else (secure requests) `Referer`.
 fn check_source(
     headers: &HeaderMap,
-    request: &RequestAuth,
+    source: &Origin,
     settings: &Settings,
 ) -> Result<(), Rejection> {
     let header = |name| headers.get(name).map(|v| v.to_str().unwrap_or("null"));
     let trusted = &settings.csrf_trusted_origins;
-    let host = request.origin.host.as_deref();
+    let host = source.host.as_deref();
     match header(header::ORIGIN) {
-        Some(origin) => check_origin(origin, host, request.origin.scheme, trusted),
-        None if request.secure() => check_referer(header(header::REFERER), host, trusted),
+        Some(origin) => check_origin(origin, host, source.scheme, trusted),
+        None if source.secure() => check_referer(header(header::REFERER), host, trusted),
         None => Ok(()),
     }
 }

@@ -17,7 +17,7 @@ use axum::{body::Body, response::Response};
 use http::Request;
 use tower_service::Service;
 
-use crate::{kernel::future::BoxFuture, session::request::RequestAuth};
+use crate::{kernel::future::BoxFuture, login::request::RequestAuth};
 
 /// What a guard sees of the request besides its auth state.
 pub(crate) struct Head {

@@ -18,7 +18,7 @@ use tower_layer::Layer;
 use crate::{
     AuthUser, REDIRECT_FIELD_NAME,
     guards::layer::{Guard, GuardService, Head},
-    session::request::RequestAuth,
+    login::request::RequestAuth,
     user::erased::downcast,
 };
 

@@ -20,7 +20,7 @@ use crate::{
     Error, PermissionName, REDIRECT_FIELD_NAME, UserPermissions,
     guards::layer::{Guard, GuardService, Head},
     guards::login_required::LoginRedirect,
-    session::request::RequestAuth,
+    login::request::RequestAuth,
 };
 
 /// What `#[permission_required]` checks; implemented by a hidden type the

@@ -23,7 +23,8 @@ use crate::{
     Error, REDIRECT_FIELD_NAME,
     guards::layer::{Guard, GuardService, Head},
     http::redirect,
-    session::{metadata::unix, request::RequestAuth},
+    login::request::RequestAuth,
+    session::metadata::unix,
 };
 
 /// How recent an authentication `#[reauth_required]` needs; implemented

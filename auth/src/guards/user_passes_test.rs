@@ -17,7 +17,7 @@ use crate::{
     guards::layer::{Guard, GuardService, Head},
     guards::login_required::LoginRedirect,
     kernel::future::BoxFuture,
-    session::request::RequestAuth,
+    login::request::RequestAuth,
 };
 
 /// The future of a test's answer.

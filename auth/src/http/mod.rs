@@ -12,6 +12,7 @@ pub(crate) mod cookies;
 mod error_page;
 pub(crate) mod host;
 pub(crate) mod html;
+pub(crate) mod origin;
 pub mod redirect;
 pub(crate) mod security;
 

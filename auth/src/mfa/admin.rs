@@ -57,8 +57,7 @@ impl MfaAdmin<'_> {
             .db
             .run(store::delete(shared.db.conn(), user_id, None))
             .await?;
-        crate::session::registry::end_all_for(shared, user_id, crate::events::EndedBy::Admin)
-            .await?;
+        crate::login::registry::end_all_for(shared, user_id, crate::events::EndedBy::Admin).await?;
         if removed > 0 {
             let event = crate::events::Event::new(EventKind::MfaDisabled, shared.clock.now());
             // The audit log finds events by username: name the user.

@@ -388,7 +388,7 @@ pub(crate) async fn changed(
     let mut event = request.event(kind).user(user_id, username);
     event.backend = factor.to_owned();
     request.shared.events.emit(event);
-    crate::session::registry::end_all_other(session).await?;
+    crate::login::registry::end_all_other(session).await?;
     Ok(())
 }
 

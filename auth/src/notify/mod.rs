@@ -15,8 +15,8 @@ use std::sync::{Arc, OnceLock, Weak};
 use crate::events::{Event, EventKind, Sink};
 use crate::{
     app::shared::{EmailWatch, FeatureApp, Shared},
+    login::device::device,
     mail::EmailMessage,
-    session::device::device,
     views::when,
 };
 

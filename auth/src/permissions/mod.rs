@@ -12,12 +12,10 @@
 //! Within a request, a user's permissions are loaded once, on first use
 //! (one query), and every later check reuses them.
 
-pub(crate) mod admin;
 pub(crate) mod declared;
 pub(crate) mod name;
 pub(crate) mod tables;
 pub(crate) mod user_permissions;
 
-pub use admin::PermissionAdmin;
 pub use name::{Permission, PermissionName};
 pub use user_permissions::UserPermissions;

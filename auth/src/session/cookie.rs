@@ -53,7 +53,7 @@ impl SessionCookie {
             domain: s.session_cookie_domain.clone(),
             expiry,
             always_save: s.session_save_every_request,
-            browser_lifetime: time::Duration::try_from(super::lifetime::browser_lifetime(s))
+            browser_lifetime: time::Duration::try_from(s.browser_lifetime())
                 .unwrap_or(time::Duration::MAX),
         }
     }

@@ -196,10 +196,14 @@ impl Settings {
         if let Some(resolution) = self.session_activity_resolution {
             return resolution;
         }
-        let idle = self
-            .session_idle_timeout
-            .unwrap_or(BROWSER_SESSION_LIFETIME);
-        (idle / 10).min(Duration::from_secs(60))
+        (self.browser_lifetime() / 10).min(Duration::from_secs(60))
+    }
+
+    /// How long a browser-session login lives without activity: the idle
+    /// timeout, else 12 hours.
+    pub(crate) fn browser_lifetime(&self) -> Duration {
+        self.session_idle_timeout
+            .unwrap_or(BROWSER_SESSION_LIFETIME)
     }
 
     /// The site passkeys are bound to: `mfa_passkey_origin`, else

@@ -12,7 +12,7 @@ use minijinja::{
 };
 
 use super::csrf::{CsrfInput, CsrfToken, MaskedToken};
-use crate::session::request::RequestAuth;
+use crate::login::request::RequestAuth;
 
 /// The names every render adds to the handler's context.
 const NAMES: [&str; 4] = ["user", "perms", "csrf_token", "csrf_input"];

@@ -12,7 +12,7 @@ use http::{StatusCode, header};
 use http_body::Body as _;
 
 use super::Templates;
-use crate::{http::html::ErrorPage, session::request::RequestAuth};
+use crate::{http::html::ErrorPage, login::request::RequestAuth};
 
 /// `response` rendered with the app's template for its status, when the
 /// app has one; else unchanged.

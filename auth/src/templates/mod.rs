@@ -25,7 +25,7 @@ use minijinja::{
     value::{Enumerator, Object},
 };
 
-use crate::{Result, session::request::RequestAuth, user::erased::LoadedUser};
+use crate::{Result, login::request::RequestAuth, user::erased::LoadedUser};
 
 /// The `user` value for templates: the base fields, `is_authenticated`,
 /// `is_anonymous`, `pk`, `get_full_name`, and the extra fields. Fields are

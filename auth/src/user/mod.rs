@@ -10,11 +10,9 @@ use sea_orm::{ActiveModelBehavior, EntityTrait, FromQueryResult, IntoActiveModel
 pub(crate) mod codegen;
 pub mod columns;
 pub(crate) mod erased;
-pub(crate) mod manager;
 pub(crate) mod normalize;
 pub(crate) mod store;
 
-pub use manager::Users;
 pub use normalize::normalize_email;
 pub(crate) use normalize::normalize_username;
 

@@ -11,7 +11,7 @@ use sea_orm::{
 use super::{AuthUser, BaseColumn, erased::LoadedUser};
 use crate::{
     DateTime, Result, kernel::database::Database, kernel::future::BoxFuture,
-    session::coherence::UserCache,
+    session::cache::CacheMap,
 };
 
 /// The queries of one user model, behind a trait object.
@@ -102,6 +102,9 @@ impl<U: AuthUser> UserTable for Table<U> {
         Box::pin(crate::kernel::database::create_table::<U::Entity>(db))
     }
 }
+
+/// The cached users, by primary key.
+pub(crate) type UserCache = std::sync::Arc<CacheMap<i64, LoadedUser>>;
 
 /// The user table of the app: every query bounded by the database timeout,
 /// every write dropping the cached user.

@@ -27,11 +27,11 @@ use crate::{
     Result, Session,
     app::shared::{FeatureApp, Shared},
     events::EndedBy,
-    session::{
+    login::{
         device::device,
-        metadata::{SessionMetadata, from_unix},
         registry::{self, end_records, handle, whose},
     },
+    session::metadata::{SessionMetadata, from_unix},
 };
 
 /// One session of a user, as the session list shows it.

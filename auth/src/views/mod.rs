@@ -41,7 +41,7 @@ pub use table::{
 };
 
 use crate::{
-    Result, Session, http::body::FormData, session::request::RequestAuth, templates::Templates,
+    Result, Session, http::body::FormData, login::request::RequestAuth, templates::Templates,
 };
 
 /// The login page's notice after a session timed out (shown once).

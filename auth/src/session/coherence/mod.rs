@@ -31,13 +31,29 @@ use tower_sessions::session::Id;
 use crate::{
     Settings,
     session::{cache::CacheMap, cached_session::CachedSession},
-    user::erased::LoadedUser,
 };
 
 /// The cached sessions, by id, shared with the requests that read them.
 pub(crate) type SessionCache = Arc<CacheMap<Id, Arc<CachedSession>>>;
-/// The cached users, by primary key.
-pub(crate) type UserCache = Arc<CacheMap<i64, LoadedUser>>;
+
+/// A cache of rows by primary key that notifications keep coherent,
+/// whatever it holds (the user cache is `user/`'s; this engine needs only
+/// to drop its entries).
+pub(crate) trait RowCache: Send + Sync {
+    /// Forgets the row with primary key `id`.
+    fn forget(&self, id: i64);
+    /// Empties the cache and turns it on or off.
+    fn set_live(&self, live: bool);
+}
+
+impl<V: Clone + Send + Sync + 'static> RowCache for CacheMap<i64, V> {
+    fn forget(&self, id: i64) {
+        self.remove(&id);
+    }
+    fn set_live(&self, live: bool) {
+        CacheMap::set_live(self, live);
+    }
+}
 
 /// What a notification says changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +82,7 @@ impl Change {
 #[derive(Clone, Default)]
 pub(crate) struct Watched {
     pub(crate) sessions: Option<SessionCache>,
-    pub(crate) users: Option<UserCache>,
+    pub(crate) users: Option<Arc<dyn RowCache>>,
 }
 
 impl Watched {
@@ -79,7 +95,7 @@ impl Watched {
         match change {
             Change::User(id) => {
                 if let Some(users) = &self.users {
-                    users.remove(id);
+                    users.forget(*id);
                 }
             }
             Change::Session(id) => {

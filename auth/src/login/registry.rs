@@ -12,11 +12,12 @@
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
 
-use super::{Session, keys::owner_in};
+use super::Session;
 use crate::{
     Result,
     app::shared::Shared,
     events::{EndedBy, Event, EventKind},
+    session::keys::owner_in,
 };
 
 /// The handle of session `id`: the first 128 bits of its SHA-256, in hex.

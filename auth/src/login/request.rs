@@ -22,6 +22,7 @@ use crate::{
     app::shared::Shared,
     csrf::state::CsrfState,
     events::{EndedBy, Event, EventKind},
+    http::origin::Origin,
     http::redirect,
     kernel::crypto::constant_time_eq,
     settings::secret::KeyMatch,
@@ -29,33 +30,17 @@ use crate::{
 };
 
 use super::{
+    lifetime::{self, Verdict},
+    registry::handle_prefix,
+};
+use crate::session::{
     cached_session::CachedSession,
     keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
-    lifetime::{self, Verdict},
     metadata::{
         EXPIRED_KEY, METADATA_KEY, NOTICE_KEY, SessionMetadata, Times, USER_AGENT_MAX_BYTES,
         truncate, unix,
     },
-    registry::handle_prefix,
 };
-
-/// Where the request is: its host, scheme, address and client, as the
-/// layer read them once.
-#[derive(Debug)]
-pub(crate) struct Origin {
-    /// The `Host` of the request, for `next` URLs and origin checks.
-    pub(crate) host: Option<String>,
-    /// The request's scheme, when known (see `SECURE_PROXY_SSL_HEADER`).
-    pub(crate) scheme: Option<&'static str>,
-    pub(crate) uri: http::Uri,
-    /// The client's address, when known (see `AUTH_TRUSTED_PROXY_HEADER`).
-    pub(crate) client_ip: Option<std::net::IpAddr>,
-    /// The client's `User-Agent` on an unsafe request (what logs in), for
-    /// the session registry.
-    pub(crate) user_agent: Option<http::HeaderValue>,
-    /// The login throttle's device cookie, on an unsafe request.
-    pub(crate) device: Option<String>,
-}
 
 /// What a session says about its user (Django's `_auth_user_id`,
 /// `_auth_user_backend`, `_auth_user_hash`): read in place from the
@@ -576,7 +561,7 @@ impl RequestAuth {
 
     /// Whether the request is known to have come over HTTPS.
     pub(crate) fn secure(&self) -> bool {
-        self.origin.scheme == Some("https")
+        self.origin.secure()
     }
 
     /// Whether `url` is a safe redirect target for this request: relative,

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use super::{
-    auth_hash::AuthHash, cookie::SessionCookie, db::DbStore, lifetime::Lifetime, store::DynStore,
+use super::{auth_hash::AuthHash, lifetime::Lifetime};
+use crate::{
+    Result,
+    session::{cookie::SessionCookie, db::DbStore, store::DynStore},
 };
-use crate::Result;
 
 /// An app's sessions: where they live, their cookie, their auth hash, and
 /// the session table of the app's database (created by `migrate` even when

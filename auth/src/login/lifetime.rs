@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use tower_sessions::session::Record;
 
-use super::metadata::{SessionMetadata, Times};
-use crate::{MaxSessionsPolicy, RememberMe, Settings};
-
-pub(crate) use crate::settings::BROWSER_SESSION_LIFETIME;
+use crate::{
+    MaxSessionsPolicy, RememberMe, Settings,
+    session::metadata::{SessionMetadata, Times},
+};
 
 /// What a request does with its logged-in session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl Lifetime {
     pub(crate) fn of(settings: &Settings) -> Self {
         Lifetime {
             idle: settings.session_idle_timeout.map(seconds),
-            browser_idle: seconds(browser_lifetime(settings)),
+            browser_idle: seconds(settings.browser_lifetime()),
             absolute: settings.session_absolute_timeout.map(seconds),
             resolution: seconds(settings.activity_resolution()),
         }
@@ -67,14 +67,6 @@ pub(crate) fn verdict(lifetime: &Lifetime, times: Times, now: i64) -> Verdict {
     } else {
         Verdict::Fresh
     }
-}
-
-/// How long a browser-session login lives without activity: the idle
-/// timeout, else 12 hours.
-pub(crate) fn browser_lifetime(settings: &Settings) -> Duration {
-    settings
-        .session_idle_timeout
-        .unwrap_or(BROWSER_SESSION_LIFETIME)
 }
 
 /// Whether a login makes a browser-session cookie, given whether the user
@@ -212,7 +204,7 @@ mod tests {
             Record {
                 id: tower_sessions::session::Id::default(),
                 data: [(
-                    super::super::metadata::METADATA_KEY.to_owned(),
+                    crate::session::metadata::METADATA_KEY.to_owned(),
                     serde_json::to_value(metadata).unwrap(),
                 )]
                 .into(),

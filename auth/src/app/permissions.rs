@@ -5,11 +5,15 @@
 
 use std::sync::Arc;
 
-use super::{
-    PermissionName, UserPermissions,
-    tables::{self, Link},
+use super::shared::Shared;
+use crate::{
+    AuthUser, Result,
+    permissions::{
+        PermissionName, UserPermissions,
+        tables::{self, Link},
+    },
+    user::erased::LoadedUser,
 };
-use crate::{AuthUser, Result, app::shared::Shared, user::erased::LoadedUser};
 
 /// Groups and permissions of an app, from
 /// [`Auth::permissions`](crate::Auth::permissions).

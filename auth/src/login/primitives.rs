@@ -8,18 +8,16 @@
 use std::sync::Arc;
 
 pub use super::stage::LoginStage;
-use super::{
-    Session,
-    keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
-    lifetime,
-    metadata::{METADATA_KEY, SessionMetadata, unix},
-    registry::end_records,
-};
+use super::{Session, lifetime, registry::end_records};
 use crate::{
     AuthUser, DateTime, Error, MaxSessionsPolicy, Result,
     app::shared::{Attempt, Operations},
     events::{EndedBy, EventKind},
     kernel::future::BoxFuture,
+    session::{
+        keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
+        metadata::{METADATA_KEY, SessionMetadata, unix},
+    },
     user::erased::{LoadedUser, downcast},
 };
 

@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use sea_orm::{EntityTrait, QueryFilter};
 
-use super::{
-    AbstractUser, AuthUser,
-    normalize::{normalize_email, normalize_username},
-    store,
-};
+use super::shared::Shared;
 use crate::{
-    Error, Result, ValidationError, app::shared::Shared, password::Check,
-    password::validation::validate_password_async,
+    AbstractUser, AuthUser, Error, Result, ValidationError,
+    password::{Check, validation::validate_password_async},
+    user::{
+        normalize::{normalize_email, normalize_username},
+        store,
+    },
 };
 
 /// The users of an app, from [`Auth::users`](crate::Auth::users) (Django's
@@ -51,7 +51,7 @@ impl<'a, U: AuthUser> Users<'a, U> {
             .users
             .get(id)
             .await?
-            .and_then(super::erased::downcast::<U>))
+            .and_then(crate::user::erased::downcast::<U>))
     }
 
     /// Creates an active, non-staff user (Django's `create_user`): the
@@ -141,7 +141,7 @@ impl<'a, U: AuthUser> Users<'a, U> {
         let store = &self.shared.sessions.store;
         match store.sessions_of(id).await {
             Ok(records) => {
-                crate::session::registry::end_records(
+                crate::login::registry::end_records(
                     self.shared,
                     &records,
                     crate::events::EndedBy::Admin,
