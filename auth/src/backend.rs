@@ -17,7 +17,7 @@ use std::{future::Future, sync::Arc};
 
 use crate::{
     Auth, AuthUser, Result,
-    app::shared::{AnyBackends, Backends, Shared},
+    apps::{AnyBackends, Backends, Shared},
     kernel::future::BoxFuture,
     password::Check,
     permissions::UserPermissions,

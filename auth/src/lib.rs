@@ -50,6 +50,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod app;
+mod apps;
 #[cfg(feature = "audit")]
 pub mod audit;
 mod backend;
@@ -163,6 +164,41 @@ pub mod sessions {
     pub use crate::usersessions::{
         SessionAdmin, SessionListView, UserSession, end, end_all_other, list,
     };
+}
+
+/// The feature apps this build has (Django's `INSTALLED_APPS`): with
+/// the views' chain below, the one place the crate names them; the
+/// builder installs them through their extension points
+/// (`apps::FeatureApp`), in this order.
+pub(crate) const INSTALLED_APPS: &[&apps::FeatureApp] = &[
+    #[cfg(feature = "user-sessions")]
+    &crate::usersessions::APP,
+    #[cfg(feature = "audit")]
+    &crate::audit::APP,
+    #[cfg(feature = "notify")]
+    &crate::notify::APP,
+    #[cfg(feature = "mfa")]
+    &crate::mfa::APP,
+    #[cfg(feature = "passkeys")]
+    &crate::mfa::PASSKEYS_APP,
+];
+
+/// The installed feature apps' management commands, which
+/// [`Management`](crate::cli::Management) lists next to the built-in ones.
+#[cfg(feature = "cli")]
+pub(crate) fn feature_commands<U: AuthUser>() -> Vec<crate::cli::support::FeatureCommand<U>> {
+    #[cfg_attr(
+        not(any(feature = "user-sessions", feature = "audit", feature = "mfa")),
+        allow(unused_mut)
+    )]
+    let mut commands = Vec::new();
+    #[cfg(feature = "user-sessions")]
+    commands.extend(crate::usersessions::cli::commands());
+    #[cfg(feature = "audit")]
+    commands.extend(crate::audit::cli::commands());
+    #[cfg(feature = "mfa")]
+    commands.extend(crate::mfa::cli::commands());
+    commands
 }
 
 // The chained table of views `auth_urls!` reads (`__private::views!`):

@@ -18,7 +18,7 @@ use tower_service::Service;
 
 use crate::{
     Auth, AuthUser, Settings,
-    app::shared::Shared,
+    apps::Shared,
     csrf,
     http::origin::Origin,
     http::{body, client, cookies, host, security, take_ready},

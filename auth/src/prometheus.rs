@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::{
-    Auth, AuthUser, app::shared::Shared, kernel::crypto::constant_time_eq, session::cache::Stats,
+    Auth, AuthUser, apps::Shared, kernel::crypto::constant_time_eq, session::cache::Stats,
 };
 
 /// The Prometheus recorder's handle, installed on first use.

@@ -7,8 +7,8 @@ use sea_orm::{ConnectOptions, Database as SeaDatabase, DatabaseConnection};
 use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
-    Auth, Error, Permission, Result, Settings,
-    app::{Shared, shared::FeatureApp},
+    Auth, Error, INSTALLED_APPS, Permission, Result, Settings,
+    apps::{Building, Shared},
     backend::{Backend, BackendList},
     events::{Event, Events, hooks::Hooks},
     http::security::SecurityHeaders,
@@ -239,8 +239,9 @@ impl<U: AuthUser> AuthBuilder<U> {
             settings.redis_url = Some(url);
         }
         let hasher = Hasher::from_settings(&settings).map_err(|e| Error::Config(e.to_string()))?;
-        #[cfg(feature = "passkeys")]
-        check_passkey_site(&self.urls, &settings)?;
+        for validate in INSTALLED_APPS.iter().filter_map(|app| app.validate) {
+            validate(&self.urls, &settings)?;
+        }
         let secrets = SecretKeys::from_settings(&settings)?;
         let conn = match self.connection {
             Some(conn) => conn,
@@ -298,25 +299,19 @@ impl<U: AuthUser> AuthBuilder<U> {
             Some(cache) => DynStore::new(CachedStore::new(store, cache.clone())),
             None => store,
         };
-        // The events' sinks: the feature apps that take every event.
-        #[cfg_attr(not(any(feature = "audit", feature = "notify")), allow(unused_mut))]
+        // What the feature apps add: event sinks, their tasks, state.
         let mut events = Events::new(self.hooks);
-        #[cfg(feature = "audit")]
-        let event_task = match settings.event_log {
-            true => {
-                let (writer, task) = crate::audit::Writer::start(db.clone());
-                events = events.with_sink(writer);
-                Some(task)
-            }
-            false => None,
-        };
-        #[cfg(not(feature = "audit"))]
-        let event_task = None;
-        #[cfg(feature = "notify")]
-        let mailer = crate::notify::Mailer::default();
-        #[cfg(feature = "notify")]
-        {
-            events = events.with_sink(mailer.clone());
+        let mut tasks = Vec::new();
+        let mut extensions = http::Extensions::new();
+        for build in INSTALLED_APPS.iter().filter_map(|app| app.build) {
+            build(&mut Building {
+                db: &db,
+                settings: &settings,
+                secrets: &secrets,
+                events: &mut events,
+                tasks: &mut tasks,
+                extensions: &mut extensions,
+            });
         }
         let user_table = sea_orm::EntityName::table_name(&U::Entity::default()).to_owned();
         let shared = Shared {
@@ -361,16 +356,13 @@ impl<U: AuthUser> AuthBuilder<U> {
             hasher,
             throttle,
             devices: DeviceCookies::new(secrets.salted(DEVICE_SALT), settings.device_cookie_age),
-            #[cfg(feature = "passkeys")]
-            challenges: crate::mfa::challenge::Challenges::new(
-                secrets.salted(crate::mfa::challenge::CHALLENGE_SALT),
-            ),
+            extensions,
             apps: INSTALLED_APPS,
             db,
             settings,
             events,
             observed: Default::default(),
-            tasks: std::sync::Mutex::new(event_task.into_iter().collect()),
+            tasks: std::sync::Mutex::new(tasks),
             migrated: std::sync::Mutex::default(),
         };
         let auth = Auth::from_shared(Arc::new(shared));
@@ -380,8 +372,9 @@ impl<U: AuthUser> AuthBuilder<U> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push(cleanup);
         }
-        #[cfg(feature = "notify")]
-        mailer.bind(&auth.shared);
+        for started in INSTALLED_APPS.iter().filter_map(|app| app.started) {
+            started(&auth.shared);
+        }
         if self.migrate {
             let done = auth.migrate().await?;
             // Kept for the `migrate` command, which reports it.
@@ -417,60 +410,6 @@ impl<U: AuthUser> AuthBuilder<U> {
             .extend(watchers);
         Ok(auth)
     }
-}
-
-/// The feature apps this build has (Django's `INSTALLED_APPS`): the
-/// one place the core names them. Their extension points run in this
-/// order.
-const INSTALLED_APPS: &[&FeatureApp] = &[
-    #[cfg(feature = "user-sessions")]
-    &crate::usersessions::APP,
-    #[cfg(feature = "audit")]
-    &crate::audit::APP,
-    #[cfg(feature = "notify")]
-    &crate::notify::APP,
-    #[cfg(feature = "mfa")]
-    &crate::mfa::APP,
-    #[cfg(feature = "passkeys")]
-    &crate::mfa::PASSKEYS_APP,
-];
-
-/// The installed feature apps' management commands, which
-/// [`Management`](crate::cli::Management) lists next to the built-in ones.
-#[cfg(feature = "cli")]
-pub(crate) fn feature_commands<U: AuthUser>() -> Vec<crate::cli::support::FeatureCommand<U>> {
-    #[cfg_attr(
-        not(any(feature = "user-sessions", feature = "audit", feature = "mfa")),
-        allow(unused_mut)
-    )]
-    let mut commands = Vec::new();
-    #[cfg(feature = "user-sessions")]
-    commands.extend(crate::usersessions::cli::commands());
-    #[cfg(feature = "audit")]
-    commands.extend(crate::audit::cli::commands());
-    #[cfg(feature = "mfa")]
-    commands.extend(crate::mfa::cli::commands());
-    commands
-}
-
-/// Passkeys are bound to the site's host and origin: with a
-/// `PasskeysView` declared, `AUTH_SITE_URL` must name them (an error
-/// otherwise, rather than passkeys that fail in the browser).
-#[cfg(feature = "passkeys")]
-fn check_passkey_site(urls: &crate::urls::Urls, settings: &Settings) -> Result<()> {
-    let Some(path) = urls.path_of_view("PasskeysView") else {
-        return Ok(());
-    };
-    let Some(site) = settings.passkey_site() else {
-        return Err(Error::Config(format!(
-            "the PasskeysView at {path} needs AUTH_SITE_URL (https://your.site), or \
-             AUTH_MFA_PASSKEY_ORIGIN (http://localhost:PORT in development): passkeys are \
-             bound to the site's host"
-        )));
-    };
-    crate::mfa::webauthn::RelyingParty::from_site_url(site)
-        .map(|_| ())
-        .map_err(|err| Error::Config(format!("the passkey site {err}")))
 }
 
 /// `validators`, and the breached-password list when the settings name

@@ -1,6 +1,8 @@
-//! [`Auth`]: one app's authentication system for user model `U`, the
-//! handle a request handler, a command or a test holds; and [`Shared`],
-//! what every request of the app shares, one component per concept.
+//! The composition root. [`Auth`]: one app's authentication system for
+//! user model `U`, the handle a request handler, a command or a test
+//! holds, around [`Shared`] (`apps.rs`), what every request of the app
+//! shares; the builder; the handles (`users.rs`, `permissions.rs`); the
+//! system-check runner and the core's checks; shutdown.
 //!
 //! `Auth<U>` keeps what code outside the built-in views needs: the user
 //! manager ([`Auth::users`], Django's `User.objects`), group and permission
@@ -11,7 +13,6 @@
 pub(crate) mod builder;
 pub mod checks;
 pub(crate) mod permissions;
-pub(crate) mod shared;
 pub(crate) mod shutdown;
 #[doc(hidden)]
 #[cfg(feature = "test-util")]
@@ -22,8 +23,8 @@ use std::{marker::PhantomData, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 
+pub(crate) use crate::apps::Shared;
 pub use permissions::PermissionAdmin;
-pub(crate) use shared::Shared;
 pub use users::Users;
 
 use crate::{
@@ -105,7 +106,7 @@ impl<U: AuthUser> Auth<U> {
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<U>> {
         let found = self
             .shared
-            .authenticate(shared::Attempt::default(), username, password)
+            .authenticate(crate::apps::Attempt::default(), username, password)
             .await?;
         Ok(found.and_then(|(user, _backend)| downcast::<U>(user)))
     }

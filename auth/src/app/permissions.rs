@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::shared::Shared;
+use crate::apps::Shared;
 use crate::{
     AuthUser, Result,
     permissions::{

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sea_orm::{EntityTrait, QueryFilter};
 
-use super::shared::Shared;
+use crate::apps::Shared;
 use crate::{
     AbstractUser, AuthUser, Error, Result, ValidationError,
     password::{Check, validation::validate_password_async},

@@ -19,7 +19,7 @@ pub(crate) mod cli;
 
 use crate::{
     Result,
-    app::shared::{FeatureApp, Prune, Shared},
+    apps::{FeatureApp, Prune, Shared},
     events::{EndedBy, Event, EventKind, Sink},
     kernel::{database::Database, future::BoxFuture},
     session::metadata::truncate,
@@ -187,6 +187,13 @@ pub(crate) const APP: FeatureApp = FeatureApp {
     prune: Some(Prune {
         what: "old event(s)",
         run: |shared| Box::pin(clear_old(shared)),
+    }),
+    build: Some(|building| {
+        if building.settings.event_log {
+            let (writer, task) = Writer::start(building.db.clone());
+            building.events.add_sink(writer);
+            building.tasks.push(task);
+        }
     }),
     ..FeatureApp::NOTHING
 };

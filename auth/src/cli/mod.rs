@@ -330,7 +330,7 @@ impl<U: AuthUser> Management<U> {
     pub fn new(builder: AuthBuilder<U>) -> Self {
         Management {
             builder,
-            features: crate::app::builder::feature_commands(),
+            features: crate::feature_commands(),
             commands: Vec::new(),
         }
     }
@@ -503,7 +503,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString>,
 {
-    let features = crate::app::builder::feature_commands::<U>();
+    let features = crate::feature_commands::<U>();
     let args = std::iter::once(OsString::from("app")).chain(args.into_iter().map(Into::into));
     let matches = built_in_line(&features)
         .try_get_matches_from(args)

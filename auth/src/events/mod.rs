@@ -256,9 +256,8 @@ impl Events {
 
     /// Adds `sink`.
     #[cfg_attr(not(any(feature = "audit", feature = "notify")), allow(dead_code))]
-    pub(crate) fn with_sink(mut self, sink: impl Sink + 'static) -> Self {
+    pub(crate) fn add_sink(&mut self, sink: impl Sink + 'static) {
         self.sinks.push(Box::new(sink));
-        self
     }
 
     /// Emits `event`: traced, counted, handed to the hooks and each sink;

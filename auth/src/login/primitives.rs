@@ -11,7 +11,7 @@ pub use super::stage::LoginStage;
 use super::{Session, lifetime, registry::end_records};
 use crate::{
     AuthUser, DateTime, Error, MaxSessionsPolicy, Result,
-    app::shared::{Attempt, Operations},
+    apps::{Attempt, Operations},
     events::{EndedBy, EventKind},
     kernel::future::BoxFuture,
     session::{

@@ -15,7 +15,7 @@ use tower_sessions::session::{Id, Record};
 use super::Session;
 use crate::{
     Result,
-    app::shared::Shared,
+    apps::Shared,
     events::{EndedBy, Event, EventKind},
     session::keys::owner_in,
 };

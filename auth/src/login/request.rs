@@ -19,7 +19,7 @@ use http::request::Parts;
 
 use crate::{
     AbstractUser, AuthUser, Error, Result, UserPermissions,
-    app::shared::Shared,
+    apps::Shared,
     csrf::state::CsrfState,
     events::{EndedBy, Event, EventKind},
     http::origin::Origin,

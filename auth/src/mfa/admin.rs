@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::{RECOVERY_CODES, RecoveryState, store};
-use crate::{Result, app::shared::Shared, events::EventKind};
+use crate::{Result, apps::Shared, events::EventKind};
 
 /// One factor of a user, for administration ([`MfaAdmin::status`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,10 +6,8 @@
 //! (`auth.W010`).
 
 use crate::{
-    app::{
-        checks::guards::{needs_reauthentication, needs_registry},
-        shared::Shared,
-    },
+    app::checks::guards::{needs_reauthentication, needs_registry},
+    apps::Shared,
     kernel::{
         checks::{CheckMessage, Scope},
         registry,

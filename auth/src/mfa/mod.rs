@@ -56,7 +56,7 @@ pub use views::{
 
 use crate::{
     Result, Session,
-    app::shared::{FeatureApp, Shared},
+    apps::{FeatureApp, Shared},
     events::EventKind,
     session::metadata::unix,
 };
@@ -76,8 +76,35 @@ pub(crate) const APP: FeatureApp = FeatureApp {
 #[cfg(feature = "passkeys")]
 pub(crate) const PASSKEYS_APP: FeatureApp = FeatureApp {
     login_method: Some(&views::PasskeyLogin),
+    validate: Some(check_passkey_site),
+    build: Some(|building| {
+        let signer = building.secrets.salted(challenge::CHALLENGE_SALT);
+        building
+            .extensions
+            .insert(challenge::Challenges::new(signer));
+    }),
     ..FeatureApp::NOTHING
 };
+
+/// Passkeys are bound to the site's host and origin: with a
+/// `PasskeysView` declared, `AUTH_SITE_URL` must name them (an error
+/// otherwise, rather than passkeys that fail in the browser).
+#[cfg(feature = "passkeys")]
+fn check_passkey_site(urls: &crate::urls::Urls, settings: &crate::Settings) -> crate::Result<()> {
+    let Some(path) = urls.path_of_view("PasskeysView") else {
+        return Ok(());
+    };
+    let Some(site) = settings.passkey_site() else {
+        return Err(crate::Error::Config(format!(
+            "the PasskeysView at {path} needs AUTH_SITE_URL (https://your.site), or \
+             AUTH_MFA_PASSKEY_ORIGIN (http://localhost:PORT in development): passkeys are \
+             bound to the site's host"
+        )));
+    };
+    crate::mfa::webauthn::RelyingParty::from_site_url(site)
+        .map(|_| ())
+        .map_err(|err| crate::Error::Config(format!("the passkey site {err}")))
+}
 
 /// The two-factor views' templates, to register as built-ins.
 const TEMPLATES: &[(&str, &str)] = &[

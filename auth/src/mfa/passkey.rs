@@ -9,7 +9,7 @@ use super::{
     RECOVERY_CODES, has_second_factor, json, recovery_codes_left, regenerate_recovery_codes, store,
     webauthn,
 };
-use crate::{Result, app::shared::Shared};
+use crate::{Result, apps::Shared};
 
 /// The `kind` of a passkey row (one per passkey).
 pub(crate) const WEBAUTHN: &str = "webauthn";

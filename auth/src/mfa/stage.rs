@@ -11,7 +11,7 @@
 
 use crate::{
     AbstractUser, Error, Result, Session,
-    app::shared::{LoginStep, Shared, Step},
+    apps::{LoginStep, Shared, Step},
     kernel::future::BoxFuture,
 };
 

@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use crate::events::{Event, EventKind, Sink};
 use crate::{
-    app::shared::{EmailWatch, FeatureApp, Shared},
+    apps::{EmailWatch, FeatureApp, Shared},
     login::device::device,
     mail::EmailMessage,
     views::when,
@@ -32,6 +32,12 @@ pub(crate) const APP: FeatureApp = FeatureApp {
     email_watch: Some(EmailWatch {
         wanted: |settings| settings.notify_email_change,
         changed: email_changed,
+    }),
+    build: Some(|building| building.events.add_sink(Mailer::default())),
+    started: Some(|shared| {
+        if let Some(mailer) = shared.events.sink::<Mailer>() {
+            mailer.bind(shared);
+        }
     }),
     ..FeatureApp::NOTHING
 };

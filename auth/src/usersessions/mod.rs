@@ -25,7 +25,7 @@ pub use views::SessionListView;
 
 use crate::{
     Result, Session,
-    app::shared::{FeatureApp, Shared},
+    apps::{FeatureApp, Shared},
     events::EndedBy,
     login::{
         device::device,

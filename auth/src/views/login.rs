@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     Error, LoginStage, RememberMe, Result, Session,
-    app::shared::MethodAnswer,
+    apps::MethodAnswer,
     forms::{
         Form,
         login::{INVALID_LOGIN, LoginForm},

@@ -15,7 +15,7 @@ use http::{Method, Request};
 use super::{PasswordResetDoneView, PasswordResetView, View, form_page, redirect, render};
 use crate::{
     Result, Session,
-    app::shared::Shared,
+    apps::Shared,
     events::{Event, EventKind},
     forms::password_reset::PasswordResetForm,
     http::{body::FormData, host},

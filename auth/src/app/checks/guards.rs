@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::CheckMessage;
 use crate::{
-    app::shared::Shared,
+    apps::Shared,
     kernel::registry::{self, GuardDeclaration},
     permissions::declared,
 };

@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::{CheckMessage, Scope};
-use crate::{app::shared::Shared, kernel::registry};
+use crate::{apps::Shared, kernel::registry};
 
 pub(super) fn check(shared: &Shared, scope: Scope) -> Vec<CheckMessage> {
     let mut found = Vec::new();

@@ -37,7 +37,7 @@ impl View for MfaIndexView {
 }
 
 /// How many passkeys user `id` has (none without `passkeys`).
-async fn passkey_count(shared: &crate::app::shared::Shared, id: i64) -> crate::Result<usize> {
+async fn passkey_count(shared: &crate::apps::Shared, id: i64) -> crate::Result<usize> {
     #[cfg(feature = "passkeys")]
     return Ok(mfa::passkeys(shared, id).await?.len());
     #[cfg(not(feature = "passkeys"))]

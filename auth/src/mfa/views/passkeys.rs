@@ -8,7 +8,7 @@ use http::{HeaderValue, Method, Request, StatusCode};
 use super::{NEW_CODES_KEY, needs_reauth};
 use crate::{
     Error, Result, Session,
-    app::shared::{LoginMethod, MethodAnswer, Shared},
+    apps::{LoginMethod, MethodAnswer, Shared},
     events::EventKind,
     http::{body::FormData, html::error_page},
     kernel::future::BoxFuture,
@@ -36,7 +36,7 @@ pub(super) fn new_challenge(
     let shared = &request.shared;
     let now = crate::session::metadata::unix(shared.clock.now());
     shared
-        .challenges
+        .extension::<challenge::Challenges>()
         .issue(purpose, user, now, secure_cookie(session))
 }
 
@@ -52,7 +52,7 @@ pub(super) async fn take_challenge(
     let shared = &session.request.shared;
     let now = crate::session::metadata::unix(shared.clock.now());
     shared
-        .challenges
+        .extension::<challenge::Challenges>()
         .take(&shared.throttle, now, cookie, purpose, user)
         .await
 }
@@ -83,7 +83,7 @@ pub(super) fn options_response(options: serde_json::Value, cookie: HeaderValue) 
 }
 
 /// Whether the login page offers "Sign in with a passkey".
-fn offers_passkey_login(shared: &crate::app::shared::Shared) -> bool {
+fn offers_passkey_login(shared: &crate::apps::Shared) -> bool {
     shared.settings.mfa_passkey_login && shared.urls.path_of_view("PasskeysView").is_some()
 }
 

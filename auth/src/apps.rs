@@ -1,8 +1,15 @@
-//! [`Shared`]: what every request of one app shares, one component per
+//! What the core and its feature apps agree on (Django's `django.apps`):
+//! [`FeatureApp`], an app's `AppConfig`, with the extension points it
+//! plugs into (templates, migrate, checks, a login stage or method, event
+//! sinks, email changes, pruning, settings it refuses, state of its own);
+//! [`Shared`], what every request of one app shares, one component per
 //! concept, each with its own operations; and the two places where the
 //! type-erased runtime reaches code made for the app's user model: its
 //! backends ([`Backends`], implemented in `backend.rs`) and the public
 //! login functions ([`Operations`], implemented in `login/primitives.rs`).
+//!
+//! The installed apps are listed once, in `lib.rs` (`INSTALLED_APPS`);
+//! the builder (`app/`) runs their hooks and names none of them.
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -55,9 +62,9 @@ pub(crate) struct Shared {
     pub(crate) throttle: Throttle,
     /// The login throttle's device cookies.
     pub(crate) devices: DeviceCookies,
-    /// WebAuthn challenges, in signed cookies.
-    #[cfg(feature = "passkeys")]
-    pub(crate) challenges: crate::mfa::challenge::Challenges,
+    /// What the feature apps keep of their own (passkeys' challenge
+    /// signer), put there as the app was built, one value per type.
+    pub(crate) extensions: http::Extensions,
     pub(crate) mail: Mail,
     pub(crate) reset_tokens: TokenGenerator,
     pub(crate) templates: Engine,
@@ -102,6 +109,30 @@ pub(crate) struct FeatureApp {
     /// Deletes what it keeps past its time (old events), with
     /// `clearsessions`.
     pub(crate) prune: Option<Prune>,
+    /// Refuses settings it cannot work with, before anything is built
+    /// (passkeys need the site's origin).
+    pub(crate) validate: Option<fn(&Urls, &Settings) -> Result<()>>,
+    /// What it adds while the app is built: event sinks (the audit log's
+    /// writer, security mail), their tasks, state of its own.
+    pub(crate) build: Option<fn(&mut Building<'_>)>,
+    /// Told once the app is built (security mail binds its mailer to it).
+    pub(crate) started: Option<fn(&Arc<Shared>)>,
+}
+
+/// What a feature app is given while the app is built. (Each feature
+/// reads its own fields: a build with some features off leaves some
+/// unread.)
+#[allow(dead_code)]
+pub(crate) struct Building<'a> {
+    pub(crate) db: &'a Database,
+    pub(crate) settings: &'a Settings,
+    pub(crate) secrets: &'a crate::settings::secret::SecretKeys,
+    /// Where events go; an app adds its sinks.
+    pub(crate) events: &'a mut Events,
+    /// Background tasks, stopped with the app.
+    pub(crate) tasks: &'a mut Vec<tokio::task::JoinHandle<()>>,
+    /// State of its own, found again through [`Shared::extension`].
+    pub(crate) extensions: &'a mut http::Extensions,
 }
 
 /// What a feature app deletes with `clearsessions`.
@@ -144,10 +175,22 @@ impl FeatureApp {
         login_method: None,
         email_watch: None,
         prune: None,
+        validate: None,
+        build: None,
+        started: None,
     };
 }
 
 impl Shared {
+    /// The state of type `T` a feature app put in while the app was built
+    /// (its `build` hook runs whenever the feature is compiled in).
+    #[cfg_attr(not(feature = "passkeys"), allow(dead_code))]
+    pub(crate) fn extension<T: Clone + Send + Sync + 'static>(&self) -> &T {
+        self.extensions
+            .get::<T>()
+            .expect("the feature app's build hook adds its state")
+    }
+
     /// The installed apps' login stages, in order.
     pub(crate) fn stages(&self) -> impl Iterator<Item = &'static dyn LoginStep> + use<> {
         self.apps.iter().filter_map(|app| app.stage)
