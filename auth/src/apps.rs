@@ -5,7 +5,7 @@
 //! [`Shared`], what every request of one app shares, one component per
 //! concept, each with its own operations; and the two places where the
 //! type-erased runtime reaches code made for the app's user model: its
-//! backends ([`Backends`], implemented in `backend.rs`) and the public
+//! backends ([`Backends`], implemented in `app/backends.rs`) and the public
 //! login functions ([`Operations`], implemented in `login/primitives.rs`).
 //!
 //! The installed apps are listed once, in `lib.rs` (`INSTALLED_APPS`);
@@ -14,12 +14,13 @@
 use std::{net::IpAddr, sync::Arc};
 
 use crate::{
-    Error, Result, Session, Settings,
     events::{Event, EventKind, Events},
     http::security::SecurityHeaders,
     kernel::clock::Clock,
     kernel::database::Database,
+    kernel::error::{Error, Result},
     kernel::future::BoxFuture,
+    login::Session,
     login::sessions::Sessions,
     mail::Mail,
     password::Hasher,
@@ -27,6 +28,7 @@ use crate::{
     permissions::tables::PermissionTables,
     permissions::user_permissions::UserPermissions,
     session::metadata::unix,
+    settings::Settings,
     templates::engine::Engine,
     throttle::{Throttle, Verdict, device::DeviceCookies, device_counters, login_counters},
     tokens::TokenGenerator,
@@ -367,7 +369,7 @@ pub(crate) trait LoginStep: Send + Sync {
     fn next<'a>(
         &'a self,
         shared: &'a Shared,
-        user: &'a crate::AbstractUser,
+        user: &'a crate::user::AbstractUser,
     ) -> BoxFuture<'a, Result<Option<Step>>>;
 
     /// Makes the login of `user` (accepted by `backend`) wait for `step`
@@ -375,7 +377,7 @@ pub(crate) trait LoginStep: Send + Sync {
     fn pend<'a>(
         &'a self,
         session: &'a Session,
-        user: &'a crate::AbstractUser,
+        user: &'a crate::user::AbstractUser,
         backend: &'a str,
         step: Step,
     ) -> BoxFuture<'a, Result<()>>;
@@ -441,7 +443,7 @@ impl Shared {
     /// that stage; `None`: the login may complete.
     pub(crate) async fn next_step(
         &self,
-        user: &crate::AbstractUser,
+        user: &crate::user::AbstractUser,
     ) -> Result<Option<(&'static dyn LoginStep, Step)>> {
         for stage in self.stages() {
             if let Some(step) = stage.next(self, user).await? {
@@ -456,7 +458,7 @@ impl Shared {
 /// views serve any user model).
 pub(crate) type Backends = Box<dyn AnyBackends>;
 
-/// What the app asks of its backends (implemented in `backend.rs` for
+/// What the app asks of its backends (implemented in `app/backends.rs` for
 /// the app's user model).
 pub(crate) trait AnyBackends: Send + Sync {
     /// Each backend in turn: the first user one returns, with its name.

@@ -53,7 +53,6 @@ mod app;
 mod apps;
 #[cfg(feature = "audit")]
 pub mod audit;
-mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod csrf;
@@ -89,13 +88,13 @@ pub mod views;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+pub use app::backends::{Backend, ModelBackend};
 pub use app::builder::{AuthBuilder, DEFAULT_DATABASE_URL};
 pub use app::checks;
 pub use app::shutdown::shutdown_signal;
 #[cfg(feature = "test-util")]
 pub use app::testing;
 pub use app::{Auth, PermissionAdmin, Users};
-pub use backend::{Backend, ModelBackend};
 pub use guards::login_required::LoginRequiredLayer;
 pub use guards::permission_required::PermissionRequiredLayer;
 pub use guards::reauth_required::ReauthRequiredLayer;
@@ -279,9 +278,7 @@ macro_rules! __auth_views_user_sessions {
     };
 }
 
-/// The query parameter that carries the page to return to after login
-/// (Django's `REDIRECT_FIELD_NAME`).
-pub const REDIRECT_FIELD_NAME: &str = "next";
+pub use urls::REDIRECT_FIELD_NAME;
 
 /// SeaORM, re-exported so apps can query the generated entities without
 /// depending on it directly (and always with the same version).
@@ -307,9 +304,4 @@ pub use auth_macros::{
     auth_urls, login_required, permission_required, permissions, reauth_required, user_passes_test,
 };
 
-/// A calendar date (a column type for custom user fields).
-pub type Date = time::Date;
-/// A point in time with a UTC offset (a column type for custom user fields).
-pub type DateTime = time::OffsetDateTime;
-/// A UUID (a column type for custom user fields).
-pub type Uuid = uuid::Uuid;
+pub use kernel::{Date, DateTime, Uuid};

@@ -17,14 +17,16 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::{
-    Auth, AuthUser, Settings,
+    app::Auth,
     apps::Shared,
     csrf,
     http::origin::Origin,
     http::{body, client, cookies, host, security, take_ready},
     kernel::future::BoxFuture,
     login::request::RequestAuth,
+    settings::Settings,
     templates,
+    user::AuthUser,
 };
 
 impl<U: AuthUser> Auth<U> {

@@ -17,7 +17,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::{
-    Auth, AuthUser, apps::Shared, kernel::crypto::constant_time_eq, session::cache::Stats,
+    app::Auth, apps::Shared, kernel::crypto::constant_time_eq, session::cache::Stats,
+    user::AuthUser,
 };
 
 /// The Prometheus recorder's handle, installed on first use.

@@ -16,7 +16,7 @@
 use base64::Engine as _;
 use time::{OffsetDateTime, PrimitiveDateTime, macros::datetime};
 
-use crate::{AbstractUser, kernel::crypto::constant_time_eq, settings::secret::SaltedMac};
+use crate::{kernel::crypto::constant_time_eq, settings::secret::SaltedMac, user::AbstractUser};
 
 /// Django's `PasswordResetTokenGenerator.key_salt`.
 pub(crate) const RESET_TOKEN_SALT: &str = "django.contrib.auth.tokens.PasswordResetTokenGenerator";

@@ -4,6 +4,10 @@
 //! follows it: the login URL is the declared `LoginView`'s path, the login
 //! page links to the declared `PasswordResetView`.
 
+/// The query parameter that carries the page to return to after login
+/// (Django's `REDIRECT_FIELD_NAME`).
+pub const REDIRECT_FIELD_NAME: &str = "next";
+
 /// One declared route: its name, path and built-in view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {

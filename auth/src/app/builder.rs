@@ -7,11 +7,13 @@ use sea_orm::{ConnectOptions, Database as SeaDatabase, DatabaseConnection};
 use tower_sessions::{ExpiredDeletion, SessionStore};
 
 use crate::{
-    Auth, Error, INSTALLED_APPS, Permission, Result, Settings,
+    INSTALLED_APPS,
+    app::Auth,
+    app::backends::{Backend, BackendList},
     apps::{Building, Shared},
-    backend::{Backend, BackendList},
     events::{Event, Events, hooks::Hooks},
     http::security::SecurityHeaders,
+    kernel::error::{Error, Result},
     kernel::{clock::Clock, database::Database, future::BoxFuture},
     login::{auth_hash::AuthHash, primitives::OperationsFor, sessions::Sessions},
     mail::{EmailBackend, Mail},
@@ -19,6 +21,7 @@ use crate::{
         Hasher,
         validation::{Validators, default_validators},
     },
+    permissions::Permission,
     permissions::tables::PermissionTables,
     session::{
         cache::CacheMap,
@@ -29,6 +32,7 @@ use crate::{
         keys::SESSION_HASH_SALT,
         store::{Custom, DynStore},
     },
+    settings::Settings,
     settings::secret::SecretKeys,
     templates::engine::Engine,
     throttle::{

@@ -10,6 +10,7 @@
 //! request, email, reset tokens and the layer. Everything else is reached
 //! through those handles.
 
+pub(crate) mod backends;
 pub(crate) mod builder;
 pub mod checks;
 pub(crate) mod permissions;
@@ -28,10 +29,11 @@ pub use permissions::PermissionAdmin;
 pub use users::Users;
 
 use crate::{
-    Result, Settings,
+    kernel::error::Result,
     kernel::{database, migration::Migration},
     mail::Mail,
     password::Hasher,
+    settings::Settings,
     user::{AuthUser, erased::downcast},
 };
 /// The authentication system for user model `U`: its database, settings,

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use crate::apps::Shared;
 use crate::{
-    AuthUser, Result,
+    kernel::error::Result,
     permissions::{
         PermissionName, UserPermissions,
         tables::{self, Link},
     },
+    user::AuthUser,
     user::erased::LoadedUser,
 };
 

@@ -8,7 +8,10 @@
 use std::net::SocketAddr;
 
 use super::Auth;
-use crate::{AuthUser, Error, Result};
+use crate::{
+    kernel::error::{Error, Result},
+    user::AuthUser,
+};
 
 /// Resolves when the process is asked to stop: SIGTERM or SIGINT (Ctrl-C)
 /// on Unix, Ctrl-C elsewhere.

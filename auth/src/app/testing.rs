@@ -21,7 +21,7 @@ pub fn iri_to_uri(iri: &str) -> String {
 pub fn stricter_than_django(url: &str) -> bool {
     crate::http::redirect::stricter_than_django(url)
 }
-use crate::{Auth, Result, user::AuthUser};
+use crate::{app::Auth, kernel::error::Result, user::AuthUser};
 
 /// How many password hashes `auth`'s hasher computed so far.
 pub fn hash_computations<U: AuthUser>(auth: &Auth<U>) -> u64 {

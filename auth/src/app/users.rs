@@ -8,8 +8,9 @@ use sea_orm::{EntityTrait, QueryFilter};
 
 use crate::apps::Shared;
 use crate::{
-    AbstractUser, AuthUser, Error, Result, ValidationError,
+    kernel::error::{Error, Result, ValidationError},
     password::{Check, validation::validate_password_async},
+    user::{AbstractUser, AuthUser},
     user::{
         normalize::{normalize_email, normalize_username},
         store,

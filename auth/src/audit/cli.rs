@@ -8,9 +8,10 @@ use clap::{ArgMatches, CommandFactory, Parser};
 
 use super::EventFilter;
 use crate::{
-    Auth, AuthUser,
+    app::Auth,
     cli::support::{CommandError, FeatureCommand, parsed, utc},
     events::{Event, EventKind},
+    user::AuthUser,
 };
 
 /// The app's commands.

@@ -18,9 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) mod cli;
 
 use crate::{
-    Result,
     apps::{FeatureApp, Prune, Shared},
     events::{EndedBy, Event, EventKind, Sink},
+    kernel::error::Result,
     kernel::{database::Database, future::BoxFuture},
     session::metadata::truncate,
 };
@@ -331,7 +331,7 @@ async fn clear_old(shared: &Shared) -> Result<u64> {
     shared.db.run(prune(shared.db.conn(), now, retention)).await
 }
 
-impl<U> crate::Auth<U> {
+impl<U> crate::app::Auth<U> {
     /// Deletes audit-log events older than `AUTH_EVENT_RETENTION_DAYS`
     /// (`clearevents`); how many (feature `audit`).
     pub async fn clear_old_events(&self) -> Result<u64> {

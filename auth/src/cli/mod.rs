@@ -79,7 +79,7 @@ pub use prompt::{Prompt, TerminalPrompt};
 pub use support::CommandError;
 
 use crate::app::checks::{self, Scope};
-use crate::{Auth, AuthBuilder, AuthUser};
+use crate::{app::Auth, app::builder::AuthBuilder, user::AuthUser};
 use permissions::Change;
 use support::{FeatureCommand, LocalBoxFuture};
 use users::{NoInputEnv, change_password, gather_new_user};
@@ -363,7 +363,7 @@ impl<U: AuthUser> Management<U> {
     pub async fn run<F, Fut>(self, serve: F) -> ExitCode
     where
         F: FnOnce(Auth<U>, SocketAddr) -> Fut,
-        Fut: Future<Output = crate::Result<()>>,
+        Fut: Future<Output = crate::kernel::error::Result<()>>,
     {
         init_tracing();
         let matches = match self.command_line().try_get_matches() {
@@ -398,7 +398,7 @@ impl<U: AuthUser> Management<U> {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
         F: FnOnce(Auth<U>, SocketAddr) -> Fut,
-        Fut: Future<Output = crate::Result<()>>,
+        Fut: Future<Output = crate::kernel::error::Result<()>>,
     {
         let matches = self
             .command_line()
@@ -416,7 +416,7 @@ impl<U: AuthUser> Management<U> {
     ) -> Result<(), CommandError>
     where
         F: FnOnce(Auth<U>, SocketAddr) -> Fut,
-        Fut: Future<Output = crate::Result<()>>,
+        Fut: Future<Output = crate::kernel::error::Result<()>>,
     {
         if let Some((name, sub)) = matches.subcommand()
             && let Some(index) = self.commands.iter().position(|(c, _)| c.get_name() == name)
@@ -527,7 +527,7 @@ pub async fn run<U, F, Fut>(builder: AuthBuilder<U>, serve: F) -> ExitCode
 where
     U: AuthUser,
     F: FnOnce(Auth<U>, SocketAddr) -> Fut,
-    Fut: Future<Output = crate::Result<()>>,
+    Fut: Future<Output = crate::kernel::error::Result<()>>,
 {
     Management::new(builder).run(serve).await
 }

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use super::support::{CommandError, user};
-use crate::{Auth, AuthUser, Error};
+use crate::{app::Auth, kernel::error::Error, user::AuthUser};
 
 /// Runtime refusals (unknown group or permission, a duplicate group) are
 /// usage errors; the rest stays a runtime failure.

@@ -7,7 +7,7 @@ use std::{future::Future, io, io::Write, pin::Pin};
 
 use clap::ArgMatches;
 
-use crate::{Auth, AuthUser, Error, kernel::checks::Report};
+use crate::{app::Auth, kernel::checks::Report, kernel::error::Error, user::AuthUser};
 
 /// A command that failed, with the message to print.
 #[derive(Debug, thiserror::Error)]

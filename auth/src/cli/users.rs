@@ -8,7 +8,12 @@ use super::{
     CreateUserArgs, Prompt,
     support::{CommandError, user},
 };
-use crate::{AbstractUser, Auth, AuthUser, ValidationError, user::validate_username};
+use crate::{
+    app::Auth,
+    kernel::error::ValidationError,
+    user::validate_username,
+    user::{AbstractUser, AuthUser},
+};
 
 /// Where `--noinput` reads what the options do not give: the password
 /// variable and the prefix of the field variables

@@ -4,7 +4,7 @@
 use http::{HeaderValue, header};
 
 use super::state::CsrfState;
-use crate::{Settings, http::cookies::same_site};
+use crate::{http::cookies::same_site, settings::Settings};
 
 /// Appends the `Set-Cookie` for the request's CSRF secret, when it changed.
 pub(crate) fn commit(state: &CsrfState, settings: &Settings, headers: &mut http::HeaderMap) {

@@ -21,10 +21,10 @@ use super::{
     token::{self, CSRF_FIELD_NAME, CSRF_HEADER_NAME, Rejection},
 };
 use crate::{
-    Settings,
     http::body::{is_urlencoded_form, read_form_body},
     http::html::error_page,
     http::origin::Origin,
+    settings::Settings,
 };
 
 /// Django's CSRF check for an unsafe request. Returns the request (with the

@@ -3,7 +3,7 @@
 //! new one ([`SetPasswordForm`]).
 
 use super::{Form, set_password::SetPasswordForm, widgets::FormField};
-use crate::{AbstractUser, http::body::FormData, password::validation::Validators};
+use crate::{http::body::FormData, password::validation::Validators, user::AbstractUser};
 
 /// Wrong current password.
 pub(crate) const PASSWORD_INCORRECT: &str =

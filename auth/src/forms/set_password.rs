@@ -4,9 +4,9 @@
 
 use super::{Form, widgets::FormField};
 use crate::{
-    AbstractUser,
     http::body::FormData,
     password::validation::{Validators, password_validators_help_texts, validate_password_async},
+    user::AbstractUser,
 };
 
 /// The two new passwords differ (with Django's curly apostrophe).

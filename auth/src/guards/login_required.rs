@@ -16,9 +16,10 @@ use http::request::Parts;
 use tower_layer::Layer;
 
 use crate::{
-    AuthUser, REDIRECT_FIELD_NAME,
     guards::layer::{Guard, GuardService, Head},
     login::request::RequestAuth,
+    urls::REDIRECT_FIELD_NAME,
+    user::AuthUser,
     user::erased::downcast,
 };
 

@@ -17,10 +17,12 @@ use http::request::Parts;
 use tower_layer::Layer;
 
 use crate::{
-    Error, PermissionName, REDIRECT_FIELD_NAME, UserPermissions,
     guards::layer::{Guard, GuardService, Head},
     guards::login_required::LoginRedirect,
+    kernel::error::Error,
     login::request::RequestAuth,
+    permissions::{PermissionName, UserPermissions},
+    urls::REDIRECT_FIELD_NAME,
 };
 
 /// What `#[permission_required]` checks; implemented by a hidden type the

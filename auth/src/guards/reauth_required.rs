@@ -20,11 +20,12 @@ use http::{HeaderValue, Method, request::Parts};
 use tower_layer::Layer;
 
 use crate::{
-    Error, REDIRECT_FIELD_NAME,
     guards::layer::{Guard, GuardService, Head},
     http::redirect,
+    kernel::error::Error,
     login::request::RequestAuth,
     session::metadata::unix,
+    urls::REDIRECT_FIELD_NAME,
 };
 
 /// How recent an authentication `#[reauth_required]` needs; implemented

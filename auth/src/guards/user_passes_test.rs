@@ -13,11 +13,12 @@ use http::request::Parts;
 use tower_layer::Layer;
 
 use crate::{
-    AuthUser, REDIRECT_FIELD_NAME,
     guards::layer::{Guard, GuardService, Head},
     guards::login_required::LoginRedirect,
     kernel::future::BoxFuture,
     login::request::RequestAuth,
+    urls::REDIRECT_FIELD_NAME,
+    user::AuthUser,
 };
 
 /// The future of a test's answer.

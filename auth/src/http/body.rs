@@ -17,7 +17,7 @@ use axum::{
 use http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 
-use crate::{Settings, http::html::error_page};
+use crate::{http::html::error_page, settings::Settings};
 
 /// Whether the request body is a urlencoded form.
 pub(crate) fn is_urlencoded_form(headers: &HeaderMap) -> bool {

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
 use super::html::error_page;
-use crate::Error;
+use crate::kernel::error::Error;
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {

@@ -199,7 +199,7 @@ pub(crate) fn with_next(path: &str, next: Option<&str>) -> String {
         Some(next) => format!(
             "{path}?{}",
             form_urlencoded::Serializer::new(String::new())
-                .append_pair(crate::REDIRECT_FIELD_NAME, next)
+                .append_pair(crate::urls::REDIRECT_FIELD_NAME, next)
                 .finish()
         ),
         None => path.to_owned(),
@@ -334,7 +334,7 @@ pub(crate) fn see_other(location: &str) -> Response {
     match http::HeaderValue::try_from(encoded.into_owned()) {
         Ok(value) => (StatusCode::SEE_OTHER, [(http::header::LOCATION, value)]).into_response(),
         // Unreachable: the encoded form is visible ASCII.
-        Err(_) => crate::Error::Config(format!(
+        Err(_) => crate::kernel::error::Error::Config(format!(
             "redirect target is not a valid header value: {location:?}"
         ))
         .into_response(),

@@ -6,7 +6,7 @@
 use axum::response::Response;
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 
-use crate::Settings;
+use crate::settings::Settings;
 
 /// The security headers of every response, parsed once from the settings.
 #[derive(Clone, Debug, Default)]

@@ -68,6 +68,25 @@ pub(crate) fn random_string(len: usize) -> String {
     String::from_utf8(chars).expect("ASCII")
 }
 
+/// The prefix of every unusable password (Django's `UNUSABLE_PASSWORD_PREFIX`).
+pub const UNUSABLE_PASSWORD_PREFIX: char = '!';
+/// How many random characters follow it.
+pub(crate) const UNUSABLE_PASSWORD_SUFFIX_LENGTH: usize = 40;
+
+/// A password that never verifies: `!` followed by 40 random characters
+/// (Django's `make_password(None)`).
+pub fn make_unusable_password() -> String {
+    format!(
+        "{UNUSABLE_PASSWORD_PREFIX}{}",
+        random_string(UNUSABLE_PASSWORD_SUFFIX_LENGTH)
+    )
+}
+
+/// Whether `encoded` can ever verify (it is not an unusable password).
+pub fn is_password_usable(encoded: &str) -> bool {
+    !encoded.starts_with(UNUSABLE_PASSWORD_PREFIX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

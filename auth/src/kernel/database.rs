@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Schema};
 
-use crate::{Error, Result};
+use super::error::{Error, Result};
 
 /// The database connection and the timeout its queries run under
 /// (`AUTH_DATABASE_TIMEOUT`: past it, a 503).

@@ -8,6 +8,13 @@
 //! other end: it imports everything, and nothing but `lib.rs` and the
 //! middleware imports it.
 
+/// A calendar date (a column type for custom user fields).
+pub type Date = time::Date;
+/// A point in time with a UTC offset (a column type for custom user fields).
+pub type DateTime = time::OffsetDateTime;
+/// A UUID (a column type for custom user fields).
+pub type Uuid = uuid::Uuid;
+
 pub(crate) mod checks;
 pub(crate) mod clock;
 pub(crate) mod crypto;

@@ -26,7 +26,7 @@ pub struct UrlsDeclaration {
     /// The module it generates (`crate::urls`).
     pub module: &'static str,
     /// Its routes (the module's `URLCONF`).
-    pub urls: crate::Urls,
+    pub urls: crate::urls::Urls,
 }
 
 inventory::collect!(UrlsDeclaration);

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tower_sessions::session::Record;
 
 use crate::{
-    MaxSessionsPolicy, RememberMe, Settings,
     session::metadata::{SessionMetadata, Times},
+    settings::{MaxSessionsPolicy, RememberMe, Settings},
 };
 
 /// What a request does with its logged-in session.

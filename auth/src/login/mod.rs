@@ -30,7 +30,7 @@ pub use primitives::{
     LoginStage, authenticate, login, logout, stage_login, update_session_auth_hash,
 };
 
-use crate::{AuthUser, Result, user::erased::downcast};
+use crate::{kernel::error::Result, user::AuthUser, user::erased::downcast};
 use request::RequestAuth;
 
 /// The current request's auth handle, as an extractor (Django's

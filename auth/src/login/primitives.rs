@@ -10,14 +10,17 @@ use std::sync::Arc;
 pub use super::stage::LoginStage;
 use super::{Session, lifetime, registry::end_records};
 use crate::{
-    AuthUser, DateTime, Error, MaxSessionsPolicy, Result,
     apps::{Attempt, Operations},
     events::{EndedBy, EventKind},
+    kernel::DateTime,
+    kernel::error::{Error, Result},
     kernel::future::BoxFuture,
     session::{
         keys::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY},
         metadata::{METADATA_KEY, SessionMetadata, unix},
     },
+    settings::MaxSessionsPolicy,
+    user::AuthUser,
     user::erased::{LoadedUser, downcast},
 };
 
@@ -269,7 +272,9 @@ pub async fn update_session_auth_hash<U: AuthUser>(session: &Session, user: &U) 
 /// error rather than a silent no-op if that ever breaks.
 fn typed<U: AuthUser>(user: &LoadedUser) -> Result<&U> {
     user.as_any_ref().downcast_ref::<U>().ok_or_else(|| {
-        crate::Error::Config("a user of another model reached this app's login".into())
+        crate::kernel::error::Error::Config(
+            "a user of another model reached this app's login".into(),
+        )
     })
 }
 

@@ -14,9 +14,9 @@ use tower_sessions::session::{Id, Record};
 
 use super::Session;
 use crate::{
-    Result,
     apps::Shared,
     events::{EndedBy, Event, EventKind},
+    kernel::error::Result,
     session::keys::owner_in,
 };
 

@@ -18,15 +18,17 @@ use axum::{
 use http::request::Parts;
 
 use crate::{
-    AbstractUser, AuthUser, Error, Result, UserPermissions,
     apps::Shared,
     csrf::state::CsrfState,
     events::{EndedBy, Event, EventKind},
     http::origin::Origin,
     http::redirect,
     kernel::crypto::constant_time_eq,
+    kernel::error::{Error, Result},
+    permissions::UserPermissions,
     settings::secret::KeyMatch,
     user::erased::{LoadedUser, downcast},
+    user::{AbstractUser, AuthUser},
 };
 
 use super::{

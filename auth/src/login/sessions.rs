@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{auth_hash::AuthHash, lifetime::Lifetime};
 use crate::{
-    Result,
+    kernel::error::Result,
     session::{cookie::SessionCookie, db::DbStore, store::DynStore},
 };
 

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::{EmailBackend, EmailMessage};
-use crate::Result;
+use crate::kernel::error::Result;
 
 /// Writes messages to standard output.
 pub(super) struct ConsoleBackend;

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use super::{EmailBackend, EmailMessage};
-use crate::{Error, Result};
+use crate::kernel::error::{Error, Result};
 
 /// Writes each message to `<dir>/<time>-<id>.eml`.
 pub(super) struct FileBackend {

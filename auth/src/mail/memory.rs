@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::{EmailBackend, EmailMessage};
-use crate::Result;
+use crate::kernel::error::Result;
 
 /// The most messages kept; older ones are dropped first.
 const KEPT: usize = 1000;

@@ -16,7 +16,10 @@ mod smtp;
 
 use std::sync::Arc;
 
-use crate::{EmailBackendKind, Error, Result, Settings};
+use crate::{
+    kernel::error::{Error, Result},
+    settings::{EmailBackendKind, Settings},
+};
 
 pub(crate) use memory::Outbox;
 

@@ -8,7 +8,10 @@ use lettre::{
 };
 
 use super::{EmailBackend, EmailMessage};
-use crate::{Error, Result, Settings};
+use crate::{
+    kernel::error::{Error, Result},
+    settings::Settings,
+};
 
 /// Sends over SMTP, one connection per message.
 pub(super) struct SmtpBackend {

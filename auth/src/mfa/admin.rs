@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::{RECOVERY_CODES, RecoveryState, store};
-use crate::{Result, apps::Shared, events::EventKind};
+use crate::{apps::Shared, events::EventKind, kernel::error::Result};
 
 /// One factor of a user, for administration ([`MfaAdmin::status`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl MfaAdmin<'_> {
     }
 }
 
-impl<U> crate::Auth<U> {
+impl<U> crate::app::Auth<U> {
     /// Every user's second factors, for administration: their state, and
     /// a reset for a user who lost their device (see [`mfa`](crate::mfa);
     /// feature `mfa`).

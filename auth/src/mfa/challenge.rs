@@ -17,8 +17,8 @@ use std::time::Duration;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use http::{HeaderMap, HeaderValue};
 
-use crate::Result;
 use crate::http::cookies;
+use crate::kernel::error::Result;
 use crate::settings::secret::{KeyMatch, SaltedMac};
 use crate::{mfa::counters::challenge_use, throttle::Throttle};
 

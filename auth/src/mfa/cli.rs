@@ -7,8 +7,9 @@ use std::io::Write;
 use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
 
 use crate::{
-    Auth, AuthUser,
+    app::Auth,
     cli::support::{CommandError, FeatureCommand, parsed, user, utc as time},
+    user::AuthUser,
 };
 
 /// The app's commands.

@@ -6,7 +6,7 @@ use std::{net::IpAddr, time::Duration};
 #[cfg(feature = "passkeys")]
 use crate::throttle::client_key;
 use crate::{
-    Settings,
+    settings::Settings,
     throttle::{Counter, counts_per_address, per_address},
 };
 

@@ -55,9 +55,10 @@ pub use views::{
 };
 
 use crate::{
-    Result, Session,
     apps::{FeatureApp, Shared},
     events::EventKind,
+    kernel::error::Result,
+    login::Session,
     session::metadata::unix,
 };
 
@@ -90,12 +91,15 @@ pub(crate) const PASSKEYS_APP: FeatureApp = FeatureApp {
 /// `PasskeysView` declared, `AUTH_SITE_URL` must name them (an error
 /// otherwise, rather than passkeys that fail in the browser).
 #[cfg(feature = "passkeys")]
-fn check_passkey_site(urls: &crate::urls::Urls, settings: &crate::Settings) -> crate::Result<()> {
+fn check_passkey_site(
+    urls: &crate::urls::Urls,
+    settings: &crate::settings::Settings,
+) -> crate::kernel::error::Result<()> {
     let Some(path) = urls.path_of_view("PasskeysView") else {
         return Ok(());
     };
     let Some(site) = settings.passkey_site() else {
-        return Err(crate::Error::Config(format!(
+        return Err(crate::kernel::error::Error::Config(format!(
             "the PasskeysView at {path} needs AUTH_SITE_URL (https://your.site), or \
              AUTH_MFA_PASSKEY_ORIGIN (http://localhost:PORT in development): passkeys are \
              bound to the site's host"
@@ -103,7 +107,7 @@ fn check_passkey_site(urls: &crate::urls::Urls, settings: &crate::Settings) -> c
     };
     crate::mfa::webauthn::RelyingParty::from_site_url(site)
         .map(|_| ())
-        .map_err(|err| crate::Error::Config(format!("the passkey site {err}")))
+        .map_err(|err| crate::kernel::error::Error::Config(format!("the passkey site {err}")))
 }
 
 /// The two-factor views' templates, to register as built-ins.
@@ -208,7 +212,7 @@ pub(crate) async fn has_second_factor(shared: &Shared, user_id: i64) -> Result<b
 }
 
 /// Whether `user` must have a second factor (`AUTH_MFA_REQUIRED`).
-pub(crate) async fn required(shared: &Shared, user: &crate::AbstractUser) -> Result<bool> {
+pub(crate) async fn required(shared: &Shared, user: &crate::user::AbstractUser) -> Result<bool> {
     use crate::settings::MfaRequired;
     Ok(match shared.settings.mfa_required {
         MfaRequired::None => false,

@@ -9,7 +9,7 @@ use super::{
     RECOVERY_CODES, has_second_factor, json, recovery_codes_left, regenerate_recovery_codes, store,
     webauthn,
 };
-use crate::{Result, apps::Shared};
+use crate::{apps::Shared, kernel::error::Result};
 
 /// The `kind` of a passkey row (one per passkey).
 pub(crate) const WEBAUTHN: &str = "webauthn";
@@ -59,10 +59,12 @@ pub(crate) struct Passkey {
 /// view is declared).
 pub(crate) fn relying_party(shared: &Shared) -> Result<webauthn::RelyingParty> {
     let site = shared.settings.passkey_site().ok_or_else(|| {
-        crate::Error::Config("passkeys need AUTH_SITE_URL (https://your.site)".into())
+        crate::kernel::error::Error::Config(
+            "passkeys need AUTH_SITE_URL (https://your.site)".into(),
+        )
     })?;
     webauthn::RelyingParty::from_site_url(site)
-        .map_err(|err| crate::Error::Config(format!("the passkey site {err}")))
+        .map_err(|err| crate::kernel::error::Error::Config(format!("the passkey site {err}")))
 }
 
 /// `user_id`'s passkeys, oldest first.
@@ -139,7 +141,9 @@ pub(crate) async fn add_passkey(
     match inserted {
         Ok(()) => {}
         // Another request added the same credential in between.
-        Err(crate::Error::Database(err)) if is_unique_violation(&err) => return Ok(Err(Taken)),
+        Err(crate::kernel::error::Error::Database(err)) if is_unique_violation(&err) => {
+            return Ok(Err(Taken));
+        }
         Err(err) => return Err(err),
     }
     Ok(Ok(

@@ -17,7 +17,7 @@ use crate::session::keys::PENDING_LOGIN_KEY;
 use crate::session::metadata::unix;
 use crate::settings::secret::KeyMatch;
 use crate::user::erased::LoadedUser;
-use crate::{AbstractUser, Result, Session};
+use crate::{kernel::error::Result, login::Session, user::AbstractUser};
 
 /// Wrong codes one pending login takes before the password must be typed
 /// again.

@@ -10,9 +10,11 @@
 //! pending and names the view; [`login`](crate::login) refuses it.
 
 use crate::{
-    AbstractUser, Error, Result, Session,
     apps::{LoginStep, Shared, Step},
+    kernel::error::{Error, Result},
     kernel::future::BoxFuture,
+    login::Session,
+    user::AbstractUser,
 };
 
 /// The second factor, as a login stage.

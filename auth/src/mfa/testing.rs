@@ -3,7 +3,7 @@
 //! of the two-factor views without a phone or a browser. Not for apps: no
 //! stability promise.
 
-use crate::{Auth, user::AuthUser};
+use crate::{app::Auth, user::AuthUser};
 
 /// The TOTP code of `secret` (base32, as `TotpActivateView` shows it) at
 /// Unix time `at`: what an authenticator app shows then; `None` when

@@ -169,7 +169,11 @@ fn after(shared: &Arc<Shared>, event: &Arc<Event>) {
     });
 }
 
-async fn notify(shared: &Arc<Shared>, event: &Event, message: Message) -> crate::Result<()> {
+async fn notify(
+    shared: &Arc<Shared>,
+    event: &Event,
+    message: Message,
+) -> crate::kernel::error::Result<()> {
     let Some(user_id) = event.user_id else {
         return Ok(());
     };
@@ -239,7 +243,7 @@ async fn is_new_device(
     shared: &Shared,
     event: &Event,
     joined: time::OffsetDateTime,
-) -> crate::Result<bool> {
+) -> crate::kernel::error::Result<bool> {
     let Some(writer) = shared.events.sink::<crate::audit::Writer>() else {
         return Ok(false);
     };
@@ -277,7 +281,7 @@ async fn send(
     kind: &str,
     context: minijinja::Value,
     to: String,
-) -> crate::Result<()> {
+) -> crate::kernel::error::Result<()> {
     let templates = &shared.templates;
     let subject = templates.render(&format!("registration/{kind}_subject.txt"), context.clone())?;
     let body = templates.render(&format!("registration/{kind}_email.txt"), context)?;

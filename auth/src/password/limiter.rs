@@ -20,7 +20,7 @@ use std::{
 
 use tokio::sync::{Semaphore, oneshot};
 
-use crate::{Error, Result};
+use crate::kernel::error::{Error, Result};
 
 /// A hash waiting for a hashing thread.
 type Job = Box<dyn FnOnce() + Send>;

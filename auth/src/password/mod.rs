@@ -31,16 +31,17 @@ use std::sync::{Arc, Mutex};
 use limiter::Limiter;
 
 use crate::{
-    Result,
     kernel::crypto::{constant_time_eq, random_string},
+    kernel::error::Result,
 };
 
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use rand::Rng;
 
-/// The prefix of every unusable password (Django's `UNUSABLE_PASSWORD_PREFIX`).
-pub const UNUSABLE_PASSWORD_PREFIX: char = '!';
-const UNUSABLE_PASSWORD_SUFFIX_LENGTH: usize = 40;
+use crate::kernel::crypto::UNUSABLE_PASSWORD_SUFFIX_LENGTH;
+pub use crate::kernel::crypto::{
+    UNUSABLE_PASSWORD_PREFIX, is_password_usable, make_unusable_password,
+};
 
 /// The outcome of [`Hasher::check`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,7 +178,9 @@ impl Hasher {
     /// let stored = hasher.make("secret");
     /// assert!(matches!(hasher.check("secret", &stored), auth::password::Check::Match { .. }));
     /// ```
-    pub fn from_settings(settings: &crate::Settings) -> std::result::Result<Self, InvalidParams> {
+    pub fn from_settings(
+        settings: &crate::settings::Settings,
+    ) -> std::result::Result<Self, InvalidParams> {
         Ok(Hasher::new(
             settings.password_hasher_memory_kib,
             settings.password_hasher_iterations,
@@ -393,19 +396,6 @@ impl Hasher {
         let (raw, encoded) = (raw.to_owned(), encoded.to_owned());
         self.limiter.run(move || hasher.check(&raw, &encoded)).await
     }
-}
-
-/// A password that never verifies: `!` followed by 40 random characters.
-pub fn make_unusable_password() -> String {
-    format!(
-        "{UNUSABLE_PASSWORD_PREFIX}{}",
-        random_string(UNUSABLE_PASSWORD_SUFFIX_LENGTH)
-    )
-}
-
-/// Whether `encoded` can ever verify (it is not an unusable password).
-pub fn is_password_usable(encoded: &str) -> bool {
-    !encoded.starts_with(UNUSABLE_PASSWORD_PREFIX)
 }
 
 #[cfg(test)]

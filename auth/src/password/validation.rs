@@ -8,7 +8,10 @@ use std::{collections::HashSet, sync::OnceLock};
 
 use futures_util::future::BoxFuture;
 
-use crate::{AbstractUser, Error, ValidationError};
+use crate::{
+    kernel::error::{Error, ValidationError},
+    user::AbstractUser,
+};
 
 /// One password rule (Django's password validator classes).
 pub trait PasswordValidator: Send + Sync {

@@ -16,7 +16,10 @@ use sea_orm::{
 };
 
 use super::name::split_name;
-use crate::{Error, Result, kernel::database::Database};
+use crate::kernel::{
+    database::Database,
+    error::{Error, Result},
+};
 
 const PERMISSION: &str = "auth_permission";
 const GROUP: &str = "auth_group";
@@ -106,7 +109,7 @@ impl PermissionTables {
     pub(crate) async fn load(
         &self,
         db: &Database,
-        user: &crate::AbstractUser,
+        user: &crate::user::AbstractUser,
     ) -> Result<super::user_permissions::UserPermissions> {
         #[cfg(feature = "test-util")]
         self.loads

@@ -96,7 +96,7 @@ impl Store for CachedStore {
         self.cache.get(id).filter(|cached| !cached.is_expired())
     }
 
-    async fn clear_expired(&self) -> crate::Result<u64> {
+    async fn clear_expired(&self) -> crate::kernel::error::Result<u64> {
         // Expired entries are refused on load; the rows go here.
         self.inner.clear_expired().await
     }
@@ -110,17 +110,17 @@ impl Store for CachedStore {
     }
 
     /// From the store itself: every write goes through to it.
-    async fn sessions_of(&self, user_id: i64) -> crate::Result<Vec<Record>> {
+    async fn sessions_of(&self, user_id: i64) -> crate::kernel::error::Result<Vec<Record>> {
         self.inner.sessions_of(user_id).await
     }
 
     #[cfg(feature = "test-util")]
-    async fn count(&self) -> crate::Result<u64> {
+    async fn count(&self) -> crate::kernel::error::Result<u64> {
         self.inner.count().await
     }
 
     #[cfg(feature = "test-util")]
-    async fn clear_all(&self) -> crate::Result<u64> {
+    async fn clear_all(&self) -> crate::kernel::error::Result<u64> {
         self.cache.clear();
         self.inner.clear_all().await
     }

@@ -16,8 +16,8 @@ use super::{
     store::{DynStore, INTERRUPTED},
 };
 use crate::{
-    Settings,
     http::{cookies::same_site, html::error_page},
+    settings::Settings,
 };
 
 /// The session cookie's name and attributes, from the settings.

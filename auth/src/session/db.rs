@@ -216,7 +216,7 @@ impl ExpiredDeletion for DbStore {
 
 #[async_trait]
 impl Store for DbStore {
-    async fn clear_expired(&self) -> crate::Result<u64> {
+    async fn clear_expired(&self) -> crate::kernel::error::Result<u64> {
         Ok(self.delete_expired_rows().await?)
     }
 
@@ -224,7 +224,7 @@ impl Store for DbStore {
         true
     }
 
-    async fn sessions_of(&self, user_id: i64) -> crate::Result<Vec<Record>> {
+    async fn sessions_of(&self, user_id: i64) -> crate::kernel::error::Result<Vec<Record>> {
         let rows = self
             .timed(async {
                 entity::Entity::find()
@@ -246,13 +246,13 @@ impl Store for DbStore {
     }
 
     #[cfg(feature = "test-util")]
-    async fn count(&self) -> crate::Result<u64> {
+    async fn count(&self) -> crate::kernel::error::Result<u64> {
         use sea_orm::PaginatorTrait;
         Ok(entity::Entity::find().count(&self.db).await?)
     }
 
     #[cfg(feature = "test-util")]
-    async fn clear_all(&self) -> crate::Result<u64> {
+    async fn clear_all(&self) -> crate::kernel::error::Result<u64> {
         Ok(entity::Entity::delete_many()
             .exec(&self.db)
             .await?

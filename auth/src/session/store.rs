@@ -16,7 +16,7 @@ use tower_sessions::{
 };
 
 use super::cached_session::CachedSession;
-use crate::Result;
+use crate::kernel::error::Result;
 
 /// The store error of a save that found its session deleted meanwhile (a
 /// logout in another tab): the layer answers it with a 400, any other
@@ -67,7 +67,7 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
     /// included (see `keys::owner_in`). A store that keeps no such index
     /// says so.
     async fn sessions_of(&self, _user_id: i64) -> Result<Vec<Record>> {
-        Err(crate::Error::Config(
+        Err(crate::kernel::error::Error::Config(
             "this session store cannot list a user's sessions; use the database's or Redis".into(),
         ))
     }
@@ -228,13 +228,13 @@ impl<S: SessionStore> Store for Custom<S> {
     }
     #[cfg(feature = "test-util")]
     async fn count(&self) -> Result<u64> {
-        Err(crate::Error::Config(
+        Err(crate::kernel::error::Error::Config(
             "a custom session store cannot count its sessions".into(),
         ))
     }
     #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> Result<u64> {
-        Err(crate::Error::Config(
+        Err(crate::kernel::error::Error::Config(
             "a custom session store cannot be cleared".into(),
         ))
     }

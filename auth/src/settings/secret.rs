@@ -3,7 +3,11 @@
 
 use std::path::Path;
 
-use crate::{Error, Result, Settings, kernel::crypto::random_string};
+use super::Settings;
+use crate::kernel::{
+    crypto::random_string,
+    error::{Error, Result},
+};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 

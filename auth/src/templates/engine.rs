@@ -6,7 +6,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use minijinja::{Environment, Value};
 
-use crate::{Result, urls::Urls};
+use crate::{kernel::error::Result, urls::Urls};
 
 /// The built-in templates, by name.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -96,7 +96,7 @@ impl Engine {
                  concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/templates\") for one next to the crate",
             )
             .obj("templates_dir");
-            return Err(crate::Error::Config(missing.to_string()));
+            return Err(crate::kernel::error::Error::Config(missing.to_string()));
         }
         let mut env = Environment::new();
         env.set_formatter(django_escape_formatter);

@@ -25,7 +25,7 @@ use minijinja::{
     value::{Enumerator, Object},
 };
 
-use crate::{Result, login::request::RequestAuth, user::erased::LoadedUser};
+use crate::{kernel::error::Result, login::request::RequestAuth, user::erased::LoadedUser};
 
 /// The `user` value for templates: the base fields, `is_authenticated`,
 /// `is_anonymous`, `pk`, `get_full_name`, and the extra fields. Fields are
@@ -116,7 +116,7 @@ impl Object for UserObject {
     }
 }
 
-fn format_datetime(value: crate::DateTime) -> String {
+fn format_datetime(value: crate::kernel::DateTime) -> String {
     value
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -140,19 +140,19 @@ macro_rules! plain_template_field {
 }
 plain_template_field!(String, bool, i32, i64, f64);
 
-impl TemplateField for crate::Date {
+impl TemplateField for crate::kernel::Date {
     fn to_template(&self) -> Value {
         Value::from(self.to_string())
     }
 }
 
-impl TemplateField for crate::DateTime {
+impl TemplateField for crate::kernel::DateTime {
     fn to_template(&self) -> Value {
         Value::from(format_datetime(*self))
     }
 }
 
-impl TemplateField for crate::Uuid {
+impl TemplateField for crate::kernel::Uuid {
     fn to_template(&self) -> Value {
         Value::from(self.to_string())
     }

@@ -10,7 +10,7 @@ use minijinja::{
     value::{Enumerator, Object, ObjectRepr},
 };
 
-use crate::UserPermissions;
+use crate::permissions::UserPermissions;
 
 /// The `perms` value for one request's user.
 pub(crate) fn perms_value(perms: Arc<UserPermissions>) -> Value {

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv6Addr};
 
 use super::Counter;
-use crate::Settings;
+use crate::settings::Settings;
 
 /// The client as the throttle counts it: an IPv4 address, an IPv6 /64, or
 /// `unknown` (no address: outside a request, or a proxy header missing).

@@ -79,7 +79,10 @@ pub(crate) use counters::{
 #[cfg(feature = "mfa")]
 pub(crate) use counters::{counts_per_address, per_address};
 
-use crate::{Error, Result, settings::secret::SaltedMac};
+use crate::{
+    kernel::error::{Error, Result},
+    settings::secret::SaltedMac,
+};
 
 /// The key salt of the counters' HMAC.
 pub(crate) const THROTTLE_SALT: &str = "auth.throttle";

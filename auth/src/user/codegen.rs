@@ -2,8 +2,8 @@
 //! through `auth::__private`).
 
 /// `Date::today` in UTC, the default of a required date field.
-pub fn today() -> crate::Date {
-    crate::DateTime::now_utc().date()
+pub fn today() -> crate::kernel::Date {
+    crate::kernel::DateTime::now_utc().date()
 }
 
 /// The entity a user model with a derive error points to, so the error is

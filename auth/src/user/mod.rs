@@ -16,7 +16,7 @@ pub(crate) mod store;
 pub use normalize::normalize_email;
 pub(crate) use normalize::normalize_username;
 
-use crate::{DateTime, ValidationError};
+use crate::{kernel::DateTime, kernel::error::ValidationError};
 
 /// The longest username accepted, as Django's `AbstractUser.username`.
 pub(crate) const USERNAME_MAX_LENGTH: usize = columns::USERNAME as usize;
@@ -78,7 +78,7 @@ impl AbstractUser {
         AbstractUser {
             id: 0,
             username: username.into(),
-            password: crate::password::make_unusable_password(),
+            password: crate::kernel::crypto::make_unusable_password(),
             email: String::new(),
             first_name: String::new(),
             last_name: String::new(),
@@ -109,13 +109,13 @@ impl AbstractUser {
 
     /// Whether the stored password can ever verify.
     pub fn has_usable_password(&self) -> bool {
-        crate::password::is_password_usable(&self.password)
+        crate::kernel::crypto::is_password_usable(&self.password)
     }
 
     /// Replaces the stored hash with an unusable password (the user can no
     /// longer log in with a password). Save the user to persist it.
     pub fn set_unusable_password(&mut self) {
-        self.password = crate::password::make_unusable_password();
+        self.password = crate::kernel::crypto::make_unusable_password();
     }
 }
 
@@ -338,10 +338,10 @@ from_input_number!(
     f64 => "Enter a number."
 );
 
-impl FromInput for crate::Date {
+impl FromInput for crate::kernel::Date {
     fn from_input(raw: &str) -> Result<Self, ValidationError> {
         let format = time::macros::format_description!("[year]-[month]-[day]");
-        crate::Date::parse(raw.trim(), &format)
+        crate::kernel::Date::parse(raw.trim(), &format)
             .map_err(|_| invalid("Enter a valid date (YYYY-MM-DD)."))
     }
 }
@@ -354,7 +354,7 @@ impl FromInput for DateTime {
     }
 }
 
-impl FromInput for crate::Uuid {
+impl FromInput for crate::kernel::Uuid {
     fn from_input(raw: &str) -> Result<Self, ValidationError> {
         raw.trim()
             .parse()
@@ -405,9 +405,9 @@ mod tests {
         assert!(bool::from_input("maybe").is_err());
         assert_eq!(Option::<i64>::from_input("").unwrap(), None);
         assert_eq!(Option::<i64>::from_input("7").unwrap(), Some(7));
-        assert!(crate::Date::from_input("2026-02-30").is_err());
-        assert!(crate::Date::from_input("2026-02-28").is_ok());
-        assert!(crate::Uuid::from_input("not-a-uuid").is_err());
+        assert!(crate::kernel::Date::from_input("2026-02-30").is_err());
+        assert!(crate::kernel::Date::from_input("2026-02-28").is_ok());
+        assert!(crate::kernel::Uuid::from_input("not-a-uuid").is_err());
     }
 
     #[test]

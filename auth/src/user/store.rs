@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{AuthUser, BaseColumn, erased::LoadedUser};
 use crate::{
-    DateTime, Result, kernel::database::Database, kernel::future::BoxFuture,
+    kernel::DateTime, kernel::database::Database, kernel::error::Result, kernel::future::BoxFuture,
     session::cache::CacheMap,
 };
 

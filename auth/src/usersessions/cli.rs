@@ -8,8 +8,9 @@ use std::io::Write;
 use clap::{ArgMatches, CommandFactory, Parser};
 
 use crate::{
-    Auth, AuthUser,
+    app::Auth,
     cli::support::{CommandError, FeatureCommand, parsed, user, utc},
+    user::AuthUser,
 };
 
 /// The app's commands.

@@ -24,9 +24,10 @@ use tower_sessions::session::{Id, Record};
 pub use views::SessionListView;
 
 use crate::{
-    Result, Session,
     apps::{FeatureApp, Shared},
     events::EndedBy,
+    kernel::error::Result,
+    login::Session,
     login::{
         device::device,
         registry::{self, end_records, handle, whose},
@@ -111,7 +112,7 @@ pub async fn end(session: &Session, key: &str) -> Result<bool> {
         return Ok(false);
     };
     if current == Some(record.id) {
-        crate::logout(session).await?;
+        crate::login::logout(session).await?;
     } else {
         end_records(shared, &[record], EndedBy::User).await?;
     }
@@ -151,7 +152,7 @@ impl SessionAdmin<'_> {
     }
 }
 
-impl<U> crate::Auth<U> {
+impl<U> crate::app::Auth<U> {
     /// Every user's sessions, for administration: list them and end them
     /// all (see [`sessions`](crate::sessions); feature `user-sessions`).
     pub fn sessions(&self) -> SessionAdmin<'_> {

@@ -6,9 +6,10 @@ use axum::{body::Body, response::Response};
 use http::{Method, Request, StatusCode};
 
 use crate::{
-    Result, Session,
     guards::reauth_required,
     http::{body::FormData, html::error_page},
+    kernel::error::Result,
+    login::Session,
     usersessions::{self as sessions, UserSession},
     views::{View, redirect, render, require_login, when},
 };

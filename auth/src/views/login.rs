@@ -7,13 +7,15 @@ use super::{
     LoginView, NEXT, SESSION_EXPIRED, View, form_page_with_status, query_param, redirect, safe_next,
 };
 use crate::{
-    Error, LoginStage, RememberMe, Result, Session,
     apps::MethodAnswer,
     forms::{
         Form,
         login::{INVALID_LOGIN, LoginForm},
     },
     http::body::FormData,
+    kernel::error::{Error, Result},
+    login::{LoginStage, Session},
+    settings::RememberMe,
 };
 
 impl LoginView {

@@ -7,7 +7,7 @@ use axum::{
 use http::{Method, Request, StatusCode, header};
 
 use super::{LogoutView, Methods, NEXT, View, query_param, redirect, render, safe_next};
-use crate::{Result, Session, http::body::FormData};
+use crate::{http::body::FormData, kernel::error::Result, login::Session};
 
 impl LogoutView {
     async fn post(&self, session: &Session, req: Request<Body>) -> Result<Response> {
@@ -24,7 +24,7 @@ impl LogoutView {
             Err(response) => return Ok(response),
         };
         let next = safe_next(session, Some(&data), query_next);
-        crate::logout(session).await?;
+        crate::login::logout(session).await?;
         let target = next
             .or_else(|| self.next_page.as_ref().map(|p| p.to_string()))
             .or_else(|| settings.logout_redirect_url.clone())

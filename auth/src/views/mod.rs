@@ -41,14 +41,15 @@ pub use table::{
 };
 
 use crate::{
-    Result, Session, http::body::FormData, login::request::RequestAuth, templates::Templates,
+    http::body::FormData, kernel::error::Result, login::Session, login::request::RequestAuth,
+    templates::Templates,
 };
 
 /// The login page's notice after a session timed out (shown once).
 pub(crate) const SESSION_EXPIRED: &str = "Your session has expired. Please log in again.";
 
 /// The form field that carries the page to return to.
-pub(crate) const NEXT: &str = crate::REDIRECT_FIELD_NAME;
+pub(crate) const NEXT: &str = crate::urls::REDIRECT_FIELD_NAME;
 
 /// The value of query parameter `name`, if present.
 pub(crate) fn query_param(req: &Request<Body>, name: &str) -> Option<String> {
@@ -139,7 +140,7 @@ pub(crate) async fn require_login(
     let request = &session.request;
     Ok(match request.user().await? {
         Some(user) => Ok(user),
-        None => Err(request.login_redirect(login_url, Some(crate::REDIRECT_FIELD_NAME))),
+        None => Err(request.login_redirect(login_url, Some(crate::urls::REDIRECT_FIELD_NAME))),
     })
 }
 

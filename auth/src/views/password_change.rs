@@ -8,10 +8,11 @@ use super::{
     PasswordChangeDoneView, PasswordChangeView, View, form_page, redirect, render, require_login,
 };
 use crate::{
-    Error, Result, Session,
     events::EventKind,
     forms::password_change::{PASSWORD_INCORRECT, PasswordChangeForm},
     http::body::FormData,
+    kernel::error::{Error, Result},
+    login::Session,
     throttle::{Verdict, login_counters},
     user::erased::LoadedUser,
 };
@@ -69,7 +70,7 @@ impl PasswordChangeView {
                     .await?
             }
             // Deleted meanwhile: nothing to stay logged in as.
-            None => crate::logout(session).await?,
+            None => crate::login::logout(session).await?,
         }
         Ok(redirect(&self.success_url))
     }

@@ -14,11 +14,12 @@ use http::{Method, Request};
 
 use super::{PasswordResetDoneView, PasswordResetView, View, form_page, redirect, render};
 use crate::{
-    Result, Session,
     apps::Shared,
     events::{Event, EventKind},
     forms::password_reset::PasswordResetForm,
     http::{body::FormData, host},
+    kernel::error::Result,
+    login::Session,
     login::request::RequestAuth,
     mail::EmailMessage,
     templates::user_value,

@@ -21,10 +21,11 @@ use super::{
     PasswordResetCompleteView, PasswordResetConfirmView, View, form_page, redirect, render,
 };
 use crate::{
-    LoginStage, Result, Session,
     events::EventKind,
     forms::{Form, set_password::SetPasswordForm},
     http::body::FormData,
+    kernel::error::Result,
+    login::{LoginStage, Session},
     tokens::decode_uid,
     user::erased::LoadedUser,
 };

@@ -9,12 +9,13 @@ use super::{
     query_param, redirect, require_login, safe_next,
 };
 use crate::{
-    Error, Result, Session,
     forms::{
         Form,
         reauthenticate::{REAUTH_INCORRECT, ReauthenticateForm},
     },
     http::body::FormData,
+    kernel::error::{Error, Result},
+    login::Session,
 };
 
 impl ReauthenticateView {

@@ -46,7 +46,7 @@ mod settings;
 
 pub use crate::kernel::checks::{CheckMessage, Level, Report, Scope};
 
-use crate::{Auth, AuthUser};
+use crate::{app::Auth, user::AuthUser};
 
 /// Runs every check on `auth` (Django's `run_checks`): errors first, each
 /// group in a stable order, the silenced ones left out and counted.

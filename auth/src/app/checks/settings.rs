@@ -2,8 +2,8 @@
 //! but production must set, and database URLs the build cannot serve.
 
 use super::{CheckMessage, Scope};
-use crate::Settings;
 use crate::settings::DEFAULT_LOGIN_REDIRECT_URL;
+use crate::settings::Settings;
 
 pub(super) fn check(settings: &Settings, scope: Scope) -> Vec<CheckMessage> {
     let mut found = Vec::new();

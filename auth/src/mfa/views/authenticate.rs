@@ -14,10 +14,11 @@ use http::{Method, Request, StatusCode};
 use super::passkeys::{self, PASSKEY_OPTIONS, end_challenge};
 use super::with_next;
 use crate::{
-    Error, LoginStage, Result, Session,
     events::EventKind,
     forms::Form,
     http::body::FormData,
+    kernel::error::{Error, Result},
+    login::{LoginStage, Session},
     mfa::{
         self,
         counters::second_step_counters,

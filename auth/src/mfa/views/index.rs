@@ -6,7 +6,9 @@ use axum::{body::Body, response::Response};
 use http::Request;
 
 use crate::{
-    Result, Session, mfa,
+    kernel::error::Result,
+    login::Session,
+    mfa,
     views::{View, render, require_login},
 };
 
@@ -37,7 +39,10 @@ impl View for MfaIndexView {
 }
 
 /// How many passkeys user `id` has (none without `passkeys`).
-async fn passkey_count(shared: &crate::apps::Shared, id: i64) -> crate::Result<usize> {
+async fn passkey_count(
+    shared: &crate::apps::Shared,
+    id: i64,
+) -> crate::kernel::error::Result<usize> {
     #[cfg(feature = "passkeys")]
     return Ok(mfa::passkeys(shared, id).await?.len());
     #[cfg(not(feature = "passkeys"))]

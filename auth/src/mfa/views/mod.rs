@@ -99,7 +99,7 @@ use http::Request;
 
 pub(super) use crate::http::redirect::with_next;
 pub(super) use crate::mfa::pending::{CONTINUE_KEY, NEW_CODES_KEY};
-use crate::{Session, guards::reauth_required};
+use crate::{guards::reauth_required, login::Session};
 
 /// The re-authentication redirect, when this request's login is not
 /// recent enough for a change to the factors.

@@ -7,11 +7,12 @@ use http::{HeaderValue, Method, Request, StatusCode};
 
 use super::{NEW_CODES_KEY, needs_reauth};
 use crate::{
-    Error, Result, Session,
     apps::{LoginMethod, MethodAnswer, Shared},
     events::EventKind,
     http::{body::FormData, html::error_page},
+    kernel::error::{Error, Result},
     kernel::future::BoxFuture,
+    login::Session,
     mfa::counters::{passkey_options_counters, unknown_credential_counters},
     mfa::{self, challenge, challenge::Purpose, webauthn},
     throttle::{Verdict, login_counters},

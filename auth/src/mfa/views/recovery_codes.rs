@@ -7,9 +7,10 @@ use http::{Method, Request, StatusCode};
 
 use super::{CONTINUE_KEY, NEW_CODES_KEY, needs_reauth};
 use crate::{
-    Result, Session,
     events::EventKind,
     http::{body::FormData, html::error_page},
+    kernel::error::Result,
+    login::Session,
     mfa,
     views::{View, render, require_login},
 };

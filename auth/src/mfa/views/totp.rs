@@ -7,10 +7,11 @@ use http::{Method, Request, StatusCode};
 
 use super::{CONTINUE_KEY, NEW_CODES_KEY, needs_reauth};
 use crate::{
-    LoginStage, Result, Session,
     events::EventKind,
     forms::Form,
     http::body::FormData,
+    kernel::error::Result,
+    login::{LoginStage, Session},
     mfa::forms::{CodeForm, INVALID_CODE},
     mfa::{
         self,

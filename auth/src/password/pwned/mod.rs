@@ -27,7 +27,7 @@ use sha1::{Digest, Sha1};
 use self::file::BreachFile;
 use super::validation::PasswordValidator;
 pub use crate::settings::PwnedFail;
-use crate::{AbstractUser, ValidationError};
+use crate::{kernel::error::ValidationError, user::AbstractUser};
 
 /// The message for a breached password (Django-style wording).
 const BREACHED: &str =
@@ -60,9 +60,9 @@ enum Source {
 /// is not one, or both are set: a list set up but not used must not pass
 /// silently.
 pub(crate) fn from_settings(
-    settings: &crate::Settings,
-) -> crate::Result<Option<PwnedPasswordValidator>> {
-    use crate::Error;
+    settings: &crate::settings::Settings,
+) -> crate::kernel::error::Result<Option<PwnedPasswordValidator>> {
+    use crate::kernel::error::Error;
     #[cfg(feature = "pwned-online")]
     let url = settings.pwned_passwords_url.as_deref();
     #[cfg(not(feature = "pwned-online"))]

@@ -11,7 +11,7 @@ use std::{future::Future, time::Duration};
 use tokio::time::Instant;
 
 use super::{Watched, poll_interval};
-use crate::Settings;
+use crate::settings::Settings;
 
 /// A heartbeat's timing and payloads. With the period and the deadline
 /// derived from `AUTH_CACHE_MAX_STALENESS` (half of it, and all of it), a

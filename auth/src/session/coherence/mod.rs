@@ -29,8 +29,8 @@ use sea_orm::{DatabaseConnection, DbBackend};
 use tower_sessions::session::Id;
 
 use crate::{
-    Settings,
     session::{cache::CacheMap, cached_session::CachedSession},
+    settings::Settings,
 };
 
 /// The cached sessions, by id, shared with the requests that read them.

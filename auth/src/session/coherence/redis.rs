@@ -45,7 +45,7 @@ pub(crate) async fn start(
     store: Client,
     heartbeat: Heartbeat,
     sessions: SessionCache,
-) -> Result<tokio::task::JoinHandle<()>, crate::Error> {
+) -> Result<tokio::task::JoinHandle<()>, crate::kernel::error::Error> {
     let channel = Invalidations {
         config,
         heartbeats: format!("{prefix}heartbeat:"),
@@ -60,7 +60,9 @@ pub(crate) async fn start(
     };
     Watcher::start(channel, heartbeat, watched)
         .await
-        .map_err(|e| crate::Error::Config(format!("cannot track session keys in Redis: {e}")))
+        .map_err(|e| {
+            crate::kernel::error::Error::Config(format!("cannot track session keys in Redis: {e}"))
+        })
 }
 
 /// Redis's invalidations for the session key prefix; heartbeats are keys

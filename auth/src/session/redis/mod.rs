@@ -63,7 +63,7 @@ impl RedisStore {
         prefix: impl Into<String>,
         timeout: Duration,
         replicas: Option<u32>,
-    ) -> Result<Self, crate::Error> {
+    ) -> Result<Self, crate::kernel::error::Error> {
         let config = topology::config(url)?;
         let prefix = prefix.into();
         topology::check_prefix(&prefix)?;
@@ -93,7 +93,7 @@ impl RedisStore {
     /// The keys under this store's prefix, on every primary. `KEYS`
     /// scans the whole keyspace: for tests only.
     #[cfg(feature = "test-util")]
-    async fn keys(&self) -> Result<Vec<String>, crate::Error> {
+    async fn keys(&self) -> Result<Vec<String>, crate::kernel::error::Error> {
         // Session ids are 22 characters; other keys under the prefix (the
         // login throttle's) are longer.
         let pattern = format!("{}{}", self.prefix, "?".repeat(22));
@@ -244,7 +244,7 @@ impl SessionStore for RedisStore {
 
 #[async_trait]
 impl Store for RedisStore {
-    async fn clear_expired(&self) -> crate::Result<u64> {
+    async fn clear_expired(&self) -> crate::kernel::error::Result<u64> {
         // Keys expire with their session.
         Ok(0)
     }
@@ -255,7 +255,7 @@ impl Store for RedisStore {
 
     /// The members of the user's set that still hold a session of that
     /// user; the others (ended, expired) are pruned from the set.
-    async fn sessions_of(&self, user_id: i64) -> crate::Result<Vec<Record>> {
+    async fn sessions_of(&self, user_id: i64) -> crate::kernel::error::Result<Vec<Record>> {
         let key = self.user_key(user_id);
         let members: Vec<String> = timed(self.timeout, self.client.smembers(key.clone()))
             .await
@@ -284,12 +284,12 @@ impl Store for RedisStore {
     }
 
     #[cfg(feature = "test-util")]
-    async fn count(&self) -> crate::Result<u64> {
+    async fn count(&self) -> crate::kernel::error::Result<u64> {
         Ok(self.keys().await?.len() as u64)
     }
 
     #[cfg(feature = "test-util")]
-    async fn clear_all(&self) -> crate::Result<u64> {
+    async fn clear_all(&self) -> crate::kernel::error::Result<u64> {
         // One `DEL` per key: on a cluster, keys of several slots in one
         // command are refused (`CROSSSLOT`).
         let mut deleted = 0;

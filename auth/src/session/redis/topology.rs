@@ -55,9 +55,9 @@ impl Topology {
 }
 
 /// `REDIS_URL` parsed; an error names the variable, never the password.
-pub(crate) fn config(url: &str) -> Result<Config, crate::Error> {
-    let mut config =
-        Config::from_url(url).map_err(|e| crate::Error::Config(format!("REDIS_URL: {e}")))?;
+pub(crate) fn config(url: &str) -> Result<Config, crate::kernel::error::Error> {
+    let mut config = Config::from_url(url)
+        .map_err(|e| crate::kernel::error::Error::Config(format!("REDIS_URL: {e}")))?;
     if let ServerConfig::Clustered { policy, .. } = &mut config.server {
         // The nodes given are where to start; after a failover, any node
         // the cluster last named may say where the slots went.
@@ -69,7 +69,10 @@ pub(crate) fn config(url: &str) -> Result<Config, crate::Error> {
 /// A client for `config` whose commands fail after `timeout` and which
 /// reconnects in the background (on a Cluster or Sentinel: to wherever
 /// the primary now is).
-pub(crate) fn client(config: Config, timeout: Duration) -> Result<Client, crate::Error> {
+pub(crate) fn client(
+    config: Config,
+    timeout: Duration,
+) -> Result<Client, crate::kernel::error::Error> {
     Builder::from_config(config)
         .with_connection_config(|c| {
             c.connection_timeout = timeout;
@@ -82,7 +85,7 @@ pub(crate) fn client(config: Config, timeout: Duration) -> Result<Client, crate:
         .with_performance_config(|p| p.default_command_timeout = timeout)
         .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
         .build()
-        .map_err(|e| crate::Error::Config(format!("REDIS_URL: {e}")))
+        .map_err(|e| crate::kernel::error::Error::Config(format!("REDIS_URL: {e}")))
 }
 
 /// A configuration like `config` for the one server `node` (a cluster's
@@ -136,12 +139,14 @@ pub(crate) fn placement(prefix: &str) -> Placement {
 /// Refuses a key prefix whose first `{` is closed at once (`{}`): Redis
 /// then hashes every key whole, so no key could be placed on a chosen
 /// cluster node.
-pub(crate) fn check_prefix(prefix: &str) -> Result<(), crate::Error> {
+pub(crate) fn check_prefix(prefix: &str) -> Result<(), crate::kernel::error::Error> {
     match prefix.find('{') {
-        Some(open) if prefix[open + 1..].starts_with('}') => Err(crate::Error::Config(format!(
-            "AUTH_SESSION_REDIS_KEY_PREFIX {prefix:?} has an empty hash tag `{{}}`, which \
+        Some(open) if prefix[open + 1..].starts_with('}') => {
+            Err(crate::kernel::error::Error::Config(format!(
+                "AUTH_SESSION_REDIS_KEY_PREFIX {prefix:?} has an empty hash tag `{{}}`, which \
              keeps Redis Cluster from placing its keys; remove it, or put a name inside"
-        ))),
+            )))
+        }
         _ => Ok(()),
     }
 }

@@ -16,11 +16,13 @@
 use std::{future::Future, sync::Arc};
 
 use crate::{
-    Auth, AuthUser, Result,
+    app::Auth,
     apps::{AnyBackends, Backends, Shared},
+    kernel::error::Result,
     kernel::future::BoxFuture,
     password::Check,
     permissions::UserPermissions,
+    user::AuthUser,
     user::{
         erased::{self, LoadedUser},
         store,
