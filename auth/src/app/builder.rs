@@ -246,6 +246,12 @@ impl<U: AuthUser> AuthBuilder<U> {
         for validate in INSTALLED_APPS.iter().filter_map(|app| app.validate) {
             validate(&self.urls, &settings)?;
         }
+        if let Some(refused) = crate::app::checks::cookie_prefixes(&settings)
+            .into_iter()
+            .next()
+        {
+            return Err(Error::Config(refused.to_string()));
+        }
         let secrets = SecretKeys::from_settings(&settings)?;
         let conn = match self.connection {
             Some(conn) => conn,

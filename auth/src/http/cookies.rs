@@ -42,6 +42,37 @@ fn strip_quotes(value: &str) -> &str {
         .unwrap_or(value)
 }
 
+/// What a cookie name's prefix asks of the cookie (RFC 6265bis, "Cookie
+/// Name Prefixes"): browsers store a `__Secure-` cookie only with the
+/// `Secure` attribute, and a `__Host-` cookie only with `Secure`, `Path=/`
+/// and no `Domain`, so no subdomain or plain-HTTP page can set or shadow
+/// it. Browsers match the prefixes without regard to case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Prefix {
+    /// `__Secure-`.
+    Secure,
+    /// `__Host-`.
+    Host,
+}
+
+impl Prefix {
+    /// The prefix `name` starts with, if any.
+    pub(crate) fn of(name: &str) -> Option<Prefix> {
+        let starts = |prefix: &str| {
+            name.as_bytes()
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+        };
+        if starts("__Host-") {
+            Some(Prefix::Host)
+        } else if starts("__Secure-") {
+            Some(Prefix::Secure)
+        } else {
+            None
+        }
+    }
+}
+
 /// `SameSite` as the `cookie` crate spells it.
 pub(crate) fn same_site(same_site: SameSite) -> cookie::SameSite {
     match same_site {
@@ -54,6 +85,25 @@ pub(crate) fn same_site(same_site: SameSite) -> cookie::SameSite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_are_matched_as_browsers_match_them() {
+        assert_eq!(Prefix::of("__Host-sessionid"), Some(Prefix::Host));
+        assert_eq!(Prefix::of("__host-sessionid"), Some(Prefix::Host));
+        assert_eq!(Prefix::of("__SECURE-csrftoken"), Some(Prefix::Secure));
+        assert_eq!(Prefix::of("__Secure-"), Some(Prefix::Secure));
+        for none in [
+            "sessionid",
+            "_Host-x",
+            "__Host",
+            "Host-x",
+            "",
+            "__Hosté-x",
+            "é",
+        ] {
+            assert_eq!(Prefix::of(none), None, "{none}");
+        }
+    }
 
     /// The definition `find` implements on bytes: every header as a string,
     /// split into pairs at `;` and each pair at its first `=`, names and

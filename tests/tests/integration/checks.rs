@@ -307,3 +307,149 @@ async fn an_activity_resolution_that_ends_busy_sessions_is_an_error() {
         "{report}"
     );
 }
+
+/// Cookie prefixes (ASVS 3.3.1, 3.3.3): a name with `__Secure-` or
+/// `__Host-` is refused at start without what browsers demand of it (they
+/// would drop the cookie and nobody could log in), whatever the case of
+/// the prefix, for each cookie whose name the settings choose.
+#[tokio::test]
+async fn a_cookie_prefix_browsers_would_refuse_stops_the_start() {
+    let refused = |settings: auth::Settings| async move {
+        let built = auth::Auth::<User>::builder()
+            .database_url(auth_tests::sqlite_url())
+            .settings(auth::Settings {
+                secret_key: Some(auth_tests::TEST_SECRET.into()),
+                ..settings
+            })
+            .build()
+            .await;
+        match built {
+            Err(auth::Error::Config(message)) => Some(message),
+            Err(other) => panic!("another error: {other}"),
+            Ok(_) => None,
+        }
+    };
+    let secure = || auth::Settings {
+        session_cookie_secure: true,
+        csrf_cookie_secure: true,
+        ..Default::default()
+    };
+    let cases = [
+        (
+            auth::Settings {
+                session_cookie_name: "__Host-sessionid".into(),
+                ..Default::default()
+            },
+            "AUTH_SESSION_COOKIE_SECURE=true",
+        ),
+        (
+            auth::Settings {
+                session_cookie_name: "__host-sessionid".into(),
+                session_cookie_path: "/app/".into(),
+                ..secure()
+            },
+            "AUTH_SESSION_COOKIE_PATH=/",
+        ),
+        (
+            auth::Settings {
+                session_cookie_name: "__Host-sessionid".into(),
+                session_cookie_domain: Some("example.com".into()),
+                ..secure()
+            },
+            "AUTH_SESSION_COOKIE_DOMAIN unset",
+        ),
+        (
+            auth::Settings {
+                csrf_cookie_name: "__Secure-csrftoken".into(),
+                session_cookie_secure: true,
+                ..Default::default()
+            },
+            "AUTH_CSRF_COOKIE_SECURE=true",
+        ),
+        (
+            auth::Settings {
+                device_cookie_name: "__Host-device".into(),
+                csrf_cookie_secure: true,
+                ..Default::default()
+            },
+            "AUTH_SESSION_COOKIE_SECURE=true",
+        ),
+    ];
+    for (settings, fix) in cases {
+        let message = refused(settings).await.expect("refused");
+        assert!(message.contains("(auth.E010)"), "{message}");
+        assert!(message.contains(fix), "{fix} in {message}");
+    }
+    // What the prefixes demand, given: the app starts.
+    let fine = auth::Settings {
+        session_cookie_name: "__Host-sessionid".into(),
+        csrf_cookie_name: "__Host-csrftoken".into(),
+        device_cookie_name: "__Host-authdevice".into(),
+        ..secure()
+    };
+    assert_eq!(refused(fine).await, None);
+    let domain_wide = auth::Settings {
+        session_cookie_name: "__Secure-sessionid".into(),
+        session_cookie_domain: Some("example.com".into()),
+        session_cookie_path: "/app/".into(),
+        ..secure()
+    };
+    assert_eq!(refused(domain_wide).await, None);
+}
+
+/// `check --deploy` recommends the `__Host-` prefix for Secure cookies
+/// (`auth.W014`), and stops once they have it.
+#[tokio::test]
+async fn the_deploy_check_recommends_host_prefixed_cookies() {
+    let w014 = |report: &Report| -> Vec<String> {
+        report
+            .messages
+            .iter()
+            .filter(|m| m.id == "auth.W014")
+            .map(|m| {
+                format!(
+                    "{}: {}",
+                    m.obj.as_deref().unwrap_or("?"),
+                    m.hint.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let secure = auth::Settings {
+        session_cookie_secure: true,
+        csrf_cookie_secure: true,
+        ..Default::default()
+    };
+    let auth = fresh_auth_with::<User>(secure.clone()).await;
+    assert!(
+        w014(&run_checks(&auth, Scope::check(false))).is_empty(),
+        "only with --deploy"
+    );
+    assert_eq!(
+        w014(&run_checks(&auth, Scope::check(true))),
+        [
+            "AUTH_SESSION_COOKIE_NAME: set AUTH_SESSION_COOKIE_NAME=__Host-sessionid",
+            "AUTH_CSRF_COOKIE_NAME: set AUTH_CSRF_COOKIE_NAME=__Host-csrftoken"
+        ]
+    );
+    // Not Secure: W007/W008 say so; no prefix advice yet.
+    let plain = fresh_auth_with::<User>(auth::Settings::default()).await;
+    assert!(w014(&run_checks(&plain, Scope::check(true))).is_empty());
+    // A domain-wide session cookie can have only __Secure-.
+    let wide = fresh_auth_with::<User>(auth::Settings {
+        session_cookie_domain: Some("example.com".into()),
+        ..secure.clone()
+    })
+    .await;
+    assert_eq!(
+        w014(&run_checks(&wide, Scope::check(true)))[0],
+        "AUTH_SESSION_COOKIE_NAME: set AUTH_SESSION_COOKIE_NAME=__Secure-sessionid"
+    );
+    let prefixed = fresh_auth_with::<User>(auth::Settings {
+        session_cookie_name: "__Host-sessionid".into(),
+        csrf_cookie_name: "__Host-csrftoken".into(),
+        ..secure
+    })
+    .await;
+    assert!(w014(&run_checks(&prefixed, Scope::check(true))).is_empty());
+}

@@ -23,6 +23,7 @@
 //! | `auth.E007` | `AUTH_MFA_REQUIRED` asks for a second factor, but no `MfaAuthenticateView` or `TotpActivateView` is in the URL table (nobody could set one up or use it), or `groups` without `AUTH_MFA_REQUIRED_GROUPS` |
 //! | `auth.E008` | `AUTH_SESSION_ACTIVITY_RESOLUTION` is more than half of `AUTH_SESSION_IDLE_TIMEOUT` (busy sessions would end as idle) |
 //! | `auth.E009` | the binary declares auth URLs (`auth_urls!`), but the builder was given no URL table (`.urls(urls::URLCONF)` forgotten: the second factor would not be asked for) |
+//! | `auth.E010` | a cookie name with a `__Secure-` or `__Host-` prefix without what browsers demand of it (`Secure`; for `__Host-` also `Path=/` and no `Domain`): also refused when the app is built |
 //! | `auth.W001` | a `permissions!` block is not given to the builder (`.permissions(perms::ALL)`) |
 //! | `auth.W002` | a guard's `login_url` is not one of the declared auth URLs |
 //! | `auth.W003` | `AUTH_LOGIN_URL` is not one of the declared auth URLs |
@@ -36,6 +37,7 @@
 //! | `auth.W011` | a group of `AUTH_MFA_REQUIRED_GROUPS` did not exist at start-up (an error with `--deploy`) |
 //! | `auth.W012` | requests were served without the client's address (no `ConnectInfo`): the throttle sees one client |
 //! | `auth.W013` | behind `AUTH_TRUSTED_PROXY_HEADER`, requests without it count as one address (`--deploy`, or once seen) |
+//! | `auth.W014` | a `Secure` session or CSRF cookie named without a `__Host-` (or `__Secure-`) prefix (`--deploy`) |
 //!
 //! `AUTH_SILENCED_SYSTEM_CHECKS=auth.W002,…` silences findings by id
 //! (Django's `SILENCED_SYSTEM_CHECKS`).
@@ -70,6 +72,6 @@ pub fn run_checks<U: AuthUser>(auth: &Auth<U>, scope: Scope) -> Report {
     }
 }
 
-pub(crate) use settings::database_feature;
 #[cfg(not(feature = "redis"))]
 pub(crate) use settings::redis_feature;
+pub(crate) use settings::{cookie_prefixes, database_feature};

@@ -2,11 +2,12 @@
 //! but production must set, and database URLs the build cannot serve.
 
 use super::{CheckMessage, Scope};
+use crate::http::cookies::Prefix;
 use crate::settings::DEFAULT_LOGIN_REDIRECT_URL;
 use crate::settings::Settings;
 
 pub(super) fn check(settings: &Settings, scope: Scope) -> Vec<CheckMessage> {
-    let mut found = Vec::new();
+    let mut found = cookie_prefixes(settings);
     if settings.login_redirect_url.is_none() {
         found.push(
             CheckMessage::warning(
@@ -89,6 +90,135 @@ pub(super) fn check(settings: &Settings, scope: Scope) -> Vec<CheckMessage> {
             );
         }
     }
+    if scope.deploy {
+        found.extend(unprefixed(settings));
+    }
+    found
+}
+
+/// A cookie this crate sets whose name the settings choose, with the
+/// settings that shape it.
+struct NamedCookie<'a> {
+    /// The setting of its name, and the name.
+    setting: &'static str,
+    name: &'a str,
+    /// The setting that makes it `Secure`, and whether it is.
+    secure_setting: &'static str,
+    secure: bool,
+    /// Its path, and the setting of it (none: always `/`).
+    path: &'a str,
+    path_setting: Option<&'static str>,
+    domain: Option<&'a str>,
+}
+
+/// The session, CSRF and device cookies, in that order.
+fn named_cookies(settings: &Settings) -> [NamedCookie<'_>; 3] {
+    [
+        NamedCookie {
+            setting: "AUTH_SESSION_COOKIE_NAME",
+            name: &settings.session_cookie_name,
+            secure_setting: "AUTH_SESSION_COOKIE_SECURE",
+            secure: settings.session_cookie_secure,
+            path: &settings.session_cookie_path,
+            path_setting: Some("AUTH_SESSION_COOKIE_PATH"),
+            domain: settings.session_cookie_domain.as_deref(),
+        },
+        NamedCookie {
+            setting: "AUTH_CSRF_COOKIE_NAME",
+            name: &settings.csrf_cookie_name,
+            secure_setting: "AUTH_CSRF_COOKIE_SECURE",
+            secure: settings.csrf_cookie_secure,
+            path: "/",
+            path_setting: None,
+            domain: None,
+        },
+        NamedCookie {
+            setting: "AUTH_DEVICE_COOKIE_NAME",
+            name: &settings.device_cookie_name,
+            secure_setting: "AUTH_SESSION_COOKIE_SECURE",
+            secure: settings.session_cookie_secure,
+            path: "/",
+            path_setting: None,
+            domain: None,
+        },
+    ]
+}
+
+/// `auth.E010`: a cookie named with a `__Secure-` or `__Host-` prefix
+/// without what the prefix demands. Browsers would drop the cookie, so
+/// nobody could stay logged in (or post a form): the builder refuses to
+/// start with it.
+pub(crate) fn cookie_prefixes(settings: &Settings) -> Vec<CheckMessage> {
+    let mut found = Vec::new();
+    for cookie in named_cookies(settings) {
+        let Some(prefix) = Prefix::of(cookie.name) else {
+            continue;
+        };
+        let mut missing = Vec::new();
+        if !cookie.secure {
+            missing.push(format!("{}=true", cookie.secure_setting));
+        }
+        if prefix == Prefix::Host {
+            if cookie.path != "/" {
+                missing.push(format!("{}=/", cookie.path_setting.unwrap_or("the path")));
+            }
+            if cookie.domain.is_some() {
+                missing.push("AUTH_SESSION_COOKIE_DOMAIN unset".to_owned());
+            }
+        }
+        if missing.is_empty() {
+            continue;
+        }
+        let kind = if prefix == Prefix::Host {
+            "__Host-: Secure, Path=/ and no Domain"
+        } else {
+            "__Secure-: Secure"
+        };
+        found.push(
+            CheckMessage::error(
+                "auth.E010",
+                format!(
+                    "{}={} has a prefix browsers enforce ({kind}); without it they drop the cookie",
+                    cookie.setting, cookie.name
+                ),
+            )
+            .hint(format!(
+                "set {} (behind HTTPS), or use a name without the prefix in development",
+                missing.join(" and ")
+            ))
+            .obj(cookie.setting),
+        );
+    }
+    found
+}
+
+/// `auth.W014`: cookies sent only over HTTPS but named without a prefix,
+/// which a subdomain or a plain-HTTP page of the site could set for the
+/// browser (a planted session or CSRF cookie), OWASP ASVS 3.3.1/3.3.3.
+fn unprefixed(settings: &Settings) -> Vec<CheckMessage> {
+    let mut found = Vec::new();
+    for cookie in named_cookies(settings).into_iter().take(2) {
+        let (setting, name) = (cookie.setting, cookie.name);
+        if !cookie.secure || Prefix::of(name).is_some() {
+            continue;
+        }
+        let suggested = if cookie.path == "/" && cookie.domain.is_none() {
+            format!("__Host-{name}")
+        } else {
+            format!("__Secure-{name}")
+        };
+        found.push(
+            CheckMessage::warning(
+                "auth.W014",
+                format!(
+                    "{setting}={name} has no __Host- prefix: a subdomain or a plain-HTTP page of \
+                     the site could set this cookie in the browser"
+                ),
+            )
+            .hint(format!("set {setting}={suggested}"))
+            .obj(setting),
+        );
+    }
     found
 }
 
@@ -128,7 +258,7 @@ fn missing_driver(url: &str, compiled: impl Fn(&str) -> bool) -> Option<CheckMes
             ),
         )
         .hint(format!(
-            "add it to the dependency: auth = {{ version = \"…\", features = [\"{feature}\"] }}"
+            "add it to the dependency: contrib-auth = {{ version = \"…\", features = [\"{feature}\"] }}"
         ))
         .obj("DATABASE_URL")
     })
@@ -141,7 +271,7 @@ pub(crate) fn redis_feature() -> CheckMessage {
         "auth.E004",
         "REDIS_URL is set, but auth was built without its `redis` feature",
     )
-    .hint("add it to the dependency: auth = { version = \"…\", features = [\"redis\"] }")
+    .hint("add it to the dependency: contrib-auth = { version = \"…\", features = [\"redis\"] }")
     .obj("REDIS_URL")
 }
 
@@ -165,7 +295,7 @@ mod tests {
         assert_eq!(
             message.to_string(),
             "DATABASE_URL: (auth.E003) DATABASE_URL is a postgres URL, but auth was built \
-             without its `postgres` feature\n\tHINT: add it to the dependency: auth = { \
+             without its `postgres` feature\n\tHINT: add it to the dependency: contrib-auth = { \
              version = \"…\", features = [\"postgres\"] }"
         );
         assert_eq!(
@@ -173,7 +303,7 @@ mod tests {
                 .unwrap()
                 .hint
                 .unwrap(),
-            "add it to the dependency: auth = { version = \"…\", features = [\"mysql\"] }"
+            "add it to the dependency: contrib-auth = { version = \"…\", features = [\"mysql\"] }"
         );
         assert!(missing_driver("postgres://db/app", |f| f == "postgres").is_none());
         assert!(missing_driver("oracle://db", none).is_none());

@@ -70,6 +70,46 @@ async fn session_cookie_settings_are_applied() {
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 
+/// `__Host-` cookie names (ASVS 3.3.1) work end to end: the login sets
+/// both cookies with `Secure`, `Path=/` and no `Domain`, as browsers
+/// demand of the prefix, and the next request is logged in.
+#[tokio::test]
+async fn host_prefixed_cookie_names_work_end_to_end() {
+    let settings = auth::Settings {
+        session_cookie_secure: true,
+        csrf_cookie_secure: true,
+        session_cookie_name: "__Host-sessionid".into(),
+        csrf_cookie_name: "__Host-csrftoken".into(),
+        ..Default::default()
+    };
+    let auth = fresh_auth_with::<User>(settings).await;
+    auth.users()
+        .create_user("alice", "", Some("pw"))
+        .await
+        .unwrap();
+    let mut client = Client::new(app::router(&auth));
+    let form = client.get("/login/").await;
+    let csrf = form
+        .set_cookie("__Host-csrftoken")
+        .expect("the CSRF cookie");
+    let page = client.log_in("/login/", "alice", "pw").await;
+    assert_eq!(page.status, http::StatusCode::SEE_OTHER, "{}", page.body);
+    let session = page
+        .set_cookie("__Host-sessionid")
+        .expect("the session cookie");
+    for cookie in [&csrf, &session] {
+        let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
+        assert!(attributes.contains(&"Secure"), "{cookie}");
+        assert!(attributes.contains(&"Path=/"), "{cookie}");
+        assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    }
+    assert!(!client.jar.contains_key("sessionid") && !client.jar.contains_key("csrftoken"));
+    assert_eq!(client.get("/").await.body, "Welcome, alice!");
+    let logout = client.post_with_csrf("/logout/", &[]).await;
+    assert!(logout.status.is_redirection() || logout.status.is_success());
+    assert_eq!(client.get("/").await.body, "Welcome, Guest!");
+}
+
 #[tokio::test]
 async fn debug_output_never_shows_the_session_id() {
     let auth = fresh_auth::<User>().await;
