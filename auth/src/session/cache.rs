@@ -264,7 +264,6 @@ impl<K: Eq + Hash + Clone, V: Clone> CacheMap<K, V> {
     }
 
     /// Invalidates everything.
-    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn clear(&self) {
         let mut state = self.state();
         state.clock += 1;

@@ -118,8 +118,6 @@ impl Store for CachedStore {
     async fn count(&self) -> crate::kernel::error::Result<u64> {
         self.inner.count().await
     }
-
-    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> crate::kernel::error::Result<u64> {
         self.cache.clear();
         self.inner.clear_all().await

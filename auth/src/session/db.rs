@@ -250,8 +250,6 @@ impl Store for DbStore {
         use sea_orm::PaginatorTrait;
         Ok(entity::Entity::find().count(&self.db).await?)
     }
-
-    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> crate::kernel::error::Result<u64> {
         Ok(entity::Entity::delete_many()
             .exec(&self.db)

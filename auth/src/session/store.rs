@@ -74,8 +74,7 @@ pub(crate) trait Store: SessionStore + std::fmt::Debug {
     /// How many sessions exist (a test hook).
     #[cfg(feature = "test-util")]
     async fn count(&self) -> Result<u64>;
-    /// Deletes every session (a test hook).
-    #[cfg(feature = "test-util")]
+    /// Deletes every session; how many (`endsessions --all`, and tests).
     async fn clear_all(&self) -> Result<u64>;
     /// Forgets what an in-process cache holds, without touching the
     /// store (a test hook).
@@ -156,7 +155,11 @@ impl DynStore {
         self.0.count().await
     }
 
-    #[cfg(feature = "test-util")]
+    /// Deletes every session; how many.
+    #[cfg_attr(
+        not(any(feature = "user-sessions", feature = "test-util")),
+        allow(dead_code)
+    )]
     pub(crate) async fn clear_all(&self) -> Result<u64> {
         self.0.clear_all().await
     }
@@ -232,7 +235,6 @@ impl<S: SessionStore> Store for Custom<S> {
             "a custom session store cannot count its sessions".into(),
         ))
     }
-    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> Result<u64> {
         Err(crate::kernel::error::Error::Config(
             "a custom session store cannot be cleared".into(),

@@ -1,6 +1,6 @@
 //! The session commands (feature `user-sessions`): `listsessions
-//! USERNAME` (one line a session) and `endsessions USERNAME` (every
-//! session of the user ends). An unknown user is a usage error (exit
+//! USERNAME` (one line a session), `endsessions USERNAME` (every session
+//! of the user ends) and `endsessions --all` (every session ends). An unknown user is a usage error (exit
 //! status 1).
 
 use std::io::Write;
@@ -36,12 +36,17 @@ struct Listsessions {
     username: String,
 }
 
-/// End every session of a user (they are logged out everywhere).
+/// End every session of a user (they are logged out everywhere), or with
+/// `--all` every session of every user.
 #[derive(Debug, Parser)]
 #[command(name = "endsessions")]
+#[command(group(clap::ArgGroup::new("whose").required(true).args(["username", "all"])))]
 struct Endsessions {
     /// The user.
-    username: String,
+    username: Option<String>,
+    /// Every session of every user (everyone logs in again).
+    #[arg(long)]
+    all: bool,
 }
 
 /// `listsessions USERNAME`: key prefix, created, last seen, address,
@@ -78,8 +83,16 @@ async fn end_all<U: AuthUser>(
     args: &ArgMatches,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
-    let username = &parsed::<Endsessions>(args)?.username;
-    let user = user(auth, username).await?;
+    let args = parsed::<Endsessions>(args)?;
+    let Some(username) = args.username.filter(|_| !args.all) else {
+        let ended = auth.sessions().end_all().await?;
+        writeln!(
+            out,
+            "Ended {ended} session(s): every user must log in again."
+        )?;
+        return Ok(());
+    };
+    let user = user(auth, &username).await?;
     let ended = auth.sessions().end_all_for(user.id).await?;
     writeln!(out, "Ended {ended} session(s) of '{username}'.")?;
     Ok(())

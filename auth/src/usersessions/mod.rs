@@ -25,7 +25,7 @@ pub use views::SessionListView;
 
 use crate::{
     apps::{FeatureApp, Shared},
-    events::EndedBy,
+    events::{EndedBy, Event, EventKind},
     kernel::error::Result,
     login::Session,
     login::{
@@ -149,6 +149,21 @@ impl SessionAdmin<'_> {
     /// `AUTH_CACHE_MAX_STALENESS`).
     pub async fn end_all_for(&self, user_id: i64) -> Result<u64> {
         registry::end_all_for(self.shared, user_id, EndedBy::Admin).await
+    }
+
+    /// Ends every session of every user, anonymous ones and logins
+    /// waiting for their second step included (ASVS 7.4.5: after a breach
+    /// or a key leak, everyone logs in again); how many. On every store
+    /// (a Redis Cluster key by key); other instances drop what they cached
+    /// within `AUTH_CACHE_MAX_STALENESS`. Recorded as one `session_ended`
+    /// event by an administrator, for no one user, with `session` `all`.
+    pub async fn end_all(&self) -> Result<u64> {
+        let ended = self.shared.sessions.store.clear_all().await?;
+        let mut event = Event::new(EventKind::SessionEnded, self.shared.clock.now());
+        event.session = "all".to_owned();
+        event.ended_by = Some(EndedBy::Admin);
+        self.shared.events.emit(event);
+        Ok(ended)
     }
 }
 

@@ -363,3 +363,40 @@ async fn listsessions_and_endsessions_show_and_end_a_users_sessions() {
     let (result, _) = run(&auth, &["endsessions", "nobody"], &mut script).await;
     assert!(matches!(result, Err(CommandError::Usage(_))));
 }
+
+#[tokio::test]
+async fn endsessions_all_logs_everyone_out() {
+    let auth = fresh_auth::<User>().await;
+    let mut clients = Vec::new();
+    for name in ["alice", "bob"] {
+        auth.users()
+            .create_user(name, "", Some("pw"))
+            .await
+            .unwrap();
+        let mut client = auth_tests::client::Client::new(auth_tests::app::router(&auth));
+        let page = client.log_in("/login/", name, "pw").await;
+        assert_eq!(page.status, http::StatusCode::SEE_OTHER);
+        clients.push(client);
+    }
+    let mut script = Script::new(&[]);
+    // Neither a user nor --all: a usage error, nothing ended.
+    let (result, _) = run(&auth, &["endsessions"], &mut script).await;
+    assert!(result.is_err());
+    assert_eq!(clients[0].get("/").await.body, "Welcome, alice!");
+    let (result, out) = run(&auth, &["endsessions", "--all"], &mut script).await;
+    result.unwrap();
+    assert!(
+        out.trim().starts_with("Ended ")
+            && out
+                .trim()
+                .ends_with("session(s): every user must log in again."),
+        "{out}"
+    );
+    assert_ne!(
+        out.trim(),
+        "Ended 0 session(s): every user must log in again."
+    );
+    for client in &mut clients {
+        assert_eq!(client.get("/").await.body, "Welcome, Guest!");
+    }
+}

@@ -509,6 +509,37 @@ auth_tests::backend_tests! {
         assert_eq!(bob.whoami().await, "Welcome, bob!");
     }
 
+    /// ASVS 7.4.5: every session of every user ends at once, on every
+    /// store, and the audit log says an administrator did it.
+    async fn an_administrator_ends_every_session_of_every_user(backend: Backend) {
+        let (auth, _db) = setup(backend, settings()).await;
+        let mut browsers = vec![
+            Browser::logged_in(&auth, "alice", FIREFOX).await,
+            Browser::logged_in(&auth, "alice", CHROME).await,
+            Browser::logged_in(&auth, "bob", FIREFOX).await,
+        ];
+        let ended = auth.sessions().end_all().await.unwrap();
+        assert!(ended >= 3, "{ended}");
+        for browser in &mut browsers {
+            assert_eq!(browser.whoami().await, "Welcome, Guest!");
+        }
+        assert!(auth.sessions().list_for(user_id(&auth, "alice").await).await.unwrap().is_empty());
+        let filter = auth::audit::EventFilter {
+            kinds: vec![auth::events::EventKind::SessionEnded],
+            ..Default::default()
+        };
+        let events = auth.events().list(&filter).await.unwrap();
+        assert!(
+            events.iter().any(|e| e.session == "all"
+                && e.user_id.is_none()
+                && e.ended_by == Some(auth::events::EndedBy::Admin)),
+            "{events:?}"
+        );
+        // A new login afterwards works as before.
+        let mut again = Browser::logged_in(&auth, "alice", FIREFOX).await;
+        assert_eq!(again.whoami().await, "Welcome, alice!");
+    }
+
     #[backends(sqlite, postgres, mysql, postgres_redis, postgres_redis_cluster, postgres_redis_sentinel)]
     async fn a_session_ended_on_one_instance_is_dead_on_another_within_the_bound(backend: Backend) {
         let db = backend.database().await;

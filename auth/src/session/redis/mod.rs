@@ -90,27 +90,19 @@ impl RedisStore {
         })
     }
 
-    /// The keys under this store's prefix, on every primary. `KEYS`
-    /// scans the whole keyspace: for tests only.
-    #[cfg(feature = "test-util")]
+    /// The session keys under this store's prefix, on every primary,
+    /// found with `SCAN` (which walks the keyspace a page at a time and
+    /// never blocks the server the way `KEYS` does).
     async fn keys(&self) -> Result<Vec<String>, crate::kernel::error::Error> {
         // Session ids are 22 characters; other keys under the prefix (the
         // login throttle's) are longer.
         let pattern = format!("{}{}", self.prefix, "?".repeat(22));
         let Some(primaries) = topology::primaries(&self.client).await? else {
-            return Ok(self
-                .client
-                .custom(fred::cmd!("KEYS"), vec![pattern])
-                .await?);
+            return scan(&self.client, &pattern).await;
         };
         let mut keys = Vec::new();
         for node in primaries {
-            let found: Vec<String> = self
-                .client
-                .with_cluster_node(node)
-                .custom(fred::cmd!("KEYS"), vec![pattern.clone()])
-                .await?;
-            keys.extend(found);
+            keys.extend(scan(&self.client.with_cluster_node(node), &pattern).await?);
         }
         Ok(keys)
     }
@@ -287,8 +279,6 @@ impl Store for RedisStore {
     async fn count(&self) -> crate::kernel::error::Result<u64> {
         Ok(self.keys().await?.len() as u64)
     }
-
-    #[cfg(feature = "test-util")]
     async fn clear_all(&self) -> crate::kernel::error::Result<u64> {
         // One `DEL` per key: on a cluster, keys of several slots in one
         // command are refused (`CROSSSLOT`).
@@ -298,5 +288,31 @@ impl Store for RedisStore {
             deleted += u64::try_from(gone).unwrap_or(0);
         }
         Ok(deleted)
+    }
+}
+
+/// Every key matching `pattern` on the server `client` talks to, by
+/// `SCAN` pages (a key may come twice when the keyspace changes meanwhile:
+/// deleting it twice is harmless).
+async fn scan(
+    client: &impl fred::interfaces::ClientLike,
+    pattern: &str,
+) -> Result<Vec<String>, crate::kernel::error::Error> {
+    let mut keys = Vec::new();
+    let mut cursor = "0".to_owned();
+    loop {
+        let args = vec![
+            cursor,
+            "MATCH".to_owned(),
+            pattern.to_owned(),
+            "COUNT".to_owned(),
+            "1000".to_owned(),
+        ];
+        let (next, page): (String, Vec<String>) = client.custom(fred::cmd!("SCAN"), args).await?;
+        keys.extend(page);
+        if next == "0" {
+            return Ok(keys);
+        }
+        cursor = next;
     }
 }
